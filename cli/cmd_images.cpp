@@ -1,0 +1,161 @@
+// kiln images, inspect, tag, rmi.
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "cas/gc.h"
+#include "cli/command.h"
+#include "oci/archive.h"
+#include "oci/reference.h"
+
+namespace kiln::cli {
+
+namespace {
+
+uint64_t image_size(const oci::Image& img) {
+  uint64_t s = img.manifest.config.size;
+  for (const auto& l : img.manifest.layers) s += l.size;
+  return s;
+}
+
+std::pair<std::string, std::string> repo_tag(const std::string& ref) {
+  if (ref.empty()) return {"<none>", "<none>"};
+  auto r = oci::Reference::parse(ref);
+  if (!r) return {ref, "<none>"};
+  return {r->repository(), r->tag.empty() ? "<none>" : r->tag};
+}
+
+Status images(Context& ctx, const std::string& format, bool quiet) {
+  auto store = TRY(ctx.store());
+  oci::ImageStore is(store);
+  auto list = TRY(is.list());
+  if (format == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& img : list) {
+      auto [repo, tag] = repo_tag(img.ref);
+      out.push_back({{"Repository", repo}, {"Tag", tag}, {"Id", img.id().str()}, {"Digest", img.manifest_digest.str()},
+                     {"Created", img.config.created}, {"Size", image_size(img)}, {"Layers", img.manifest.layers.size()}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return {};
+  }
+  if (!format.empty() && format != "table")
+    return make_error(ErrorCode::invalid_argument, "unknown --format \"" + format + "\": use table or json");
+  if (quiet) {
+    std::set<std::string> seen;
+    for (const auto& img : list)
+      if (seen.insert(img.id().hex()).second) std::cout << img.id().hex().substr(0, 12) << "\n";
+    return {};
+  }
+  std::printf("%-40s %-16s %-14s %-16s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+  for (const auto& img : list) {
+    auto [repo, tag] = repo_tag(img.ref);
+    std::printf("%-40s %-16s %-14s %-16s %s\n", repo.c_str(), tag.c_str(), img.id().hex().substr(0, 12).c_str(),
+                human_age(img.config.created).c_str(), human_size(image_size(img)).c_str());
+  }
+  return {};
+}
+
+Status inspect(Context& ctx, const std::vector<std::string>& names) {
+  auto store = TRY(ctx.store());
+  oci::ImageStore is(store);
+  auto entries = TRY(store.list());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& name : names) {
+    auto img = TRY(is.resolve(name));
+    nlohmann::json tags = nlohmann::json::array();
+    for (const auto& e : entries)
+      if (e.digest == img.entry.digest && !e.ref.empty()) tags.push_back(e.ref);
+    nlohmann::json layers = nlohmann::json::array();
+    for (size_t i = 0; i < img.manifest.layers.size(); ++i)
+      layers.push_back({{"MediaType", img.manifest.layers[i].media_type},
+                        {"Digest", img.manifest.layers[i].digest.str()},
+                        {"Size", img.manifest.layers[i].size},
+                        {"DiffID", img.config.diff_ids[i].str()}});
+    out.push_back({{"Id", img.id().str()},
+                   {"Digest", img.manifest_digest.str()},
+                   {"RepoTags", tags},
+                   {"Created", img.config.created},
+                   {"Architecture", img.config.platform.architecture},
+                   {"Os", img.config.platform.os},
+                   {"Size", image_size(img)},
+                   {"ManifestMediaType", img.manifest.media_type},
+                   {"Manifest", nlohmann::json::parse(img.manifest_bytes, nullptr, false)},
+                   {"Config", nlohmann::json::parse(img.config_bytes, nullptr, false)},
+                   {"Layers", layers}});
+  }
+  std::cout << out.dump(2) << "\n";
+  return {};
+}
+
+Status tag(Context& ctx, const std::string& src, const std::string& dst) {
+  auto store = TRY(ctx.store());
+  oci::ImageStore is(store);
+  auto img = TRY(is.resolve(src));
+  auto ref = TRY(oci::Reference::parse(dst));
+  if (!ref.digest.empty()) return make_error(ErrorCode::invalid_argument, "cannot tag with a digest reference: " + dst);
+  return store.set_tag(ref.str(), img.entry.media_type, cas::BlobInfo{img.entry.digest, img.entry.size});
+}
+
+Status rmi(Context& ctx, const std::vector<std::string>& names, bool force) {
+  auto store = TRY(ctx.store());
+  oci::ImageStore is(store);
+  for (const auto& name : names) {
+    auto img = TRY(is.resolve(name));
+    if (!img.ref.empty()) {
+      TRY(store.remove_tag(img.ref));
+      std::cout << "Untagged: " << img.ref << "\n";
+      continue;
+    }
+    // By ID: every tag of that image goes, as docker rmi -f does.
+    std::vector<std::string> refs;
+    for (const auto& e : TRY(store.list()))
+      if (e.digest == img.entry.digest) refs.push_back(e.ref);
+    if (refs.size() > 1 && !force)
+      return make_error(ErrorCode::conflict, "image " + img.id().hex().substr(0, 12) + " has " +
+                                                 std::to_string(refs.size()) + " tags: remove them by name or use -f");
+    TRY(store.update_index([&](std::vector<cas::IndexEntry>& entries) -> Status {
+      std::erase_if(entries, [&](const cas::IndexEntry& e) { return e.digest == img.entry.digest; });
+      return {};
+    }));
+    for (const auto& r : refs)
+      if (!r.empty()) std::cout << "Untagged: " << r << "\n";
+    std::cout << "Deleted: " << img.id().str() << "\n";
+  }
+  // Reclaim space now unless a build or pull is running; then the next kiln gc does it.
+  auto rep = cas::collect_garbage(store, {}, false);
+  if (!rep && rep.error().code != ErrorCode::conflict) return std::move(rep).error();
+  return {};
+}
+
+}  // namespace
+
+void register_image_commands(CLI::App& app, Context& ctx) {
+  auto* images_cmd = app.add_subcommand("images", "List images in the store");
+  auto format = std::make_shared<std::string>();
+  auto quiet = std::make_shared<bool>(false);
+  images_cmd->add_option("--format", *format, "table (default) or json");
+  images_cmd->add_flag("-q,--quiet", *quiet, "only image IDs");
+  images_cmd->callback([&ctx, format, quiet] { ctx.action = [&ctx, format, quiet] { return images(ctx, *format, *quiet); }; });
+
+  auto* inspect_cmd = app.add_subcommand("inspect", "Show an image's manifest digest, config and layers as JSON");
+  auto names = std::make_shared<std::vector<std::string>>();
+  inspect_cmd->add_option("IMAGE", *names, "image reference or ID")->required();
+  inspect_cmd->callback([&ctx, names] { ctx.action = [&ctx, names] { return inspect(ctx, *names); }; });
+
+  auto* tag_cmd = app.add_subcommand("tag", "Give an image another name");
+  auto src = std::make_shared<std::string>(), dst = std::make_shared<std::string>();
+  tag_cmd->add_option("SOURCE", *src, "image reference or ID")->required();
+  tag_cmd->add_option("TARGET", *dst, "new reference")->required();
+  tag_cmd->callback([&ctx, src, dst] { ctx.action = [&ctx, src, dst] { return tag(ctx, *src, *dst); }; });
+
+  auto* rmi_cmd = app.add_subcommand("rmi", "Remove images (untag, then reclaim unreferenced blobs)");
+  auto rm_names = std::make_shared<std::vector<std::string>>();
+  auto force = std::make_shared<bool>(false);
+  rmi_cmd->add_option("IMAGE", *rm_names, "image reference or ID")->required();
+  rmi_cmd->add_flag("-f,--force", *force, "remove every tag of an image given by ID");
+  rmi_cmd->callback([&ctx, rm_names, force] { ctx.action = [&ctx, rm_names, force] { return rmi(ctx, *rm_names, *force); }; });
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,35 @@
+// What every subcommand shares: the store root, the chosen action, and registration functions.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "cas/store.h"
+#include "oci/image_store.h"
+
+namespace kiln::cli {
+
+/// Global state a subcommand sees.
+struct Context {
+  std::string root;                     ///< --root, resolved before the action runs
+  std::function<Status()> action;       ///< set by the chosen subcommand's callback
+  int exit_code = 0;                    ///< a subcommand may set a non-error exit code (e.g. fsck)
+
+  /// Open the store at root.
+  Result<cas::Store> store() const { return cas::Store::open(root); }
+};
+
+/// Each subcommand file adds its commands to the app.
+void register_image_commands(CLI::App& app, Context& ctx);    // images, inspect, tag, rmi
+void register_store_commands(CLI::App& app, Context& ctx);    // gc, fsck
+void register_import_commands(CLI::App& app, Context& ctx);   // import, load, save
+void register_rootfs_commands(CLI::App& app, Context& ctx);   // unpack, export
+
+/// Human-readable size: "12.3MB" (decimal units, as docker prints).
+std::string human_size(uint64_t bytes);
+/// "3 hours ago" from an RFC 3339 time.
+std::string human_age(const std::string& rfc3339);
+
+}  // namespace kiln::cli

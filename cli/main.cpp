@@ -1,0 +1,49 @@
+// kiln: the command-line front end. Parses arguments, runs one subcommand, prints its error once.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli/command.h"
+
+namespace {
+
+int exit_code_for(const kiln::Error& e) {
+  (void)e;
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kiln: build, run and ship immutable container images", "kiln"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("kiln 0.1.0"));
+  kiln::cli::Context ctx;
+  app.add_option("--root", ctx.root, "store directory (default: $KILN_ROOT, /var/lib/kiln as root)");
+  kiln::cli::register_image_commands(app, ctx);
+  kiln::cli::register_store_commands(app, ctx);
+  kiln::cli::register_import_commands(app, ctx);
+  kiln::cli::register_rootfs_commands(app, ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "kiln: " << e.what() << " (see kiln --help)\n";
+    return 2;
+  }
+  if (ctx.root.empty()) ctx.root = kiln::cas::Store::default_root();
+  if (!ctx.action) return 0;
+  auto st = ctx.action();
+  std::cout.flush();
+  if (!st) {
+    std::cerr << "kiln: " << st.error().what() << "\n";
+    return exit_code_for(st.error());
+  }
+  return ctx.exit_code;
+}

@@ -1,0 +1,142 @@
+// Owned file descriptors and small file I/O helpers.
+#include "common/fd.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vector>
+
+namespace kiln {
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+  if (this != &o) reset(o.release());
+  return *this;
+}
+
+UniqueFd::~UniqueFd() { reset(); }
+
+int UniqueFd::release() {
+  int fd = m_fd;
+  m_fd = -1;
+  return fd;
+}
+
+void UniqueFd::reset(int fd) {
+  if (m_fd >= 0) ::close(m_fd);
+  m_fd = fd;
+}
+
+Result<UniqueFd> open_fd(const std::string& path, int flags, int mode) {
+  return openat_fd(AT_FDCWD, path, flags, mode);
+}
+
+Result<UniqueFd> openat_fd(int dirfd, const std::string& path, int flags, int mode) {
+  int fd;
+  do {
+    fd = ::openat(dirfd, path.c_str(), flags | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return sys_error("open " + path);
+  return UniqueFd(fd);
+}
+
+Status write_all(int fd, const void* data, size_t len) {
+  const char* p = static_cast<const char*>(data);
+  while (len > 0) {
+    ssize_t n = ::write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("write");
+    }
+    p += n;
+    len -= static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Result<std::string> read_fd(int fd, size_t max_size) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("read");
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max_size)
+      return make_error(ErrorCode::invalid_argument, "larger than " + std::to_string(max_size) + " bytes");
+  }
+  return out;
+}
+
+Result<std::string> read_file(const std::string& path, size_t max_size) {
+  UniqueFd fd = TRY(open_fd(path, O_RDONLY));
+  return TRY_CTX(read_fd(fd.get(), max_size), path);
+}
+
+Status make_dirs(const std::string& path, int mode) {
+  if (path.empty()) return {};
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    std::string part = path.substr(0, pos);
+    if (part.empty()) continue;
+    if (::mkdir(part.c_str(), static_cast<mode_t>(mode)) < 0 && errno != EEXIST)
+      return sys_error("mkdir " + part);
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) < 0) return sys_error("stat " + path);
+  if (!S_ISDIR(st.st_mode)) return make_error(ErrorCode::conflict, path + " exists and is not a directory");
+  return {};
+}
+
+Status remove_tree_at(int dirfd, const std::string& name) {
+  struct stat st;
+  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno == ENOENT) return {};
+    return sys_error("stat " + name);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return sys_error("open " + name);
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+      ::close(fd);
+      return sys_error("opendir " + name);
+    }
+    std::vector<std::string> names;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(std::move(n));
+    }
+    Status st2;
+    for (const auto& n : names) {
+      st2 = remove_tree_at(::dirfd(d), n);
+      if (!st2) break;
+    }
+    ::closedir(d);
+    if (!st2) return st2.error().context(name);
+    if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) return sys_error("rmdir " + name);
+    return {};
+  }
+  if (::unlinkat(dirfd, name.c_str(), 0) < 0 && errno != ENOENT) return sys_error("unlink " + name);
+  return {};
+}
+
+Status remove_tree(const std::string& path) { return remove_tree_at(AT_FDCWD, path); }
+
+Status fsync_dir(const std::string& path) {
+  UniqueFd fd = TRY(open_fd(path, O_RDONLY | O_DIRECTORY));
+  if (::fsync(fd.get()) < 0) return sys_error("fsync " + path);
+  return {};
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+}  // namespace kiln

@@ -1,0 +1,49 @@
+// Owned file descriptors and the small file I/O helpers every library uses.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+
+namespace kiln {
+
+/// A file descriptor closed when it goes out of scope.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : m_fd(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : m_fd(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+  int get() const { return m_fd; }
+  bool valid() const { return m_fd >= 0; }
+  int release();
+  void reset(int fd = -1);
+
+ private:
+  int m_fd = -1;
+};
+
+/// open(2) returning an owned fd or an io error naming the path.
+Result<UniqueFd> open_fd(const std::string& path, int flags, int mode = 0644);
+Result<UniqueFd> openat_fd(int dirfd, const std::string& path, int flags, int mode = 0644);
+/// Write every byte, retrying on EINTR and short writes.
+Status write_all(int fd, const void* data, size_t len);
+inline Status write_all(int fd, std::string_view s) { return write_all(fd, s.data(), s.size()); }
+/// The whole content of a file (refuses files over max_size bytes).
+Result<std::string> read_file(const std::string& path, size_t max_size = 64u << 20);
+Result<std::string> read_fd(int fd, size_t max_size = 64u << 20);
+/// mkdir -p; existing directories are fine.
+Status make_dirs(const std::string& path, int mode = 0755);
+/// rm -rf that never follows symlinks; a missing path is success.
+Status remove_tree(const std::string& path);
+/// Remove the contents of an open directory, never following symlinks.
+Status remove_tree_at(int dirfd, const std::string& name);
+/// fsync a directory so a rename inside it is durable.
+Status fsync_dir(const std::string& path);
+bool path_exists(const std::string& path);
+
+}  // namespace kiln

@@ -1,0 +1,94 @@
+// Reference parsing per the distribution spec's grammar.
+#include "oci/reference.h"
+
+#include <regex>
+
+#include "cas/digest.h"
+
+namespace kiln::oci {
+
+namespace {
+
+Error bad(const std::string& text, const std::string& why) {
+  return make_error(ErrorCode::invalid_argument, "invalid reference \"" + text + "\": " + why);
+}
+
+bool is_domain(const std::string& first) {
+  return first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost";
+}
+
+}  // namespace
+
+Result<Reference> Reference::parse(const std::string& text) {
+  static const std::regex component("[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*");
+  static const std::regex domain_re(
+      "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*"
+      "(?::[0-9]+)?");
+  static const std::regex tag_re("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+
+  if (text.empty()) return bad(text, "it is empty");
+  Reference r;
+  std::string rest = text;
+  if (auto at = rest.find('@'); at != std::string::npos) {
+    auto d = cas::Digest::parse(rest.substr(at + 1));
+    if (!d) return bad(text, d.error().what());
+    r.digest = d->str();
+    rest = rest.substr(0, at);
+  }
+  // A tag follows the last ':' only if no '/' comes after it (else the colon is a port).
+  auto colon = rest.rfind(':');
+  if (colon != std::string::npos && rest.find('/', colon) == std::string::npos) {
+    r.tag = rest.substr(colon + 1);
+    rest = rest.substr(0, colon);
+    if (!std::regex_match(r.tag, tag_re))
+      return bad(text, "tag \"" + r.tag + "\" must be 1-128 of [A-Za-z0-9_.-], not starting with . or -");
+  }
+  if (rest.empty()) return bad(text, "the repository name is empty");
+  auto slash = rest.find('/');
+  if (slash != std::string::npos && is_domain(rest.substr(0, slash))) {
+    r.domain = rest.substr(0, slash);
+    r.path = rest.substr(slash + 1);
+    if (!std::regex_match(r.domain, domain_re)) return bad(text, "registry host \"" + r.domain + "\" is not valid");
+  } else {
+    r.domain = "docker.io";
+    r.path = rest;
+  }
+  if (r.domain == "index.docker.io") r.domain = "docker.io";
+  if (r.path.empty()) return bad(text, "the repository name is empty");
+  size_t start = 0;
+  while (true) {
+    auto end = r.path.find('/', start);
+    std::string comp = r.path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!std::regex_match(comp, component)) {
+      bool upper = false;
+      for (char c : comp) upper |= (c >= 'A' && c <= 'Z');
+      if (upper) return bad(text, "repository name must be lowercase");
+      return bad(text, "path component \"" + comp +
+                           "\" must be lowercase letters and digits, separated by '.', '_', '__' or '-'");
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  if (r.domain == "docker.io" && r.path.find('/') == std::string::npos) r.path = "library/" + r.path;
+  if (r.domain.size() + 1 + r.path.size() > 255) return bad(text, "repository name is longer than 255 characters");
+  if (r.tag.empty() && r.digest.empty()) r.tag = "latest";
+  return r;
+}
+
+std::string Reference::str() const {
+  std::string s = repository();
+  if (!tag.empty()) s += ":" + tag;
+  if (!digest.empty()) s += "@" + digest;
+  return s;
+}
+
+bool looks_like_id(const std::string& text) {
+  std::string hex = text;
+  if (hex.rfind("sha256:", 0) == 0) hex = hex.substr(7);
+  if (hex.size() < 12 || hex.size() > 64) return false;
+  for (char c : hex)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+}  // namespace kiln::oci

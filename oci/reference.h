@@ -1,0 +1,28 @@
+// Image references in the docker grammar: [host[:port]/]path[:tag][@sha256:…], normalized.
+#pragma once
+
+#include <string>
+
+#include "common/error.h"
+
+namespace kiln::oci {
+
+/// A parsed, normalized reference: docker.io/library/debian:latest.
+struct Reference {
+  std::string domain;  ///< registry host[:port]; "docker.io" when none was given
+  std::string path;    ///< repository path; "library/x" for official docker.io images
+  std::string tag;     ///< empty only when a digest is given without a tag
+  std::string digest;  ///< "sha256:…" or empty
+
+  /// Parse and normalize (adds docker.io, library/ and :latest as docker does).
+  static Result<Reference> parse(const std::string& text);
+  /// domain/path
+  std::string repository() const { return domain + "/" + path; }
+  /// The full normalized form: domain/path[:tag][@digest].
+  std::string str() const;
+};
+
+/// True if text could only be an image ID or digest prefix rather than a name (12-64 hex, or sha256:…).
+bool looks_like_id(const std::string& text);
+
+}  // namespace kiln::oci

@@ -1,0 +1,222 @@
+// Deterministic tar writer over libarchive.
+#include "oci/tar_writer.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "common/fd.h"
+
+namespace kiln::oci {
+
+namespace {
+
+struct WriteCtx {
+  const Sink* out;
+  Error error;
+  bool failed = false;
+};
+
+la_ssize_t write_cb(struct archive*, void* client, const void* buf, size_t len) {
+  auto* ctx = static_cast<WriteCtx*>(client);
+  if (auto st = (*ctx->out)(buf, len); !st) {
+    ctx->error = std::move(st).error();
+    ctx->failed = true;
+    return -1;
+  }
+  return static_cast<la_ssize_t>(len);
+}
+
+struct Walker {
+  struct archive* a;
+  const TarOptions& opts;
+  WriteCtx& ctx;
+  std::map<std::pair<dev_t, ino_t>, std::string> links;
+  std::vector<char> buf = std::vector<char>(1 << 17);
+
+  Error archive_error(const std::string& path) {
+    if (ctx.failed) return ctx.error;
+    return make_error(ErrorCode::generic, "writing tar entry " + path + ": " + archive_error_string(a));
+  }
+
+  std::vector<std::string> sorted_children(int dirfd) {
+    std::vector<std::string> names;
+    int fd = ::dup(dirfd);
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+      ::close(fd);
+      return names;
+    }
+    ::rewinddir(d);
+    while (struct dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(std::move(n));
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  void add_xattrs(struct archive_entry* e, int fd, const std::string& procpath, bool is_link) {
+    if (is_link) return;  // user xattrs are not allowed on symlinks; security ones are rare there
+    char names[8192];
+    ssize_t n = fd >= 0 ? ::flistxattr(fd, names, sizeof names) : ::listxattr(procpath.c_str(), names, sizeof names);
+    if (n <= 0) return;
+    std::vector<std::string> list;
+    for (ssize_t i = 0; i < n; i += static_cast<ssize_t>(std::strlen(names + i)) + 1) list.emplace_back(names + i);
+    std::sort(list.begin(), list.end());
+    for (const auto& name : list) {
+      if (name.rfind("trusted.overlay.", 0) == 0) continue;  // overlay bookkeeping, not content
+      char val[65536];
+      ssize_t vn = fd >= 0 ? ::fgetxattr(fd, name.c_str(), val, sizeof val)
+                           : ::getxattr(procpath.c_str(), name.c_str(), val, sizeof val);
+      if (vn >= 0) archive_entry_xattr_add_entry(e, name.c_str(), val, static_cast<size_t>(vn));
+    }
+  }
+
+  bool is_whiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); }
+
+  bool is_opaque(int fd) {
+    char v[4];
+    ssize_t n = ::fgetxattr(fd, "trusted.overlay.opaque", v, sizeof v);
+    return n == 1 && v[0] == 'y';
+  }
+
+  Status header(const std::string& path, const struct stat& st, struct archive_entry* e) {
+    archive_entry_set_pathname(e, path.c_str());
+    archive_entry_set_uid(e, st.st_uid);
+    archive_entry_set_gid(e, st.st_gid);
+    archive_entry_set_perm(e, st.st_mode & 07777);
+    int64_t mtime = st.st_mtim.tv_sec;
+    long nsec = st.st_mtim.tv_nsec;
+    if (opts.clamp_mtime && mtime >= *opts.clamp_mtime) {
+      mtime = *opts.clamp_mtime;
+      nsec = 0;
+    }
+    archive_entry_set_mtime(e, mtime, opts.clamp_mtime ? 0 : nsec);
+    return {};
+  }
+
+  Status emit_whiteout(const std::string& path, const struct stat& st) {
+    std::unique_ptr<archive_entry, void (*)(archive_entry*)> e(archive_entry_new(), archive_entry_free);
+    auto slash = path.rfind('/');
+    std::string wh = slash == std::string::npos ? ".wh." + path : path.substr(0, slash + 1) + ".wh." + path.substr(slash + 1);
+    struct stat z = st;
+    z.st_mode = S_IFREG | 0;
+    z.st_uid = z.st_gid = 0;
+    TRY(header(wh, z, e.get()));
+    archive_entry_set_filetype(e.get(), AE_IFREG);
+    archive_entry_set_size(e.get(), 0);
+    if (archive_write_header(a, e.get()) != ARCHIVE_OK) return archive_error(wh);
+    return {};
+  }
+
+  Status entry(int parent, const std::string& name, const std::string& path) {
+    struct stat st;
+    if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return sys_error("stat " + path);
+    if (opts.overlay_upper && is_whiteout(st)) return emit_whiteout(path, st);
+    std::unique_ptr<archive_entry, void (*)(archive_entry*)> e(archive_entry_new(), archive_entry_free);
+    TRY(header(S_ISDIR(st.st_mode) ? path + "/" : path, st, e.get()));
+    UniqueFd fd;
+    if (S_ISDIR(st.st_mode)) {
+      fd = TRY(openat_fd(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+      archive_entry_set_filetype(e.get(), AE_IFDIR);
+      add_xattrs(e.get(), fd.get(), "", false);
+    } else if (S_ISREG(st.st_mode)) {
+      auto key = std::make_pair(st.st_dev, st.st_ino);
+      if (st.st_nlink > 1) {
+        auto it = links.find(key);
+        if (it != links.end()) {
+          archive_entry_set_filetype(e.get(), AE_IFREG);
+          archive_entry_set_hardlink(e.get(), it->second.c_str());
+          archive_entry_set_size(e.get(), 0);
+          if (archive_write_header(a, e.get()) != ARCHIVE_OK) return archive_error(path);
+          return {};
+        }
+        links.emplace(key, path);
+      }
+      fd = TRY(openat_fd(parent, name, O_RDONLY | O_NOFOLLOW));
+      archive_entry_set_filetype(e.get(), AE_IFREG);
+      archive_entry_set_size(e.get(), st.st_size);
+      add_xattrs(e.get(), fd.get(), "", false);
+    } else if (S_ISLNK(st.st_mode)) {
+      std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+      ssize_t n = ::readlinkat(parent, name.c_str(), target.data(), target.size());
+      if (n < 0) return sys_error("readlink " + path);
+      target.resize(static_cast<size_t>(n));
+      archive_entry_set_filetype(e.get(), AE_IFLNK);
+      archive_entry_set_symlink(e.get(), target.c_str());
+    } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+      archive_entry_set_filetype(e.get(), S_ISCHR(st.st_mode) ? AE_IFCHR : AE_IFBLK);
+      archive_entry_set_rdevmajor(e.get(), major(st.st_rdev));
+      archive_entry_set_rdevminor(e.get(), minor(st.st_rdev));
+    } else if (S_ISFIFO(st.st_mode)) {
+      archive_entry_set_filetype(e.get(), AE_IFIFO);
+    } else {
+      return {};  // sockets are not carried in layers, as docker does
+    }
+    if (S_ISDIR(st.st_mode) && opts.overlay_upper && is_opaque(fd.get())) {
+      if (archive_write_header(a, e.get()) != ARCHIVE_OK) return archive_error(path);
+      struct stat z = st;
+      z.st_uid = z.st_gid = 0;
+      std::unique_ptr<archive_entry, void (*)(archive_entry*)> o(archive_entry_new(), archive_entry_free);
+      TRY(header(path + "/.wh..wh..opq", z, o.get()));
+      archive_entry_set_filetype(o.get(), AE_IFREG);
+      archive_entry_set_perm(o.get(), 0);
+      archive_entry_set_size(o.get(), 0);
+      if (archive_write_header(a, o.get()) != ARCHIVE_OK) return archive_error(path);
+      return children(fd.get(), path + "/");
+    }
+    if (archive_write_header(a, e.get()) != ARCHIVE_OK) return archive_error(path);
+    if (S_ISREG(st.st_mode)) {
+      int64_t left = st.st_size;
+      while (left > 0) {
+        ssize_t n = ::read(fd.get(), buf.data(), std::min<int64_t>(left, static_cast<int64_t>(buf.size())));
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          return sys_error("read " + path);
+        }
+        if (n == 0) return make_error(ErrorCode::io, path + " shrank while being archived");
+        if (archive_write_data(a, buf.data(), static_cast<size_t>(n)) != n) return archive_error(path);
+        left -= n;
+      }
+    }
+    if (S_ISDIR(st.st_mode)) return children(fd.get(), path + "/");
+    return {};
+  }
+
+  Status children(int dirfd, const std::string& prefix) {
+    for (const auto& n : sorted_children(dirfd)) TRY(entry(dirfd, n, prefix + n));
+    return {};
+  }
+};
+
+}  // namespace
+
+Status write_tar(const std::string& dir, const TarOptions& opts, const Sink& out) {
+  UniqueFd root = TRY(open_fd(dir, O_RDONLY | O_DIRECTORY));
+  std::unique_ptr<struct archive, int (*)(struct archive*)> a(archive_write_new(), archive_write_free);
+  archive_write_set_format_pax_restricted(a.get());
+  archive_write_set_bytes_per_block(a.get(), 10240);
+  archive_write_set_bytes_in_last_block(a.get(), 1);
+  WriteCtx ctx{&out, {}, false};
+  if (archive_write_open(a.get(), &ctx, nullptr, write_cb, nullptr) != ARCHIVE_OK)
+    return make_error(ErrorCode::generic, std::string("tar: ") + archive_error_string(a.get()));
+  Walker w{a.get(), opts, ctx, {}};
+  TRY_CTX(w.children(root.get(), opts.prefix), "archiving " + dir);
+  if (archive_write_close(a.get()) != ARCHIVE_OK) return w.archive_error(dir);
+  return {};
+}
+
+}  // namespace kiln::oci
