@@ -51,6 +51,7 @@ class [[nodiscard]] Result {
   T&& value() && { return std::get<0>(std::move(m_v)); }
   const T& value() const& { return std::get<0>(m_v); }
   T& operator*() & { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }

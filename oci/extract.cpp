@@ -79,6 +79,8 @@ class Extractor {
     UniqueFd parent = TRY(open_parent(comps, true));
     std::string rel = join(comps, comps.size());
     std::string full = rel == "." ? base : rel + "/" + base;
+    // This layer owns the entry and every directory above it (an opaque marker must keep them).
+    for (size_t i = 1; i <= comps.size(); ++i) m_created.insert(join(comps, i));
     m_created.insert(full);
     mode_t type = archive_entry_filetype(e);
     const char* hardlink = archive_entry_hardlink(e);

@@ -1,0 +1,53 @@
+// Tests for common/fd: owned fds, whole-file I/O, recursive directory helpers.
+#include "common/fd.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/unit/support/temp_dir.h"
+
+namespace kiln {
+namespace {
+
+TEST(Fd, ReadWriteRoundTrip) {
+  test::TempDir t;
+  auto fd = open_fd(t / "f", O_WRONLY | O_CREAT, 0644);
+  ASSERT_TRUE(fd.ok());
+  ASSERT_TRUE(write_all(fd->get(), "hello").ok());
+  fd->reset();
+  EXPECT_EQ(*read_file(t / "f"), "hello");
+  auto big = read_file(t / "f", 3);
+  EXPECT_FALSE(big.ok());
+}
+
+TEST(Fd, MissingFileIsNotFound) {
+  test::TempDir t;
+  auto r = read_file(t / "nope");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::not_found);
+}
+
+TEST(Fd, RemoveTreeDoesNotFollowSymlinks) {
+  test::TempDir outside, t;
+  test::write_text(outside / "keep", "x");
+  ASSERT_TRUE(make_dirs(t / "a/b/c").ok());
+  test::write_text(t / "a/b/c/file", "y");
+  ASSERT_EQ(::symlink(outside.path().c_str(), (t / "a/link").c_str()), 0);
+  ASSERT_TRUE(remove_tree(t / "a").ok());
+  EXPECT_FALSE(path_exists(t / "a"));
+  EXPECT_TRUE(path_exists(outside / "keep"));
+  EXPECT_TRUE(remove_tree(t / "a").ok());  // missing is fine
+}
+
+TEST(Fd, MakeDirsRefusesFileInTheWay) {
+  test::TempDir t;
+  test::write_text(t / "f", "x");
+  EXPECT_FALSE(make_dirs(t / "f").ok());
+  EXPECT_TRUE(make_dirs(t / "d/e").ok());
+  EXPECT_TRUE(make_dirs(t / "d/e").ok());
+}
+
+}  // namespace
+}  // namespace kiln
