@@ -90,10 +90,10 @@ Status inspect(Context& ctx, const std::vector<std::string>& names) {
 }
 
 Status tag(Context& ctx, const std::string& src, const std::string& dst) {
+  auto ref = TRY(oci::Reference::parse(dst));
   auto store = TRY(ctx.store());
   oci::ImageStore is(store);
   auto img = TRY(is.resolve(src));
-  auto ref = TRY(oci::Reference::parse(dst));
   if (!ref.digest.empty()) return make_error(ErrorCode::invalid_argument, "cannot tag with a digest reference: " + dst);
   return store.set_tag(ref.str(), img.entry.media_type, cas::BlobInfo{img.entry.digest, img.entry.size});
 }
