@@ -1,4 +1,5 @@
 // kiln: the command-line front end. Parses arguments, runs one subcommand, prints its error once.
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -16,6 +17,8 @@ int exit_code_for(const kiln::Error& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A closed pipe is an error to report, not a silent death (containers get default dispositions back).
+  ::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"kiln: build, run and ship immutable container images", "kiln"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("kiln 0.1.0"));
@@ -25,6 +28,8 @@ int main(int argc, char** argv) {
   kiln::cli::register_store_commands(app, ctx);
   kiln::cli::register_import_commands(app, ctx);
   kiln::cli::register_rootfs_commands(app, ctx);
+  kiln::cli::register_run_command(app, ctx);
+  kiln::cli::register_container_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -35,6 +40,9 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "kiln: " << e.what() << " (see kiln --help)\n";
+    // docker exits 125 for bad flags of run/exec; 2 elsewhere.
+    for (const auto* sub : app.get_subcommands())
+      if (sub->get_name() == "run" || sub->get_name() == "exec") return 125;
     return 2;
   }
   if (ctx.root.empty()) ctx.root = kiln::cas::Store::default_root();
@@ -43,7 +51,7 @@ int main(int argc, char** argv) {
   std::cout.flush();
   if (!st) {
     std::cerr << "kiln: " << st.error().what() << "\n";
-    return exit_code_for(st.error());
+    return ctx.exit_code != 0 ? ctx.exit_code : exit_code_for(st.error());
   }
   return ctx.exit_code;
 }

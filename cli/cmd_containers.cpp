@@ -1,0 +1,123 @@
+// kiln ps, logs, stop, kill, exec: containers that are running now.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include "cli/command.h"
+#include "runtime/container.h"
+#include "runtime/signals.h"
+#include "runtime/state.h"
+
+namespace kiln::cli {
+
+namespace {
+
+Status ps(bool quiet) {
+  auto list = TRY(runtime::list_containers());
+  if (!quiet) std::printf("%-14s %-28s %-30s %-22s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "NAMES");
+  for (const auto& c : list) {
+    if (quiet) {
+      std::printf("%s\n", c.id.substr(0, 12).c_str());
+      continue;
+    }
+    std::string cmd;
+    for (const auto& a : c.args) cmd += (cmd.empty() ? "" : " ") + a;
+    if (cmd.size() > 28) cmd = cmd.substr(0, 25) + "...";
+    std::printf("%-14s %-28s %-30s %-22s %s\n", c.id.substr(0, 12).c_str(), c.image.c_str(), ("\"" + cmd + "\"").c_str(),
+                human_age(c.created).c_str(), c.name.c_str());
+  }
+  return {};
+}
+
+Status logs(const std::string& name) {
+  auto c = TRY(runtime::find_container(name));
+  if (c.log_path.empty()) return make_error(ErrorCode::not_found, "container " + name + " runs in the foreground: its output went to its terminal");
+  std::string text = TRY(read_file(c.log_path, 1u << 30));
+  std::cout << text;
+  return {};
+}
+
+Status stop(const std::vector<std::string>& names, int timeout) {
+  for (const auto& n : names) {
+    auto c = TRY(runtime::find_container(n));
+    ::kill(c.pid, c.stop_signal);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
+    while (std::chrono::steady_clock::now() < deadline && ::kill(c.pid, 0) == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (::kill(c.pid, 0) == 0) ::kill(c.pid, SIGKILL);
+    // Wait for the supervisor to clean up, so a following `kiln ps` no longer shows it.
+    for (int i = 0; i < 500 && path_exists(runtime::state_dir_of(c.id)); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::cout << n << "\n";
+  }
+  return {};
+}
+
+Status kill_cmd(const std::vector<std::string>& names, const std::string& sig) {
+  int s = runtime::signal_from_name(sig);
+  if (s <= 0 || s >= NSIG) return make_error(ErrorCode::invalid_argument, "invalid signal \"" + sig + "\"");
+  for (const auto& n : names) {
+    auto c = TRY(runtime::find_container(n));
+    if (::kill(c.pid, s) < 0) return sys_error("signal container " + n);
+    std::cout << n << "\n";
+  }
+  return {};
+}
+
+}  // namespace
+
+void register_container_commands(CLI::App& app, Context& ctx) {
+  auto quiet = std::make_shared<bool>(false);
+  auto* ps_cmd = app.add_subcommand("ps", "List running containers");
+  ps_cmd->add_flag("-q,--quiet", *quiet, "only IDs");
+  ps_cmd->callback([&ctx, quiet] { ctx.action = [quiet] { return ps(*quiet); }; });
+
+  auto lname = std::make_shared<std::string>();
+  auto* logs_cmd = app.add_subcommand("logs", "Show the output of a detached container");
+  logs_cmd->add_option("CONTAINER", *lname, "name or ID")->required();
+  logs_cmd->callback([&ctx, lname] { ctx.action = [lname] { return logs(*lname); }; });
+
+  auto snames = std::make_shared<std::vector<std::string>>();
+  auto timeout = std::make_shared<int>(10);
+  auto* stop_cmd = app.add_subcommand("stop", "Stop containers: StopSignal, then SIGKILL after -t seconds");
+  stop_cmd->add_option("CONTAINER", *snames, "name or ID")->required();
+  stop_cmd->add_option("-t,--time", *timeout, "seconds to wait before SIGKILL (default 10)");
+  stop_cmd->callback([&ctx, snames, timeout] { ctx.action = [snames, timeout] { return stop(*snames, *timeout); }; });
+
+  auto knames = std::make_shared<std::vector<std::string>>();
+  auto sig = std::make_shared<std::string>("KILL");
+  auto* kill_c = app.add_subcommand("kill", "Send a signal to containers (default SIGKILL)");
+  kill_c->add_option("CONTAINER", *knames, "name or ID")->required();
+  kill_c->add_option("-s,--signal", *sig, "signal name or number");
+  kill_c->callback([&ctx, knames, sig] { ctx.action = [knames, sig] { return kill_cmd(*knames, *sig); }; });
+
+  struct ExecFlags {
+    std::string name;
+    std::vector<std::string> env;
+    bool tty = false, interactive = false;
+  };
+  auto ef = std::make_shared<ExecFlags>();
+  auto* exec_cmd = app.add_subcommand("exec", "Run a command in a running container");
+  exec_cmd->prefix_command();
+  exec_cmd->add_option("-e,--env", ef->env, "set an environment variable")->allow_extra_args(false);
+  exec_cmd->add_flag("-t,--tty", ef->tty, "allocate a pseudo-terminal");
+  exec_cmd->add_flag("-i,--interactive", ef->interactive, "keep standard input open");
+  exec_cmd->add_option("CONTAINER", ef->name, "name or ID, then the command")->required();
+  exec_cmd->callback([&ctx, ef, exec_cmd] {
+    auto args = std::make_shared<std::vector<std::string>>(exec_cmd->remaining());
+    ctx.action = [&ctx, ef, args]() -> Status {
+      ctx.exit_code = runtime::kExitRuntime;
+      if (args->empty()) return make_error(ErrorCode::invalid_argument, "kiln exec needs a command after the container");
+      auto c = TRY(runtime::find_container(ef->name));
+      auto out = runtime::exec_in_container(c, *args, ef->env, ef->tty, ef->interactive);
+      ctx.exit_code = out.exit_code;
+      if (out.failed_to_start) return out.error;
+      return {};
+    };
+  });
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,168 @@
+// Cgroups v1/v2.
+#include "runtime/cgroups.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "common/fd.h"
+
+namespace kiln::runtime {
+
+namespace {
+
+constexpr const char* kBase = "/sys/fs/cgroup";
+
+/// This process's path in each hierarchy: controller list → path ("" key = v2).
+std::vector<std::pair<std::string, std::string>> own_cgroups() {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    out.emplace_back(line.substr(a + 1, b - a - 1), line.substr(b + 1));
+  }
+  return out;
+}
+
+bool is_v2_root(const std::string& dir) { return path_exists(dir + "/cgroup.controllers"); }
+
+bool v2_has(const std::string& dir, const std::string& ctrl) {
+  auto text = read_file(dir + "/cgroup.controllers");
+  if (!text) return false;
+  std::istringstream in(*text);
+  std::string c;
+  while (in >> c)
+    if (c == ctrl) return true;
+  return false;
+}
+
+Status write_value(const std::string& file, const std::string& value) {
+  UniqueFd fd = TRY(open_fd(file, O_WRONLY));
+  if (auto st = write_all(fd.get(), value); !st) return std::move(st).error().context("cgroup " + file);
+  return {};
+}
+
+/// Where the v2 hierarchy is mounted: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid).
+std::string v2_mount() {
+  if (is_v2_root(kBase)) return kBase;
+  if (is_v2_root(std::string(kBase) + "/unified")) return std::string(kBase) + "/unified";
+  return "";
+}
+
+}  // namespace
+
+Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) {
+  Cgroup cg;
+  std::string leaf = "kiln-" + id.substr(0, 16);
+  auto own = own_cgroups();
+  auto path_for = [&](const std::string& ctrl) -> std::string {
+    for (const auto& [ctrls, p] : own) {
+      std::istringstream in(ctrls);
+      std::string c;
+      while (std::getline(in, c, ','))
+        if (c == ctrl) return p;
+    }
+    return "/";
+  };
+  std::string v2 = v2_mount();
+  std::string v2_path;
+  for (const auto& [ctrls, p] : own)
+    if (ctrls.empty()) v2_path = p;
+  std::string v2_dir = v2.empty() ? "" : v2 + (v2_path == "/" ? "" : v2_path);
+  auto fail = [&](Error e) {
+    cg.destroy();
+    return e;
+  };
+  auto make = [&](const std::string& dir) -> Status {
+    if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) return sys_error("create cgroup " + dir);
+    cg.m_dirs.push_back(dir);
+    return {};
+  };
+  // v2 for whatever it offers; v1 controllers for the rest.
+  bool v2_mem = !v2_dir.empty() && v2_has(v2_dir, "memory");
+  bool v2_pids = !v2_dir.empty() && v2_has(v2_dir, "pids");
+  bool v2_cpu = !v2_dir.empty() && v2_has(v2_dir, "cpu");
+  if (!v2_dir.empty()) {
+    std::string dir = v2_dir + "/" + leaf;
+    if (auto st = make(dir); !st) return fail(st.error());
+    if (spec.memory_bytes > 0 && v2_mem) {
+      if (auto st = write_value(dir + "/memory.max", std::to_string(spec.memory_bytes)); !st) return fail(st.error());
+      (void)write_value(dir + "/memory.swap.max", "0");
+    }
+    if (spec.pids_limit > 0 && v2_pids)
+      if (auto st = write_value(dir + "/pids.max", std::to_string(spec.pids_limit)); !st) return fail(st.error());
+    if (spec.cpus > 0 && v2_cpu)
+      if (auto st = write_value(dir + "/cpu.max", std::to_string(static_cast<long>(std::lround(spec.cpus * 100000))) + " 100000"); !st)
+        return fail(st.error());
+  }
+  struct V1 {
+    const char* ctrl;
+    bool needed;
+  };
+  for (V1 v : {V1{"memory", spec.memory_bytes > 0 && !v2_mem}, V1{"pids", spec.pids_limit > 0 && !v2_pids},
+               V1{"cpu", spec.cpus > 0 && !v2_cpu}}) {
+    if (!v.needed) continue;
+    std::string root = std::string(kBase) + "/" + v.ctrl;
+    if (!path_exists(root + "/cgroup.procs"))
+      return fail(make_error(ErrorCode::unsupported, std::string("cannot limit ") + v.ctrl + ": no " + v.ctrl + " cgroup controller on this host"));
+    std::string p = path_for(v.ctrl);
+    std::string dir = root + (p == "/" ? "" : p) + "/" + leaf;
+    if (auto st = make(dir); !st) return fail(st.error());
+    Status st;
+    if (std::string(v.ctrl) == "memory") {
+      st = write_value(dir + "/memory.limit_in_bytes", std::to_string(spec.memory_bytes));
+      if (st && path_exists(dir + "/memory.memsw.limit_in_bytes"))
+        (void)write_value(dir + "/memory.memsw.limit_in_bytes", std::to_string(spec.memory_bytes));
+    } else if (std::string(v.ctrl) == "pids") {
+      st = write_value(dir + "/pids.max", std::to_string(spec.pids_limit));
+    } else {
+      st = write_value(dir + "/cpu.cfs_period_us", "100000");
+      if (st) st = write_value(dir + "/cpu.cfs_quota_us", std::to_string(static_cast<long>(std::lround(spec.cpus * 100000))));
+    }
+    if (!st) return fail(st.error());
+  }
+  return cg;
+}
+
+Status Cgroup::join(pid_t pid) const {
+  for (const auto& d : m_dirs) TRY(write_value(d + "/cgroup.procs", std::to_string(pid)));
+  return {};
+}
+
+void Cgroup::destroy() {
+  for (auto it = m_dirs.rbegin(); it != m_dirs.rend(); ++it) {
+    for (int i = 0; i < 200; ++i) {
+      if (::rmdir(it->c_str()) == 0 || errno == ENOENT) break;
+      if (errno != EBUSY) break;
+      ::usleep(5000);  // the last processes of the pid namespace are still being reaped
+    }
+  }
+  m_dirs.clear();
+}
+
+void Cgroup::remove_stale(const std::string& id) {
+  std::string leaf = "kiln-" + id.substr(0, 16);
+  auto own = own_cgroups();
+  std::vector<std::string> candidates;
+  std::string v2 = v2_mount();
+  for (const auto& [ctrls, p] : own) {
+    std::string sub = p == "/" ? "" : p;
+    if (ctrls.empty()) {
+      if (!v2.empty()) candidates.push_back(v2 + sub + "/" + leaf);
+      continue;
+    }
+    std::istringstream in(ctrls);
+    std::string c;
+    while (std::getline(in, c, ','))
+      if (c == "memory" || c == "pids" || c == "cpu") candidates.push_back(std::string(kBase) + "/" + c + sub + "/" + leaf);
+  }
+  for (const auto& d : candidates) ::rmdir(d.c_str());
+}
+
+}  // namespace kiln::runtime

@@ -1,0 +1,31 @@
+// Per-container cgroups: memory, pids and cpu limits on cgroup v2 or v1 controllers (hybrid hosts use both).
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "common/error.h"
+#include "runtime/spec.h"
+
+namespace kiln::runtime {
+
+/// The cgroup directories made for one container, removed by destroy().
+class Cgroup {
+ public:
+  /// Create "kiln-<id>" under this process's own cgroup in each hierarchy that offers a needed controller,
+  /// and write the limits.
+  static Result<Cgroup> create(const std::string& id, const ContainerSpec& spec);
+  /// Move a process in (before it execs).
+  Status join(pid_t pid) const;
+  /// Remove the directories (retrying while the kernel finishes reaping).
+  void destroy();
+  const std::vector<std::string>& dirs() const { return m_dirs; }
+  /// Remove leftovers named kiln-<id> for containers no longer alive (after a kill -9 of kiln).
+  static void remove_stale(const std::string& id);
+
+ private:
+  std::vector<std::string> m_dirs;
+};
+
+}  // namespace kiln::runtime

@@ -1,0 +1,405 @@
+// The container orchestrator: a checklist on each side of clone().
+#include "runtime/container.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <ctime>
+
+#include "oci/image.h"
+#include "runtime/cgroups.h"
+#include "runtime/launcher.h"
+#include "runtime/process_config.h"
+#include "runtime/rootfs.h"
+
+namespace kiln::runtime {
+
+namespace {
+
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+Result<SeccompFilter> build_seccomp(const std::string& profile, CapSet caps) {
+  if (profile == "unconfined") return SeccompFilter();
+  if (profile.empty()) return default_seccomp(caps);
+  std::string text = TRY(read_file(profile));
+  return seccomp_from_json(text, profile, caps);
+}
+
+/// The terminal of kiln itself in raw mode while a -t container runs; restored on destruction.
+struct RawTerminal {
+  bool active = false;
+  struct termios saved {};
+  void enter() {
+    if (!::isatty(0) || ::tcgetattr(0, &saved) < 0) return;
+    struct termios raw = saved;
+    ::cfmakeraw(&raw);
+    if (::tcsetattr(0, TCSANOW, &raw) == 0) active = true;
+  }
+  ~RawTerminal() {
+    if (active) ::tcsetattr(0, TCSANOW, &saved);
+  }
+};
+
+void copy_winsize(int master) {
+  struct winsize ws;
+  if (::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
+}
+
+bool pump(int from, int to) {
+  char buf[16384];
+  ssize_t n = ::read(from, buf, sizeof buf);
+  if (n <= 0) return false;
+  return write_all(to, buf, static_cast<size_t>(n)).ok();
+}
+
+/// Supervise until the child exits: forward signals, shuttle pty bytes, return the exit code (128+signal).
+int supervise(pid_t child, int sigfd, int master, bool interactive) {
+  bool stdin_open = master >= 0 && interactive;
+  for (;;) {
+    struct pollfd fds[3] = {{sigfd, POLLIN, 0}, {master, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}};
+    if (::poll(fds, 3, -1) < 0 && errno != EINTR) break;
+    if (fds[1].revents & (POLLIN | POLLHUP)) {
+      if (!pump(master, 1)) master = -1;
+    }
+    if (fds[2].revents & (POLLIN | POLLHUP)) {
+      if (!pump(0, master)) stdin_open = false;
+    }
+    if (fds[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (::read(sigfd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGCHLD) continue;
+        if (si.ssi_signo == SIGWINCH && master >= 0) copy_winsize(master);
+        ::kill(child, static_cast<int>(si.ssi_signo));
+      }
+    }
+    int status;
+    pid_t p = ::waitpid(child, &status, WNOHANG);
+    if (p == child) {
+      while (master >= 0 && pump(master, 1)) {
+      }
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+  }
+  int status;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/// Block the forwarded signals (and SIGCHLD) and return a signalfd for them; restores the mask on destruction.
+struct SignalGuard {
+  sigset_t set{}, old{};
+  int fd = -1;
+  SignalGuard() {
+    sigemptyset(&set);
+    for (int s : kForwarded) sigaddset(&set, s);
+    sigaddset(&set, SIGCHLD);
+    ::sigprocmask(SIG_BLOCK, &set, &old);
+    fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  }
+  ~SignalGuard() {
+    if (fd >= 0) ::close(fd);
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  }
+};
+
+RunOutcome failure(int code, Error e) {
+  RunOutcome o;
+  o.exit_code = code;
+  o.error = std::move(e);
+  o.failed_to_start = true;
+  return o;
+}
+
+/// Read the child's report: EOF means exec succeeded.
+bool read_failure(int fd, ChildFailure& f) {
+  ssize_t n;
+  do {
+    n = ::read(fd, &f, sizeof f);
+  } while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(sizeof f);
+}
+
+struct Pty {
+  int master = -1, slave = -1;
+  Status open() {
+    master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) return sys_error("open a pseudo-terminal");
+    if (::grantpt(master) < 0 || ::unlockpt(master) < 0) return sys_error("unlock pseudo-terminal");
+    const char* name = ::ptsname(master);
+    slave = name ? ::open(name, O_RDWR | O_NOCTTY) : -1;  // not CLOEXEC: becomes the child's 0-2
+    if (slave < 0) return sys_error("open pseudo-terminal slave");
+    copy_winsize(master);
+    return {};
+  }
+  ~Pty() {
+    if (master >= 0) ::close(master);
+    if (slave >= 0) ::close(slave);
+  }
+};
+
+}  // namespace
+
+RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid_t)>& on_started) {
+  // 1. Decide everything that can fail cleanly before any namespace exists.
+  auto caps = compute_caps(spec.cap_add, spec.cap_drop);
+  if (!caps) return failure(kExitRuntime, std::move(caps).error());
+  auto filter = build_seccomp(spec.seccomp_profile, *caps);
+  if (!filter) return failure(kExitRuntime, std::move(filter).error());
+  // 2. State directory (lock held while we live), mountpoint layer, /etc files.
+  auto state = StateDir::create(spec);
+  if (!state) return failure(kExitRuntime, std::move(state).error());
+  struct StateCleanup {
+    StateDir& s;
+    ~StateCleanup() { s.remove(); }
+  } state_cleanup{*state};
+  if (auto st = prepare_rootfs_dirs(state->path(), spec); !st) return failure(kExitRuntime, std::move(st).error());
+  if (auto st = make_dirs(state->path() + "/rootfs"); !st) return failure(kExitRuntime, std::move(st).error());
+  ContainerState cs;
+  cs.id = spec.id;
+  cs.name = spec.name;
+  cs.image = spec.image;
+  cs.created = oci::rfc3339(::time(nullptr));
+  cs.args = spec.args;
+  cs.stop_signal = spec.stop_signal;
+  cs.log_path = spec.log_path;
+  cs.env = spec.env;
+  cs.user = spec.user;
+  cs.cwd = spec.cwd;
+  cs.seccomp_profile = spec.seccomp_profile;
+  cs.cap_add = spec.cap_add;
+  cs.cap_drop = spec.cap_drop;
+  if (auto st = state->save(cs); !st) return failure(kExitRuntime, std::move(st).error());
+  // 3. Cgroups with the limits.
+  auto cg = Cgroup::create(spec.id, spec);
+  if (!cg) return failure(kExitRuntime, std::move(cg).error());
+  struct CgroupCleanup {
+    Cgroup& c;
+    ~CgroupCleanup() { c.destroy(); }
+  } cg_cleanup{*cg};
+  // 4. Pipes: parent → child "go" once it is in its cgroups; child → parent failure report (CLOEXEC).
+  int go[2], err[2];
+  if (::pipe2(go, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0) return failure(kExitRuntime, sys_error("pipe"));
+  UniqueFd go_r(go[0]), go_w(go[1]), err_r(err[0]), err_w(err[1]);
+  Pty pty;
+  if (spec.tty)
+    if (auto st = pty.open(); !st) return failure(kExitRuntime, std::move(st).error());
+  SignalGuard signals;
+  // 5. clone into new mount, pid, uts, ipc, cgroup (and net) namespaces.
+  unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | SIGCHLD;
+  if (spec.network == Network::none) flags |= CLONE_NEWNET;
+  pid_t child = static_cast<pid_t>(::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr));
+  if (child < 0) return failure(kExitRuntime, sys_error("clone the container process"));
+  if (child == 0) {
+    int efd = err_w.get();
+    // Die with kiln. (getppid() is 0 in the new pid namespace; if kiln is already gone the go pipe reads EOF.)
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // Until exec this process is kiln's image: keep /proc/<pid>/exe and /proc/<pid>/mem away from the
+    // container (CVE-2019-5736). exec of the command makes it dumpable again.
+    ::prctl(PR_SET_DUMPABLE, 0);
+    char c;
+    if (::read(go_r.get(), &c, 1) != 1) ::_exit(kExitRuntime);
+    if (spec.tty) {
+      if (int e = attach_tty(pty.slave)) child_fail(efd, kExitRuntime, "attach terminal", e);
+    } else if (!spec.interactive) {
+      int devnull = ::open("/dev/null", O_RDONLY);
+      if (devnull >= 0) ::dup2(devnull, 0);
+    }
+    if (spec.network == Network::none)
+      if (auto st = loopback_up(); !st) child_fail(efd, kExitRuntime, st.error().what());
+    if (::sethostname(spec.hostname.c_str(), spec.hostname.size()) < 0) child_fail(efd, kExitRuntime, "sethostname", errno);
+    if (auto st = enter_rootfs(state->path(), spec); !st) child_fail(efd, kExitRuntime, st.error().what());
+    for (const auto& r : spec.rlimits) {
+      struct rlimit rl = {r.soft, r.hard};
+      if (::setrlimit(r.resource, &rl) < 0) child_fail(efd, kExitRuntime, "setrlimit", errno);
+    }
+    LaunchPlan plan;
+    plan.args = spec.args;
+    plan.env = spec.env;
+    plan.cwd = spec.cwd.empty() ? "/" : spec.cwd;
+    plan.user = spec.user;
+    plan.caps = *caps;
+    plan.seccomp = filter->empty() ? nullptr : &*filter;
+    plan.init = spec.init;
+    plan.tty = spec.tty;
+    launch(plan, efd);
+  }
+  // 6. Parent: cgroups, go, wait for exec.
+  go_r.reset();
+  err_w.reset();
+  if (pty.slave >= 0) {
+    ::close(pty.slave);
+    pty.slave = -1;
+  }
+  auto kill_child = [&] {
+    ::kill(child, SIGKILL);
+    int status;
+    ::waitpid(child, &status, 0);
+  };
+  if (auto st = cg->join(child); !st) {
+    kill_child();
+    return failure(kExitRuntime, std::move(st).error());
+  }
+  (void)!::write(go_w.get(), "g", 1);
+  go_w.reset();
+  ChildFailure f;
+  if (read_failure(err_r.get(), f)) {
+    kill_child();
+    f.message[sizeof f.message - 1] = '\0';
+    return failure(f.exit_code, make_error(ErrorCode::generic, f.message));
+  }
+  cs.pid = child;
+  (void)state->save(cs);
+  if (on_started) on_started(child);
+  // 7. Supervise to the end; the mount namespace (and every mount in it) dies with the container.
+  RawTerminal raw;
+  if (spec.tty && spec.interactive) raw.enter();
+  RunOutcome out;
+  out.exit_code = supervise(child, signals.fd, pty.master, spec.interactive);
+  return out;
+}
+
+}  // namespace kiln::runtime
+
+namespace kiln::runtime {
+
+namespace {
+
+/// The container's cgroup directories, read from /proc/<pid>/cgroup as the host sees them.
+std::vector<std::string> cgroup_dirs_of(pid_t pid) {
+  std::vector<std::string> out;
+  auto text = read_file("/proc/" + std::to_string(pid) + "/cgroup");
+  if (!text) return out;
+  size_t pos = 0;
+  while (pos < text->size()) {
+    size_t end = text->find('\n', pos);
+    if (end == std::string::npos) end = text->size();
+    std::string line = text->substr(pos, end - pos);
+    pos = end + 1;
+    auto a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    std::string ctrls = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    if (path.find("/kiln-") == std::string::npos) continue;
+    if (ctrls.empty()) {
+      for (const char* base : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"})
+        if (path_exists(std::string(base) + "/cgroup.controllers")) {
+          out.push_back(base + path);
+          break;
+        }
+    } else if (ctrls.find("name=") == std::string::npos) {
+      out.push_back("/sys/fs/cgroup/" + ctrls.substr(0, ctrls.find(',')) + path);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::string>& args,
+                             const std::vector<std::string>& extra_env, bool tty, bool interactive) {
+  auto caps = compute_caps(st.cap_add, st.cap_drop);
+  if (!caps) return failure(kExitRuntime, std::move(caps).error());
+  auto filter = build_seccomp(st.seccomp_profile, *caps);
+  if (!filter) return failure(kExitRuntime, std::move(filter).error());
+  std::vector<UniqueFd> ns;
+  for (const char* n : {"ipc", "uts", "net", "pid", "cgroup", "mnt"}) {
+    auto fd = open_fd("/proc/" + std::to_string(st.pid) + "/ns/" + n, O_RDONLY);
+    if (!fd) return failure(kExitRuntime, make_error(ErrorCode::not_found, "container " + st.name + " is not running"));
+    ns.push_back(std::move(*fd));
+  }
+  int go[2], err[2];
+  if (::pipe2(go, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0) return failure(kExitRuntime, sys_error("pipe"));
+  UniqueFd go_r(go[0]), go_w(go[1]), err_r(err[0]), err_w(err[1]);
+  Pty pty;
+  if (tty)
+    if (auto s = pty.open(); !s) return failure(kExitRuntime, std::move(s).error());
+  SignalGuard signals;
+  pid_t parent_pid = ::getpid();
+  pid_t child = ::fork();
+  if (child < 0) return failure(kExitRuntime, sys_error("fork"));
+  if (child == 0) {
+    int efd = err_w.get();
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::prctl(PR_SET_DUMPABLE, 0);  // kiln's image must not be reachable through /proc from the container
+    if (::getppid() != parent_pid) ::_exit(kExitRuntime);
+    char c;
+    if (::read(go_r.get(), &c, 1) != 1) ::_exit(kExitRuntime);
+    for (auto& fd : ns)
+      if (::setns(fd.get(), 0) < 0) child_fail(efd, kExitRuntime, "join the container's namespaces", errno);
+    ns.clear();
+    // setns(pid) applies to children: fork once more so the command is inside the pid namespace.
+    pid_t inner = ::fork();
+    if (inner < 0) child_fail(efd, kExitRuntime, "fork", errno);
+    if (inner > 0) {
+      ::close(efd);
+      // The outer kiln forwards signals to us (their mask is still blocked): pass them on, exit as inner does.
+      sigset_t set;
+      sigemptyset(&set);
+      for (int s : kForwarded) sigaddset(&set, s);
+      sigaddset(&set, SIGCHLD);
+      for (;;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(&set, &si);
+        if (sig > 0 && sig != SIGCHLD) ::kill(inner, sig);
+        int status;
+        if (::waitpid(inner, &status, WNOHANG) == inner)
+          ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+      }
+    }
+    if (tty) {
+      if (int e = attach_tty(pty.slave)) child_fail(efd, kExitRuntime, "attach terminal", e);
+    } else if (!interactive) {
+      int devnull = ::open("/dev/null", O_RDONLY);
+      if (devnull >= 0) ::dup2(devnull, 0);
+    }
+    LaunchPlan plan;
+    plan.args = args;
+    plan.env = st.env;
+    for (const auto& e : extra_env) {
+      auto eq = e.find('=');
+      set_env(plan.env, e.substr(0, eq), eq == std::string::npos ? "" : e.substr(eq + 1));
+    }
+    plan.cwd = st.cwd.empty() ? "/" : st.cwd;
+    plan.user = st.user;
+    plan.caps = *caps;
+    plan.seccomp = filter->empty() ? nullptr : &*filter;
+    launch(plan, efd);
+  }
+  go_r.reset();
+  err_w.reset();
+  if (pty.slave >= 0) {
+    ::close(pty.slave);
+    pty.slave = -1;
+  }
+  for (const auto& dir : cgroup_dirs_of(st.pid)) {
+    auto fd = open_fd(dir + "/cgroup.procs", O_WRONLY);
+    if (fd) (void)write_all(fd->get(), std::to_string(child));
+  }
+  (void)!::write(go_w.get(), "g", 1);
+  go_w.reset();
+  ChildFailure f;
+  if (read_failure(err_r.get(), f)) {
+    int status;
+    ::waitpid(child, &status, 0);
+    f.message[sizeof f.message - 1] = '\0';
+    return failure(f.exit_code, make_error(ErrorCode::generic, f.message));
+  }
+  RawTerminal raw;
+  if (tty && interactive) raw.enter();
+  RunOutcome out;
+  out.exit_code = supervise(child, signals.fd, pty.master, interactive);
+  return out;
+}
+
+}  // namespace kiln::runtime

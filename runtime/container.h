@@ -1,0 +1,33 @@
+// Running one container: the parent's checklist (state, cgroups, clone, supervise, clean up) and the
+// child's (namespaces, root filesystem, user, capabilities, seccomp, exec).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "runtime/spec.h"
+#include "runtime/state.h"
+
+namespace kiln::runtime {
+
+/// Exit codes as docker uses them for failures before the command runs.
+inline constexpr int kExitRuntime = 125;     ///< kiln or the container setup failed
+inline constexpr int kExitCannotExec = 126;  ///< the command exists but cannot be executed
+inline constexpr int kExitNotFound = 127;    ///< the command was not found
+
+/// The outcome of a container: its exit code, or an error that kept the command from starting.
+struct RunOutcome {
+  int exit_code = 0;
+  Error error;  ///< set when the command never ran; exit_code is then 125/126/127
+  bool failed_to_start = false;
+};
+
+/// Run the container to its end: stdio passed through (or a pty with spec.tty), signals forwarded.
+/// on_started is called with the container's host pid once the command has been exec'd.
+RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid_t)>& on_started = {});
+
+/// Run a command in a running container: same namespaces, cgroups, user, capabilities and seccomp.
+RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::string>& args,
+                             const std::vector<std::string>& extra_env, bool tty, bool interactive);
+
+}  // namespace kiln::runtime

@@ -1,0 +1,138 @@
+// Final launch steps in the child.
+#include "runtime/launcher.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/fd.h"
+#include "runtime/process_config.h"
+#include "runtime/user.h"
+
+namespace kiln::runtime {
+
+void child_fail(int fd, int exit_code, const std::string& message, int err) {
+  ChildFailure f{exit_code, err, {}};
+  std::string m = message;
+  if (err) m += std::string(": ") + std::strerror(err);
+  std::strncpy(f.message, m.c_str(), sizeof f.message - 1);
+  (void)!::write(fd, &f, sizeof f);
+  ::_exit(exit_code);
+}
+
+int attach_tty(int slave) {
+  if (::setsid() < 0) return errno;
+  if (::ioctl(slave, TIOCSCTTY, 0) < 0) return errno;
+  for (int i = 0; i < 3; ++i)
+    if (::dup2(slave, i) < 0) return errno;
+  if (slave > 2) ::close(slave);
+  return 0;
+}
+
+namespace {
+
+/// pid 1 with --init: forward signals to the command, reap every orphan, exit as the command did.
+[[noreturn]] void reaper(pid_t child) {
+  // This pid 1 stays kiln's image for the container's whole life: never dumpable, so /proc/1/exe cannot
+  // be opened from inside (CVE-2019-5736).
+  ::prctl(PR_SET_DUMPABLE, 0);
+  ::prctl(PR_SET_NAME, "kiln-init");
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, nullptr);
+  for (;;) {
+    siginfo_t si;
+    int sig = sigwaitinfo(&all, &si);
+    if (sig == SIGCHLD) {
+      int status;
+      pid_t p;
+      while ((p = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        if (p == child) ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+      }
+    } else if (sig > 0) {
+      ::kill(child, sig);
+    }
+  }
+}
+
+[[noreturn]] void exec_command(const LaunchPlan& plan, int error_fd) {
+  std::vector<char*> argv, envp;
+  for (const auto& a : plan.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : plan.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  const std::string& file = plan.args[0];
+  if (file.find('/') != std::string::npos) {
+    ::execve(file.c_str(), argv.data(), envp.data());
+    int e = errno;
+    child_fail(error_fd, e == ENOENT ? 127 : 126, "exec \"" + file + "\"", e);
+  }
+  std::string path = get_env(plan.env, "PATH").value_or(kDefaultPath);
+  int last = ENOENT;
+  size_t start = 0;
+  for (;;) {
+    size_t colon = path.find(':', start);
+    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + file;
+    ::execve(candidate.c_str(), argv.data(), envp.data());
+    if (errno != ENOENT && errno != ENOTDIR) last = errno;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  if (last == ENOENT)
+    child_fail(error_fd, 127, "exec \"" + file + "\": executable file not found in $PATH");
+  child_fail(error_fd, 126, "exec \"" + file + "\"", last);
+}
+
+}  // namespace
+
+void launch(const LaunchPlan& plan, int error_fd) {
+  LaunchPlan p = plan;
+  auto passwd = read_file("/etc/passwd", 4u << 20);
+  auto group = read_file("/etc/group", 4u << 20);
+  auto user = resolve_user(p.user, passwd ? *passwd : "", group ? *group : "");
+  if (!user) child_fail(error_fd, 125, user.error().what());
+  if (!get_env(p.env, "HOME")) set_env(p.env, "HOME", user->home);
+  if (int e = drop_bounding(p.caps)) child_fail(error_fd, 125, "drop capabilities", e);
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(error_fd, 125, "keep capabilities", errno);
+  if (::setgroups(user->groups.size(), user->groups.data()) < 0) child_fail(error_fd, 125, "setgroups", errno);
+  if (::setresgid(user->gid, user->gid, user->gid) < 0) child_fail(error_fd, 125, "setgid", errno);
+  if (::setresuid(user->uid, user->uid, user->uid) < 0) child_fail(error_fd, 125, "setuid", errno);
+  if (int e = set_process_caps(p.caps, user->uid == 0)) child_fail(error_fd, 125, "set capabilities", e);
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(error_fd, 125, "set no_new_privs", errno);
+  if (::chdir(p.cwd.c_str()) < 0) child_fail(error_fd, 125, "chdir to working directory \"" + p.cwd + "\"", errno);
+  char cwd[4096];
+  // A cwd outside the root (a leaked host directory fd, CVE-2024-21626) shows as "(unreachable)…".
+  if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/') child_fail(error_fd, 125, "working directory is outside the container");
+  // Nothing from the host survives exec: every fd but 0-2 (and the CLOEXEC error pipe) is closed on exec.
+  if (::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) < 0) {
+    for (int fd = 3; fd < 65536; ++fd)
+      if (fd != error_fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  if (p.seccomp)
+    if (int e = p.seccomp->load()) child_fail(error_fd, 125, "load seccomp filter", e);
+  if (p.init) {
+    pid_t child = ::fork();
+    if (child < 0) child_fail(error_fd, 125, "fork init", errno);
+    if (child > 0) {
+      ::close(error_fd);  // the command's exec closes its copy; the parent then sees EOF
+      reaper(child);
+    }
+  }
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int s = 1; s < NSIG; ++s)
+    if (s != SIGKILL && s != SIGSTOP) ::signal(s, SIG_DFL);
+  exec_command(p, error_fd);
+}
+
+}  // namespace kiln::runtime

@@ -1,0 +1,41 @@
+// The last steps before exec, shared by `run` and `exec`: user, capabilities, no_new_privs, fds, seccomp,
+// PATH lookup. Runs in the child; reports failure as (exit code, errno, message) over a pipe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "runtime/caps.h"
+#include "runtime/seccomp.h"
+
+namespace kiln::runtime {
+
+/// What the child sends the parent when it cannot reach exec.
+struct ChildFailure {
+  int exit_code;
+  int err;
+  char message[512];
+};
+
+/// Everything decided before the final steps, so the child only applies it.
+struct LaunchPlan {
+  std::vector<std::string> args, env;
+  std::string cwd = "/";
+  std::string user;
+  CapSet caps = 0;
+  const SeccompFilter* seccomp = nullptr;  ///< null: unconfined
+  bool init = false;
+  bool tty = false;
+};
+
+/// Report a failure to the parent over fd and _exit. Never returns.
+[[noreturn]] void child_fail(int fd, int exit_code, const std::string& message, int err = 0);
+
+/// In the child, inside the container's root: become the user, set capabilities, no_new_privs, close fds,
+/// chdir, load seccomp, optionally fork a reaper as pid 1, exec. Never returns.
+[[noreturn]] void launch(const LaunchPlan& plan, int error_fd);
+
+/// Make the controlling terminal the pty slave on fds 0-2 (child side of -t).
+int attach_tty(int slave_fd);
+
+}  // namespace kiln::runtime

@@ -1,0 +1,224 @@
+// Root filesystem assembly.
+#include "runtime/rootfs.h"
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/fd.h"
+
+namespace kiln::runtime {
+
+namespace {
+
+int sys_openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolve) {
+  struct open_how how = {};
+  how.flags = flags | O_CLOEXEC;
+  how.resolve = resolve;
+  return static_cast<int>(::syscall(SYS_openat2, dirfd, path, &how, sizeof how));
+}
+
+/// A path inside the root, resolved as if root were "/": symlinks in the image cannot lead out.
+Result<UniqueFd> open_in_root(int rootfd, const std::string& path) {
+  std::string rel = path;
+  while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
+  if (rel.empty()) rel = ".";
+  int fd = sys_openat2(rootfd, rel.c_str(), O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0) return sys_error("resolve " + path + " in the container");
+  return UniqueFd(fd);
+}
+
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+Status mount_at(int rootfd, const std::string& target, const char* src, const char* type, unsigned long flags,
+                const char* data = nullptr) {
+  UniqueFd t = TRY(open_in_root(rootfd, target));
+  if (::mount(src, fd_path(t.get()).c_str(), type, flags, data) < 0) return sys_error("mount " + std::string(type ? type : "bind") + " on " + target);
+  return {};
+}
+
+Status bind_at(int rootfd, const std::string& src, const std::string& target, bool readonly, bool recursive = true) {
+  TRY(mount_at(rootfd, target, src.c_str(), nullptr, MS_BIND | (recursive ? MS_REC : 0)));
+  if (readonly) {
+    UniqueFd t = TRY(open_in_root(rootfd, target));  // the new mount, now on top
+    if (::mount(nullptr, fd_path(t.get()).c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) < 0 &&
+        ::mount(nullptr, fd_path(t.get()).c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
+      return sys_error("make " + target + " read-only");
+  }
+  return {};
+}
+
+Status touch(const std::string& path, bool dir) {
+  auto slash = path.rfind('/');
+  TRY(make_dirs(path.substr(0, slash)));
+  if (dir) return make_dirs(path);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return sys_error("create " + path);
+  ::close(fd);
+  return {};
+}
+
+Status mount_overlay(const std::string& state_dir, const ContainerSpec& spec, const std::string& target) {
+  int fs = static_cast<int>(::syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC));
+  if (fs < 0) return sys_error("fsopen overlay");
+  UniqueFd fsfd(fs);
+  auto set = [&](const char* key, const std::string& value) -> Status {
+    if (::syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, value.c_str(), 0) < 0)
+      return sys_error(std::string("overlay option ") + key + "=" + value);
+    return {};
+  };
+  // "lowerdir+" takes one layer per call (top first), so 500 layers never overflow a mount option page.
+  TRY(set("lowerdir+", state_dir + "/top"));
+  for (auto it = spec.layers.rbegin(); it != spec.layers.rend(); ++it) TRY(set("lowerdir+", *it));
+  if (!spec.upperdir.empty()) {
+    TRY(set("upperdir", spec.upperdir));
+    TRY(set("workdir", spec.upperdir + ".work"));
+    // Changes must land in the upper as plain files and whiteouts, never as redirects or metacopies.
+    (void)set("redirect_dir", "off");
+    (void)set("metacopy", "off");
+    (void)set("index", "off");
+  }
+  if (::syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) return sys_error("create overlay");
+  unsigned attrs = spec.upperdir.empty() ? MOUNT_ATTR_RDONLY : 0;
+  int mnt = static_cast<int>(::syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs));
+  if (mnt < 0) return sys_error("fsmount overlay");
+  UniqueFd mntfd(mnt);
+  if (::syscall(SYS_move_mount, mnt, "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    return sys_error("attach overlay at " + target);
+  return {};
+}
+
+Status setup_dev(int rootfd) {
+  TRY(mount_at(rootfd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"));
+  UniqueFd dev = TRY(open_in_root(rootfd, "/dev"));
+  std::string devpath = fd_path(dev.get());
+  for (const char* n : {"null", "zero", "full", "random", "urandom", "tty"}) {
+    std::string p = devpath + "/" + n;
+    int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd < 0) return sys_error(std::string("create /dev/") + n);
+    ::close(fd);
+    TRY(bind_at(rootfd, std::string("/dev/") + n, std::string("/dev/") + n, false, false));
+  }
+  for (const char* d : {"pts", "shm", "mqueue"})
+    if (::mkdir((devpath + "/" + d).c_str(), 0755) < 0) return sys_error(std::string("mkdir /dev/") + d);
+  const std::pair<const char*, const char*> links[] = {{"fd", "/proc/self/fd"},      {"stdin", "/proc/self/fd/0"},
+                                                       {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
+                                                       {"ptmx", "pts/ptmx"},          {"core", "/proc/kcore"}};
+  for (const auto& [name, target] : links)
+    if (::symlink(target, (devpath + "/" + name).c_str()) < 0) return sys_error(std::string("symlink /dev/") + name);
+  TRY(mount_at(rootfd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"));
+  TRY(mount_at(rootfd, "/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"));
+  TRY(mount_at(rootfd, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  return {};
+}
+
+Status mask_paths(int rootfd) {
+  // docker's masked paths: files hidden behind /dev/null, directories behind an empty read-only tmpfs.
+  for (const char* p : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats",
+                        "/proc/acpi", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"}) {
+    auto fd = open_in_root(rootfd, p);
+    if (!fd) continue;  // absent on this kernel
+    struct stat st;
+    if (::fstat(fd->get(), &st) < 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (::mount("tmpfs", fd_path(fd->get()).c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+        return sys_error(std::string("mask ") + p);
+    } else if (::mount("/dev/null", fd_path(fd->get()).c_str(), nullptr, MS_BIND, nullptr) < 0) {
+      return sys_error(std::string("mask ") + p);
+    }
+  }
+  for (const char* p : {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}) {
+    auto fd = open_in_root(rootfd, p);
+    if (!fd) continue;
+    std::string self = fd_path(fd->get());  // bind the path onto itself, then make that mount read-only
+    TRY(bind_at(rootfd, self, p, true));
+  }
+  return {};
+}
+
+}  // namespace
+
+Status prepare_rootfs_dirs(const std::string& state_dir, const ContainerSpec& spec) {
+  std::string top = state_dir + "/top";
+  for (const char* d : {"proc", "sys", "dev", "tmp", "etc"}) TRY(make_dirs(top + "/" + d));
+  ::chmod((top + "/tmp").c_str(), 01777);
+  for (const char* f : {"hosts", "hostname", "resolv.conf"}) TRY(touch(top + "/etc/" + f, false));
+  for (const auto& m : spec.mounts) {
+    bool dir = true;
+    if (m.type == MountSpec::Type::bind) {
+      struct stat st;
+      if (::stat(m.source.c_str(), &st) < 0)
+        return make_error(ErrorCode::not_found, "bind source path does not exist: " + m.source);
+      dir = S_ISDIR(st.st_mode);
+    }
+    TRY(touch(top + m.target, dir));
+  }
+  std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + spec.hostname + "\n";
+  TRY(make_dirs(state_dir + "/etc"));
+  auto write = [&](const std::string& name, const std::string& text) -> Status {
+    UniqueFd fd = TRY(open_fd(state_dir + "/etc/" + name, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    return write_all(fd.get(), text);
+  };
+  TRY(write("hosts", hosts));
+  TRY(write("hostname", spec.hostname + "\n"));
+  std::string resolv;
+  if (spec.network == Network::host) {
+    auto host = read_file("/etc/resolv.conf");
+    if (host) resolv = *host;
+  }
+  TRY(write("resolv.conf", resolv));
+  return {};
+}
+
+Status enter_rootfs(const std::string& state_dir, const ContainerSpec& spec) {
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return sys_error("make mounts private");
+  std::string rootfs = state_dir + "/rootfs";
+  TRY(mount_overlay(state_dir, spec, rootfs));
+  UniqueFd root = TRY(open_fd(rootfs, O_PATH | O_DIRECTORY));
+  int r = root.get();
+  TRY(mount_at(r, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  TRY(setup_dev(r));
+  unsigned long sysflags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  if (spec.network == Network::host) TRY(bind_at(r, "/sys", "/sys", true));
+  else TRY(mount_at(r, "/sys", "sysfs", "sysfs", sysflags));
+  for (const char* f : {"hosts", "hostname", "resolv.conf"})
+    TRY(bind_at(r, state_dir + "/etc/" + f, std::string("/etc/") + f, true, false));
+  for (const auto& m : spec.mounts) {
+    if (m.type == MountSpec::Type::tmpfs) {
+      std::string opts = m.options.empty() ? "mode=1777" : m.options;
+      TRY(mount_at(r, m.target, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV | (m.readonly ? MS_RDONLY : 0), opts.c_str()));
+    } else {
+      TRY(bind_at(r, m.source, m.target, m.readonly));
+    }
+  }
+  TRY(mask_paths(r));
+  root.reset();
+  if (::chdir(rootfs.c_str()) < 0) return sys_error("chdir " + rootfs);
+  if (::syscall(SYS_pivot_root, ".", ".") < 0) return sys_error("pivot_root");
+  if (::umount2(".", MNT_DETACH) < 0) return sys_error("detach the host root");
+  if (::chdir("/") < 0) return sys_error("chdir /");
+  return {};
+}
+
+Status loopback_up() {
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return sys_error("socket");
+  UniqueFd sock(s);
+  struct ifreq ifr = {};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (::ioctl(s, SIOCGIFFLAGS, &ifr) < 0) return sys_error("get lo flags");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (::ioctl(s, SIOCSIFFLAGS, &ifr) < 0) return sys_error("bring lo up");
+  return {};
+}
+
+}  // namespace kiln::runtime

@@ -1,0 +1,23 @@
+// The container's root filesystem: overlay of layer trees under a runtime-made top layer, plus /proc, /dev,
+// /sys, /etc/hosts…, user mounts, docker's masked and read-only paths, and pivot_root into it.
+#pragma once
+
+#include <string>
+
+#include "common/error.h"
+#include "runtime/spec.h"
+
+namespace kiln::runtime {
+
+/// Host side, before clone: the top layer (mountpoints for /proc, /dev, /sys, /tmp, /etc/hosts…, volume
+/// targets) and the generated /etc files, all inside state_dir.
+Status prepare_rootfs_dirs(const std::string& state_dir, const ContainerSpec& spec);
+
+/// Child side, in the new mount namespace: mount everything and pivot_root. Afterwards "/" is the
+/// container's root and no host path is reachable.
+Status enter_rootfs(const std::string& state_dir, const ContainerSpec& spec);
+
+/// Bring the loopback interface up (in a fresh network namespace).
+Status loopback_up();
+
+}  // namespace kiln::runtime

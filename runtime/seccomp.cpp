@@ -1,0 +1,158 @@
+// Seccomp filters.
+#include "runtime/seccomp.h"
+
+#include <linux/capability.h>
+#include <sched.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+namespace kiln::runtime {
+
+SeccompFilter& SeccompFilter::operator=(SeccompFilter&& o) noexcept {
+  if (this != &o) {
+    if (m_ctx) seccomp_release(m_ctx);
+    m_ctx = o.m_ctx;
+    o.m_ctx = nullptr;
+  }
+  return *this;
+}
+
+SeccompFilter::~SeccompFilter() {
+  if (m_ctx) seccomp_release(m_ctx);
+}
+
+int SeccompFilter::load() const {
+  if (!m_ctx) return 0;
+  int rc = seccomp_load(m_ctx);
+  return rc < 0 ? -rc : 0;
+}
+
+namespace {
+
+bool has(CapSet caps, int cap) { return caps & (CapSet{1} << cap); }
+
+Status deny(scmp_filter_ctx ctx, const char* name, int err = EPERM) {
+  int nr = seccomp_syscall_resolve_name(name);
+  if (nr == __NR_SCMP_ERROR) return {};  // not on this architecture
+  int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(static_cast<uint32_t>(err)), nr, 0);
+  if (rc < 0 && rc != -EEXIST) return make_error(ErrorCode::generic, std::string("seccomp rule for ") + name + " failed");
+  return {};
+}
+
+}  // namespace
+
+Result<SeccompFilter> default_seccomp(CapSet caps) {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (!ctx) return make_error(ErrorCode::generic, "seccomp_init failed");
+  SeccompFilter f(ctx);
+  // Anything not of the native ABI (e.g. int 0x80 i386 calls) is killed, so the list cannot be bypassed.
+  seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+  static const char* const always[] = {
+      "acct", "add_key", "bpf", "create_module", "delete_module", "finit_module", "get_kernel_syms",
+      "init_module", "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie", "nfsservctl", "perf_event_open",
+      "query_module", "request_key", "uselib", "userfaultfd", "ustat", "_sysctl", "sysfs", "vm86", "vm86old",
+      "open_by_handle_at", "name_to_handle_at", "fsopen", "fsconfig", "fsmount", "fspick", "open_tree",
+      "move_mount", "mount_setattr", "quotactl", "quotactl_fd", "io_uring_setup", "io_uring_enter",
+      "io_uring_register"};
+  for (const char* n : always) TRY(deny(ctx, n));
+  if (!has(caps, CAP_SYS_ADMIN))
+    for (const char* n : {"mount", "umount", "umount2", "pivot_root", "setns", "unshare", "swapon", "swapoff",
+                          "setdomainname", "sethostname", "lsm_set_self_attr"})
+      TRY(deny(ctx, n));
+  if (!has(caps, CAP_SYS_BOOT)) TRY(deny(ctx, "reboot"));
+  if (!has(caps, CAP_SYS_TIME))
+    for (const char* n : {"settimeofday", "stime", "clock_settime", "clock_settime64", "clock_adjtime", "clock_adjtime64", "adjtimex"})
+      TRY(deny(ctx, n));
+  if (!has(caps, CAP_SYS_PTRACE))
+    for (const char* n : {"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd"}) TRY(deny(ctx, n));
+  if (!has(caps, CAP_SYS_RAWIO))
+    for (const char* n : {"ioperm", "iopl"}) TRY(deny(ctx, n));
+  if (!has(caps, CAP_SYS_NICE))
+    for (const char* n : {"mbind", "move_pages", "set_mempolicy", "set_mempolicy_home_node"}) TRY(deny(ctx, n));
+  if (!has(caps, CAP_SYSLOG)) TRY(deny(ctx, "syslog"));
+  if (!has(caps, CAP_SYS_ADMIN)) {
+    // clone with any namespace flag is refused; clone3 hides its flags in memory, so it reports ENOSYS and
+    // libc falls back to clone, whose flags the filter can see.
+    for (uint64_t flag : std::initializer_list<uint64_t>{CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
+                                                         CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP}) {
+      int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
+      if (rc < 0 && rc != -EEXIST) return make_error(ErrorCode::generic, "seccomp rule for clone failed");
+    }
+    TRY(deny(ctx, "clone3", ENOSYS));
+  }
+  return f;
+}
+
+Result<SeccompFilter> seccomp_from_json(const std::string& text, const std::string& path, CapSet caps) {
+  auto action_of = [&](const std::string& a, int errno_ret) -> Result<uint32_t> {
+    if (a == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
+    if (a == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(static_cast<uint32_t>(errno_ret));
+    if (a == "SCMP_ACT_KILL" || a == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL;
+    if (a == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
+    if (a == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
+    if (a == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
+    if (a == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(static_cast<uint32_t>(errno_ret));
+    return make_error(ErrorCode::invalid_argument, path + ": unknown seccomp action " + a);
+  };
+  auto op_of = [&](const std::string& o) -> Result<scmp_compare> {
+    if (o == "SCMP_CMP_NE") return SCMP_CMP_NE;
+    if (o == "SCMP_CMP_LT") return SCMP_CMP_LT;
+    if (o == "SCMP_CMP_LE") return SCMP_CMP_LE;
+    if (o == "SCMP_CMP_EQ") return SCMP_CMP_EQ;
+    if (o == "SCMP_CMP_GE") return SCMP_CMP_GE;
+    if (o == "SCMP_CMP_GT") return SCMP_CMP_GT;
+    if (o == "SCMP_CMP_MASKED_EQ") return SCMP_CMP_MASKED_EQ;
+    return make_error(ErrorCode::invalid_argument, path + ": unknown seccomp operator " + o);
+  };
+  try {
+    auto j = nlohmann::json::parse(text);
+    int default_errno = j.value("defaultErrnoRet", EPERM);
+    uint32_t def = TRY(action_of(j.value("defaultAction", std::string("SCMP_ACT_ALLOW")), default_errno));
+    scmp_filter_ctx ctx = seccomp_init(def);
+    if (!ctx) return make_error(ErrorCode::generic, "seccomp_init failed");
+    SeccompFilter f(ctx);
+    for (const auto& rule : j.value("syscalls", nlohmann::json::array())) {
+      bool applies = true;
+      auto check_caps = [&](const char* key, bool want) {
+        if (!rule.contains(key) || !rule[key].contains("caps")) return;
+        for (const auto& c : rule[key]["caps"]) {
+          int n = cap_from_name(c.get<std::string>());
+          bool held = n >= 0 && has(caps, n);
+          if (want && !held) applies = false;
+          if (!want && held) applies = false;
+        }
+      };
+      check_caps("includes", true);
+      check_caps("excludes", false);
+      if (rule.contains("includes") && rule["includes"].contains("arches")) {
+        bool native = false;
+        for (const auto& a : rule["includes"]["arches"]) native |= a == "amd64" || a == "x86_64";
+        applies &= native;
+      }
+      if (!applies) continue;
+      uint32_t act = TRY(action_of(rule.at("action").get<std::string>(), rule.value("errnoRet", default_errno)));
+      if (act == def) continue;  // libseccomp refuses rules equal to the default
+      std::vector<scmp_arg_cmp> args;
+      for (const auto& a : rule.value("args", nlohmann::json::array()))
+        args.push_back(SCMP_CMP(a.at("index").get<unsigned>(), TRY(op_of(a.at("op").get<std::string>())),
+                                a.value("value", uint64_t{0}), a.value("valueTwo", uint64_t{0})));
+      std::vector<std::string> names;
+      if (rule.contains("names")) names = rule["names"].get<std::vector<std::string>>();
+      if (rule.contains("name")) names.push_back(rule["name"].get<std::string>());
+      for (const auto& n : names) {
+        int nr = seccomp_syscall_resolve_name(n.c_str());
+        if (nr == __NR_SCMP_ERROR) continue;  // unknown here, as docker skips them
+        int rc = seccomp_rule_add_array(ctx, act, nr, static_cast<unsigned>(args.size()), args.data());
+        if (rc < 0 && rc != -EEXIST)
+          return make_error(ErrorCode::invalid_argument, path + ": seccomp rule for " + n + " is not valid");
+      }
+    }
+    return f;
+  } catch (const nlohmann::json::exception& ex) {
+    return make_error(ErrorCode::invalid_argument, path + ": malformed seccomp profile: " + ex.what());
+  }
+}
+
+}  // namespace kiln::runtime

@@ -1,0 +1,55 @@
+// ContainerSpec: everything the runtime needs to start one container, decided before any namespace exists.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kiln::runtime {
+
+/// A mount inside the container, as `-v`, `--mount` and `--tmpfs` describe it.
+struct MountSpec {
+  enum class Type { bind, tmpfs } type = Type::bind;
+  std::string source;  ///< host path (bind)
+  std::string target;  ///< absolute path inside the container
+  bool readonly = false;
+  std::string options;  ///< tmpfs data such as "size=64m,mode=1777"
+};
+
+struct Rlimit {
+  int resource = 0;
+  uint64_t soft = 0, hard = 0;
+};
+
+enum class Network { none, host };
+
+/// The process a container runs and the limits around it.
+struct ContainerSpec {
+  std::string id;    ///< 64 hex
+  std::string name;  ///< --name, or a generated one
+  std::string image;  ///< what the user asked for (for ps)
+  std::vector<std::string> layers;  ///< unpacked layer trees, lowest first
+  std::string upperdir;  ///< empty: read-only root (run); set: writable root whose changes land here (build)
+  std::vector<std::string> args;  ///< argv; args[0] is looked up in the container's PATH
+  std::vector<std::string> env;   ///< KEY=VALUE
+  std::string cwd = "/";
+  std::string user;  ///< user[:group] as given; resolved inside the container's /etc/passwd
+  std::string hostname;
+  Network network = Network::none;
+  std::vector<MountSpec> mounts;
+  std::vector<std::string> cap_add, cap_drop;
+  std::string seccomp_profile;  ///< "" default, "unconfined", or a JSON file path
+  std::vector<Rlimit> rlimits;
+  int64_t memory_bytes = 0;  ///< 0: no limit
+  int64_t pids_limit = 0;
+  double cpus = 0;
+  bool init = false;         ///< a tiny reaper as pid 1
+  bool tty = false;
+  bool interactive = false;
+  bool detached = false;
+  std::string log_path;      ///< detached: where stdout/stderr go
+  int stop_signal = 15;
+};
+
+}  // namespace kiln::runtime

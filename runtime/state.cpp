@@ -1,0 +1,140 @@
+// Container state registry.
+#include "runtime/state.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "runtime/cgroups.h"
+
+namespace kiln::runtime {
+
+std::string containers_dir() {
+  if (const char* d = ::getenv("KILN_RUN_DIR"); d && *d) return d;
+  return "/run/kiln/containers";
+}
+
+std::string state_dir_of(const std::string& id) { return containers_dir() + "/" + id; }
+
+namespace {
+
+Result<ContainerState> load_state(const std::string& dir) {
+  std::string text = TRY(read_file(dir + "/state.json"));
+  try {
+    auto j = nlohmann::json::parse(text);
+    ContainerState s;
+    s.id = j.at("id");
+    s.name = j.at("name");
+    s.image = j.value("image", "");
+    s.created = j.value("created", "");
+    s.args = j.value("args", std::vector<std::string>{});
+    s.pid = j.value("pid", 0);
+    s.stop_signal = j.value("stop_signal", 15);
+    s.log_path = j.value("log_path", "");
+    s.env = j.value("env", std::vector<std::string>{});
+    s.user = j.value("user", "");
+    s.cwd = j.value("cwd", "/");
+    s.seccomp_profile = j.value("seccomp_profile", "");
+    s.cap_add = j.value("cap_add", std::vector<std::string>{});
+    s.cap_drop = j.value("cap_drop", std::vector<std::string>{});
+    return s;
+  } catch (const nlohmann::json::exception& ex) {
+    return make_error(ErrorCode::corrupt, dir + "/state.json is malformed: " + ex.what());
+  }
+}
+
+/// True while the supervising process holds the lock.
+bool alive(const std::string& dir) {
+  int fd = ::open((dir + "/lock").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool held = ::flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return held;
+}
+
+}  // namespace
+
+Result<StateDir> StateDir::create(const ContainerSpec& spec) {
+  for (const auto& c : TRY(list_containers()))
+    if (c.name == spec.name)
+      return make_error(ErrorCode::conflict, "the container name \"" + spec.name + "\" is already in use by " + c.id.substr(0, 12));
+  TRY(make_dirs(containers_dir(), 0700));
+  StateDir s;
+  s.m_path = state_dir_of(spec.id);
+  if (::mkdir(s.m_path.c_str(), 0700) < 0) return sys_error("create " + s.m_path);
+  auto fd = open_fd(s.m_path + "/lock", O_RDWR | O_CREAT, 0600);
+  if (!fd || ::flock(fd->get(), LOCK_EX) < 0) {
+    (void)remove_tree(s.m_path);
+    return sys_error("lock " + s.m_path);
+  }
+  s.m_lock = std::move(*fd);
+  return s;
+}
+
+Status StateDir::save(const ContainerState& st) const {
+  nlohmann::json j = {{"id", st.id}, {"name", st.name}, {"image", st.image}, {"created", st.created},
+                      {"args", st.args}, {"pid", st.pid}, {"stop_signal", st.stop_signal}, {"log_path", st.log_path},
+                      {"env", st.env}, {"user", st.user}, {"cwd", st.cwd}, {"seccomp_profile", st.seccomp_profile},
+                      {"cap_add", st.cap_add}, {"cap_drop", st.cap_drop}};
+  std::string tmp = m_path + "/state.json.tmp";
+  {
+    UniqueFd fd = TRY(open_fd(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+    TRY(write_all(fd.get(), j.dump()));
+  }
+  if (::rename(tmp.c_str(), (m_path + "/state.json").c_str()) < 0) return sys_error("save container state");
+  return {};
+}
+
+void StateDir::remove() {
+  if (m_path.empty()) return;
+  (void)remove_tree(m_path);
+  m_lock.reset();
+  m_path.clear();
+}
+
+Result<std::vector<ContainerState>> list_containers() {
+  std::vector<ContainerState> out;
+  std::string base = containers_dir();
+  DIR* d = ::opendir(base.c_str());
+  if (!d) {
+    if (errno == ENOENT) return out;
+    return sys_error("open " + base);
+  }
+  std::vector<std::string> ids;
+  while (struct dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') ids.push_back(e->d_name);
+  ::closedir(d);
+  for (const auto& id : ids) {
+    std::string dir = base + "/" + id;
+    if (!alive(dir)) {
+      // Its supervisor died (kill -9): the mount namespace went with the container, the rest is ours to clear.
+      Cgroup::remove_stale(id);
+      (void)remove_tree(dir);
+      continue;
+    }
+    auto st = load_state(dir);
+    if (st) out.push_back(std::move(*st));
+  }
+  return out;
+}
+
+Result<ContainerState> find_container(const std::string& key) {
+  auto all = TRY(list_containers());
+  const ContainerState* found = nullptr;
+  for (const auto& c : all) {
+    if (c.name == key || c.id == key) return c;
+    if (key.size() >= 3 && c.id.rfind(key, 0) == 0) {
+      if (found) return make_error(ErrorCode::invalid_argument, "container ID prefix " + key + " is ambiguous");
+      found = &c;
+    }
+  }
+  if (!found) return make_error(ErrorCode::not_found, "no such container: " + key + " (kiln ps lists running containers)");
+  return *found;
+}
+
+}  // namespace kiln::runtime

@@ -1,0 +1,23 @@
+// Resolving "user[:group]" against the container's own /etc/passwd and /etc/group.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "common/error.h"
+
+namespace kiln::runtime {
+
+struct ResolvedUser {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  ///< supplementary groups from /etc/group
+  std::string home = "/";
+};
+
+/// Resolve spec ("", "name", "uid", "name:group", "uid:gid") with the given file contents (empty if absent).
+/// A numeric uid missing from passwd is allowed (gid 0), as docker does; an unknown name is an error.
+Result<ResolvedUser> resolve_user(const std::string& spec, const std::string& passwd, const std::string& group);
+
+}  // namespace kiln::runtime
