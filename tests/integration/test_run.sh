@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# kiln run for real: read-only root, isolation, limits, exit codes, signals, and nothing left behind.
+source "$(dirname "$0")/lib.sh"
+export KILN_RUN_DIR=$WORK/run
+
+make_busybox_rootfs "$WORK/rootfs"
+printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n' > "$WORK/rootfs/etc/passwd"
+printf 'root:x:0:\napp:x:1000:\nwheel:x:10:app\n' > "$WORK/rootfs/etc/group"
+tar -C "$WORK/rootfs" -cf "$WORK/rootfs.tar" .
+kiln import "$WORK/rootfs.tar" localhost/probe:1 >/dev/null
+img=localhost/probe:1
+sh_in() { kiln run "$@"; }
+
+mounts_before=$(grep -c . /proc/self/mountinfo)
+cgroups_before=$(find /sys/fs/cgroup -maxdepth 4 -name 'kiln-*' 2>/dev/null | wc -l)
+
+# Read-only root: writes to /, /etc, /usr fail with EROFS; a --tmpfs is writable.
+out=$(sh_in --tmpfs /scratch "$img" /bin/sh -c '
+  for p in /x /etc/x /bin/x /usr; do mkdir -p /usr 2>/dev/null; touch $p 2>&1 || true; done
+  echo hi > /scratch/f && cat /scratch/f' 2>&1)
+[ "$(echo "$out" | grep -c 'Read-only file system')" -ge 3 ] || fail "root is writable: $out"
+echo "$out" | grep -qx hi || fail "--tmpfs not writable: $out"
+
+# Masked and read-only /proc paths, /sys read-only.
+out=$(sh_in "$img" /bin/sh -c '
+  [ -e /proc/timer_list ] && echo "timer_list:$(wc -c < /proc/timer_list)"
+  echo "acpi:$(ls /proc/acpi 2>/dev/null | wc -l)"
+  (echo 1 > /proc/sys/kernel/domainname) 2>/dev/null || echo procsys-ro
+  (echo 1 > /proc/sysrq-trigger) 2>/dev/null || echo sysrq-ro
+  touch /sys/x 2>/dev/null || echo sys-ro')
+for want in procsys-ro sysrq-ro sys-ro "acpi:0"; do echo "$out" | grep -qx "$want" || fail "missing $want in: $out"; done
+if echo "$out" | grep -q '^timer_list:'; then echo "$out" | grep -qx 'timer_list:0' || fail "timer_list not masked: $out"; fi
+
+# Capabilities, no_new_privs, seccomp, a blocked syscall.
+out=$(sh_in "$img" /bin/sh -c 'grep -E "^(CapEff|CapBnd|CapPrm|CapInh|CapAmb|NoNewPrivs|Seccomp):" /proc/self/status; unshare -m true 2>&1; mount -t tmpfs t /mnt 2>&1; true')
+echo "$out" | grep -q "CapEff:.*00000000a80425fb" || fail "CapEff is not docker's default: $out"
+echo "$out" | grep -q "CapBnd:.*00000000a80425fb" || fail "CapBnd is not docker's default: $out"
+echo "$out" | grep -q "CapInh:.*0000000000000000" || fail "CapInh not empty: $out"
+echo "$out" | grep -q "NoNewPrivs:.*1" || fail "no_new_privs off: $out"
+echo "$out" | grep -q "Seccomp:.*2" || fail "seccomp off: $out"
+echo "$out" | grep -q "unshare.*Operation not permitted" || fail "unshare not EPERM: $out"
+echo "$out" | grep -qi "permission denied\|not permitted" || fail "mount not refused: $out"
+out=$(sh_in --cap-drop ALL --cap-add KILL "$img" /bin/sh -c 'grep CapEff /proc/self/status')
+echo "$out" | grep -q "0000000000000020" || fail "--cap-drop ALL --cap-add KILL: $out"
+out=$(sh_in --security-opt seccomp=unconfined "$img" /bin/sh -c 'grep Seccomp: /proc/self/status')
+echo "$out" | grep -q "Seccomp:.*0" || fail "seccomp=unconfined: $out"
+
+# pid 1, hostname, env, user and groups, cwd, ulimits, fds.
+out=$(sh_in -h box -e FOO=bar -w /etc -u app --ulimit nofile=123:456 "$img" /bin/sh -c '
+  echo "pid=$$ host=$(hostname) foo=$FOO home=$HOME cwd=$(pwd)"; id; ulimit -n; ulimit -Hn; ls /proc/self/fd | tr "\n" " "')
+echo "$out" | grep -qx "pid=1 host=box foo=bar home=/home/app cwd=/etc" || fail "process setup: $out"
+echo "$out" | grep -q "uid=1000(app) gid=1000(app) groups=10(wheel)" || fail "user/groups: $out"
+echo "$out" | grep -qx 123 || fail "soft nofile: $out"
+echo "$out" | grep -qx 456 || fail "hard nofile: $out"
+echo "$out" | grep -qx "0 1 2 3 " || fail "fds other than 0-2 (3 is ls's own): $out"
+out=$(sh_in --init "$img" /bin/sh -c 'echo "pid=$$"; cat /proc/1/exe >/dev/null 2>&1 || echo init-exe-hidden')
+echo "$out" | grep -qx "pid=2" || fail "--init: $out"
+echo "$out" | grep -qx "init-exe-hidden" || fail "--init: /proc/1/exe reachable: $out"
+
+# Exit codes: the command's own, 125/126/127 for failures before it runs.
+rc=0; sh_in "$img" /bin/sh -c 'exit 42' || rc=$?; assert_eq $rc 42 "exit code"
+rc=0; sh_in --init "$img" /bin/sh -c 'kill -USR1 $$' || rc=$?; assert_eq $rc 138 "signal exit code through --init"
+rc=0; sh_in "$img" nosuchcmd 2>/dev/null || rc=$?; assert_eq $rc 127 "not found"
+rc=0; sh_in "$img" /etc/passwd 2>/dev/null || rc=$?; assert_eq $rc 126 "not executable"
+rc=0; kiln run localhost/missing:1 true 2>/dev/null || rc=$?; assert_eq $rc 125 "unknown image"
+rc=0; kiln run -v /no/such/dir:/x "$img" true 2>/dev/null || rc=$?; assert_eq $rc 125 "missing volume source"
+expect_fail "bind source path does not exist" kiln run -v /no/such/dir:/x "$img" true
+expect_fail "/proc" kiln run --tmpfs /proc/x "$img" true
+expect_fail "unknown capability" kiln run --cap-add BOGUS "$img" true
+
+# Limits: memory kills an allocator (137), pids stops a fork loop.
+rc=0; sh_in -m 32m "$img" /bin/sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived' >/dev/null 2>&1 || rc=$?
+assert_eq $rc 137 "memory limit"
+out=$(sh_in --pids-limit 8 "$img" /bin/sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 5 & done; echo all-started' 2>&1 || true)
+echo "$out" | grep -q "can't fork\|Resource temporarily unavailable" || fail "pids limit did not stop forks: $out"
+echo "$out" | grep -q "all-started" && fail "12 processes started under --pids-limit 8"
+
+# Signals are forwarded; the container's handler decides the exit code.
+"$KILN" run "$img" /bin/sh -c 'trap "echo got-term; exit 3" TERM; while :; do sleep 0.1; done' > "$WORK/sig.out" 2>&1 &
+kpid=$!
+sleep 0.5; kill -TERM $kpid
+rc=0; wait $kpid || rc=$?
+assert_eq $rc 3 "exit code after forwarded SIGTERM"
+grep -q got-term "$WORK/sig.out" || fail "SIGTERM not forwarded"
+
+# Volumes: ro bind, hostile symlinks in the image do not redirect mounts to the host.
+mkdir -p "$WORK/vol"; echo data > "$WORK/vol/file"
+out=$(sh_in -v "$WORK/vol:/data:ro" "$img" /bin/sh -c 'cat /data/file; echo x > /data/new 2>&1 || echo ro-ok')
+echo "$out" | grep -qx data || fail "volume content: $out"
+echo "$out" | grep -qx ro-ok || fail "ro volume writable: $out"
+mkdir -p "$WORK/evil/bin" "$WORK/evil/etc"; cp /bin/busybox "$WORK/evil/bin/"; ln -s busybox "$WORK/evil/bin/sh"
+ln -s /proc/1/root/etc/shadow "$WORK/evil/etc/hosts"; ln -s / "$WORK/evil/tmp"; ln -s "$WORK/hostdir" "$WORK/evil/data"
+mkdir -p "$WORK/hostdir"
+tar -C "$WORK/evil" -cf "$WORK/evil.tar" .
+kiln import "$WORK/evil.tar" localhost/evil:1 >/dev/null
+out=$(kiln run -v "$WORK/vol:/data/mnt" --tmpfs /tmp localhost/evil:1 /bin/sh -c 'cat /etc/hosts; ls /data/mnt; echo t > /tmp/t && echo tmp-ok')
+echo "$out" | grep -q "127.0.0.1.*localhost" || fail "/etc/hosts followed the image's symlink: $out"
+echo "$out" | grep -qx file || fail "volume under a symlinked dir: $out"
+assert_eq "$(ls "$WORK/hostdir" | wc -l)" 0 "a mount or write reached the host through /data"
+[ ! -e /t ] || fail "/tmp -> / in the image let a write reach the host"
+
+# Detached: ps, logs, exec, stop; then nothing left.
+cid=$(kiln run -d --name probe-bg "$img" /bin/sh -c 'echo ready; while :; do sleep 0.2; done')
+[[ ${#cid} -eq 64 ]] || fail "run -d printed '$cid'"
+sleep 0.4
+kiln ps > "$WORK/ps.out"; grep -q probe-bg "$WORK/ps.out" || fail "ps: $(cat "$WORK/ps.out")"
+kiln logs probe-bg | grep -qx ready || fail "logs"
+out=$(kiln exec probe-bg /bin/sh -c 'echo "exec-pid=$$"; grep Seccomp: /proc/self/status')
+echo "$out" | grep -q "Seccomp:.*2" || fail "exec without seccomp: $out"
+rc=0; kiln exec probe-bg /bin/sh -c 'exit 7' || rc=$?; assert_eq $rc 7 "exec exit code"
+kiln stop -t 1 probe-bg >/dev/null
+assert_eq "$(kiln ps -q | wc -l)" 0 "containers left after stop"
+
+# kill -9 of kiln: the container dies with it, and the next kiln command clears the leftovers.
+"$KILN" run --name doomed -m 64m "$img" /bin/sh -c 'while :; do sleep 1; done' &
+kpid=$!
+sleep 0.5; kill -9 $kpid; wait $kpid 2>/dev/null || true
+sleep 0.3
+kiln ps -q >/dev/null
+assert_eq "$(ls "$KILN_RUN_DIR" | wc -l)" 0 "state left after kill -9"
+
+# Many layers: a 300-layer image runs (overlay lowerdir+ takes one layer per call).
+python3 - "$WORK" <<'PY'
+import hashlib, io, json, sys, tarfile
+work = sys.argv[1]
+blobs = {}
+def add(data):
+    h = hashlib.sha256(data).hexdigest(); blobs[h] = data; return h
+layers, diffs = [], []
+for i in range(300):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        d = f"layer {i}\n".encode(); ti = tarfile.TarInfo(f"layers/{i:03d}"); ti.size = len(d); t.addfile(ti, io.BytesIO(d))
+    h = add(buf.getvalue()); layers.append({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": "sha256:" + h, "size": len(buf.getvalue())}); diffs.append("sha256:" + h)
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": diffs}}).encode()
+ch = add(cfg)
+man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                  "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + ch, "size": len(cfg)},
+                  "layers": layers}).encode()
+mh = add(man)
+index = json.dumps({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + mh, "size": len(man),
+                    "annotations": {"io.containerd.image.name": "localhost/many:1"}}]}).encode()
+with tarfile.open(f"{work}/many.tar", "w") as t:
+    for name, data in [("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'), ("index.json", index)] + [(f"blobs/sha256/{h}", d) for h, d in blobs.items()]:
+        ti = tarfile.TarInfo(name); ti.size = len(data); t.addfile(ti, io.BytesIO(data))
+PY
+kiln load -i "$WORK/many.tar" >/dev/null
+out=$(kiln run -v /bin/busybox:/bin/busybox:ro localhost/many:1 /bin/busybox sh -c 'ls /layers | wc -l; cat /layers/000 /layers/299')
+echo "$out" | grep -qx 300 || fail "300-layer image: $out"
+echo "$out" | grep -qx "layer 299" || fail "300-layer image top layer: $out"
+
+# Nothing left behind on the host.
+assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "host mount table changed"
+assert_eq "$(find /sys/fs/cgroup -maxdepth 4 -name 'kiln-*' 2>/dev/null | wc -l)" "$cgroups_before" "cgroups left behind"
+assert_eq "$(ls "$KILN_RUN_DIR" | wc -l)" 0 "container state left behind"
