@@ -39,9 +39,13 @@ la_ssize_t write_cb(struct archive*, void* client, const void* buf, size_t len) 
 }
 
 struct Walker {
+  Walker(struct archive* arch, const TarOptions& o, WriteCtx& c) : a(arch), opts(o), ctx(c) {}
   struct archive* a;
   const TarOptions& opts;
   WriteCtx& ctx;
+  EntryOverrides ov{};
+  std::function<bool(const std::string&)> include{};
+  std::string base;  ///< archive path of the top entry being added, to compute paths for include()
   std::map<std::pair<dev_t, ino_t>, std::string> links;
   std::vector<char> buf = std::vector<char>(1 << 17);
 
@@ -95,9 +99,9 @@ struct Walker {
 
   Status header(const std::string& path, const struct stat& st, struct archive_entry* e) {
     archive_entry_set_pathname(e, path.c_str());
-    archive_entry_set_uid(e, st.st_uid);
-    archive_entry_set_gid(e, st.st_gid);
-    archive_entry_set_perm(e, st.st_mode & 07777);
+    archive_entry_set_uid(e, ov.uid.value_or(st.st_uid));
+    archive_entry_set_gid(e, ov.gid.value_or(st.st_gid));
+    archive_entry_set_perm(e, ov.mode && !S_ISLNK(st.st_mode) ? *ov.mode : st.st_mode & 07777);
     int64_t mtime = st.st_mtim.tv_sec;
     long nsec = st.st_mtim.tv_nsec;
     if (opts.clamp_mtime && mtime >= *opts.clamp_mtime) {
@@ -197,26 +201,95 @@ struct Walker {
   }
 
   Status children(int dirfd, const std::string& prefix) {
-    for (const auto& n : sorted_children(dirfd)) TRY(entry(dirfd, n, prefix + n));
+    for (const auto& n : sorted_children(dirfd)) {
+      std::string path = prefix + n;
+      if (include && !include(path.substr(base.size()))) continue;
+      TRY(entry(dirfd, n, path));
+    }
     return {};
   }
 };
 
 }  // namespace
 
+struct TarStream::Impl {
+  std::unique_ptr<struct archive, int (*)(struct archive*)> a{archive_write_new(), archive_write_free};
+  TarOptions opts;
+  Sink out;
+  WriteCtx ctx;
+  bool open = false;
+  bool closed = false;
+  Error open_error;
+  std::map<std::pair<dev_t, ino_t>, std::string> links;
+};
+
+TarStream::TarStream(const TarOptions& opts, Sink out) : m(std::make_unique<Impl>()) {
+  m->opts = opts;
+  m->out = std::move(out);
+  m->ctx = WriteCtx{&m->out, {}, false};
+  archive_write_set_format_pax_restricted(m->a.get());
+  archive_write_set_bytes_per_block(m->a.get(), 10240);
+  archive_write_set_bytes_in_last_block(m->a.get(), 1);
+  m->open = archive_write_open(m->a.get(), &m->ctx, nullptr, write_cb, nullptr) == ARCHIVE_OK;
+  if (!m->open) m->open_error = make_error(ErrorCode::generic, std::string("tar: ") + archive_error_string(m->a.get()));
+}
+
+TarStream::~TarStream() = default;
+
+Status TarStream::add(const std::string& host_path, const std::string& archive_path, const EntryOverrides& ov,
+                      const std::function<bool(const std::string&)>& include) {
+  if (!m->open) return m->open_error;
+  auto slash = host_path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : host_path.substr(0, slash);
+  std::string name = slash == std::string::npos ? host_path : host_path.substr(slash + 1);
+  UniqueFd parent = TRY(open_fd(dir, O_RDONLY | O_DIRECTORY));
+  Walker w(m->a.get(), m->opts, m->ctx);
+  w.ov = ov;
+  w.include = include;
+  w.base = archive_path + "/";
+  w.links.swap(m->links);
+  auto st = w.entry(parent.get(), name, archive_path);
+  w.links.swap(m->links);
+  return st;
+}
+
+Status TarStream::add_dir(const std::string& archive_path, const DirMeta& meta) {
+  if (!m->open) return m->open_error;
+  std::unique_ptr<archive_entry, void (*)(archive_entry*)> e(archive_entry_new(), archive_entry_free);
+  std::string p = archive_path.empty() || archive_path.back() == '/' ? archive_path : archive_path + "/";
+  archive_entry_set_pathname(e.get(), p.c_str());
+  archive_entry_set_filetype(e.get(), AE_IFDIR);
+  archive_entry_set_perm(e.get(), meta.mode & 07777);
+  archive_entry_set_uid(e.get(), meta.uid);
+  archive_entry_set_gid(e.get(), meta.gid);
+  int64_t mtime = meta.mtime;
+  if (m->opts.clamp_mtime && mtime > *m->opts.clamp_mtime) mtime = *m->opts.clamp_mtime;
+  archive_entry_set_mtime(e.get(), mtime, 0);
+  if (archive_write_header(m->a.get(), e.get()) != ARCHIVE_OK) {
+    if (m->ctx.failed) return m->ctx.error;
+    return make_error(ErrorCode::generic, "writing tar entry " + p + ": " + archive_error_string(m->a.get()));
+  }
+  return {};
+}
+
+Status TarStream::close() {
+  if (!m->open) return m->open_error;
+  if (m->closed) return {};
+  m->closed = true;
+  if (archive_write_close(m->a.get()) != ARCHIVE_OK) {
+    if (m->ctx.failed) return m->ctx.error;
+    return make_error(ErrorCode::generic, std::string("closing tar: ") + archive_error_string(m->a.get()));
+  }
+  return {};
+}
+
 Status write_tar(const std::string& dir, const TarOptions& opts, const Sink& out) {
   UniqueFd root = TRY(open_fd(dir, O_RDONLY | O_DIRECTORY));
-  std::unique_ptr<struct archive, int (*)(struct archive*)> a(archive_write_new(), archive_write_free);
-  archive_write_set_format_pax_restricted(a.get());
-  archive_write_set_bytes_per_block(a.get(), 10240);
-  archive_write_set_bytes_in_last_block(a.get(), 1);
-  WriteCtx ctx{&out, {}, false};
-  if (archive_write_open(a.get(), &ctx, nullptr, write_cb, nullptr) != ARCHIVE_OK)
-    return make_error(ErrorCode::generic, std::string("tar: ") + archive_error_string(a.get()));
-  Walker w{a.get(), opts, ctx, {}};
+  TarStream ts(opts, out);
+  if (!ts.m->open) return ts.m->open_error;
+  Walker w(ts.m->a.get(), opts, ts.m->ctx);
   TRY_CTX(w.children(root.get(), opts.prefix), "archiving " + dir);
-  if (archive_write_close(a.get()) != ARCHIVE_OK) return w.archive_error(dir);
-  return {};
+  return ts.close();
 }
 
 }  // namespace kiln::oci

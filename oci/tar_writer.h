@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -16,6 +18,44 @@ struct TarOptions {
   bool overlay_upper = false;
   /// Prefix every entry path with this (e.g. "" or "app/").
   std::string prefix;
+};
+
+/// Ownership and mode forced onto entries (COPY --chown/--chmod).
+struct EntryOverrides {
+  std::optional<uint32_t> uid, gid;
+  std::optional<uint32_t> mode;  ///< permission bits
+};
+
+/// Metadata of a directory entry made up by the writer (parents of a COPY destination).
+struct DirMeta {
+  uint32_t mode = 0755, uid = 0, gid = 0;
+  int64_t mtime = 0;
+};
+
+/// An open tar stream that entries are added to one by one.
+class TarStream;
+/// Write the tree under dir as a tar stream to out. Entries are sorted by path, so the same tree gives the same bytes.
+Status write_tar(const std::string& dir, const TarOptions& opts, const Sink& out);
+
+class TarStream {
+ public:
+  TarStream(const TarOptions& opts, Sink out);
+  ~TarStream();
+  TarStream(const TarStream&) = delete;
+  TarStream& operator=(const TarStream&) = delete;
+  /// Add host_path (never following a final symlink) as archive_path; a directory brings its children,
+  /// sorted, those for which include(relative path below host_path) is true.
+  Status add(const std::string& host_path, const std::string& archive_path, const EntryOverrides& ov = {},
+             const std::function<bool(const std::string&)>& include = {});
+  /// Add a directory entry that exists on no disk.
+  Status add_dir(const std::string& archive_path, const DirMeta& meta);
+  /// Finish the archive.
+  Status close();
+
+ private:
+  friend Status write_tar(const std::string& dir, const TarOptions& opts, const Sink& out);
+  struct Impl;
+  std::unique_ptr<Impl> m;
 };
 
 /// Write the tree under dir as a tar stream to out. Entries are sorted by path, so the same tree gives the same bytes.

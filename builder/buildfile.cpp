@@ -1,0 +1,224 @@
+// Buildfile parsing.
+#include "builder/buildfile.h"
+
+#include <algorithm>
+#include <cctype>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+
+namespace kiln::builder {
+
+namespace {
+
+const std::set<std::string> kKeywords = {"FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY",
+                                         "ENTRYPOINT", "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL",
+                                         "HEALTHCHECK", "SHELL"};
+const std::set<std::string> kWithFlags = {"FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"};
+const std::set<std::string> kJsonForms = {"RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "VOLUME"};
+const std::set<std::string> kHeredocs = {"RUN", "COPY", "ADD"};
+
+std::string upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  size_t a = s.find_first_not_of(" \t\r");
+  if (a == std::string::npos) return "";
+  size_t b = s.find_last_not_of(" \t\r");
+  return s.substr(a, b - a + 1);
+}
+
+bool is_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 99;
+    if (n == 99 || i + n >= s.size() + (n == 0 ? 1 : 0)) return false;
+    for (size_t k = 1; k <= n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+/// Heredoc markers in an instruction's arguments: <<EOF, <<-EOF, <<"EOF", <<'EOF'.
+std::vector<Heredoc> find_heredocs(const std::string& args) {
+  std::vector<Heredoc> out;
+  size_t pos = 0;
+  while ((pos = args.find("<<", pos)) != std::string::npos) {
+    size_t i = pos + 2;
+    Heredoc h;
+    if (i < args.size() && args[i] == '-') {
+      h.strip_tabs = true;
+      ++i;
+    }
+    char quote = 0;
+    if (i < args.size() && (args[i] == '"' || args[i] == '\'')) {
+      quote = args[i];
+      ++i;
+      h.expand = false;
+    }
+    size_t start = i;
+    while (i < args.size() && (std::isalnum(static_cast<unsigned char>(args[i])) || args[i] == '_')) ++i;
+    if (i == start || (quote && (i >= args.size() || args[i] != quote))) {
+      pos += 2;
+      continue;
+    }
+    h.name = args.substr(start, i - start);
+    out.push_back(h);
+    pos = i;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> flag_value(const Instruction& ins, const std::string& name) {
+  std::optional<std::string> v;
+  for (const auto& f : ins.flags) {
+    std::string key = "--" + name;
+    if (f == key) v = "";
+    else if (f.rfind(key + "=", 0) == 0) v = f.substr(key.size() + 1);
+  }
+  return v;
+}
+
+std::vector<std::string> flag_values(const Instruction& ins, const std::string& name) {
+  std::vector<std::string> out;
+  for (const auto& f : ins.flags)
+    if (f.rfind("--" + name + "=", 0) == 0) out.push_back(f.substr(name.size() + 3));
+  return out;
+}
+
+Result<Buildfile> parse_buildfile(const std::string& text, const std::string& path) {
+  Buildfile bf;
+  bf.path = path;
+  if (!is_utf8(text)) return make_error(ErrorCode::invalid_argument, path + ": the Buildfile is not valid UTF-8");
+  std::vector<std::string> lines;
+  {
+    size_t pos = 0;
+    while (pos <= text.size()) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string::npos) end = text.size();
+      std::string l = text.substr(pos, end - pos);
+      if (!l.empty() && l.back() == '\r') l.pop_back();
+      lines.push_back(l);
+      if (end == text.size()) break;
+      pos = end + 1;
+    }
+  }
+  if (!lines.empty() && lines[0].rfind("\xEF\xBB\xBF", 0) == 0) lines[0] = lines[0].substr(3);
+  auto err = [&](size_t line, size_t col, const std::string& what) {
+    return make_error(ErrorCode::invalid_argument, path + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + what);
+  };
+  size_t i = 0;
+  // Parser directives: "# key=value" lines at the very top.
+  std::set<std::string> seen;
+  for (; i < lines.size(); ++i) {
+    std::string t = trim(lines[i]);
+    if (t.size() < 2 || t[0] != '#') break;
+    std::string body = trim(t.substr(1));
+    auto eq = body.find('=');
+    if (eq == std::string::npos) break;
+    std::string key = trim(body.substr(0, eq));
+    for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (key.empty() || key.find(' ') != std::string::npos) break;
+    std::string value = trim(body.substr(eq + 1));
+    if (seen.count(key)) return err(i + 1, 1, "parser directive \"" + key + "\" is given twice");
+    seen.insert(key);
+    if (key == "escape") {
+      if (value != "\\" && value != "`") return err(i + 1, 1, "escape must be \\ or `, not \"" + value + "\"");
+      bf.escape = value[0];
+    }
+    // "syntax" and unknown directives are accepted and ignored.
+  }
+  while (i < lines.size()) {
+    std::string t = trim(lines[i]);
+    if (t.empty() || t[0] == '#') {
+      ++i;
+      continue;
+    }
+    size_t start_line = i + 1;
+    // Join continuation lines; comment lines inside a continuation are dropped.
+    std::string logical;
+    for (;;) {
+      std::string l = lines[i];
+      std::string rt = l;
+      while (!rt.empty() && (rt.back() == ' ' || rt.back() == '\t')) rt.pop_back();
+      bool cont = !rt.empty() && rt.back() == bf.escape;
+      if (cont) rt.pop_back();
+      logical += cont ? rt : l;
+      ++i;
+      if (!cont) break;
+      while (i < lines.size()) {
+        std::string nt = trim(lines[i]);
+        if (!nt.empty() && nt[0] == '#') {
+          ++i;
+          continue;
+        }
+        break;
+      }
+      if (i >= lines.size()) break;
+    }
+    std::string lt = trim(logical);
+    size_t kw_end = lt.find_first_of(" \t");
+    Instruction ins;
+    ins.line = static_cast<int>(start_line);
+    ins.keyword = upper(lt.substr(0, kw_end));
+    std::string rest = kw_end == std::string::npos ? "" : trim(lt.substr(kw_end));
+    size_t col = lines[start_line - 1].find_first_not_of(" \t") + 1;
+    if (!kKeywords.count(ins.keyword))
+      return err(start_line, col, "unknown instruction: " + lt.substr(0, kw_end) + " (expected one of FROM, RUN, COPY, ADD, ENV, ARG, …)");
+    if (kWithFlags.count(ins.keyword)) {
+      while (rest.rfind("--", 0) == 0) {
+        size_t sp = rest.find_first_of(" \t");
+        ins.flags.push_back(rest.substr(0, sp));
+        rest = sp == std::string::npos ? "" : trim(rest.substr(sp));
+      }
+    }
+    ins.args = rest;
+    if (kJsonForms.count(ins.keyword) && !rest.empty() && rest[0] == '[') {
+      try {
+        auto j = nlohmann::json::parse(rest);
+        if (j.is_array() && std::all_of(j.begin(), j.end(), [](const nlohmann::json& e) { return e.is_string(); })) {
+          ins.json = true;
+          for (const auto& e : j) ins.json_args.push_back(e.get<std::string>());
+        }
+      } catch (const nlohmann::json::exception&) {
+        // Not JSON: docker treats it as shell form.
+      }
+    }
+    if (kHeredocs.count(ins.keyword) && !ins.json) {
+      ins.heredocs = find_heredocs(rest);
+      for (auto& h : ins.heredocs) {
+        bool closed = false;
+        while (i < lines.size()) {
+          std::string l = lines[i++];
+          std::string cmp = l;
+          if (h.strip_tabs) cmp.erase(0, cmp.find_first_not_of('\t') == std::string::npos ? cmp.size() : cmp.find_first_not_of('\t'));
+          if (cmp == h.name) {
+            closed = true;
+            break;
+          }
+          if (h.strip_tabs) l = cmp;
+          h.content += l + "\n";
+        }
+        if (!closed) return err(start_line, col, ins.keyword + ": heredoc <<" + h.name + " is never closed");
+      }
+    }
+    if (rest.empty() && ins.keyword != "RUN")
+      return err(start_line, col, ins.keyword + " requires at least one argument");
+    if (rest.empty()) return err(start_line, col, "RUN requires a command");
+    ins.text = ins.keyword;
+    for (const auto& f : ins.flags) ins.text += " " + f;
+    ins.text += " " + rest;
+    bf.instructions.push_back(std::move(ins));
+  }
+  if (bf.instructions.empty()) return make_error(ErrorCode::invalid_argument, path + ": the Buildfile has no instructions");
+  if (bf.instructions[0].keyword != "FROM" && bf.instructions[0].keyword != "ARG")
+    return err(static_cast<size_t>(bf.instructions[0].line), 1, "the first instruction must be FROM (or ARG before FROM), found " + bf.instructions[0].keyword);
+  return bf;
+}
+
+}  // namespace kiln::builder

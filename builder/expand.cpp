@@ -1,0 +1,208 @@
+// A small shell-word processor, the way Docker's builder treats instruction arguments.
+#include "builder/expand.h"
+
+#include <cctype>
+
+namespace kiln::builder {
+
+namespace {
+
+class Lexer {
+ public:
+  Lexer(const std::string& s, const Vars& vars, char esc) : m_s(s), m_vars(vars), m_esc(esc) {}
+
+  /// Words of the text; split=false returns exactly one word (whitespace kept).
+  Result<std::vector<std::string>> run(bool split) {
+    std::vector<std::string> words;
+    std::string cur;
+    bool have = false;
+    while (m_i < m_s.size()) {
+      char c = m_s[m_i];
+      if (split && (c == ' ' || c == '\t' || c == '\n')) {
+        if (have) words.push_back(cur);
+        cur.clear();
+        have = false;
+        ++m_i;
+        continue;
+      }
+      have = true;
+      if (c == m_esc) {
+        ++m_i;
+        if (m_i < m_s.size()) cur += m_s[m_i++];
+        continue;
+      }
+      if (c == '\'') {
+        size_t end = m_s.find('\'', m_i + 1);
+        if (end == std::string::npos) return make_error(ErrorCode::invalid_argument, "unterminated single quote in: " + m_s);
+        cur += m_s.substr(m_i + 1, end - m_i - 1);
+        m_i = end + 1;
+        continue;
+      }
+      if (c == '"') {
+        ++m_i;
+        bool closed = false;
+        while (m_i < m_s.size()) {
+          char d = m_s[m_i];
+          if (d == '"') {
+            closed = true;
+            ++m_i;
+            break;
+          }
+          if (d == m_esc && m_i + 1 < m_s.size() && (m_s[m_i + 1] == '"' || m_s[m_i + 1] == '$' || m_s[m_i + 1] == m_esc)) {
+            cur += m_s[m_i + 1];
+            m_i += 2;
+            continue;
+          }
+          if (d == '$') {
+            cur += TRY(variable());
+            continue;
+          }
+          cur += d;
+          ++m_i;
+        }
+        if (!closed) return make_error(ErrorCode::invalid_argument, "unterminated double quote in: " + m_s);
+        continue;
+      }
+      if (c == '$') {
+        cur += TRY(variable());
+        continue;
+      }
+      cur += c;
+      ++m_i;
+    }
+    if (have || !split) words.push_back(cur);
+    return words;
+  }
+
+ private:
+  static bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+  std::string lookup(const std::string& name, bool& set) const {
+    auto it = m_vars.find(name);
+    set = it != m_vars.end();
+    return set ? it->second : "";
+  }
+
+  /// At '$': $NAME, ${NAME}, ${NAME:-word}, ${NAME:+word}, ${NAME-word}, ${NAME+word}.
+  Result<std::string> variable() {
+    ++m_i;  // '$'
+    if (m_i >= m_s.size()) return std::string("$");
+    if (m_s[m_i] == '{') {
+      size_t start = ++m_i;
+      while (m_i < m_s.size() && name_char(m_s[m_i])) ++m_i;
+      std::string name = m_s.substr(start, m_i - start);
+      if (name.empty()) return make_error(ErrorCode::invalid_argument, "bad substitution in: " + m_s);
+      if (m_i < m_s.size() && m_s[m_i] == '}') {
+        ++m_i;
+        bool set;
+        return lookup(name, set);
+      }
+      bool colon = m_i < m_s.size() && m_s[m_i] == ':';
+      if (colon) ++m_i;
+      if (m_i >= m_s.size() || (m_s[m_i] != '-' && m_s[m_i] != '+'))
+        return make_error(ErrorCode::invalid_argument, "bad substitution ${" + name + "…} in: " + m_s + " (supported: :- and :+)");
+      char op = m_s[m_i++];
+      // The word runs to the matching '}', and is itself expanded.
+      int depth = 1;
+      size_t wstart = m_i;
+      while (m_i < m_s.size() && depth > 0) {
+        if (m_s[m_i] == '{') ++depth;
+        else if (m_s[m_i] == '}') --depth;
+        if (depth > 0) ++m_i;
+      }
+      if (depth != 0) return make_error(ErrorCode::invalid_argument, "missing '}' in: " + m_s);
+      std::string word_text = m_s.substr(wstart, m_i - wstart);
+      ++m_i;
+      bool set;
+      std::string value = lookup(name, set);
+      bool present = colon ? !value.empty() : set;
+      Lexer sub(word_text, m_vars, m_esc);
+      auto word = TRY(sub.run(false));
+      if (op == '-') return present ? value : word[0];
+      return present ? word[0] : std::string();
+    }
+    size_t start = m_i;
+    while (m_i < m_s.size() && name_char(m_s[m_i])) ++m_i;
+    if (m_i == start) return std::string("$");
+    bool set;
+    return lookup(m_s.substr(start, m_i - start), set);
+  }
+
+  const std::string& m_s;
+  const Vars& m_vars;
+  char m_esc;
+  size_t m_i = 0;
+};
+
+}  // namespace
+
+Result<std::string> expand_word(const std::string& text, const Vars& vars, char escape) {
+  Lexer l(text, vars, escape);
+  auto w = TRY(l.run(false));
+  return w.empty() ? std::string() : w[0];
+}
+
+Result<std::vector<std::string>> expand_words(const std::string& text, const Vars& vars, char escape) {
+  Lexer l(text, vars, escape);
+  return l.run(true);
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> parse_key_values(const std::string& text, const Vars& vars,
+                                                                          char escape, bool allow_legacy) {
+  std::vector<std::pair<std::string, std::string>> out;
+  // Split into raw words first (keeping quotes), so "k=v w" stays one value only when quoted.
+  std::vector<std::string> raw;
+  std::string cur;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quote) {
+      if (c == escape && quote == '"' && i + 1 < text.size()) {
+        cur += c;
+        cur += text[++i];
+        continue;
+      }
+      if (c == quote) quote = 0;
+      cur += c;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      quote = c;
+      cur += c;
+      continue;
+    }
+    if (c == escape && i + 1 < text.size()) {
+      cur += c;
+      cur += text[++i];
+      continue;
+    }
+    if (c == ' ' || c == '\t') {
+      if (!cur.empty()) raw.push_back(cur);
+      cur.clear();
+      continue;
+    }
+    cur += c;
+  }
+  if (quote) return make_error(ErrorCode::invalid_argument, "unterminated quote in: " + text);
+  if (!cur.empty()) raw.push_back(cur);
+  if (raw.empty()) return out;
+  if (raw[0].find('=') == std::string::npos) {
+    if (!allow_legacy) return make_error(ErrorCode::invalid_argument, "expected KEY=VALUE in: " + text);
+    // Legacy "ENV key value with spaces".
+    std::string key = raw[0];
+    auto sp = text.find_first_of(" \t", text.find(key) + key.size());
+    std::string rest = sp == std::string::npos ? "" : text.substr(text.find_first_not_of(" \t", sp));
+    out.emplace_back(key, TRY(expand_word(rest, vars, escape)));
+    return out;
+  }
+  for (const auto& w : raw) {
+    auto eq = w.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return make_error(ErrorCode::invalid_argument, "expected KEY=VALUE, found \"" + w + "\"");
+    std::string key = TRY(expand_word(w.substr(0, eq), vars, escape));
+    out.emplace_back(key, TRY(expand_word(w.substr(eq + 1), vars, escape)));
+  }
+  return out;
+}
+
+}  // namespace kiln::builder

@@ -1,0 +1,23 @@
+// Variable expansion and word splitting where Docker expands: $VAR, ${VAR}, ${VAR:-w}, ${VAR:+w}, quotes, escapes.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace kiln::builder {
+
+/// Variables in effect (ARG and ENV), name → value.
+using Vars = std::map<std::string, std::string>;
+
+/// Expand one word: variables substituted, quotes removed, escapes applied. No splitting.
+Result<std::string> expand_word(const std::string& text, const Vars& vars, char escape = '\\');
+/// Expand and split on unquoted whitespace (COPY sources, EXPOSE ports…).
+Result<std::vector<std::string>> expand_words(const std::string& text, const Vars& vars, char escape = '\\');
+/// Parse ENV/LABEL/ARG style "k=v k2='v 2'" (or legacy "k v") into pairs, expanding values.
+Result<std::vector<std::pair<std::string, std::string>>> parse_key_values(const std::string& text, const Vars& vars,
+                                                                          char escape = '\\', bool allow_legacy = true);
+
+}  // namespace kiln::builder
