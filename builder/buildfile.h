@@ -2,6 +2,7 @@
 // flags and heredocs, each instruction with its file:line for errors.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 

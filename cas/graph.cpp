@@ -76,7 +76,11 @@ struct Walker {
 
 Reachable walk_reachable(const Store& store, const std::vector<IndexEntry>& roots) {
   Walker w{store, {}};
-  for (const auto& e : roots) w.visit(e.digest, e.size, e.ref.empty() ? "untagged " + e.digest.str() : e.ref, 1);
+  for (const auto& e : roots) {
+    // A root may be a bare layer (the build cache keeps those): its bytes are not JSON.
+    bool layer = e.media_type.find(".layer.") != std::string::npos || e.media_type.find(".rootfs.") != std::string::npos;
+    w.visit(e.digest, e.size, e.ref.empty() ? "untagged " + e.digest.str() : e.ref, layer ? 0 : 1);
+  }
   return std::move(w.out);
 }
 

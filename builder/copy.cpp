@@ -1,0 +1,250 @@
+// COPY planning, hashing and layer writing.
+#include "builder/copy.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "common/fd.h"
+
+namespace kiln::builder {
+
+namespace {
+
+std::string clean_rel(const std::string& p) {
+  std::vector<std::string> parts;
+  std::stringstream in(p);
+  std::string c;
+  while (std::getline(in, c, '/')) {
+    if (c.empty() || c == ".") continue;
+    if (c == "..") {
+      if (parts.empty()) return "..";  // escapes the root
+      parts.pop_back();
+      continue;
+    }
+    parts.push_back(c);
+  }
+  std::string out;
+  for (const auto& s : parts) out += (out.empty() ? "" : "/") + s;
+  return out;
+}
+
+bool has_wildcard(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
+
+std::string basename_of(const std::string& p) {
+  auto s = p.rfind('/');
+  return s == std::string::npos ? p : p.substr(s + 1);
+}
+
+/// Relative paths below root whose depth equals the pattern's, matching it (Docker's per-component globs).
+Result<std::vector<std::string>> glob(const std::string& root, const std::string& pattern) {
+  std::vector<std::string> comps;
+  std::stringstream in(pattern);
+  std::string c;
+  while (std::getline(in, c, '/'))
+    if (!c.empty() && c != ".") comps.push_back(c);
+  std::vector<std::string> current = {""};
+  for (const auto& comp : comps) {
+    std::vector<std::string> next;
+    for (const auto& base : current) {
+      std::string dir = root + (base.empty() ? "" : "/" + base);
+      if (!has_wildcard(comp)) {
+        struct stat st;
+        if (::lstat((dir + "/" + comp).c_str(), &st) == 0) next.push_back(base.empty() ? comp : base + "/" + comp);
+        continue;
+      }
+      DIR* d = ::opendir(dir.c_str());
+      if (!d) continue;
+      std::vector<std::string> names;
+      while (struct dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n == "." || n == "..") continue;
+        if (TRY(glob_match(comp, n))) names.push_back(n);
+      }
+      ::closedir(d);
+      std::sort(names.begin(), names.end());
+      for (const auto& n : names) next.push_back(base.empty() ? n : base + "/" + n);
+    }
+    current = std::move(next);
+  }
+  return current;
+}
+
+}  // namespace
+
+Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(const std::string&)>& dest_is_dir) {
+  CopyPlan plan;
+  plan.src_root = req.src_root;
+  plan.overrides = req.overrides;
+  if (!plan.overrides.uid) plan.overrides.uid = 0;
+  if (!plan.overrides.gid) plan.overrides.gid = 0;
+  std::vector<IgnoreRules> excludes;
+  for (const auto& e : req.excludes) excludes.push_back(TRY(IgnoreRules::parse(e)));
+  const IgnoreRules* ignore = req.ignore;
+  plan.keep = [ignore, excludes](const std::string& rel) {
+    if (ignore && ignore->excluded(rel)) return false;
+    for (const auto& e : excludes)
+      if (e.excluded(rel)) return false;
+    return true;
+  };
+  // Resolve each source inside the root.
+  std::vector<std::pair<std::string, struct stat>> found;  // rel path, stat (symlinks of the source followed)
+  char real_root[PATH_MAX];
+  if (!::realpath(req.src_root.c_str(), real_root)) return sys_error(req.what + ": source root " + req.src_root);
+  std::string root = real_root;
+  for (const auto& src : req.sources) {
+    std::string rel = clean_rel(src);
+    if (rel == ".." || rel.rfind("../", 0) == 0)
+      return make_error(ErrorCode::invalid_argument, req.what + " " + src + ": the source is outside the build context");
+    std::vector<std::string> matches;
+    if (has_wildcard(rel)) matches = TRY(glob(root, rel));
+    else matches.push_back(rel);
+    size_t before = found.size();
+    for (const auto& m : matches) {
+      if (!m.empty() && !plan.keep(m)) continue;
+      std::string host = m.empty() ? root : root + "/" + m;
+      char real[PATH_MAX];
+      if (!::realpath(host.c_str(), real)) {
+        if (has_wildcard(rel)) continue;
+        return make_error(ErrorCode::not_found, req.what + " " + src + ": not found in the build context" +
+                                                    (req.ignore && !req.ignore->empty() ? " (or excluded by the ignore file)" : ""));
+      }
+      std::string r = real;
+      if (r != root && r.rfind(root + "/", 0) != 0)
+        return make_error(ErrorCode::unsafe, req.what + " " + src + ": it is a symlink leading outside the build context");
+      struct stat st;
+      if (::stat(real, &st) < 0) return sys_error(req.what + " " + src);
+      found.emplace_back(r.size() > root.size() ? r.substr(root.size() + 1) : "", st);
+    }
+    if (found.size() == before)
+      return make_error(ErrorCode::not_found, req.what + " " + src + ": no source files were found in the build context" +
+                                                  (req.ignore && !req.ignore->empty() ? " (or all are excluded by the ignore file)" : ""));
+  }
+  std::string dest = req.dest;
+  bool dest_dir = dest.back() == '/' || found.size() > 1 || (found.size() == 1 && S_ISDIR(found[0].second.st_mode));
+  std::string dest_rel = clean_rel(dest);
+  if (dest_rel == "..") dest_rel = "";
+  if (!dest_dir && dest_is_dir && dest_is_dir(dest_rel)) dest_dir = true;
+  if (found.size() > 1 && dest.back() != '/' && !(dest_is_dir && dest_is_dir(dest_rel)))
+    return make_error(ErrorCode::invalid_argument, req.what + ": when copying several sources, the destination must be a directory ending in /");
+  // Parents of the destination (and the destination itself when it is a directory) exist in the layer.
+  std::string acc;
+  std::stringstream in(dest_rel);
+  std::string comp;
+  std::vector<std::string> comps;
+  while (std::getline(in, comp, '/')) comps.push_back(comp);
+  size_t parent_count = dest_dir ? comps.size() : (comps.empty() ? 0 : comps.size() - 1);
+  for (size_t i = 0; i < parent_count; ++i) {
+    acc += (acc.empty() ? "" : "/") + comps[i];
+    plan.parents.push_back(acc);
+  }
+  for (const auto& [rel, st] : found) {
+    CopyItem item;
+    item.host = rel.empty() ? root : root + "/" + rel;
+    item.is_dir = S_ISDIR(st.st_mode);
+    if (item.is_dir) item.archive = dest_rel;  // a directory's contents go into the destination
+    else item.archive = dest_dir ? (dest_rel.empty() ? "" : dest_rel + "/") + basename_of(rel) : dest_rel;
+    plan.items.push_back(item);
+  }
+  return plan;
+}
+
+namespace {
+
+struct Hasher {
+  const CopyPlan& plan;
+  StatCache& cache;
+  std::optional<int64_t> clamp;
+  cas::Sha256 h;
+  std::string root_prefix;
+
+  Status entry(const std::string& host, const std::string& archive, bool top) {
+    struct stat st;
+    if ((top ? ::stat(host.c_str(), &st) : ::lstat(host.c_str(), &st)) < 0) return sys_error("stat " + host);
+    int64_t mtime = st.st_mtim.tv_sec;
+    if (clamp && mtime > *clamp) mtime = *clamp;
+    uint32_t mode = plan.overrides.mode && !S_ISLNK(st.st_mode) ? *plan.overrides.mode : (st.st_mode & 07777);
+    std::string line = archive + "\t" + std::to_string(st.st_mode & S_IFMT) + "\t" + std::to_string(mode) + "\t" +
+                       std::to_string(mtime) + (clamp ? "" : "." + std::to_string(st.st_mtim.tv_nsec)) + "\t";
+    if (S_ISREG(st.st_mode)) line += std::to_string(st.st_size) + "\t" + TRY(cache.digest(host, st)).hex();
+    else if (S_ISLNK(st.st_mode)) {
+      char t[PATH_MAX];
+      ssize_t n = ::readlink(host.c_str(), t, sizeof t);
+      if (n > 0) line.append(t, static_cast<size_t>(n));
+    }
+    line += "\n";
+    h.update(line);
+    if (!S_ISDIR(st.st_mode)) return {};
+    DIR* d = ::opendir(host.c_str());
+    if (!d) return sys_error("open " + host);
+    std::vector<std::string> names;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(n);
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) {
+      std::string child = host + "/" + n;
+      std::string rel = child.substr(root_prefix.size());
+      if (!plan.keep(rel)) continue;
+      TRY(entry(child, archive + "/" + n, false));
+    }
+    return {};
+  }
+};
+
+}  // namespace
+
+Result<cas::Digest> hash_plan(const CopyPlan& plan, StatCache& cache, std::optional<int64_t> clamp_mtime) {
+  char real_root[PATH_MAX];
+  if (!::realpath(plan.src_root.c_str(), real_root)) return sys_error("source root " + plan.src_root);
+  Hasher hs{plan, cache, clamp_mtime, {}, std::string(real_root) + "/"};
+  hs.h.update("uid=" + std::to_string(plan.overrides.uid.value_or(0)) + " gid=" + std::to_string(plan.overrides.gid.value_or(0)) +
+              " mode=" + (plan.overrides.mode ? std::to_string(*plan.overrides.mode) : "-") + "\n");
+  for (const auto& p : plan.parents) hs.h.update("parent " + p + "\n");
+  for (const auto& item : plan.items) TRY(hs.entry(item.host, item.archive, true));
+  return hs.h.finish();
+}
+
+Status write_plan(const CopyPlan& plan, oci::TarStream& tar, const std::function<oci::DirMeta(const std::string&)>& parent_meta) {
+  for (const auto& p : plan.parents) TRY(tar.add_dir(p, parent_meta(p)));
+  char real_root[PATH_MAX];
+  if (!::realpath(plan.src_root.c_str(), real_root)) return sys_error("source root " + plan.src_root);
+  std::string root_prefix = std::string(real_root) + "/";
+  for (const auto& item : plan.items) {
+    std::string item_rel = item.host.size() >= root_prefix.size() ? item.host.substr(root_prefix.size()) : "";
+    auto keep = [&](const std::string& below) {
+      std::string rel = item_rel.empty() ? below : item_rel + "/" + below;
+      return plan.keep(rel);
+    };
+    if (item.is_dir) {
+      // The destination directory itself was written as a parent; add the directory's children.
+      DIR* d = ::opendir(item.host.c_str());
+      if (!d) return sys_error("open " + item.host);
+      std::vector<std::string> names;
+      while (struct dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") names.push_back(n);
+      }
+      ::closedir(d);
+      std::sort(names.begin(), names.end());
+      for (const auto& n : names) {
+        if (!keep(n)) continue;
+        std::string archive = item.archive.empty() ? n : item.archive + "/" + n;
+        TRY(tar.add(item.host + "/" + n, archive, plan.overrides, [&, n](const std::string& below) { return keep(n + "/" + below); }));
+      }
+    } else {
+      TRY(tar.add(item.host, item.archive, plan.overrides));
+    }
+  }
+  return tar.close();
+}
+
+}  // namespace kiln::builder

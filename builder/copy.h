@@ -1,0 +1,50 @@
+// COPY and ADD: which files a step reads (Docker's rules for sources, wildcards, directories, destinations),
+// the digest of exactly those files, and the layer they make.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "builder/ignore.h"
+#include "builder/stat_cache.h"
+#include "oci/tar_writer.h"
+
+namespace kiln::builder {
+
+/// What a COPY step asks for, after variable expansion.
+struct CopyRequest {
+  std::string src_root;                 ///< the context directory, or a stage's/image's root filesystem
+  const IgnoreRules* ignore = nullptr;  ///< only for the context
+  std::vector<std::string> sources;     ///< as written; may hold wildcards
+  std::string dest;                     ///< absolute path in the image
+  oci::EntryOverrides overrides;        ///< --chown (uid/gid, default 0:0) and --chmod
+  std::vector<std::string> excludes;    ///< --exclude patterns
+  std::string what = "COPY";            ///< names the instruction in errors
+};
+
+/// One thing to put in the layer: a host file or tree under an archive path.
+struct CopyItem {
+  std::string host;     ///< absolute host path
+  std::string archive;  ///< path in the layer, no leading '/'
+  bool is_dir = false;
+};
+
+/// The selected files, the parents to create, and a filter for what is below directories.
+struct CopyPlan {
+  std::vector<CopyItem> items;
+  std::vector<std::string> parents;  ///< archive paths of directories above the destination
+  std::function<bool(const std::string& rel_to_src_root)> keep;  ///< ignore + --exclude, by context path
+  std::string src_root;
+  oci::EntryOverrides overrides;
+};
+
+/// Decide what the step copies. dest_is_dir(path) says whether the base image has a directory there.
+Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(const std::string&)>& dest_is_dir);
+/// A digest of everything that goes into the layer: paths, types, modes, owners, mtimes, contents.
+Result<cas::Digest> hash_plan(const CopyPlan& plan, StatCache& cache, std::optional<int64_t> clamp_mtime);
+/// Write the layer tar; parent_meta(path) gives metadata for directories above the destination.
+Status write_plan(const CopyPlan& plan, oci::TarStream& tar, const std::function<oci::DirMeta(const std::string&)>& parent_meta);
+
+}  // namespace kiln::builder

@@ -1,0 +1,414 @@
+// The build orchestrator: a checklist per stage, a checklist per step.
+#include "builder/executor.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "builder/buildfile.h"
+#include "builder/cache.h"
+#include "builder/copy.h"
+#include "builder/image_view.h"
+#include "builder/stage.h"
+#include "common/fd.h"
+#include "oci/image_store.h"
+#include "oci/reference.h"
+#include "runtime/user.h"
+
+namespace kiln::builder {
+
+namespace {
+
+struct StepResult {
+  std::optional<oci::StoredLayer> layer;
+  bool cached = false;
+};
+
+class Build {
+ public:
+  Build(cas::Store& store, const BuildOptions& opts, std::ostream& out)
+      : m_store(store), m_images(store), m_cache(store), m_stat(store.private_dir() + "/cache/context-stat"), m_opts(opts), m_out(out) {}
+  ~Build() {
+    if (!m_tmp.empty()) (void)remove_tree(m_tmp);
+  }
+
+  Result<BuildResult> run() {
+    std::string path = TRY(find_buildfile(m_opts.context_dir, m_opts.buildfile));
+    std::string text = TRY(read_file(path, 4u << 20));
+    m_bf = TRY(parse_buildfile(text, path));
+    m_ignore = TRY(load_ignore_file(m_opts.context_dir));
+    m_stat.load();
+    m_stages = TRY(plan_stages(m_bf, m_opts.build_args, m_global_args));
+    auto order = TRY(stages_for(m_stages, m_opts.target, path));
+    for (size_t i : order) m_total += 1 + m_stages[i].steps.size();
+    std::string tmpl = m_store.tmp_dir() + "/build-XXXXXX";
+    if (!::mkdtemp(tmpl.data())) return sys_error("create build temp dir");
+    m_tmp = tmpl;
+    for (size_t i : order) TRY(build_stage(m_stages[i]));
+    StageState& final = m_done.at(order.back());
+    for (const auto& [k, v] : m_opts.labels) final.config.config.labels[k] = v;
+    if (!final.config.history.empty()) final.config.created = final.config.history.back().created;
+    std::vector<oci::StoredLayer> layers;
+    for (size_t i = 0; i < final.layers.size(); ++i)
+      layers.push_back(oci::StoredLayer{{final.layers[i].digest, final.layers[i].size}, final.config.diff_ids[i], final.layers[i].media_type});
+    std::vector<std::string> refs;
+    for (const auto& t : m_opts.tags) refs.push_back(TRY(oci::Reference::parse(t)).str());
+    auto manifest = TRY(m_images.commit(final.config, layers, refs));
+    (void)m_stat.save();
+    BuildResult r;
+    r.image_id = cas::sha256_of(oci::to_json(final.config)).str();
+    r.manifest_digest = manifest.digest.str();
+    r.steps = m_step;
+    r.cached = m_cached;
+    return r;
+  }
+
+ private:
+  std::string where(const Instruction& ins) const { return m_bf.path + ":" + std::to_string(ins.line); }
+
+  std::string now() const {
+    return oci::rfc3339(m_opts.timestamp ? *m_opts.timestamp : static_cast<int64_t>(::time(nullptr)));
+  }
+
+  void progress(const std::string& text, const std::string& status) {
+    if (m_opts.quiet) return;
+    m_out << "[" << m_step << "/" << m_total << "] " << text << (status.empty() ? "" : "  " + status) << "\n";
+    m_out.flush();
+  }
+
+  Status build_stage(const Stage& s) {
+    m_current = s.index;
+    StageState st;
+    ++m_step;
+    std::string base_text = "FROM " + s.base + (s.name.empty() ? "" : " AS " + s.name);
+    if (s.base_stage) {
+      st = m_done.at(*s.base_stage);
+      st.args.clear();
+      st.cmd_set = false;
+    } else if (s.base == "scratch") {
+      st.key = cas::sha256_of("scratch").hex();
+    } else {
+      auto img = m_images.resolve(s.base);
+      if (!img) return std::move(img).error().context(where(*s.from) + ": FROM " + s.base);
+      st.config = img->config;
+      st.layers = img->manifest.layers;
+      st.key = cas::sha256_of("image " + img->manifest_digest.str()).hex();
+    }
+    if (!s.platform.empty() && s.platform != "linux/amd64")
+      return make_error(ErrorCode::unsupported, where(*s.from) + ": --platform=" + s.platform + " is not supported (only linux/amd64)");
+    st.key = cas::sha256_of(st.key + "\nplatform linux/amd64\ncompression " + oci::media::oci_layer_type(m_opts.compression) +
+                            (m_opts.timestamp ? "\ntimestamp " + std::to_string(*m_opts.timestamp) : ""))
+                 .hex();
+    progress(base_text, "");
+    // ONBUILD triggers of the base image run first, then are not inherited.
+    std::vector<std::string> triggers = st.config.config.on_build;
+    st.config.config.on_build.clear();
+    std::vector<Buildfile> trigger_files;
+    for (const auto& t : triggers) {
+      auto tb = parse_buildfile("FROM scratch\n" + t + "\n", where(*s.from) + " (ONBUILD trigger of " + s.base + ")");
+      if (!tb) return std::move(tb).error();
+      trigger_files.push_back(std::move(*tb));
+    }
+    for (const auto& tb : trigger_files)
+      for (size_t i = 1; i < tb.instructions.size(); ++i) TRY(step(s, st, tb.instructions[i], false));
+    for (const Instruction* ins : s.steps) TRY(step(s, st, *ins, true));
+    m_done[s.index] = std::move(st);
+    return {};
+  }
+
+  Status step(const Stage& s, StageState& st, const Instruction& ins, bool counted) {
+    (void)s;
+    if (counted) ++m_step;
+    auto t0 = std::chrono::steady_clock::now();
+    std::string canon;
+    std::function<Result<std::optional<oci::StoredLayer>>()> make_layer;
+    const std::string& k = ins.keyword;
+    if (k == "COPY" || k == "ADD") {
+      TRY(prepare_copy(st, ins, canon, make_layer));
+    } else if (k == "WORKDIR") {
+      TRY(prepare_workdir(st, ins, canon, make_layer));
+    } else if (k == "RUN") {
+      return make_error(ErrorCode::unsupported, where(ins) + ": step " + std::to_string(m_step) + "/" + std::to_string(m_total) +
+                                                    " RUN: RUN steps are not supported yet (kiln can build COPY/ADD/metadata-only Buildfiles)");
+    } else {
+      canon = TRY(apply_metadata(ins, st, m_opts.build_args, m_global_args, m_bf.escape, where(ins)));
+    }
+    std::string key = cas::sha256_of(st.key + "\n" + canon).hex();
+    std::optional<CacheRecord> rec;
+    if (!m_opts.no_cache) rec = m_cache.get(key);
+    bool cached = rec.has_value() && (rec->layer.has_value() == static_cast<bool>(make_layer));
+    if (!cached) {
+      rec = CacheRecord{};
+      if (make_layer) rec->layer = TRY(make_layer());
+      rec->created = now();
+      TRY(m_cache.put(key, *rec));
+    } else {
+      ++m_cached;
+    }
+    if (m_opts.timestamp) rec->created = now();
+    st.key = key;
+    oci::HistoryEntry h{rec->created, ins.text, "", !rec->layer};
+    if (rec->layer) {
+      st.layers.push_back(oci::Descriptor{rec->layer->media_type, rec->layer->blob.digest, rec->layer->blob.size, {}, std::nullopt});
+      st.config.diff_ids.push_back(rec->layer->diff_id);
+    }
+    st.config.history.push_back(h);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.2fs", secs);
+    progress(ins.text.size() > 100 ? ins.text.substr(0, 97) + "..." : ins.text, cached ? "CACHED" : buf);
+    return {};
+  }
+
+  /// A layer written by fill(tar) into the store.
+  Result<std::optional<oci::StoredLayer>> write_layer(const std::function<Status(oci::TarStream&)>& fill) {
+    auto stream = TRY(oci::LayerStream::create(m_store, m_opts.compression));
+    oci::TarOptions topts;
+    topts.clamp_mtime = m_opts.timestamp;
+    oci::LayerStream* ls = stream.get();
+    oci::TarStream tar(topts, [ls](const void* d, size_t n) { return ls->write(d, n); });
+    TRY(fill(tar));
+    TRY(tar.close());
+    return std::optional<oci::StoredLayer>(TRY(stream->commit()));
+  }
+
+  ImageView view(const StageState& st) { return ImageView(m_images, st.layers, st.config.diff_ids); }
+
+  /// Metadata of a directory above a COPY destination: the image's own if it has one, else root 0755.
+  oci::DirMeta parent_meta(ImageView& v, const std::string& path) {
+    oci::DirMeta m;
+    auto st = v.lookup(path);
+    if (st && *st && S_ISDIR((*st)->st_mode)) {
+      m.mode = (*st)->st_mode & 07777;
+      m.uid = (*st)->st_uid;
+      m.gid = (*st)->st_gid;
+      m.mtime = (*st)->st_mtim.tv_sec;
+    }
+    return m;
+  }
+
+  std::string absolute(const StageState& st, const std::string& p) {
+    if (!p.empty() && p[0] == '/') return p;
+    std::string wd = st.config.config.working_dir.empty() ? "/" : st.config.config.working_dir;
+    if (wd.back() != '/') wd += '/';
+    return wd + p;
+  }
+
+  Status prepare_workdir(StageState& st, const Instruction& ins, std::string& canon,
+                         std::function<Result<std::optional<oci::StoredLayer>>()>& make_layer) {
+    std::string dir = TRY_CTX(expand_word(ins.args, st.vars(), m_bf.escape), where(ins));
+    dir = absolute(st, dir);
+    st.config.config.working_dir = dir;
+    canon = "WORKDIR " + dir;
+    std::string rel = dir.substr(1);
+    while (!rel.empty() && rel.back() == '/') rel.pop_back();
+    if (rel.empty()) return {};
+    auto v = view(st);
+    auto existing = TRY(v.lookup(rel));
+    if (existing) return {};  // nothing to create: no layer, like BuildKit
+    make_layer = [this, st, rel]() -> Result<std::optional<oci::StoredLayer>> {
+      auto v = view(st);
+      return write_layer([&](oci::TarStream& tar) -> Status {
+        std::string acc;
+        size_t pos = 0;
+        while (pos != std::string::npos) {
+          pos = rel.find('/', pos + 1);
+          acc = rel.substr(0, pos);
+          TRY(tar.add_dir(acc, parent_meta(v, acc)));
+        }
+        return {};
+      });
+    };
+    return {};
+  }
+
+  /// --chown=user:group resolved through the image's own /etc/passwd and /etc/group.
+  Status resolve_chown(StageState& st, const std::string& spec, oci::EntryOverrides& ov, const Instruction& ins) {
+    auto v = view(st);
+    auto passwd = TRY(v.read("etc/passwd"));
+    auto group = TRY(v.read("etc/group"));
+    auto u = runtime::resolve_user(spec, passwd.value_or(""), group.value_or(""));
+    if (!u) return std::move(u).error().context(where(ins) + ": --chown=" + spec);
+    ov.uid = u->uid;
+    ov.gid = spec.find(':') == std::string::npos && !passwd ? u->uid : u->gid;
+    if (spec.find(':') == std::string::npos) {
+      // docker: --chown=user without a group uses the user's primary group (or the same number).
+      bool numeric = spec.find_first_not_of("0123456789") == std::string::npos;
+      if (numeric && u->gid == 0 && u->uid != 0) ov.gid = u->uid;
+    }
+    return {};
+  }
+
+  /// The root filesystem of an earlier stage or another image, flattened once per build.
+  Result<std::string> source_root(const std::string& from, const Stage& s, const Instruction& ins) {
+    auto idx = find_stage(m_stages, from, s.index);
+    std::string key = idx ? "stage-" + std::to_string(*idx) : "image-" + from;
+    if (auto it = m_flat.find(key); it != m_flat.end()) return it->second;
+    std::string dir = m_tmp + "/" + cas::sha256_of(key).hex().substr(0, 16);
+    TRY(make_dirs(dir));
+    oci::Image img;
+    if (idx) {
+      const StageState& other = m_done.at(*idx);
+      img.manifest.layers = other.layers;
+      img.config = other.config;
+    } else {
+      auto found = m_images.resolve(from);
+      if (!found) return std::move(found).error().context(where(ins) + ": --from=" + from + " is neither a stage nor an image in the store");
+      img = *found;
+    }
+    TRY(m_images.flatten(img, dir));
+    m_flat[key] = dir;
+    return dir;
+  }
+
+  Status prepare_copy(StageState& st, const Instruction& ins, std::string& canon,
+                      std::function<Result<std::optional<oci::StoredLayer>>()>& make_layer) {
+    Vars vars = st.vars();
+    CopyRequest req;
+    req.what = ins.keyword;
+    std::vector<std::string> words;
+    if (ins.json) {
+      for (const auto& a : ins.json_args) words.push_back(TRY_CTX(expand_word(a, vars, m_bf.escape), where(ins)));
+    } else {
+      words = TRY_CTX(expand_words(ins.args, vars, m_bf.escape), where(ins));
+    }
+    // Heredoc sources (COPY <<EOF /dst) become files in the build's temp dir.
+    std::string heredoc_root;
+    if (!ins.heredocs.empty()) {
+      heredoc_root = m_tmp + "/heredoc-" + std::to_string(ins.line);
+      TRY(make_dirs(heredoc_root));
+      for (const auto& h : ins.heredocs) {
+        std::string content = h.expand ? TRY_CTX(expand_word(h.content, vars, m_bf.escape), where(ins)) : h.content;
+        UniqueFd fd = TRY(open_fd(heredoc_root + "/" + h.name, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+        TRY(write_all(fd.get(), content));
+        struct timespec epoch[2] = {{0, 0}, {0, 0}};  // the file is made here: its time must not vary by build
+        ::futimens(fd.get(), epoch);
+      }
+      std::vector<std::string> rewritten;
+      for (const auto& w : words) {
+        if (w.rfind("<<", 0) == 0) {
+          std::string name = w.substr(2);
+          if (!name.empty() && name[0] == '-') name = name.substr(1);
+          if (!name.empty() && (name[0] == '"' || name[0] == '\'')) name = name.substr(1, name.size() - 2);
+          rewritten.push_back(name);
+        } else {
+          rewritten.push_back(w);
+        }
+      }
+      words = rewritten;
+    }
+    if (words.size() < 2) return make_error(ErrorCode::invalid_argument, where(ins) + ": " + ins.keyword + " needs at least one source and a destination");
+    req.dest = absolute(st, words.back());
+    words.pop_back();
+    req.sources = words;
+    for (const auto& f : ins.flags) {
+      std::string name = f.substr(2, f.find('=') == std::string::npos ? std::string::npos : f.find('=') - 2);
+      if (name != "from" && name != "chown" && name != "chmod" && name != "link" && name != "exclude" &&
+          name != "parents" && name != "checksum" && name != "keep-git-dir")
+        return make_error(ErrorCode::invalid_argument, where(ins) + ": unknown flag " + f + " for " + ins.keyword);
+    }
+    auto from = flag_value(ins, "from");
+    std::string from_key;
+    if (!heredoc_root.empty()) {
+      req.src_root = heredoc_root;
+    } else if (from) {
+      std::string f = TRY_CTX(expand_word(*from, vars, m_bf.escape), where(ins));
+      // An earlier stage's files are fixed by its cache key, an image's by its manifest digest: key on that,
+      // and flatten the source only when the layer has to be made.
+      if (auto idx = find_stage(m_stages, f, m_current)) {
+        from_key = "stage " + m_done.at(*idx).key;
+      } else {
+        auto img = m_images.resolve(f);
+        if (!img) return std::move(img).error().context(where(ins) + ": --from=" + f + " is neither an earlier stage nor an image in the store");
+        from_key = "image " + img->manifest_digest.str();
+      }
+      from_key += " " + f;
+    } else {
+      req.src_root = m_opts.context_dir;
+      req.ignore = &m_ignore;
+    }
+    if (auto c = flag_value(ins, "chown")) TRY(resolve_chown(st, TRY(expand_word(*c, vars, m_bf.escape)), req.overrides, ins));
+    if (auto m = flag_value(ins, "chmod")) {
+      std::string mode = TRY(expand_word(*m, vars, m_bf.escape));
+      if (mode.empty() || mode.find_first_not_of("01234567") != std::string::npos || mode.size() > 4)
+        return make_error(ErrorCode::invalid_argument, where(ins) + ": --chmod=" + mode + " must be an octal mode such as 755");
+      req.overrides.mode = static_cast<uint32_t>(std::stoul(mode, nullptr, 8));
+    }
+    req.excludes = flag_values(ins, "exclude");
+    auto v = std::make_shared<ImageView>(view(st));
+    auto dest_is_dir = [v](const std::string& p) {
+      auto s = v->lookup(p);
+      return s && *s && S_ISDIR((*s)->st_mode);
+    };
+    auto write = [this, v](const CopyPlan& plan) -> Result<std::optional<oci::StoredLayer>> {
+      return write_layer([&](oci::TarStream& tar) {
+        return write_plan(plan, tar, [&](const std::string& p) { return parent_meta(*v, p); });
+      });
+    };
+    std::string opts_text = std::string("uid=") + (req.overrides.uid ? std::to_string(*req.overrides.uid) : "-") +
+                            " gid=" + (req.overrides.gid ? std::to_string(*req.overrides.gid) : "-") +
+                            " mode=" + (req.overrides.mode ? std::to_string(*req.overrides.mode) : "-");
+    for (const auto& e : req.excludes) opts_text += " exclude=" + e;
+    if (!from_key.empty()) {
+      canon = ins.keyword + " " + req.dest + " from " + from_key + " " + opts_text;
+      for (const auto& src : req.sources) canon += " " + src;
+      const Stage* stage = &m_stages[m_current];
+      std::string f = TRY(expand_word(*from, vars, m_bf.escape));
+      make_layer = [this, req, stage, f, ins, dest_is_dir, write]() mutable -> Result<std::optional<oci::StoredLayer>> {
+        req.src_root = TRY(source_root(f, *stage, ins));
+        auto plan = plan_copy(req, dest_is_dir);
+        if (!plan) return std::move(plan).error().context(where(ins));
+        return write(*plan);
+      };
+      return {};
+    }
+    auto plan = plan_copy(req, dest_is_dir);
+    if (!plan) return std::move(plan).error().context(where(ins));
+    auto digest = TRY_CTX(hash_plan(*plan, m_stat, m_opts.timestamp), where(ins));
+    canon = ins.keyword + " " + req.dest + " " + digest.str();
+    auto shared_plan = std::make_shared<CopyPlan>(std::move(*plan));
+    make_layer = [shared_plan, write]() { return write(*shared_plan); };
+    return {};
+  }
+
+  cas::Store& m_store;
+  oci::ImageStore m_images;
+  BuildCache m_cache;
+  StatCache m_stat;
+  const BuildOptions& m_opts;
+  std::ostream& m_out;
+  Buildfile m_bf;
+  IgnoreRules m_ignore;
+  std::vector<Stage> m_stages;
+  Vars m_global_args;
+  std::map<size_t, StageState> m_done;
+  std::map<std::string, std::string> m_flat;
+  std::string m_tmp;
+  size_t m_step = 0, m_total = 0, m_cached = 0, m_current = 0;
+};
+
+}  // namespace
+
+Result<std::string> find_buildfile(const std::string& context_dir, const std::string& given) {
+  if (!given.empty()) {
+    if (!path_exists(given)) return make_error(ErrorCode::not_found, "Buildfile " + given + " does not exist");
+    return given;
+  }
+  for (const char* name : {"Buildfile", "Containerfile", "Dockerfile"}) {
+    std::string p = context_dir + "/" + name;
+    if (path_exists(p)) return p;
+  }
+  return make_error(ErrorCode::not_found, "no Buildfile, Containerfile or Dockerfile in " + context_dir + " (use -f FILE)");
+}
+
+Result<BuildResult> build(cas::Store& store, const BuildOptions& opts, std::ostream& out) {
+  auto lock = TRY(store.writer_lock());
+  Build b(store, opts, out);
+  return b.run();
+}
+
+}  // namespace kiln::builder

@@ -1,0 +1,34 @@
+// Looking inside the image being built: does a path exist, is it a directory, what are its owner and mode,
+// what does /etc/passwd say. Layers are unpacked into the store's shared trees on first look.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oci/image_store.h"
+
+namespace kiln::builder {
+
+/// The layers of a stage so far, top-most last, with lazy access to their unpacked trees.
+class ImageView {
+ public:
+  ImageView(oci::ImageStore& images, std::vector<oci::Descriptor> layers, std::vector<cas::Digest> diff_ids)
+      : m_images(images), m_layers(std::move(layers)), m_diff_ids(std::move(diff_ids)) {}
+  /// stat of path (relative, no leading '/') in the merged view, honouring whiteouts; nullopt if absent.
+  Result<std::optional<struct stat>> lookup(const std::string& path);
+  /// A file's content from the merged view (empty optional if absent).
+  Result<std::optional<std::string>> read(const std::string& path);
+  /// The unpacked trees, lowest first (extracting those not yet unpacked).
+  Result<std::vector<std::string>> roots();
+
+ private:
+  oci::ImageStore& m_images;
+  std::vector<oci::Descriptor> m_layers;
+  std::vector<cas::Digest> m_diff_ids;
+  std::optional<std::vector<std::string>> m_roots;
+};
+
+}  // namespace kiln::builder

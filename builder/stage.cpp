@@ -1,0 +1,295 @@
+// Stage planning.
+#include "builder/stage.h"
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace kiln::builder {
+
+namespace {
+std::string nlohmann_free_join(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
+std::vector<std::string> nlohmann_parse_array(const std::string& s) {
+  return nlohmann::json::parse(s).get<std::vector<std::string>>();
+}
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+std::string where(const Buildfile& bf, const Instruction& ins) { return bf.path + ":" + std::to_string(ins.line); }
+}  // namespace
+
+std::optional<size_t> find_stage(const std::vector<Stage>& stages, const std::string& name, size_t before) {
+  std::string n = lower(name);
+  for (size_t i = 0; i < before && i < stages.size(); ++i)
+    if (stages[i].name == n && !n.empty()) return i;
+  if (!n.empty() && std::all_of(n.begin(), n.end(), ::isdigit)) {
+    size_t idx = std::stoul(n);
+    if (idx < before) return idx;
+  }
+  return std::nullopt;
+}
+
+Result<std::vector<Stage>> plan_stages(const Buildfile& bf, const Vars& build_args, Vars& global_args) {
+  std::vector<Stage> stages;
+  for (const auto& ins : bf.instructions) {
+    if (ins.keyword == "FROM") {
+      Stage s;
+      s.index = stages.size();
+      s.from = &ins;
+      auto words = TRY_CTX(expand_words(ins.args, global_args, bf.escape), where(bf, ins));
+      if (words.size() == 3 && lower(words[1]) == "as") s.name = lower(words[2]);
+      else if (words.size() != 1)
+        return make_error(ErrorCode::invalid_argument, where(bf, ins) + ": FROM expects IMAGE [AS NAME], found \"" + ins.args + "\"");
+      s.base = words[0];
+      if (auto p = flag_value(ins, "platform")) s.platform = TRY(expand_word(*p, global_args, bf.escape));
+      for (const auto& f : ins.flags)
+        if (f.rfind("--platform", 0) != 0)
+          return make_error(ErrorCode::invalid_argument, where(bf, ins) + ": unknown flag " + f + " for FROM");
+      if (!s.name.empty() && find_stage(stages, s.name, stages.size()))
+        return make_error(ErrorCode::invalid_argument, where(bf, ins) + ": stage name \"" + s.name + "\" is used twice");
+      if (auto b = find_stage(stages, s.base, stages.size())) {
+        s.base_stage = *b;
+        s.deps.push_back(*b);
+      } else if (lower(s.base) == s.name && !s.name.empty()) {
+        return make_error(ErrorCode::invalid_argument, where(bf, ins) + ": stage \"" + s.name + "\" cannot be built FROM itself (cycle)");
+      }
+      stages.push_back(std::move(s));
+      continue;
+    }
+    if (stages.empty()) {  // ARG before the first FROM
+      auto eq = ins.args.find('=');
+      std::string name = ins.args.substr(0, eq);
+      while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
+      if (auto it = build_args.find(name); it != build_args.end()) global_args[name] = it->second;
+      else if (eq != std::string::npos) global_args[name] = TRY_CTX(expand_word(ins.args.substr(eq + 1), global_args, bf.escape), where(bf, ins));
+      continue;
+    }
+    Stage& s = stages.back();
+    s.steps.push_back(&ins);
+    if (auto from = flag_value(ins, "from"); from && (ins.keyword == "COPY" || ins.keyword == "ADD")) {
+      if (auto dep = find_stage(stages, *from, s.index)) s.deps.push_back(*dep);
+      else if (lower(*from) == s.name || find_stage(stages, *from, stages.size()))
+        return make_error(ErrorCode::invalid_argument, where(bf, ins) + ": --from=" + *from + " refers to this or a later stage (stage cycle)");
+    }
+  }
+  return stages;
+}
+
+Result<std::vector<size_t>> stages_for(const std::vector<Stage>& stages, const std::string& target, const std::string& path) {
+  size_t t = stages.size() - 1;
+  if (!target.empty()) {
+    auto found = find_stage(stages, target, stages.size());
+    if (!found) return make_error(ErrorCode::not_found, path + ": --target " + target + ": no stage of that name");
+    t = *found;
+  }
+  std::set<size_t> need;
+  std::function<void(size_t)> visit = [&](size_t i) {
+    if (!need.insert(i).second) return;
+    for (size_t d : stages[i].deps) visit(d);
+  };
+  visit(t);
+  return std::vector<size_t>(need.begin(), need.end());  // deps always precede: indexes are in file order
+}
+
+Vars StageState::vars() const {
+  Vars v = args;
+  for (const auto& e : config.config.env) {
+    auto eq = e.find('=');
+    v[e.substr(0, eq)] = eq == std::string::npos ? "" : e.substr(eq + 1);
+  }
+  return v;
+}
+
+std::vector<std::string> stage_shell(const StageState& st) {
+  return st.config.config.shell.empty() ? std::vector<std::string>{"/bin/sh", "-c"} : st.config.config.shell;
+}
+
+namespace {
+
+/// Go-style durations: 30s, 1m30s, 500ms, 1h.
+Result<int64_t> parse_duration(const std::string& s, const std::string& where) {
+  int64_t total = 0;
+  size_t i = 0;
+  if (s.empty()) return make_error(ErrorCode::invalid_argument, where + ": empty duration");
+  while (i < s.size()) {
+    size_t start = i;
+    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+    if (start == i) return make_error(ErrorCode::invalid_argument, where + ": invalid duration \"" + s + "\"");
+    double n = std::stod(s.substr(start, i - start));
+    size_t ustart = i;
+    while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
+    std::string unit = s.substr(ustart, i - ustart);
+    double mult = unit == "ns" ? 1 : unit == "us" ? 1e3 : unit == "ms" ? 1e6 : unit == "s" ? 1e9 : unit == "m" ? 60e9 : unit == "h" ? 3600e9 : -1;
+    if (mult < 0) return make_error(ErrorCode::invalid_argument, where + ": invalid duration \"" + s + "\" (units: ms, s, m, h)");
+    total += static_cast<int64_t>(n * mult);
+  }
+  return total;
+}
+
+std::vector<std::string> command_of(const Instruction& ins, const StageState& st) {
+  if (ins.json) return ins.json_args;
+  auto sh = stage_shell(st);
+  sh.push_back(ins.args);
+  return sh;
+}
+
+}  // namespace
+
+Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const Vars& build_args, const Vars& global_args,
+                                   char escape, const std::string& where) {
+  auto& rc = st.config.config;
+  const std::string& k = ins.keyword;
+  Vars vars = st.vars();
+  auto ctx = [&](Error e) { return e.context(where); };
+  if (k == "ENV") {
+    auto kvs = parse_key_values(ins.args, vars, escape);
+    if (!kvs) return ctx(std::move(kvs).error());
+    std::string canon;
+    for (const auto& [key, value] : *kvs) {
+      bool replaced = false;
+      for (auto& e : rc.env)
+        if (e.rfind(key + "=", 0) == 0) {
+          e = key + "=" + value;
+          replaced = true;
+        }
+      if (!replaced) rc.env.push_back(key + "=" + value);
+      canon += key + "=" + value + "\n";
+    }
+    return "ENV " + canon;
+  }
+  if (k == "ARG") {
+    std::string canon;
+    auto eq = ins.args.find('=');
+    std::string name = ins.args.substr(0, eq);
+    while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
+    if (name.empty()) return make_error(ErrorCode::invalid_argument, where + ": ARG needs a name");
+    if (auto it = build_args.find(name); it != build_args.end()) st.args[name] = it->second;
+    else if (eq != std::string::npos) {
+      auto v = expand_word(ins.args.substr(eq + 1), vars, escape);
+      if (!v) return ctx(std::move(v).error());
+      st.args[name] = *v;
+    } else if (auto g = global_args.find(name); g != global_args.end()) st.args[name] = g->second;
+    if (st.args.count(name)) canon = name + "=" + st.args[name];
+    else canon = name;
+    return "ARG " + canon;
+  }
+  if (k == "LABEL") {
+    auto kvs = parse_key_values(ins.args, vars, escape, false);
+    if (!kvs) return ctx(std::move(kvs).error());
+    std::string canon;
+    for (const auto& [key, value] : *kvs) {
+      rc.labels[key] = value;
+      canon += key + "=" + value + "\n";
+    }
+    return "LABEL " + canon;
+  }
+  if (k == "MAINTAINER") {
+    st.config.author = ins.args;
+    return "MAINTAINER " + ins.args;
+  }
+  if (k == "EXPOSE") {
+    auto ports = expand_words(ins.args, vars, escape);
+    if (!ports) return ctx(std::move(ports).error());
+    for (auto p : *ports) {
+      if (p.find('/') == std::string::npos) p += "/tcp";
+      if (std::find(rc.exposed_ports.begin(), rc.exposed_ports.end(), p) == rc.exposed_ports.end()) rc.exposed_ports.push_back(p);
+    }
+    return "EXPOSE " + ins.args;
+  }
+  if (k == "VOLUME") {
+    std::vector<std::string> vols;
+    if (ins.json) vols = ins.json_args;
+    else {
+      auto w = expand_words(ins.args, vars, escape);
+      if (!w) return ctx(std::move(w).error());
+      vols = *w;
+    }
+    for (const auto& v : vols)
+      if (std::find(rc.volumes.begin(), rc.volumes.end(), v) == rc.volumes.end()) rc.volumes.push_back(v);
+    return "VOLUME " + ins.args;
+  }
+  if (k == "USER") {
+    auto u = expand_word(ins.args, vars, escape);
+    if (!u) return ctx(std::move(u).error());
+    rc.user = *u;
+    return "USER " + *u;
+  }
+  if (k == "STOPSIGNAL") {
+    auto s = expand_word(ins.args, vars, escape);
+    if (!s) return ctx(std::move(s).error());
+    rc.stop_signal = *s;
+    return "STOPSIGNAL " + *s;
+  }
+  if (k == "CMD") {
+    rc.cmd = command_of(ins, st);
+    st.cmd_set = true;
+    return "CMD " + nlohmann_free_join(*rc.cmd);
+  }
+  if (k == "ENTRYPOINT") {
+    rc.entrypoint = command_of(ins, st);
+    if (!st.cmd_set) rc.cmd.reset();  // an inherited CMD does not survive a new ENTRYPOINT
+    return "ENTRYPOINT " + nlohmann_free_join(*rc.entrypoint);
+  }
+  if (k == "SHELL") {
+    if (!ins.json || ins.json_args.empty())
+      return make_error(ErrorCode::invalid_argument, where + ": SHELL requires the JSON form, e.g. SHELL [\"/bin/bash\", \"-c\"]");
+    rc.shell = ins.json_args;
+    return "SHELL " + nlohmann_free_join(rc.shell);
+  }
+  if (k == "ONBUILD") {
+    std::string trigger = ins.args;
+    std::string kw = trigger.substr(0, trigger.find_first_of(" \t"));
+    for (auto& c : kw) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (kw == "ONBUILD" || kw == "FROM" || kw == "MAINTAINER")
+      return make_error(ErrorCode::invalid_argument, where + ": ONBUILD " + kw + " is not allowed");
+    rc.on_build.push_back(trigger);
+    return "ONBUILD " + trigger;
+  }
+  if (k == "HEALTHCHECK") {
+    std::string rest = ins.args;
+    std::string first = rest.substr(0, rest.find_first_of(" \t"));
+    for (auto& c : first) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    oci::Healthcheck hc;
+    if (first == "NONE") {
+      hc.test = {"NONE"};
+    } else if (first == "CMD") {
+      std::string cmd = rest.substr(3);
+      size_t a = cmd.find_first_not_of(" \t");
+      cmd = a == std::string::npos ? "" : cmd.substr(a);
+      if (cmd.empty()) return make_error(ErrorCode::invalid_argument, where + ": HEALTHCHECK CMD needs a command");
+      if (cmd[0] == '[') {
+        try {
+          auto j = nlohmann_parse_array(cmd);
+          hc.test = {"CMD"};
+          hc.test.insert(hc.test.end(), j.begin(), j.end());
+        } catch (...) {
+          hc.test = {"CMD-SHELL", cmd};
+        }
+      } else {
+        hc.test = {"CMD-SHELL", cmd};
+      }
+      for (const auto& f : ins.flags) {
+        auto eq = f.find('=');
+        std::string name = f.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+        std::string val = eq == std::string::npos ? "" : f.substr(eq + 1);
+        if (name == "interval") hc.interval = TRY(parse_duration(val, where));
+        else if (name == "timeout") hc.timeout = TRY(parse_duration(val, where));
+        else if (name == "start-period") hc.start_period = TRY(parse_duration(val, where));
+        else if (name == "start-interval") hc.start_interval = TRY(parse_duration(val, where));
+        else if (name == "retries") hc.retries = std::atoi(val.c_str());
+        else return make_error(ErrorCode::invalid_argument, where + ": unknown HEALTHCHECK flag --" + name);
+      }
+    } else {
+      return make_error(ErrorCode::invalid_argument, where + ": HEALTHCHECK expects NONE or [OPTIONS] CMD command");
+    }
+    rc.healthcheck = hc;
+    return "HEALTHCHECK " + nlohmann_free_join(hc.test);
+  }
+  return make_error(ErrorCode::invalid_argument, where + ": " + k + " is not a metadata instruction");
+}
+
+}  // namespace kiln::builder

@@ -1,0 +1,69 @@
+// Stat cache.
+#include "builder/stat_cache.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "cas/store.h"
+#include "common/fd.h"
+
+namespace kiln::builder {
+
+void StatCache::load() {
+  auto text = read_file(m_path, 256u << 20);
+  if (!text) return;
+  std::istringstream in(*text);
+  std::string line;
+  while (std::getline(in, line)) {
+    // size mtime ctime ino hex path
+    std::istringstream ls(line);
+    Entry e;
+    std::string path;
+    if (!(ls >> e.size >> e.mtime_ns >> e.ctime_ns >> e.ino >> e.hex)) continue;
+    ls.get();
+    std::getline(ls, path);
+    if (!cas::is_sha256_hex(e.hex) || path.empty()) continue;
+    m_entries[path] = e;
+  }
+}
+
+Status StatCache::save() {
+  if (!m_dirty) return {};
+  std::string out;
+  out.reserve(m_entries.size() * 120);
+  for (const auto& [path, e] : m_entries)
+    out += std::to_string(e.size) + " " + std::to_string(e.mtime_ns) + " " + std::to_string(e.ctime_ns) + " " +
+           std::to_string(e.ino) + " " + e.hex + " " + path + "\n";
+  m_dirty = false;
+  return cas::write_file_atomic(m_path, out);
+}
+
+Result<cas::Digest> StatCache::digest(const std::string& path, const struct stat& st) {
+  int64_t mt = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  int64_t ct = static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+  auto it = m_entries.find(path);
+  if (it != m_entries.end() && it->second.size == st.st_size && it->second.mtime_ns == mt && it->second.ctime_ns == ct &&
+      it->second.ino == st.st_ino)
+    return cas::Digest::from_hex(it->second.hex);
+  UniqueFd fd = TRY(open_fd(path, O_RDONLY | O_NOFOLLOW));
+  cas::Sha256 h;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("read " + path);
+    }
+    if (n == 0) break;
+    h.update(buf, static_cast<size_t>(n));
+  }
+  cas::Digest d = h.finish();
+  m_entries[path] = Entry{st.st_size, mt, ct, st.st_ino, d.hex()};
+  m_dirty = true;
+  ++m_hashed;
+  return d;
+}
+
+}  // namespace kiln::builder

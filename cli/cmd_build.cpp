@@ -1,0 +1,96 @@
+// kiln build: a Buildfile and its context into an image in the store.
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "builder/executor.h"
+#include "cli/command.h"
+
+namespace kiln::cli {
+
+namespace {
+
+struct BuildFlags {
+  std::string context = ".";
+  std::string file, target, iidfile, compression = "gzip", timestamp;
+  std::vector<std::string> tags, build_args, labels;
+  bool no_cache = false, quiet = false;
+};
+
+Result<std::pair<std::string, std::string>> key_value(const std::string& kv, const char* flag) {
+  auto eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    if (std::string(flag) == "--build-arg" && eq == std::string::npos) {
+      // docker: --build-arg NAME takes the value from the environment
+      const char* v = ::getenv(kv.c_str());
+      if (v) return std::make_pair(kv, std::string(v));
+    }
+    return make_error(ErrorCode::invalid_argument, std::string("invalid ") + flag + " \"" + kv + "\": use KEY=VALUE");
+  }
+  return std::make_pair(kv.substr(0, eq), kv.substr(eq + 1));
+}
+
+Status build_cmd(Context& ctx, const BuildFlags& f) {
+  builder::BuildOptions o;
+  char real[PATH_MAX];
+  if (!::realpath(f.context.c_str(), real)) return sys_error("build context " + f.context);
+  o.context_dir = real;
+  o.buildfile = f.file;
+  o.tags = f.tags;
+  o.target = f.target;
+  o.no_cache = f.no_cache;
+  o.quiet = f.quiet;
+  for (const auto& a : f.build_args) {
+    auto kv = TRY(key_value(a, "--build-arg"));
+    o.build_args[kv.first] = kv.second;
+  }
+  for (const auto& l : f.labels) {
+    auto kv = TRY(key_value(l, "--label"));
+    o.labels[kv.first] = kv.second;
+  }
+  if (!oci::media::parse_compression(f.compression, o.compression))
+    return make_error(ErrorCode::invalid_argument, "unknown --compression \"" + f.compression + "\": use gzip, zstd or none");
+  std::string ts = f.timestamp;
+  if (ts.empty())
+    if (const char* e = ::getenv("SOURCE_DATE_EPOCH"); e && *e) ts = e;
+  if (!ts.empty()) {
+    if (ts.find_first_not_of("0123456789") != std::string::npos)
+      return make_error(ErrorCode::invalid_argument, "invalid timestamp \"" + ts + "\": use seconds since the epoch");
+    o.timestamp = std::stoll(ts);
+  }
+  auto store = TRY(ctx.store());
+  auto r = TRY(builder::build(store, o, std::cerr));
+  if (!f.iidfile.empty()) {
+    UniqueFd fd = TRY(open_fd(f.iidfile, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    TRY(write_all(fd.get(), r.image_id));
+  }
+  if (!f.quiet)
+    std::cerr << "built " << r.image_id.substr(7, 12) << " in " << r.steps << " steps (" << r.cached << " cached)"
+              << (f.tags.empty() ? "" : ", tagged " + f.tags.front()) << "\n";
+  std::cout << r.image_id << "\n";
+  return {};
+}
+
+}  // namespace
+
+void register_build_command(CLI::App& app, Context& ctx) {
+  auto f = std::make_shared<BuildFlags>();
+  auto* b = app.add_subcommand("build", "Build an image from a Buildfile (Dockerfile syntax)");
+  b->add_option("CONTEXT", f->context, "build context directory (default .)");
+  b->add_option("-t,--tag", f->tags, "name the image (repeatable)")->allow_extra_args(false);
+  b->add_option("-f,--file", f->file, "Buildfile (default: Buildfile, Containerfile or Dockerfile in the context)");
+  b->add_option("--build-arg", f->build_args, "set a build-time variable KEY=VALUE")->allow_extra_args(false);
+  b->add_option("--target", f->target, "build up to this stage");
+  b->add_option("--label", f->labels, "add a label KEY=VALUE")->allow_extra_args(false);
+  b->add_flag("--no-cache", f->no_cache, "run every step, ignoring the cache");
+  b->add_option("--iidfile", f->iidfile, "write the image ID to this file");
+  b->add_flag("-q,--quiet", f->quiet, "print only the image ID");
+  b->add_option("--timestamp", f->timestamp, "creation time and mtime clamp, in seconds since the epoch (also SOURCE_DATE_EPOCH)");
+  b->add_option("--compression", f->compression, "layer compression: gzip (default), zstd or none");
+  b->callback([&ctx, f] { ctx.action = [&ctx, f] { return build_cmd(ctx, *f); }; });
+}
+
+}  // namespace kiln::cli
