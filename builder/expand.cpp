@@ -64,7 +64,21 @@ class Lexer {
         continue;
       }
       if (c == '$') {
-        cur += TRY(variable());
+        std::string value = TRY(variable());
+        if (!split) {
+          cur += value;
+          continue;
+        }
+        // Unquoted expansions split into words, as the shell (and Docker) does.
+        for (char v : value) {
+          if (v == ' ' || v == '\t' || v == '\n') {
+            if (!cur.empty()) words.push_back(cur);
+            cur.clear();
+          } else {
+            cur += v;
+          }
+        }
+        have = !cur.empty();
         continue;
       }
       cur += c;

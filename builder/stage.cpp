@@ -76,6 +76,15 @@ Result<std::vector<Stage>> plan_stages(const Buildfile& bf, const Vars& build_ar
         return make_error(ErrorCode::invalid_argument, where(bf, ins) + ": --from=" + *from + " refers to this or a later stage (stage cycle)");
     }
   }
+  // A --from naming a stage defined later is a cycle (or a forward reference docker refuses too).
+  for (const auto& s : stages)
+    for (const Instruction* ins : s.steps)
+      if (auto from = flag_value(*ins, "from"); from && (ins->keyword == "COPY" || ins->keyword == "ADD")) {
+        std::string n = lower(*from);
+        for (size_t j = s.index + 1; j < stages.size(); ++j)
+          if (stages[j].name == n && !n.empty())
+            return make_error(ErrorCode::invalid_argument, where(bf, *ins) + ": --from=" + *from + " refers to a later stage (stage cycle)");
+      }
   return stages;
 }
 

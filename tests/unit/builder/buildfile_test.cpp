@@ -1,0 +1,79 @@
+// Tests for builder/buildfile: a table of tricky Dockerfile snippets and the instructions they must give.
+#include "builder/buildfile.h"
+
+#include <gtest/gtest.h>
+
+namespace kiln::builder {
+namespace {
+
+using V = std::vector<std::string>;
+
+Instruction only(const std::string& text, size_t idx = 1) {
+  auto bf = parse_buildfile(text, "Buildfile");
+  EXPECT_TRUE(bf.ok()) << (bf.ok() ? "" : bf.error().what());
+  if (!bf.ok() || bf->instructions.size() <= idx) return {};
+  return bf->instructions[idx];
+}
+
+TEST(Buildfile, ContinuationsCommentsAndCase) {
+  auto i = only("FROM scratch\nrun echo a \\\n  # a comment inside\n  b\n");
+  EXPECT_EQ(i.keyword, "RUN");
+  EXPECT_EQ(i.args, "echo a   b");
+  EXPECT_EQ(i.line, 2);
+  EXPECT_FALSE(i.json);
+}
+
+TEST(Buildfile, JsonAndShellForms) {
+  auto i = only("FROM scratch\nCMD [\"/bin/sh\", \"-c\", \"echo \\\"hi\\\"\"]\n");
+  EXPECT_TRUE(i.json);
+  EXPECT_EQ(i.json_args, (V{"/bin/sh", "-c", "echo \"hi\""}));
+  auto bad = only("FROM scratch\nCMD [not json]\n");
+  EXPECT_FALSE(bad.json);  // falls back to the shell form, as docker does
+  EXPECT_EQ(bad.args, "[not json]");
+  auto cont = only("FROM scratch\nENTRYPOINT [\"a\", \\\n  \"b\"]\n");
+  EXPECT_TRUE(cont.json);
+  EXPECT_EQ(cont.json_args, (V{"a", "b"}));
+}
+
+TEST(Buildfile, FlagsAndDirectives) {
+  auto bf = parse_buildfile("# syntax=docker/dockerfile:1\n# escape=`\nFROM scratch\nCOPY --from=build --chown=1:2 a `\n  b /c\n", "B");
+  ASSERT_TRUE(bf.ok()) << bf.error().what();
+  EXPECT_EQ(bf->escape, '`');
+  auto& c = bf->instructions[1];
+  EXPECT_EQ(c.flags, (V{"--from=build", "--chown=1:2"}));
+  EXPECT_EQ(flag_value(c, "from"), "build");
+  EXPECT_EQ(c.args, "a   b /c");
+}
+
+TEST(Buildfile, Heredocs) {
+  auto bf = parse_buildfile("FROM scratch\nRUN <<EOF\necho one\necho two\nEOF\nCOPY <<-\"END\" /f\n\tindented $X\n\tEND\nENV A=1\n", "B");
+  ASSERT_TRUE(bf.ok()) << bf.error().what();
+  ASSERT_EQ(bf->instructions.size(), 4u);
+  EXPECT_EQ(bf->instructions[1].heredocs.at(0).content, "echo one\necho two\n");
+  EXPECT_TRUE(bf->instructions[1].heredocs.at(0).expand);
+  const auto& h = bf->instructions[2].heredocs.at(0);
+  EXPECT_EQ(h.name, "END");
+  EXPECT_EQ(h.content, "indented $X\n");
+  EXPECT_FALSE(h.expand);
+  EXPECT_EQ(bf->instructions[3].keyword, "ENV");
+}
+
+TEST(Buildfile, ErrorsNameFileLineColumn) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"FROM scratch\n  FOO bar\n", "Buildfile:2:3: unknown instruction: FOO"},
+      {"COPY a b\n", "Buildfile:1:1: the first instruction must be FROM"},
+      {"FROM scratch\nCOPY <<EOF /x\nno end\n", "heredoc <<EOF is never closed"},
+      {"FROM scratch\nENV\n", "ENV requires at least one argument"},
+      {"", "has no instructions"},
+      {"FROM scratch\nLABEL a=\xff\xfe\n", "not valid UTF-8"},
+      {"# escape=x\nFROM scratch\n", "escape must be"},
+  };
+  for (const auto& [text, want] : cases) {
+    auto r = parse_buildfile(text, "Buildfile");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_NE(r.error().what().find(want), std::string::npos) << r.error().what();
+  }
+}
+
+}  // namespace
+}  // namespace kiln::builder

@@ -1,0 +1,48 @@
+// Tests for builder/expand: Docker's substitutions, quotes and escapes.
+#include "builder/expand.h"
+
+#include <gtest/gtest.h>
+
+namespace kiln::builder {
+namespace {
+
+const Vars vars = {{"A", "apple"}, {"EMPTY", ""}, {"SP", "x y"}};
+
+TEST(Expand, Substitutions) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"$A", "apple"},           {"${A}pie", "applepie"},        {"${NOPE:-dflt}", "dflt"},
+      {"${EMPTY:-dflt}", "dflt"}, {"${EMPTY-dflt}", ""},          {"${A:+set}", "set"},
+      {"${NOPE:+set}", ""},      {"${NOPE:-${A}}", "apple"},     {"\\$A", "$A"},
+      {"'$A'", "$A"},            {"\"$A b\"", "apple b"},        {"\"\\$A\"", "$A"},
+      {"a$", "a$"},              {"$NOPE", ""},                  {"pre${A}/post", "preapple/post"},
+  };
+  for (const auto& [in, want] : cases) {
+    auto r = expand_word(in, vars);
+    ASSERT_TRUE(r.ok()) << in << ": " << r.error().what();
+    EXPECT_EQ(*r, want) << in;
+  }
+  EXPECT_FALSE(expand_word("${A", vars).ok());
+  EXPECT_FALSE(expand_word("${A?x}", vars).ok());
+  EXPECT_FALSE(expand_word("'open", vars).ok());
+}
+
+TEST(Expand, WordsSplitOnUnquotedSpace) {
+  EXPECT_EQ(*expand_words("a \"b c\" $SP '${A}'", vars), (std::vector<std::string>{"a", "b c", "x", "y", "${A}"}));
+  EXPECT_EQ(*expand_words("src/${NOPE:-x}.txt /dst/", vars), (std::vector<std::string>{"src/x.txt", "/dst/"}));
+}
+
+TEST(Expand, KeyValues) {
+  auto kv = *parse_key_values("A=1 B=\"two words\" C=$A D=${A:-z}\\ x", vars);
+  ASSERT_EQ(kv.size(), 4u);
+  EXPECT_EQ(kv[1].second, "two words");
+  EXPECT_EQ(kv[2].second, "apple");
+  EXPECT_EQ(kv[3].second, "apple x");
+  auto legacy = *parse_key_values("NAME some value here", vars);
+  ASSERT_EQ(legacy.size(), 1u);
+  EXPECT_EQ(legacy[0].second, "some value here");
+  EXPECT_FALSE(parse_key_values("=x", vars).ok());
+  EXPECT_FALSE(parse_key_values("novalue", vars, '\\', false).ok());
+}
+
+}  // namespace
+}  // namespace kiln::builder

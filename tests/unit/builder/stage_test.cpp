@@ -1,0 +1,72 @@
+// Tests for builder/stage: stage planning, targets, cycles, metadata instructions.
+#include "builder/stage.h"
+
+#include <gtest/gtest.h>
+
+namespace kiln::builder {
+namespace {
+
+Buildfile parse(const std::string& t) { return *parse_buildfile(t, "B"); }
+
+TEST(Stages, OnlyWhatTheTargetNeeds) {
+  auto bf = parse("ARG V=1\nFROM scratch AS a\nFROM scratch AS unused\nFROM img:${V} AS b\nCOPY --from=a /x /x\nFROM b\n");
+  Vars globals;
+  auto stages = plan_stages(bf, {}, globals);
+  ASSERT_TRUE(stages.ok()) << stages.error().what();
+  EXPECT_EQ((*stages)[2].base, "img:1");
+  EXPECT_EQ(*stages_for(*stages, "", "B"), (std::vector<size_t>{0, 2, 3}));
+  EXPECT_EQ(*stages_for(*stages, "unused", "B"), (std::vector<size_t>{1}));
+  EXPECT_FALSE(stages_for(*stages, "nope", "B").ok());
+  Vars g2;
+  auto with_arg = plan_stages(bf, {{"V", "2"}}, g2);
+  EXPECT_EQ((*with_arg)[2].base, "img:2");
+}
+
+TEST(Stages, CyclesAndDuplicates) {
+  Vars g;
+  auto cyc = plan_stages(parse("FROM scratch AS a\nCOPY --from=b /x /x\nFROM scratch AS b\n"), {}, g);
+  ASSERT_FALSE(cyc.ok());
+  EXPECT_NE(cyc.error().what().find("cycle"), std::string::npos);
+  EXPECT_FALSE(plan_stages(parse("FROM scratch AS a\nFROM scratch AS a\n"), {}, g).ok());
+  EXPECT_FALSE(plan_stages(parse("FROM a AS a\n"), {}, g).ok());
+}
+
+TEST(Metadata, EnvCmdEntrypointHealthcheck) {
+  auto bf = parse("FROM scratch\nENV A=1 B=\"${A} 2\"\nCMD echo hi\nENTRYPOINT [\"/e\"]\nHEALTHCHECK --interval=1m30s --retries=2 CMD curl -f x\nSTOPSIGNAL SIGINT\nONBUILD COPY . /app\n");
+  StageState st;
+  st.config.config.cmd = std::vector<std::string>{"inherited"};
+  for (size_t i = 1; i < bf.instructions.size(); ++i) {
+    if (bf.instructions[i].keyword == "CMD") {
+      ASSERT_TRUE(apply_metadata(bf.instructions[i], st, {}, {}, '\\', "B").ok());
+      EXPECT_EQ(*st.config.config.cmd, (std::vector<std::string>{"/bin/sh", "-c", "echo hi"}));
+      continue;
+    }
+    auto r = apply_metadata(bf.instructions[i], st, {}, {}, '\\', "B");
+    ASSERT_TRUE(r.ok()) << r.error().what();
+  }
+  // Docker expands a whole ENV line with the values from before it.
+  EXPECT_EQ(st.config.config.env, (std::vector<std::string>{"A=1", "B= 2"}));
+  EXPECT_TRUE(st.config.config.cmd.has_value());  // CMD set in this stage survives ENTRYPOINT
+  EXPECT_EQ(st.config.config.healthcheck->interval, 90000000000);
+  EXPECT_EQ(st.config.config.healthcheck->test, (std::vector<std::string>{"CMD-SHELL", "curl -f x"}));
+  EXPECT_EQ(st.config.config.stop_signal, "SIGINT");
+  EXPECT_EQ(st.config.config.on_build, (std::vector<std::string>{"COPY . /app"}));
+  StageState st2;
+  st2.config.config.cmd = std::vector<std::string>{"inherited"};
+  ASSERT_TRUE(apply_metadata(parse("FROM scratch\nENTRYPOINT [\"/e\"]\n").instructions[1], st2, {}, {}, '\\', "B").ok());
+  EXPECT_FALSE(st2.config.config.cmd.has_value());  // an inherited CMD is reset
+}
+
+TEST(Metadata, ArgScoping) {
+  StageState st;
+  auto bf = parse("FROM scratch\nARG G\nARG L=local\nARG B=default\n");
+  Vars globals = {{"G", "global"}};
+  for (size_t i = 1; i < bf.instructions.size(); ++i)
+    ASSERT_TRUE(apply_metadata(bf.instructions[i], st, {{"B", "from-cli"}}, globals, '\\', "B").ok());
+  EXPECT_EQ(st.args["G"], "global");
+  EXPECT_EQ(st.args["L"], "local");
+  EXPECT_EQ(st.args["B"], "from-cli");
+}
+
+}  // namespace
+}  // namespace kiln::builder
