@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "builder/cache.h"
 #include "cas/gc.h"
 #include "cli/command.h"
 #include "oci/archive.h"
@@ -124,7 +125,8 @@ Status rmi(Context& ctx, const std::vector<std::string>& names, bool force) {
     std::cout << "Deleted: " << img.id().str() << "\n";
   }
   // Reclaim space now unless a build or pull is running; then the next kiln gc does it.
-  auto rep = cas::collect_garbage(store, {}, false);
+  auto roots = builder::BuildCache(store).gc_roots();
+  auto rep = cas::collect_garbage(store, roots ? *roots : std::vector<cas::IndexEntry>{}, false);
   if (!rep && rep.error().code != ErrorCode::conflict) return std::move(rep).error();
   return {};
 }

@@ -1,6 +1,7 @@
 // kiln gc, kiln fsck.
 #include <iostream>
 
+#include "builder/cache.h"
 #include "cas/gc.h"
 #include "cli/command.h"
 
@@ -8,9 +9,14 @@ namespace kiln::cli {
 
 namespace {
 
-Status gc(Context& ctx) {
+Status gc(Context& ctx, bool drop_cache) {
   auto store = TRY(ctx.store());
-  auto rep = TRY(cas::collect_garbage(store));
+  builder::BuildCache cache(store);
+  if (drop_cache) {
+    size_t n = TRY(cache.prune());
+    std::cout << "Dropped " << n << " build cache records\n";
+  }
+  auto rep = TRY(cas::collect_garbage(store, TRY(cache.gc_roots())));
   std::cout << "Removed " << rep.blobs << " blobs (" << human_size(rep.blob_bytes) << "), " << rep.trees
             << " unpacked layers (" << human_size(rep.tree_bytes) << "), " << rep.temp_files << " leftover temp files\n";
   return {};
@@ -18,7 +24,8 @@ Status gc(Context& ctx) {
 
 Status fsck(Context& ctx) {
   auto store = TRY(ctx.store());
-  auto problems = TRY(cas::check_store(store));
+  builder::BuildCache cache(store);
+  auto problems = TRY(cas::check_store(store, TRY(cache.gc_roots())));
   for (const auto& p : problems) std::cout << p << "\n";
   if (!problems.empty()) {
     ctx.exit_code = 1;
@@ -33,8 +40,14 @@ Status fsck(Context& ctx) {
 }  // namespace
 
 void register_store_commands(CLI::App& app, Context& ctx) {
-  app.add_subcommand("gc", "Remove blobs and unpacked layers no image references")->callback([&ctx] {
-    ctx.action = [&ctx] { return gc(ctx); };
+  auto drop_cache = std::make_shared<bool>(false);
+  auto* gc_cmd = app.add_subcommand("gc", "Remove blobs and unpacked layers no image (or build cache entry) references");
+  gc_cmd->add_flag("--cache", *drop_cache, "also drop the build cache");
+  gc_cmd->callback([&ctx, drop_cache] { ctx.action = [&ctx, drop_cache] { return gc(ctx, *drop_cache); }; });
+  auto* builder_cmd = app.add_subcommand("builder", "Manage the build cache");
+  builder_cmd->require_subcommand(1);
+  builder_cmd->add_subcommand("prune", "Drop the build cache and reclaim its layers (same as kiln gc --cache)")->callback([&ctx] {
+    ctx.action = [&ctx] { return gc(ctx, true); };
   });
   app.add_subcommand("fsck", "Re-hash every blob and check every reference and unpacked layer")->callback([&ctx] {
     ctx.action = [&ctx] { return fsck(ctx); };
