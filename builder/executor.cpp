@@ -2,6 +2,7 @@
 #include "builder/executor.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,12 +10,14 @@
 #include <chrono>
 #include <ctime>
 
+#include "builder/add_source.h"
 #include "builder/buildfile.h"
 #include "builder/cache.h"
 #include "builder/copy.h"
 #include "builder/image_view.h"
 #include "builder/stage.h"
 #include "common/fd.h"
+#include "oci/extract.h"
 #include "oci/image_store.h"
 #include "oci/reference.h"
 #include "runtime/user.h"
@@ -265,6 +268,51 @@ class Build {
     return dir;
   }
 
+  static bool is_url(const std::string& s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }
+
+  /// ADD: URLs are downloaded (and checked against --checksum); a single local tar archive is extracted
+  /// through the safe extractor. Either way the step then copies from a directory of the build's own.
+  Status prepare_add_sources(CopyRequest& req, const Instruction& ins) {
+    bool urls = false, locals = false;
+    for (const auto& src : req.sources) (is_url(src) ? urls : locals) = true;
+    if (urls && locals) return make_error(ErrorCode::invalid_argument, where(ins) + ": ADD cannot mix URLs and local files");
+    if (urls) {
+      std::string dir = m_tmp + "/add-" + std::to_string(ins.line);
+      TRY(make_dirs(dir));
+      std::vector<std::string> names;
+      auto checksum = flag_value(ins, "checksum");
+      for (const auto& url : req.sources) {
+        std::string name = url_basename(url);
+        TRY_CTX(fetch_url(url, dir + "/" + name, checksum), where(ins));
+        struct timespec epoch[2] = {{0, 0}, {0, 0}};  // a fixed mtime keeps the layer reproducible
+        ::utimensat(AT_FDCWD, (dir + "/" + name).c_str(), epoch, 0);
+        names.push_back(name);
+      }
+      req.src_root = dir;
+      req.sources = names;
+      req.ignore = nullptr;
+      return {};
+    }
+    if (flag_value(ins, "checksum")) return make_error(ErrorCode::invalid_argument, where(ins) + ": --checksum is only for URLs");
+    if (req.sources.size() != 1 || req.sources[0].find_first_of("*?[") != std::string::npos) return {};
+    std::string path = req.src_root + "/" + req.sources[0];
+    char real[PATH_MAX], root[PATH_MAX];
+    struct stat stt;
+    if (!::realpath(path.c_str(), real) || !::realpath(req.src_root.c_str(), root)) return {};
+    if (std::string(real).rfind(std::string(root) + "/", 0) != 0) return {};  // plan_copy reports it
+    if (::stat(real, &stt) < 0 || !S_ISREG(stt.st_mode) || !is_local_archive(real)) return {};
+    std::string dir = m_tmp + "/extract-" + std::to_string(ins.line);
+    TRY(make_dirs(dir));
+    UniqueFd fd = TRY(open_fd(real, O_RDONLY));
+    oci::ExtractOptions xo{oci::Whiteouts::apply, where(ins) + ": ADD " + req.sources[0], std::nullopt};
+    TRY(oci::extract_tar(fd.get(), dir, xo));
+    req.src_root = dir;
+    req.sources = {"."};
+    req.ignore = nullptr;
+    if (req.dest.back() != '/') req.dest += '/';
+    return {};
+  }
+
   Status prepare_copy(StageState& st, const Instruction& ins, std::string& canon,
                       std::function<Result<std::optional<oci::StoredLayer>>()>& make_layer) {
     Vars vars = st.vars();
@@ -331,6 +379,7 @@ class Build {
       req.src_root = m_opts.context_dir;
       req.ignore = &m_ignore;
     }
+    if (ins.keyword == "ADD" && !from && heredoc_root.empty()) TRY(prepare_add_sources(req, ins));
     if (auto c = flag_value(ins, "chown")) TRY(resolve_chown(st, TRY(expand_word(*c, vars, m_bf.escape)), req.overrides, ins));
     if (auto m = flag_value(ins, "chmod")) {
       std::string mode = TRY(expand_word(*m, vars, m_bf.escape));

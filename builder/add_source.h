@@ -1,0 +1,22 @@
+// ADD's extras over COPY: local tar archives (any compression) are extracted; URLs are fetched (libcurl)
+// and checked against --checksum.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cas/digest.h"
+#include "common/error.h"
+
+namespace kiln::builder {
+
+/// True if the file is a tar archive, plain or compressed (gzip, zstd, xz, bzip2), as ADD extracts.
+bool is_local_archive(const std::string& path);
+
+/// Download url into dest_file; verify it against checksum ("sha256:…") when given. Returns the content digest.
+Result<cas::Digest> fetch_url(const std::string& url, const std::string& dest_file, const std::optional<std::string>& checksum);
+
+/// "https://host/a/b.tar.gz?x" → "b.tar.gz" (the name ADD gives a downloaded file).
+std::string url_basename(const std::string& url);
+
+}  // namespace kiln::builder
