@@ -12,6 +12,8 @@
 
 #include "builder/add_source.h"
 #include "builder/buildfile.h"
+#include "builder/run_step.h"
+#include "builder/step_output.h"
 #include "builder/cache.h"
 #include "builder/copy.h"
 #include "builder/image_view.h"
@@ -20,11 +22,20 @@
 #include "oci/extract.h"
 #include "oci/image_store.h"
 #include "oci/reference.h"
+#include "runtime/container.h"
+#include "runtime/options.h"
 #include "runtime/user.h"
+#include "cas/layer_trees.h"
+#include "cas/lock.h"
+#include "oci/tar_writer.h"
+
+#include <nlohmann/json.hpp>
 
 namespace kiln::builder {
 
 namespace {
+
+std::string nlohmann_json_array(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
 
 struct StepResult {
   std::optional<oci::StoredLayer> layer;
@@ -135,15 +146,14 @@ class Build {
     } else if (k == "WORKDIR") {
       TRY(prepare_workdir(st, ins, canon, make_layer));
     } else if (k == "RUN") {
-      return make_error(ErrorCode::unsupported, where(ins) + ": step " + std::to_string(m_step) + "/" + std::to_string(m_total) +
-                                                    " RUN: RUN steps are not supported yet (kiln can build COPY/ADD/metadata-only Buildfiles)");
+      TRY(prepare_run(st, ins, canon, make_layer));
     } else {
       canon = TRY(apply_metadata(ins, st, m_opts.build_args, m_global_args, m_bf.escape, where(ins)));
     }
     std::string key = cas::sha256_of(st.key + "\n" + canon).hex();
     std::optional<CacheRecord> rec;
     if (!m_opts.no_cache) rec = m_cache.get(key);
-    bool cached = rec.has_value() && (rec->layer.has_value() == static_cast<bool>(make_layer));
+    bool cached = rec.has_value();
     if (!cached) {
       rec = CacheRecord{};
       if (make_layer) rec->layer = TRY(make_layer());
@@ -266,6 +276,181 @@ class Build {
     TRY(m_images.flatten(img, dir));
     m_flat[key] = dir;
     return dir;
+  }
+
+  /// RUN: plan the container (argv, env, mounts) and the key; the layer is the upperdir of the run.
+  Status prepare_run(StageState& st, const Instruction& ins, std::string& canon,
+                     std::function<Result<std::optional<oci::StoredLayer>>()>& make_layer) {
+    std::string step_name = "step " + std::to_string(m_step) + "/" + std::to_string(m_total) + " RUN";
+    std::string network = m_opts.network;
+    for (const auto& f : ins.flags) {
+      std::string name = f.substr(2, f.find('=') == std::string::npos ? std::string::npos : f.find('=') - 2);
+      if (name != "mount" && name != "network")
+        return make_error(ErrorCode::invalid_argument, where(ins) + ": unknown flag " + f + " for RUN");
+    }
+    if (auto n = flag_value(ins, "network")) network = *n == "default" ? m_opts.network : *n;
+    if (network != "host" && network != "none")
+      return make_error(ErrorCode::invalid_argument, where(ins) + ": RUN --network must be host, none or default");
+    std::string script;
+    std::string script_in_ctr = "/.kiln-run-script";
+    auto argv = run_argv(ins, stage_shell(st), script, script_in_ctr);
+    // ARG values are in the environment of RUN (ENV wins), but not in the image.
+    std::vector<std::string> env = st.config.config.env;
+    for (const auto& [k, v] : st.args) {
+      bool in_env = false;
+      for (const auto& e : env) in_env |= e.rfind(k + "=", 0) == 0;
+      if (!in_env) env.push_back(k + "=" + v);
+    }
+    bool has_path = false;
+    for (const auto& e : env) has_path |= e.rfind("PATH=", 0) == 0;
+    if (!has_path) env.push_back(std::string("PATH=") + "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    std::vector<runtime::MountSpec> mounts;
+    std::string mount_key;
+    std::vector<std::string> locks;
+    for (const auto& mv : flag_values(ins, "mount")) {
+      RunMount m = TRY(parse_run_mount(TRY_CTX(expand_word(mv, st.vars(), m_bf.escape), where(ins)), where(ins)));
+      if (!m.target.empty() && m.target[0] != '/') m.target = absolute(st, m.target);
+      TRY_CTX(runtime::check_target(m.target), where(ins) + ": RUN --mount");
+      runtime::MountSpec ms;
+      ms.target = m.target;
+      mount_key += "mount " + m.type + " " + m.target + " ro=" + (m.readonly ? "1" : "0");
+      if (m.type == "tmpfs") {
+        ms.type = runtime::MountSpec::Type::tmpfs;
+      } else if (m.type == "secret") {
+        auto it = m_opts.secrets.find(m.id);
+        if (it == m_opts.secrets.end()) {
+          if (m.required) return make_error(ErrorCode::not_found, where(ins) + ": secret " + m.id + " was not given (kiln build --secret id=" + m.id + ",src=FILE)");
+          continue;
+        }
+        ms.source = it->second;
+        ms.readonly = true;
+        mount_key += " secret " + m.id;  // the id, never the content
+      } else if (m.type == "cache") {
+        // Persistent per id across builds, in the store; dropped by `kiln gc --cache`.
+        std::string dir = m_store.private_dir() + "/cache/mounts/" + cas::sha256_of(m.id).hex().substr(0, 32);
+        if (!path_exists(dir)) {
+          TRY(make_dirs(dir, 0755));
+          if (!m.mode.empty()) ::chmod(dir.c_str(), static_cast<mode_t>(std::stoul(m.mode, nullptr, 8)));
+          if (m.uid || m.gid) (void)!::chown(dir.c_str(), m.uid.value_or(0), m.gid.value_or(0));
+        }
+        if (m.sharing == "locked") locks.push_back(dir + ".lock");
+        ms.source = dir;
+        ms.readonly = false;
+        mount_key += " cache " + m.id;
+      } else {  // bind: from the context (default) or another stage/image; read-only
+        if (!m.readonly) return make_error(ErrorCode::unsupported, where(ins) + ": RUN --mount=type=bind,rw is not supported yet");
+        std::string root;
+        if (!m.from.empty()) {
+          root = TRY(source_root(m.from, m_stages[m_current], ins));
+          auto idx = find_stage(m_stages, m.from, m_current);
+          mount_key += " from " + (idx ? m_done.at(*idx).key : m.from);
+        } else {
+          root = m_opts.context_dir;
+        }
+        std::string src = m.source.empty() ? "." : m.source;
+        CopyRequest req;
+        req.src_root = root;
+        req.ignore = m.from.empty() ? &m_ignore : nullptr;
+        req.sources = {src};
+        req.dest = "/";
+        req.what = "RUN --mount";
+        auto plan = plan_copy(req, {});
+        if (!plan) return std::move(plan).error().context(where(ins));
+        if (m.from.empty()) mount_key += " " + TRY(hash_plan(*plan, m_stat, std::nullopt)).str();
+        char real[PATH_MAX];
+        if (!::realpath((root + "/" + src).c_str(), real)) return sys_error(where(ins) + ": RUN --mount source " + src);
+        ms.source = real;
+        ms.readonly = true;
+      }
+      mount_key += "\n";
+      mounts.push_back(ms);
+    }
+    if (!script.empty() && argv.size() == 1 && argv[0] == script_in_ctr) {
+      std::string host_script = m_tmp + "/script-" + std::to_string(ins.line);
+      UniqueFd fd = TRY(open_fd(host_script, O_WRONLY | O_CREAT | O_TRUNC, 0755));
+      TRY(write_all(fd.get(), script));
+      ::fchmod(fd.get(), 0755);
+      mounts.push_back(runtime::MountSpec{runtime::MountSpec::Type::bind, host_script, script_in_ctr, true, ""});
+      mount_key += "script " + cas::sha256_of(script).str() + "\n";
+    }
+    std::string user = st.config.config.user;
+    std::string cwd = st.config.config.working_dir.empty() ? "/" : st.config.config.working_dir;
+    canon = "RUN " + nlohmann_json_array(argv) + "\nenv " + nlohmann_json_array(env) + "\nuser " + user + "\ncwd " + cwd +
+            "\nnetwork " + network + "\n" + mount_key;
+    make_layer = [this, st, argv, env, user, cwd, network, mounts, locks, step_name, ins]() -> Result<std::optional<oci::StoredLayer>> {
+      std::vector<cas::FileLock> held;
+      for (const auto& l : locks) held.push_back(TRY(cas::FileLock::acquire(l, cas::FileLock::Mode::exclusive)));
+      auto v = view(st);
+      runtime::ContainerSpec spec;
+      spec.id = cas::sha256_of(m_tmp + std::to_string(ins.line) + std::to_string(::getpid()) + std::to_string(::time(nullptr))).hex();
+      spec.name = "kiln-build-" + spec.id.substr(0, 12);
+      spec.image = "build " + where(ins);
+      spec.layers = TRY(v.roots());
+      std::string upper = m_tmp + "/upper-" + std::to_string(ins.line);
+      TRY(make_dirs(upper, 0755));
+      TRY(make_dirs(upper + ".work", 0700));
+      spec.upperdir = upper;
+      spec.args = argv;
+      spec.env = env;
+      spec.cwd = cwd;
+      spec.user = user;
+      spec.hostname = "kiln-build";
+      spec.network = network == "none" ? runtime::Network::none : runtime::Network::host;
+      spec.mounts = mounts;
+      spec.kill_on_interrupt = true;  // Ctrl-C cancels the step (and the build), it is not the command's to ignore
+      runtime::RunOutcome out;
+      std::string tail;
+      {
+        StepOutput so(m_out, "[" + std::to_string(m_step) + "/" + std::to_string(m_total) + "] | ", m_opts.quiet,
+                      m_tmp + "/tail-" + std::to_string(ins.line));
+        out = runtime::run_container(spec);
+        so.finish();
+        tail = so.tail();
+      }
+      if (out.failed_to_start) return std::move(out.error).context(where(ins) + ": " + step_name);
+      if (out.exit_code != 0)
+        return make_error(ErrorCode::generic, where(ins) + ": " + step_name + " " + ins.args.substr(0, 60) +
+                                                  (ins.args.size() > 60 ? "…" : "") + ": exit status " + std::to_string(out.exit_code) +
+                                                  (tail.empty() ? "" : "; last output:\n" + tail));
+      TRY(fix_copied_up_dirs(upper, v, spec));
+      auto entries = TRY(cas::LayerTrees::measure(upper));
+      std::optional<oci::StoredLayer> layer;
+      if (entries.entries > 0) {
+        auto stream = TRY(oci::LayerStream::create(m_store, m_opts.compression));
+        oci::TarOptions topts;
+        topts.clamp_mtime = m_opts.timestamp;
+        topts.overlay_upper = true;
+        oci::LayerStream* ls = stream.get();
+        TRY(oci::write_tar(upper, topts, [ls](const void* d, size_t n) { return ls->write(d, n); }));
+        layer = TRY(stream->commit());
+      }
+      (void)remove_tree(upper);
+      (void)remove_tree(upper + ".work");
+      return layer;
+    };
+    return {};
+  }
+
+  /// Directories the runtime's top layer provides (/etc, /tmp, /run, mount parents…) carry that layer's
+  /// metadata when a step copies them up; give them back the image's own before the upper becomes a layer.
+  Status fix_copied_up_dirs(const std::string& upper, ImageView& v, const runtime::ContainerSpec& spec) {
+    std::vector<std::string> dirs = {"etc", "tmp", "proc", "sys", "dev"};
+    for (const auto& m : spec.mounts) {
+      std::string t = m.target.substr(1);
+      for (size_t pos = t.find('/'); pos != std::string::npos; pos = t.find('/', pos + 1)) dirs.push_back(t.substr(0, pos));
+    }
+    for (const auto& d : dirs) {
+      struct stat up;
+      std::string p = upper + "/" + d;
+      if (::lstat(p.c_str(), &up) < 0 || !S_ISDIR(up.st_mode)) continue;
+      auto img = TRY(v.lookup(d));
+      if (!img || !S_ISDIR(img->st_mode)) continue;
+      (void)!::lchown(p.c_str(), img->st_uid, img->st_gid);
+      ::chmod(p.c_str(), img->st_mode & 07777);
+      struct timespec t[2] = {img->st_atim, img->st_mtim};
+      ::utimensat(AT_FDCWD, p.c_str(), t, AT_SYMLINK_NOFOLLOW);
+    }
+    return {};
   }
 
   static bool is_url(const std::string& s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }

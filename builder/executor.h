@@ -23,6 +23,8 @@ struct BuildOptions {
   bool quiet = false;
   std::optional<int64_t> timestamp;  ///< --timestamp or SOURCE_DATE_EPOCH
   oci::media::Compression compression = oci::media::Compression::gzip;
+  std::string network = "host";                  ///< RUN's network: host (default, so apt-get works) or none
+  std::map<std::string, std::string> secrets;    ///< --secret id=…,src=…: id → host file
 };
 
 /// What a build produced.

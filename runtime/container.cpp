@@ -65,7 +65,7 @@ bool pump(int from, int to) {
 }
 
 /// Supervise until the child exits: forward signals, shuttle pty bytes, return the exit code (128+signal).
-int supervise(pid_t child, int sigfd, int master, bool interactive) {
+int supervise(pid_t child, int sigfd, int master, bool interactive, bool kill_on_interrupt = false) {
   bool stdin_open = master >= 0 && interactive;
   for (;;) {
     struct pollfd fds[3] = {{sigfd, POLLIN, 0}, {master, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}};
@@ -81,7 +81,8 @@ int supervise(pid_t child, int sigfd, int master, bool interactive) {
       while (::read(sigfd, &si, sizeof si) == sizeof si) {
         if (si.ssi_signo == SIGCHLD) continue;
         if (si.ssi_signo == SIGWINCH && master >= 0) copy_winsize(master);
-        ::kill(child, static_cast<int>(si.ssi_signo));
+        bool cancel = kill_on_interrupt && (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP);
+        ::kill(child, cancel ? SIGKILL : static_cast<int>(si.ssi_signo));
       }
     }
     int status;
@@ -266,7 +267,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   RawTerminal raw;
   if (spec.tty && spec.interactive) raw.enter();
   RunOutcome out;
-  out.exit_code = supervise(child, signals.fd, pty.master, spec.interactive);
+  out.exit_code = supervise(child, signals.fd, pty.master, spec.interactive, spec.kill_on_interrupt);
   return out;
 }
 

@@ -50,6 +50,8 @@ struct ContainerSpec {
   bool detached = false;
   std::string log_path;      ///< detached: where stdout/stderr go
   int stop_signal = 15;
+  /// Builds: SIGINT/SIGTERM/SIGHUP to kiln cancel the container (SIGKILL) instead of being forwarded.
+  bool kill_on_interrupt = false;
 };
 
 }  // namespace kiln::runtime

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# RUN steps on a busybox base built FROM scratch: changes become layers that umoci reads back exactly;
+# cache mounts persist; secrets never reach a layer; failures are clean; reproducible digests.
+source "$(dirname "$0")/lib.sh"
+export KILN_RUN_DIR=$WORK/run
+
+ctx=$WORK/ctx
+mkdir -p "$ctx"
+cp /bin/busybox "$ctx/busybox"
+echo "s3cr3t-value" > "$WORK/secret.txt"
+cat > "$ctx/Buildfile" <<'BF'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+RUN mkdir -p /data/keep /data/replace /etc && echo one > /data/keep/a && echo old > /data/replace/old \
+ && echo gone > /data/keep/gone && echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd
+RUN echo two >> /data/keep/a && chmod 0600 /data/keep/a && rm /data/keep/gone \
+ && rm -rf /data/replace && mkdir /data/replace && echo new > /data/replace/new
+RUN --mount=type=cache,target=/var/cache/kiln-test echo run >> /var/cache/kiln-test/count && wc -l < /var/cache/kiln-test/count
+RUN --mount=type=secret,id=token cat /run/secrets/token > /dev/null && echo "secret was readable"
+RUN true
+CMD ["cat", "/data/keep/a"]
+BF
+
+kiln build -t localhost/runs:1 --secret id=token,src="$WORK/secret.txt" "$ctx" > "$WORK/b1.out" 2> "$WORK/b1.err" \
+  || { cat "$WORK/b1.err"; fail "build failed"; }
+grep -q '| secret was readable' "$WORK/b1.err" || fail "secret step output missing: $(cat "$WORK/b1.err")"
+grep -q '| 1$' "$WORK/b1.err" || fail "cache mount count on the first build"
+umoci unpack --image "$KILN_ROOT:localhost/runs:1" "$WORK/bundle" >/dev/null
+r=$WORK/bundle/rootfs
+assert_eq "$(cat "$r/data/keep/a")" "$(printf 'one\ntwo')" "changed file"
+assert_eq "$(stat -c %a "$r/data/keep/a")" "600" "chmod in a later step"
+[ ! -e "$r/data/keep/gone" ] || fail "a file deleted in a later step is still there (whiteout lost)"
+[ ! -e "$r/data/replace/old" ] || fail "a replaced directory kept old content (opaque/whiteout lost)"
+assert_eq "$(cat "$r/data/replace/new")" "new" "replaced directory"
+[ -L "$r/bin/sh" ] || fail "busybox --install links missing"
+grep -rq "s3cr3t-value" "$r" && fail "the secret is in the image's files"
+for blob in "$KILN_ROOT"/blobs/sha256/*; do
+  if gzip -t "$blob" 2>/dev/null; then zcat "$blob" | grep -q "s3cr3t-value" && fail "the secret is in a layer"; fi
+  grep -q "s3cr3t-value" "$blob" && fail "the secret is in a blob (config/history?)"
+done
+history=$(kiln inspect localhost/runs:1 | python3 -c 'import json,sys; c=json.load(sys.stdin)[0]["Config"]; print(sum(1 for h in c["history"] if h.get("empty_layer")))')
+assert_eq "$history" 4 "steps that changed no file (cache-mount step, secret step, RUN true, CMD) are empty_layer"
+assert_eq "$(kiln run localhost/runs:1)" "$(printf 'one\ntwo')" "the built image runs"
+
+# The cache mount persists: a rebuild of that step (--no-cache) sees the first run's file.
+kiln build --no-cache -t localhost/runs:2 --secret id=token,src="$WORK/secret.txt" "$ctx" > "$WORK/b2.out" 2> "$WORK/b2.err"
+grep -q '| 2$' "$WORK/b2.err" || fail "cache mount did not persist: $(grep '|' "$WORK/b2.err")"
+
+# A no-op rebuild runs nothing.
+kiln build -t localhost/runs:1 --secret id=token,src="$WORK/secret.txt" "$ctx" > "$WORK/b3.out" 2> "$WORK/b3.err"
+grep -q '| ' "$WORK/b3.err" && fail "a cached RUN ran again"
+assert_eq "$(cat "$WORK/b3.out")" "$(cat "$WORK/b2.out")" "no-op rebuild digest (the cache holds the last build)"
+
+# Reproducible with SOURCE_DATE_EPOCH when the commands are.
+printf 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "/bin/busybox mkdir /out && echo fixed > /out/f"]\n' > "$ctx/Buildfile.repro"
+a=$(SOURCE_DATE_EPOCH=1700000000 kiln build -q --no-cache -f "$ctx/Buildfile.repro" "$ctx")
+b=$(SOURCE_DATE_EPOCH=1700000000 kiln build -q --no-cache -f "$ctx/Buildfile.repro" "$ctx")
+assert_eq "$a" "$b" "reproducible RUN build"
+
+# A failing command: exit status and last lines, nothing tagged, nothing left mounted or running.
+mounts_before=$(grep -c . /proc/self/mountinfo)
+printf 'FROM localhost/runs:1\nRUN echo first line; echo the-last-words; exit 3\n' > "$ctx/Buildfile.fail"
+rc=0; kiln build -t localhost/failed:1 -f "$ctx/Buildfile.fail" "$ctx" > /dev/null 2> "$WORK/fail.err" || rc=$?
+[ $rc -ne 0 ] || fail "failing RUN did not fail the build"
+grep -q "step 2/2 RUN .*exit status 3" "$WORK/fail.err" || fail "error lacks the step and status: $(cat "$WORK/fail.err")"
+grep -q "the-last-words" "$WORK/fail.err" || fail "error lacks the last output lines"
+expect_fail "no such image" kiln inspect localhost/failed:1
+assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left after a failed RUN"
+assert_eq "$(ls "$KILN_RUN_DIR" 2>/dev/null | wc -l)" 0 "containers left after a failed RUN"
+assert_eq "$(ls "$KILN_ROOT/kiln/tmp" | wc -l)" 0 "temp dirs left after a failed RUN"
+
+# Ctrl-C during a RUN that never ends: the build stops and cleans up the same way.
+printf 'FROM localhost/runs:1\nRUN sleep 1000\n' > "$ctx/Buildfile.hang"
+"$KILN" build -f "$ctx/Buildfile.hang" "$ctx" > /dev/null 2>&1 &
+kpid=$!
+sleep 1.5; kill -INT $kpid
+rc=0; wait $kpid || rc=$?
+[ $rc -ne 0 ] || fail "interrupted build succeeded"
+assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left after Ctrl-C"
+assert_eq "$(ls "$KILN_ROOT/kiln/tmp" | wc -l)" 0 "temp dirs left after Ctrl-C"
+
+# A secret id or cache id cannot reach the host.
+printf 'FROM localhost/runs:1\nRUN --mount=type=bind,source=../../../../etc,target=/x ls /x\n' > "$ctx/Buildfile.escape"
+expect_fail "outside the build context" kiln build -f "$ctx/Buildfile.escape" "$ctx"
+assert_fsck_clean
