@@ -120,6 +120,7 @@ Result<IgnoreRules> IgnoreRules::parse(const std::string& text) {
 }
 
 bool IgnoreRules::excluded(const std::string& path) const {
+  if (m_rules.empty()) return false;
   bool matched = false;
   std::vector<std::string> parents;
   {

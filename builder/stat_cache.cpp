@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <sstream>
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
 #include "cas/store.h"
 #include "common/fd.h"
@@ -14,18 +16,25 @@ namespace kiln::builder {
 void StatCache::load() {
   auto text = read_file(m_path, 256u << 20);
   if (!text) return;
-  std::istringstream in(*text);
-  std::string line;
-  while (std::getline(in, line)) {
-    // size mtime ctime ino hex path
-    std::istringstream ls(line);
+  // One line per file: size mtime ctime ino hex path. Parsed by hand: this runs on every build.
+  const char* p = text->data();
+  const char* end = p + text->size();
+  m_entries.reserve(static_cast<size_t>(std::count(p, end, '\n')));
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (!nl) nl = end;
     Entry e;
-    std::string path;
-    if (!(ls >> e.size >> e.mtime_ns >> e.ctime_ns >> e.ino >> e.hex)) continue;
-    ls.get();
-    std::getline(ls, path);
-    if (!cas::is_sha256_hex(e.hex) || path.empty()) continue;
-    m_entries[path] = e;
+    char* q;
+    e.size = std::strtoll(p, &q, 10);
+    e.mtime_ns = std::strtoll(q, &q, 10);
+    e.ctime_ns = std::strtoll(q, &q, 10);
+    e.ino = std::strtoull(q, &q, 10);
+    if (q + 66 <= nl && *q == ' ' && q[65] == ' ') {
+      e.hex.assign(q + 1, 64);
+      std::string path(static_cast<const char*>(q + 66), nl);
+      if (cas::is_sha256_hex(e.hex) && !path.empty()) m_entries.emplace(std::move(path), std::move(e));
+    }
+    p = nl + 1;
   }
 }
 
