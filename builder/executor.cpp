@@ -19,6 +19,7 @@
 #include "builder/image_view.h"
 #include "builder/stage.h"
 #include "common/fd.h"
+#include "oci/distribution.h"
 #include "oci/extract.h"
 #include "oci/image_store.h"
 #include "oci/reference.h"
@@ -106,7 +107,9 @@ class Build {
     } else if (s.base == "scratch") {
       st.key = cas::sha256_of("scratch").hex();
     } else {
-      auto img = m_images.resolve(s.base);
+      oci::TransferOptions topts;
+      topts.quiet = m_opts.quiet;
+      auto img = oci::resolve_or_pull(m_images, s.base, m_opts.pull, topts, m_out);
       if (!img) return std::move(img).error().context(where(*s.from) + ": FROM " + s.base);
       st.config = img->config;
       st.layers = img->manifest.layers;

@@ -25,6 +25,7 @@ struct BuildOptions {
   oci::media::Compression compression = oci::media::Compression::gzip;
   std::string network = "host";                  ///< RUN's network: host (default, so apt-get works) or none
   std::map<std::string, std::string> secrets;    ///< --secret id=…,src=…: id → host file
+  std::string pull = "missing";                  ///< FROM images: pull when missing, always, or never
 };
 
 /// What a build produced.

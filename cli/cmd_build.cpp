@@ -15,7 +15,7 @@ namespace {
 
 struct BuildFlags {
   std::string context = ".";
-  std::string file, target, iidfile, compression = "gzip", timestamp, network = "host";
+  std::string file, target, iidfile, compression = "gzip", timestamp, network = "host", pull = "missing";
   std::vector<std::string> tags, build_args, labels, secrets;
   bool no_cache = false, quiet = false;
 };
@@ -54,6 +54,7 @@ Status build_cmd(Context& ctx, const BuildFlags& f) {
   if (f.network != "host" && f.network != "none")
     return make_error(ErrorCode::invalid_argument, "unsupported --network \"" + f.network + "\": use host (default) or none");
   o.network = f.network;
+  o.pull = f.pull;
   for (const auto& sec : f.secrets) {
     std::string id, src;
     size_t pos = 0;
@@ -114,6 +115,7 @@ void register_build_command(CLI::App& app, Context& ctx) {
   b->add_option("--timestamp", f->timestamp, "creation time and mtime clamp, in seconds since the epoch (also SOURCE_DATE_EPOCH)");
   b->add_option("--compression", f->compression, "layer compression: gzip (default), zstd or none");
   b->add_option("--network", f->network, "network of RUN steps: host (default) or none");
+  b->add_option("--pull", f->pull, "pull FROM images: missing (default), always, never");
   b->add_option("--secret", f->secrets, "id=ID,src=FILE: a file RUN --mount=type=secret can read")->allow_extra_args(false);
   b->callback([&ctx, f] { ctx.action = [&ctx, f] { return build_cmd(ctx, *f); }; });
 }

@@ -9,6 +9,7 @@
 
 #include "cas/digest.h"
 #include "cli/command.h"
+#include "oci/distribution.h"
 #include "runtime/container.h"
 #include "runtime/options.h"
 #include "runtime/process_config.h"
@@ -23,7 +24,7 @@ struct RunFlags {
   std::vector<std::string> cmd;
   std::optional<std::string> entrypoint;
   std::vector<std::string> env, env_files, volumes, mounts, tmpfs, cap_add, cap_drop, security_opts, ulimits;
-  std::string workdir, user, hostname, name, network = "none", memory;
+  std::string workdir, user, hostname, name, network = "none", memory, pull = "missing";
   int64_t pids_limit = 0;
   double cpus = 0;
   bool init = false, interactive = false, tty = false, detach = false, rm = false;
@@ -38,7 +39,9 @@ std::string random_id() {
 }
 
 Result<runtime::ContainerSpec> make_spec(Context& ctx, oci::ImageStore& images, const RunFlags& f) {
-  auto img = TRY(images.resolve(f.image));
+  oci::TransferOptions topts;
+  topts.quiet = true;
+  auto img = TRY(oci::resolve_or_pull(images, f.image, f.pull, topts, std::cerr));
   runtime::ContainerSpec spec;
   spec.id = random_id();
   spec.name = f.name.empty() ? "kiln-" + spec.id.substr(0, 12) : f.name;
@@ -183,6 +186,7 @@ void register_run_command(CLI::App& app, Context& ctx) {
   run->add_flag("-i,--interactive", f->interactive, "keep standard input open");
   run->add_flag("-t,--tty", f->tty, "allocate a pseudo-terminal");
   run->add_flag("-d,--detach", f->detach, "run in the background and print the container ID");
+  run->add_option("--pull", f->pull, "pull the image: missing (default), always, never");
   run->add_flag("--rm", f->rm, "accepted for docker compatibility: kiln containers are always removed on exit");
   run->add_option("IMAGE", f->image, "image reference or ID, then the command and its arguments")->required();
   for (auto* opt : run->get_options())

@@ -28,6 +28,7 @@ void register_import_commands(CLI::App& app, Context& ctx);   // import, load, s
 void register_rootfs_commands(CLI::App& app, Context& ctx);   // unpack, export
 void register_run_command(CLI::App& app, Context& ctx);       // run
 void register_build_command(CLI::App& app, Context& ctx);     // build
+void register_registry_commands(CLI::App& app, Context& ctx);  // pull, push, login, logout
 void register_container_commands(CLI::App& app, Context& ctx);  // ps, logs, stop, kill, exec
 
 /// Human-readable size: "12.3MB" (decimal units, as docker prints).

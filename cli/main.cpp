@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   kiln::cli::register_import_commands(app, ctx);
   kiln::cli::register_rootfs_commands(app, ctx);
   kiln::cli::register_build_command(app, ctx);
+  kiln::cli::register_registry_commands(app, ctx);
   kiln::cli::register_run_command(app, ctx);
   kiln::cli::register_container_commands(app, ctx);
   try {

@@ -1,0 +1,34 @@
+// kiln pull and kiln push: images between the store and a registry, every byte verified against its digest.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "oci/image_store.h"
+#include "oci/reference.h"
+#include "oci/registry.h"
+
+namespace kiln::oci {
+
+struct TransferOptions {
+  RegistryOptions registry;
+  std::string platform = "linux/amd64";
+  bool quiet = false;
+};
+
+/// Pull ref into the store and tag it. Blobs already in the store are not downloaded again; a blob whose
+/// bytes do not match its digest, a truncated body or a manifest over 4 MiB is refused with nothing committed.
+/// Returns the manifest digest (of what the tag points at).
+Result<std::string> pull_image(ImageStore& images, const Reference& ref, const TransferOptions& opts, std::ostream& out);
+
+/// Push img to dest: blobs the registry has are skipped; then the manifest with its exact bytes.
+/// Returns the pushed manifest digest.
+Result<std::string> push_image(ImageStore& images, const Image& img, const Reference& dest, const TransferOptions& opts,
+                               std::ostream& out);
+
+/// Resolve name in the store, pulling it first when policy says so: "missing" (default), "always", "never".
+/// IDs are never pulled.
+Result<Image> resolve_or_pull(ImageStore& images, const std::string& name, const std::string& policy,
+                              const TransferOptions& opts, std::ostream& out);
+
+}  // namespace kiln::oci

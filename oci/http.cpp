@@ -1,0 +1,135 @@
+// libcurl transport.
+#include "oci/http.h"
+
+#include <curl/curl.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstring>
+#include <memory>
+
+namespace kiln::oci {
+
+namespace {
+
+struct Ctx {
+  HttpResponse* resp;
+  const BodySink* sink;
+  const HttpRequest* req;
+  size_t sent = 0;
+};
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+  auto* c = static_cast<Ctx*>(user);
+  size_t len = size * n;
+  long code = 0;
+  (void)code;
+  if (c->sink && *c->sink && c->resp->status >= 200 && c->resp->status < 300) return (*c->sink)(data, len) ? len : 0;
+  if (c->resp->body.size() < (8u << 20)) c->resp->body.append(data, len);
+  return len;
+}
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  auto* c = static_cast<Ctx*>(user);
+  std::string line(data, size * n);
+  if (line.rfind("HTTP/", 0) == 0) {
+    // A new response (after a redirect or 100-continue): start over.
+    c->resp->headers.clear();
+    auto sp = line.find(' ');
+    c->resp->status = sp == std::string::npos ? 0 : std::strtol(line.c_str() + sp + 1, nullptr, 10);
+    return size * n;
+  }
+  auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.pop_back();
+    c->resp->headers[name] = value;
+  }
+  return size * n;
+}
+
+size_t on_read(char* buf, size_t size, size_t n, void* user) {
+  auto* c = static_cast<Ctx*>(user);
+  size_t want = size * n;
+  if (c->req->body) {
+    size_t left = c->req->body->size() - c->sent;
+    size_t take = std::min(left, want);
+    std::memcpy(buf, c->req->body->data() + c->sent, take);
+    c->sent += take;
+    return take;
+  }
+  ssize_t r = ::read(c->req->body_fd, buf, want);
+  return r < 0 ? CURL_READFUNC_ABORT : static_cast<size_t>(r);
+}
+
+}  // namespace
+
+Result<HttpResponse> http_do(const HttpRequest& req, const BodySink& sink) {
+  static bool init = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
+  (void)init;
+  std::unique_ptr<CURL, void (*)(CURL*)> c(curl_easy_init(), curl_easy_cleanup);
+  if (!c) return make_error(ErrorCode::generic, "curl_easy_init failed");
+  HttpResponse resp;
+  Ctx ctx{&resp, &sink, &req};
+  char err[CURL_ERROR_SIZE] = {};
+  struct curl_slist* hdrs = nullptr;
+  for (const auto& h : req.headers) hdrs = curl_slist_append(hdrs, h.c_str());
+  bool has_body = req.body || req.body_fd >= 0;
+  if (has_body) hdrs = curl_slist_append(hdrs, "Expect:");
+  std::unique_ptr<curl_slist, void (*)(curl_slist*)> hold(hdrs, curl_slist_free_all);
+  curl_easy_setopt(c.get(), CURLOPT_URL, req.url.c_str());
+  curl_easy_setopt(c.get(), CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  if (req.method == "HEAD") curl_easy_setopt(c.get(), CURLOPT_NOBODY, 1L);
+  curl_easy_setopt(c.get(), CURLOPT_HTTPHEADER, hdrs);
+  curl_easy_setopt(c.get(), CURLOPT_FOLLOWLOCATION, req.follow ? 1L : 0L);
+  curl_easy_setopt(c.get(), CURLOPT_MAXREDIRS, 10L);
+  curl_easy_setopt(c.get(), CURLOPT_UNRESTRICTED_AUTH, 0L);
+  curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &ctx);
+  curl_easy_setopt(c.get(), CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c.get(), CURLOPT_HEADERDATA, &ctx);
+  curl_easy_setopt(c.get(), CURLOPT_ERRORBUFFER, err);
+  curl_easy_setopt(c.get(), CURLOPT_CONNECTTIMEOUT, 30L);
+  curl_easy_setopt(c.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c.get(), CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt(c.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c.get(), CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+  if (!req.verify_tls) {
+    curl_easy_setopt(c.get(), CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c.get(), CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  std::string ca_bundle;
+  if (!req.ca_dir.empty()) {
+    // certs.d/HOST holds *.crt files (podman's layout): use them as the trusted roots, beside the system's.
+    if (DIR* d = ::opendir(req.ca_dir.c_str())) {
+      while (struct dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n.size() > 4 && n.compare(n.size() - 4, 4, ".crt") == 0 && n != "client.crt") {
+          ca_bundle = req.ca_dir + "/" + n;
+          if (n == "ca.crt") break;
+        }
+      }
+      ::closedir(d);
+    }
+    if (!ca_bundle.empty()) curl_easy_setopt(c.get(), CURLOPT_CAINFO, ca_bundle.c_str());
+  }
+  if (has_body) {
+    curl_easy_setopt(c.get(), CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c.get(), CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(c.get(), CURLOPT_READDATA, &ctx);
+    curl_off_t size = req.body ? static_cast<curl_off_t>(req.body->size()) : static_cast<curl_off_t>(req.body_size);
+    curl_easy_setopt(c.get(), CURLOPT_INFILESIZE_LARGE, size);
+  }
+  CURLcode rc = curl_easy_perform(c.get());
+  if (rc != CURLE_OK) {
+    if (rc == CURLE_WRITE_ERROR && sink) return make_error(ErrorCode::io, req.method + " " + req.url + ": aborted while storing the body");
+    return make_error(ErrorCode::io, req.method + " " + req.url + ": " + (err[0] ? err : curl_easy_strerror(rc)));
+  }
+  return resp;
+}
+
+}  // namespace kiln::oci

@@ -1,0 +1,39 @@
+// HTTP for the registry client, over libcurl: one request at a time, bodies from bytes or an fd, responses
+// into a string or a sink. Custom Authorization headers are never sent to another host on a redirect.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace kiln::oci {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::string> headers;  ///< "Name: value"
+  std::optional<std::string> body;   ///< bytes to send
+  int body_fd = -1;                  ///< or a file to stream (with body_size)
+  int64_t body_size = 0;
+  bool follow = true;
+  bool verify_tls = true;
+  std::string ca_dir;  ///< extra CA certificates (certs.d/HOST)
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::map<std::string, std::string> headers;  ///< lower-case names; last value wins
+  std::string body;                            ///< unless a sink took it
+};
+
+/// Data sink for large bodies; return false to abort.
+using BodySink = std::function<bool(const char* data, size_t len)>;
+
+/// Perform a request. Transport failures (DNS, refused, TLS, reset) are errors; HTTP statuses are not.
+Result<HttpResponse> http_do(const HttpRequest& req, const BodySink& sink = {});
+
+}  // namespace kiln::oci

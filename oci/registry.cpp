@@ -1,0 +1,156 @@
+// Registry client.
+#include "oci/registry.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/fd.h"
+
+namespace kiln::oci {
+
+namespace {
+
+bool is_local(const std::string& host) {
+  std::string h = host.substr(0, host.rfind(':') == std::string::npos || host[0] == '[' ? host.size() : host.rfind(':'));
+  return h == "localhost" || h == "127.0.0.1" || h == "[::1]" || h.rfind("127.", 0) == 0;
+}
+
+std::map<std::string, std::string> parse_challenge(const std::string& header, std::string& scheme) {
+  std::map<std::string, std::string> out;
+  auto sp = header.find(' ');
+  scheme = header.substr(0, sp);
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t i = sp == std::string::npos ? header.size() : sp + 1;
+  while (i < header.size()) {
+    while (i < header.size() && (header[i] == ' ' || header[i] == ',')) ++i;
+    size_t eq = header.find('=', i);
+    if (eq == std::string::npos) break;
+    std::string key = header.substr(i, eq - i);
+    std::string value;
+    i = eq + 1;
+    if (i < header.size() && header[i] == '"') {
+      size_t end = header.find('"', i + 1);
+      value = header.substr(i + 1, end == std::string::npos ? std::string::npos : end - i - 1);
+      i = end == std::string::npos ? header.size() : end + 1;
+    } else {
+      size_t end = header.find(',', i);
+      value = header.substr(i, end == std::string::npos ? std::string::npos : end - i);
+      i = end == std::string::npos ? header.size() : end;
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+std::string urlencode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    else {
+      char buf[4];
+      snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string registry_error(const HttpResponse& r) {
+  std::string msg = std::to_string(r.status);
+  try {
+    auto j = nlohmann::json::parse(r.body);
+    for (const auto& e : j.at("errors")) {
+      msg += " " + e.value("code", std::string()) + ": " + e.value("message", std::string());
+      break;
+    }
+  } catch (...) {
+  }
+  return msg;
+}
+
+Registry::Registry(std::string host, RegistryOptions opts) : m_host(std::move(host)), m_opts(std::move(opts)) {
+  if (m_host == "docker.io") m_host = "registry-1.docker.io";
+  m_scheme = (is_local(m_host) && !m_opts.tls_verify.value_or(false)) || m_opts.tls_verify == false ? "http" : "https";
+  m_creds = m_opts.credentials ? m_opts.credentials : find_credentials(m_host == "registry-1.docker.io" ? "docker.io" : m_host);
+  if (m_opts.cert_dir.empty()) {
+    std::string d = "/etc/containers/certs.d/" + m_host;
+    if (path_exists(d)) m_opts.cert_dir = d;
+  }
+}
+
+Result<std::string> Registry::token_for(const std::string& challenge, const std::string& scope) {
+  std::string scheme;
+  auto params = parse_challenge(challenge, scheme);
+  if (scheme == "basic") {
+    if (!m_creds) return make_error(ErrorCode::invalid_argument, m_host + " requires authentication: run kiln login " + m_host);
+    return "Basic " + base64_encode(m_creds->username + ":" + m_creds->password);
+  }
+  if (scheme != "bearer") return make_error(ErrorCode::unsupported, m_host + ": unsupported auth scheme " + scheme);
+  std::string url = params["realm"];
+  if (url.empty()) return make_error(ErrorCode::corrupt, m_host + ": Bearer challenge without a realm");
+  url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("service=") + urlencode(params["service"]);
+  if (!scope.empty()) url += "&scope=" + urlencode(scope);
+  HttpRequest req;
+  req.url = url;
+  req.verify_tls = m_opts.tls_verify.value_or(true);
+  req.ca_dir = m_opts.cert_dir;
+  if (m_creds) req.headers.push_back("Authorization: Basic " + base64_encode(m_creds->username + ":" + m_creds->password));
+  auto r = TRY(http_do(req));
+  if (r.status == 401 || r.status == 403)
+    return make_error(ErrorCode::invalid_argument, m_host + ": the token server refused the credentials (" + registry_error(r) + ")");
+  if (r.status != 200) return make_error(ErrorCode::io, m_host + ": token request failed: " + registry_error(r));
+  try {
+    auto j = nlohmann::json::parse(r.body);
+    std::string t = j.value("token", j.value("access_token", std::string()));
+    if (t.empty()) return make_error(ErrorCode::corrupt, m_host + ": the token server returned no token");
+    return "Bearer " + t;
+  } catch (const nlohmann::json::exception&) {
+    return make_error(ErrorCode::corrupt, m_host + ": the token server returned malformed JSON");
+  }
+}
+
+Result<HttpResponse> Registry::call(HttpRequest req, const std::string& repo, const std::string& actions, const BodySink& sink) {
+  if (req.url.rfind("http", 0) != 0) req.url = base() + req.url;
+  req.verify_tls = m_opts.tls_verify.value_or(true);
+  req.ca_dir = m_opts.cert_dir;
+  std::string scope = repo.empty() ? "" : "repository:" + repo + ":" + actions;
+  bool retried_auth = false;
+  for (int attempt = 0;; ++attempt) {
+    HttpRequest r = req;
+    if (auto it = m_tokens.find(scope); it != m_tokens.end()) r.headers.push_back("Authorization: " + it->second);
+    if (r.body_fd >= 0) ::lseek(r.body_fd, 0, SEEK_SET);
+    auto resp = http_do(r, sink);
+    bool transient = !resp || resp->status >= 500 || resp->status == 429;
+    if (transient && attempt < 3 && !sink) {
+      int delay_ms = 200 << attempt;
+      if (resp && resp->headers.count("retry-after")) delay_ms = std::max(delay_ms, std::atoi(resp->headers["retry-after"].c_str()) * 1000);
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(delay_ms, 10000)));
+      continue;
+    }
+    if (!resp) return std::move(resp).error();
+    if (resp->status == 401 && !retried_auth && resp->headers.count("www-authenticate")) {
+      retried_auth = true;
+      m_tokens[scope] = TRY(token_for(resp->headers["www-authenticate"], scope));
+      continue;
+    }
+    return resp;
+  }
+}
+
+Status Registry::ping() {
+  HttpRequest req;
+  req.url = "/v2/";
+  auto r = TRY(call(req, "", ""));
+  if (r.status == 401) return make_error(ErrorCode::invalid_argument, m_host + ": login failed: wrong username or password");
+  if (r.status != 200) return make_error(ErrorCode::io, m_host + ": /v2/ answered " + registry_error(r));
+  return {};
+}
+
+}  // namespace kiln::oci

@@ -1,0 +1,42 @@
+// A client for one registry host over the OCI distribution API: scheme choice, the auth challenge
+// (anonymous, Basic, Bearer tokens cached per scope), retries of transient failures.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "oci/credentials.h"
+#include "oci/http.h"
+
+namespace kiln::oci {
+
+struct RegistryOptions {
+  std::optional<bool> tls_verify;  ///< unset: verify, except plain HTTP for localhost/127.0.0.1
+  std::string cert_dir;            ///< extra CAs; default /etc/containers/certs.d/HOST
+  std::optional<Credentials> credentials;  ///< overrides the auth files (login)
+};
+
+class Registry {
+ public:
+  Registry(std::string host, RegistryOptions opts);
+  const std::string& host() const { return m_host; }
+  /// scheme://host
+  std::string base() const { return m_scheme + "://" + m_host; }
+  /// A request to path (or absolute URL) with auth for scope "repository:REPO:ACTIONS" (repo empty: none).
+  Result<HttpResponse> call(HttpRequest req, const std::string& repo, const std::string& actions, const BodySink& sink = {});
+  /// GET /v2/: checks that the registry answers and the credentials are accepted.
+  Status ping();
+
+ private:
+  Result<std::string> token_for(const std::string& challenge, const std::string& scope);
+  std::string m_host, m_scheme;
+  RegistryOptions m_opts;
+  std::optional<Credentials> m_creds;
+  std::map<std::string, std::string> m_tokens;  ///< scope → "Bearer …" or "Basic …"
+};
+
+/// Registry error text from a response ("401 UNAUTHORIZED: authentication required").
+std::string registry_error(const HttpResponse& r);
+
+}  // namespace kiln::oci

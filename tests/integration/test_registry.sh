@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# kiln push/pull/login against the reference registry (Debian docker-registry) started here on 127.0.0.1:
+# round trips, interop with skopeo both ways, TLS with a test CA + htpasswd, faults, nothing uploaded twice.
+source "$(dirname "$0")/lib.sh"
+export KILN_RUN_DIR=$WORK/run XDG_RUNTIME_DIR=$WORK/xdg  # auth.json goes to $XDG_RUNTIME_DIR/containers (REGISTRY_* would configure the registry)
+command -v docker-registry >/dev/null || fail "docker-registry is needed (scripts/setup installs it)"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# start_registry NAME [auth-yaml] [tls-yaml]: prints nothing; sets REG_PID, REG_PORT, REG_LOG
+start_registry() {
+  local name=$1 auth=${2:-} tls=${3:-}
+  REG_PORT=$(free_port)
+  mkdir -p "$WORK/$name"
+  {
+    echo "version: 0.1"
+    echo "log: {level: info, accesslog: {disabled: false}}"
+    echo "storage: {filesystem: {rootdirectory: $WORK/$name/data}, delete: {enabled: true}}"
+    echo "http: {addr: 127.0.0.1:$REG_PORT$tls}"
+    [ -n "$auth" ] && echo "$auth"
+  } > "$WORK/$name/config.yml"
+  REG_LOG=$WORK/$name/log
+  setsid docker-registry serve "$WORK/$name/config.yml" >> "$REG_LOG" 2>&1 < /dev/null &
+  REG_PID=$!
+  on_exit "kill $REG_PID 2>/dev/null"
+  local scheme=http; [ -n "$tls" ] && scheme=https
+  for _ in $(seq 1 100); do curl -sk -o /dev/null "$scheme://127.0.0.1:$REG_PORT/v2/" && return 0; sleep 0.1; done
+  fail "registry $name did not start: $(tail -3 "$REG_LOG")"
+}
+digest_of() { kiln inspect "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Digest"])'; }
+
+mkdir -p "$XDG_RUNTIME_DIR"
+make_busybox_rootfs "$WORK/rootfs"
+head -c 3000000 /dev/urandom > "$WORK/rootfs/blob.bin"
+tar -C "$WORK/rootfs" -cf "$WORK/rootfs.tar" .
+kiln import "$WORK/rootfs.tar" localhost/app:1 >/dev/null
+mkdir -p "$WORK/ctx"; printf 'FROM localhost/app:1\nCOPY f /f\nCMD ["cat", "/f"]\n' > "$WORK/ctx/Buildfile"; echo built > "$WORK/ctx/f"
+kiln build -q -t localhost/app:2 "$WORK/ctx" >/dev/null
+want=$(digest_of localhost/app:2)
+
+# 1. Plain HTTP, no auth: push, pull into an empty store, digests equal; skopeo both ways.
+start_registry plain
+R=127.0.0.1:$REG_PORT
+kiln push -q localhost/app:2 $R/team/app:2 --digestfile "$WORK/pushed"
+assert_eq "$(cat "$WORK/pushed")" "$want" "--digestfile"
+KILN_ROOT=$WORK/empty kiln pull -q $R/team/app:2 >/dev/null
+assert_eq "$(KILN_ROOT=$WORK/empty digest_of $R/team/app:2)" "$want" "pulled digest"
+assert_eq "$(KILN_ROOT=$WORK/empty kiln run $R/team/app:2)" "built" "pulled image runs"
+skopeo inspect --tls-verify=false docker://$R/team/app:2 > "$WORK/sk.json"
+assert_eq "$(json_get "$WORK/sk.json" 'j["Digest"]')" "$want" "skopeo sees kiln's digest"
+skopeo copy -q --src-tls-verify=false docker://$R/team/app:2 "oci:$WORK/sklayout:x"
+umoci unpack --image "$WORK/sklayout:x" "$WORK/bundle" >/dev/null
+assert_eq "$(cat "$WORK/bundle/rootfs/f")" "built" "skopeo-pulled content"
+for fmt in v2s2 oci; do
+  skopeo copy -q --dest-tls-verify=false --format $fmt "oci:$KILN_ROOT:localhost/app:1" docker://$R/skopeo/$fmt:1
+  KILN_ROOT=$WORK/empty kiln pull -q $R/skopeo/$fmt:1 >/dev/null
+  skopeo inspect --tls-verify=false docker://$R/skopeo/$fmt:1 > "$WORK/sk-$fmt.json"
+  assert_eq "$(KILN_ROOT=$WORK/empty digest_of $R/skopeo/$fmt:1)" "$(json_get "$WORK/sk-$fmt.json" 'j["Digest"]')" "pull of a skopeo $fmt push"
+done
+KILN_ROOT=$WORK/empty kiln inspect $R/skopeo/v2s2:1 > "$WORK/v2s2.json"
+assert_eq "$(json_get "$WORK/v2s2.json" 'j[0]["Manifest"]["mediaType"]')" "application/vnd.docker.distribution.manifest.v2+json" "schema2 kept byte for byte"
+KILN_ROOT=$WORK/empty assert_fsck_clean
+
+# 5. A second push uploads nothing.
+uploads() { grep -c 'http.request.method=POST' "$REG_LOG" || true; }
+before=$(uploads)
+kiln push -q localhost/app:2 $R/team/app:2
+assert_eq "$(uploads)" "$before" "blob uploads on a second push"
+# FROM pulls a missing base; kiln run pulls a missing image.
+printf 'FROM %s/team/app:2\nCMD ["cat", "/f"]\n' "$R" > "$WORK/ctx/Buildfile.from"
+KILN_ROOT=$WORK/fresh kiln build -q -f "$WORK/ctx/Buildfile.from" -t localhost/child:1 "$WORK/ctx" >/dev/null
+assert_eq "$(KILN_ROOT=$WORK/fresh kiln run localhost/child:1)" "built" "FROM pulled its base"
+expect_fail "not found" kiln pull $R/team/nope:1
+expect_fail "invalid reference" kiln pull "$R/Bad/Name"
+
+# 4a. A registry that lies: a proxy that corrupts blob bodies. The pull is refused; fsck stays clean.
+pport=$(free_port)
+python3 - "$pport" "$REG_PORT" > "$WORK/proxy.log" 2>&1 <<'PY' &
+import http.server, sys, urllib.request
+listen, upstream = int(sys.argv[1]), int(sys.argv[2])
+class P(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        req = urllib.request.Request(f"http://127.0.0.1:{upstream}{self.path}", headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+        try:
+            r = urllib.request.urlopen(req)
+            body, status, headers = r.read(), r.status, r.headers
+        except urllib.error.HTTPError as e:
+            body, status, headers = e.read(), e.code, e.headers
+        if "/blobs/" in self.path and len(body) > 1000:
+            body = body[:500] + bytes([body[500] ^ 0xff]) + body[501:]
+        self.send_response(status)
+        for k, v in headers.items():
+            if k.lower() not in ("content-length", "transfer-encoding", "connection"): self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", listen), P).serve_forever()
+PY
+proxy_pid=$!
+on_exit "kill $proxy_pid 2>/dev/null"
+for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$pport/v2/" && break; sleep 0.1; done
+expect_fail "does not match its digest" env KILN_ROOT=$WORK/lied "$KILN" pull -q 127.0.0.1:$pport/team/app:2
+expect_fail "no such image" env KILN_ROOT=$WORK/lied "$KILN" inspect 127.0.0.1:$pport/team/app:2
+KILN_ROOT=$WORK/lied assert_fsck_clean
+
+# 4b. The registry dies in the middle of a push: a clear error; a second push completes and skips what got there.
+head -c 40000000 /dev/urandom > "$WORK/rootfs/big.bin"
+tar -C "$WORK/rootfs" -cf "$WORK/big.tar" .
+kiln import --compression none "$WORK/big.tar" localhost/big:1 >/dev/null
+start_registry dying
+D=127.0.0.1:$REG_PORT
+"$KILN" push -q localhost/app:2 $D/app:2 >/dev/null
+( sleep 0.3; kill -9 $REG_PID ) &
+rc=0; "$KILN" push -q localhost/big:1 $D/big:1 2> "$WORK/dying.err" || rc=$?
+wait
+if [ $rc -ne 0 ]; then
+  [ "$(wc -l < "$WORK/dying.err")" -le 2 ] || fail "not one clear error line: $(cat "$WORK/dying.err")"
+  grep -q "$D" "$WORK/dying.err" || fail "the error does not name the registry: $(cat "$WORK/dying.err")"
+fi
+setsid docker-registry serve "$WORK/dying/config.yml" >> "$WORK/dying/log" 2>&1 < /dev/null &
+REG_PID=$!; on_exit "kill $REG_PID 2>/dev/null"
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://$D/v2/" && break; sleep 0.1; done
+kiln push localhost/app:2 $D/app:2 2> "$WORK/second.err"
+grep -q "already exists" "$WORK/second.err" || fail "the second push re-uploaded blobs the registry had"
+kiln push -q localhost/big:1 $D/big:1
+KILN_ROOT=$WORK/big kiln pull -q $D/big:1 >/dev/null
+assert_eq "$(KILN_ROOT=$WORK/big digest_of $D/big:1)" "$(digest_of localhost/big:1)" "big image after an interrupted push"
+
+# 2. TLS with a test CA and htpasswd Basic auth: login, push, pull, logout; a wrong password is refused.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=kiln-test-ca" -keyout "$WORK/ca.key" -out "$WORK/ca.crt" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$WORK/srv.key" -out "$WORK/srv.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' > "$WORK/san.ext"
+openssl x509 -req -in "$WORK/srv.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial -days 2 -extfile "$WORK/san.ext" -out "$WORK/srv.crt" 2>/dev/null
+htpasswd -Bbn tester s3cret > "$WORK/htpasswd"
+start_registry secure "auth: {htpasswd: {realm: kiln-test, path: $WORK/htpasswd}}" ", tls: {certificate: $WORK/srv.crt, key: $WORK/srv.key}"
+S=127.0.0.1:$REG_PORT
+mkdir -p "$WORK/certs"; cp "$WORK/ca.crt" "$WORK/certs/ca.crt"
+expect_fail "certificate" kiln push localhost/app:2 $S/app:2
+echo wrong | expect_fail "wrong username or password" kiln login --cert-dir "$WORK/certs" -u tester --password-stdin $S
+expect_fail "kiln login $S" kiln push --cert-dir "$WORK/certs" localhost/app:2 $S/app:2
+echo s3cret | kiln login --cert-dir "$WORK/certs" -u tester --password-stdin $S | grep -q "Login Succeeded" || fail "login"
+kiln push -q --cert-dir "$WORK/certs" localhost/app:2 $S/app:2
+KILN_ROOT=$WORK/tls kiln pull -q --cert-dir "$WORK/certs" $S/app:2 >/dev/null
+assert_eq "$(KILN_ROOT=$WORK/tls digest_of $S/app:2)" "$want" "TLS + auth pull"
+kiln logout $S | grep -q "Removed" || fail "logout"
+expect_fail "kiln login $S" env KILN_ROOT=$WORK/tls2 "$KILN" pull --cert-dir "$WORK/certs" $S/app:2
+assert_fsck_clean
