@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -132,21 +133,31 @@ bool read_failure(int fd, ChildFailure& f) {
   return n == static_cast<ssize_t>(sizeof f);
 }
 
+/// -t: the pty is made inside the container's own devpts (so ttyname works there); its master comes back
+/// to kiln over this socketpair.
 struct Pty {
-  int master = -1, slave = -1;
+  int master = -1, parent_sock = -1, child_sock = -1;
   Status open() {
-    master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master < 0) return sys_error("open a pseudo-terminal");
-    if (::grantpt(master) < 0 || ::unlockpt(master) < 0) return sys_error("unlock pseudo-terminal");
-    const char* name = ::ptsname(master);
-    slave = name ? ::open(name, O_RDWR | O_NOCTTY) : -1;  // not CLOEXEC: becomes the child's 0-2
-    if (slave < 0) return sys_error("open pseudo-terminal slave");
-    copy_winsize(master);
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return sys_error("socketpair for the terminal");
+    parent_sock = sv[0];
+    child_sock = sv[1];
     return {};
+  }
+  void close_child_end() {
+    if (child_sock >= 0) ::close(child_sock);
+    child_sock = -1;
+  }
+  /// Parent: wait for the master; false if the child failed before sending it.
+  bool receive() {
+    master = receive_tty_master(parent_sock);
+    if (master >= 0) copy_winsize(master);
+    return master >= 0;
   }
   ~Pty() {
     if (master >= 0) ::close(master);
-    if (slave >= 0) ::close(slave);
+    if (parent_sock >= 0) ::close(parent_sock);
+    close_child_end();
   }
 };
 
@@ -211,9 +222,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     ::prctl(PR_SET_DUMPABLE, 0);
     char c;
     if (::read(go_r.get(), &c, 1) != 1) ::_exit(kExitRuntime);
-    if (spec.tty) {
-      if (int e = attach_tty(pty.slave)) child_fail(efd, kExitRuntime, "attach terminal", e);
-    } else if (!spec.interactive) {
+    if (!spec.tty && !spec.interactive) {
       int devnull = ::open("/dev/null", O_RDONLY);
       if (devnull >= 0) ::dup2(devnull, 0);
     }
@@ -221,6 +230,8 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
       if (auto st = loopback_up(); !st) child_fail(efd, kExitRuntime, st.error().what());
     if (::sethostname(spec.hostname.c_str(), spec.hostname.size()) < 0) child_fail(efd, kExitRuntime, "sethostname", errno);
     if (auto st = enter_rootfs(state->path(), spec); !st) child_fail(efd, kExitRuntime, st.error().what());
+    if (spec.tty)
+      if (int e = make_container_tty(pty.child_sock)) child_fail(efd, kExitRuntime, "create the container's terminal", e);
     for (const auto& r : spec.rlimits) {
       struct rlimit rl = {r.soft, r.hard};
       if (::setrlimit(r.resource, &rl) < 0) child_fail(efd, kExitRuntime, "setrlimit", errno);
@@ -239,10 +250,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   // 6. Parent: cgroups, go, wait for exec.
   go_r.reset();
   err_w.reset();
-  if (pty.slave >= 0) {
-    ::close(pty.slave);
-    pty.slave = -1;
-  }
+  pty.close_child_end();
   auto kill_child = [&] {
     ::kill(child, SIGKILL);
     int status;
@@ -254,6 +262,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   }
   (void)!::write(go_w.get(), "g", 1);
   go_w.reset();
+  if (spec.tty) pty.receive();  // a failure before it shows on the error pipe next
   ChildFailure f;
   if (read_failure(err_r.get(), f)) {
     kill_child();
@@ -265,7 +274,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   if (on_started) on_started(child);
   // 7. Supervise to the end; the mount namespace (and every mount in it) dies with the container.
   RawTerminal raw;
-  if (spec.tty && spec.interactive) raw.enter();
+  if (spec.tty) raw.enter();
   RunOutcome out;
   out.exit_code = supervise(child, signals.fd, pty.master, spec.interactive, spec.kill_on_interrupt);
   return out;
@@ -359,7 +368,7 @@ RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::st
       }
     }
     if (tty) {
-      if (int e = attach_tty(pty.slave)) child_fail(efd, kExitRuntime, "attach terminal", e);
+      if (int e = make_container_tty(pty.child_sock)) child_fail(efd, kExitRuntime, "create the container's terminal", e);
     } else if (!interactive) {
       int devnull = ::open("/dev/null", O_RDONLY);
       if (devnull >= 0) ::dup2(devnull, 0);
@@ -379,16 +388,14 @@ RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::st
   }
   go_r.reset();
   err_w.reset();
-  if (pty.slave >= 0) {
-    ::close(pty.slave);
-    pty.slave = -1;
-  }
+  pty.close_child_end();
   for (const auto& dir : cgroup_dirs_of(st.pid)) {
     auto fd = open_fd(dir + "/cgroup.procs", O_WRONLY);
     if (fd) (void)write_all(fd->get(), std::to_string(child));
   }
   (void)!::write(go_w.get(), "g", 1);
   go_w.reset();
+  if (tty) pty.receive();
   ChildFailure f;
   if (read_failure(err_r.get(), f)) {
     int status;
@@ -397,7 +404,7 @@ RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::st
     return failure(f.exit_code, make_error(ErrorCode::generic, f.message));
   }
   RawTerminal raw;
-  if (tty && interactive) raw.enter();
+  if (tty) raw.enter();
   RunOutcome out;
   out.exit_code = supervise(child, signals.fd, pty.master, interactive);
   return out;

@@ -38,4 +38,10 @@ struct LaunchPlan {
 /// Make the controlling terminal the pty slave on fds 0-2 (child side of -t).
 int attach_tty(int slave_fd);
 
+/// Child side of -t, inside the container's root: open a pty in the container's own devpts instance, send
+/// the master to kiln over sock (SCM_RIGHTS), and make the slave fds 0-2. Returns errno or 0.
+int make_container_tty(int sock);
+/// Parent side: receive the master fd sent by make_container_tty; -1 if the child failed before sending.
+int receive_tty_master(int sock);
+
 }  // namespace kiln::runtime

@@ -99,6 +99,11 @@ echo "$out" | grep -qx file || fail "volume under a symlinked dir: $out"
 assert_eq "$(ls "$WORK/hostdir" | wc -l)" 0 "a mount or write reached the host through /data"
 [ ! -e /t ] || fail "/tmp -> / in the image let a write reach the host"
 
+# -t: a terminal from the container's own devpts, with the caller's window size; exec -t too.
+out=$(script -qec "stty cols 91 rows 33; $KILN run -t $img /bin/sh -c 'tty; stty size'" /dev/null < /dev/null | tr -d '\r')
+echo "$out" | grep -qx "/dev/pts/0" || fail "-t gives no terminal inside the container: $out"
+echo "$out" | grep -qx "33 91" || fail "-t window size not passed: $out"
+
 # Detached: ps, logs, exec, stop; then nothing left.
 cid=$(kiln run -d --name probe-bg "$img" /bin/sh -c 'echo ready; while :; do sleep 0.2; done')
 [[ ${#cid} -eq 64 ]] || fail "run -d printed '$cid'"
@@ -108,6 +113,8 @@ kiln logs probe-bg | grep -qx ready || fail "logs"
 out=$(kiln exec probe-bg /bin/sh -c 'echo "exec-pid=$$"; grep Seccomp: /proc/self/status')
 echo "$out" | grep -q "Seccomp:.*2" || fail "exec without seccomp: $out"
 rc=0; kiln exec probe-bg /bin/sh -c 'exit 7' || rc=$?; assert_eq $rc 7 "exec exit code"
+out=$(script -qec "$KILN exec -t probe-bg /bin/sh -c tty" /dev/null < /dev/null | tr -d '\r')
+echo "$out" | grep -q "^/dev/pts/" || fail "exec -t gives no terminal: $out"
 kiln stop -t 1 probe-bg >/dev/null
 assert_eq "$(kiln ps -q | wc -l)" 0 "containers left after stop"
 
