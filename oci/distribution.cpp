@@ -185,7 +185,13 @@ Result<Image> resolve_or_pull(ImageStore& images, const std::string& name, const
     if (img || policy == "never" || img.error().code != ErrorCode::not_found || looks_like_id(name)) return img;
   }
   auto ref = TRY(Reference::parse(name));
-  TRY(pull_image(images, ref, opts, out));
+  auto pulled = pull_image(images, ref, opts, out);
+  if (!pulled) {
+    Error e = std::move(pulled).error();
+    if (policy == "missing")
+      e.message = "no such image " + name + " in the store, and pulling it failed: " + e.message;
+    return e;
+  }
   return images.resolve(ref.str());
 }
 

@@ -77,7 +77,10 @@ std::string registry_error(const HttpResponse& r) {
 
 Registry::Registry(std::string host, RegistryOptions opts) : m_host(std::move(host)), m_opts(std::move(opts)) {
   if (m_host == "docker.io") m_host = "registry-1.docker.io";
-  m_scheme = (is_local(m_host) && !m_opts.tls_verify.value_or(false)) || m_opts.tls_verify == false ? "http" : "https";
+  m_scheme = "https";
+  // Like docker and podman for insecure registries: localhost (or --tls-verify=false) tries HTTPS first and
+  // falls back to plain HTTP when the server does not speak TLS. A certificate problem is never a reason.
+  m_http_fallback = (is_local(m_host) && !m_opts.tls_verify.has_value()) || m_opts.tls_verify == false;
   m_creds = m_opts.credentials ? m_opts.credentials : find_credentials(m_host == "registry-1.docker.io" ? "docker.io" : m_host);
   if (m_opts.cert_dir.empty()) {
     std::string d = "/etc/containers/certs.d/" + m_host;
@@ -127,6 +130,14 @@ Result<HttpResponse> Registry::call(HttpRequest req, const std::string& repo, co
     if (auto it = m_tokens.find(scope); it != m_tokens.end()) r.headers.push_back("Authorization: " + it->second);
     if (r.body_fd >= 0) ::lseek(r.body_fd, 0, SEEK_SET);
     auto resp = http_do(r, sink);
+    if (!resp && m_http_fallback && m_scheme == "https" && resp.error().what().find("certificate") == std::string::npos) {
+      m_scheme = "http";
+      m_http_fallback = false;
+      std::string https_base = "https://" + m_host;
+      if (req.url.rfind(https_base, 0) == 0) req.url = base() + req.url.substr(https_base.size());
+      --attempt;
+      continue;
+    }
     bool transient = !resp || resp->status >= 500 || resp->status == 429;
     if (transient && attempt < 3 && !sink) {
       int delay_ms = 200 << attempt;

@@ -31,6 +31,7 @@ class Registry {
  private:
   Result<std::string> token_for(const std::string& challenge, const std::string& scope);
   std::string m_host, m_scheme;
+  bool m_http_fallback = false;  ///< local registry: HTTPS first, plain HTTP if it does not speak TLS
   RegistryOptions m_opts;
   std::optional<Credentials> m_creds;
   std::map<std::string, std::string> m_tokens;  ///< scope → "Bearer …" or "Basic …"

@@ -109,8 +109,9 @@ start_registry dying
 D=127.0.0.1:$REG_PORT
 "$KILN" push -q localhost/app:2 $D/app:2 >/dev/null
 ( sleep 0.3; kill -9 $REG_PID ) &
+killer=$!
 rc=0; "$KILN" push -q localhost/big:1 $D/big:1 2> "$WORK/dying.err" || rc=$?
-wait
+wait $killer
 if [ $rc -ne 0 ]; then
   [ "$(wc -l < "$WORK/dying.err")" -le 2 ] || fail "not one clear error line: $(cat "$WORK/dying.err")"
   grep -q "$D" "$WORK/dying.err" || fail "the error does not name the registry: $(cat "$WORK/dying.err")"
@@ -142,4 +143,23 @@ KILN_ROOT=$WORK/tls kiln pull -q --cert-dir "$WORK/certs" $S/app:2 >/dev/null
 assert_eq "$(KILN_ROOT=$WORK/tls digest_of $S/app:2)" "$want" "TLS + auth pull"
 kiln logout $S | grep -q "Removed" || fail "logout"
 expect_fail "kiln login $S" env KILN_ROOT=$WORK/tls2 "$KILN" pull --cert-dir "$WORK/certs" $S/app:2
+
+# 3. Bearer tokens: the registry's token mode with a test signing key; a small token server grants pull to
+# anyone and push to tester:s3cret. Anonymous pull and authenticated push both work; anonymous push does not.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=kiln-token" -keyout "$WORK/token.key" -out "$WORK/token.crt" 2>/dev/null
+tport=$(free_port)
+python3 "$(dirname "$0")/fixtures/token_server.py" "$tport" "$WORK/token.key" kiln-registry kiln-issuer tester s3cret > "$WORK/token.log" 2>&1 &
+token_pid=$!
+on_exit "kill $token_pid 2>/dev/null"
+for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$tport/token" && break; sleep 0.1; done
+start_registry tokens "auth: {token: {realm: \"http://127.0.0.1:$tport/token\", service: kiln-registry, issuer: kiln-issuer, rootcertbundle: $WORK/token.crt}}"
+T=127.0.0.1:$REG_PORT
+expect_fail "access denied" kiln push localhost/app:2 $T/app:2
+echo s3cret | kiln login -u tester --password-stdin $T | grep -q "Login Succeeded" || fail "login against the token server"
+kiln push -q localhost/app:2 $T/app:2
+grep -q "^authed repository:app:pull,push" "$WORK/token.key.requests" || fail "push did not use an authenticated token"
+kiln logout $T >/dev/null
+KILN_ROOT=$WORK/anon kiln pull -q $T/app:2 >/dev/null
+assert_eq "$(KILN_ROOT=$WORK/anon digest_of $T/app:2)" "$want" "anonymous pull with a Bearer token"
+grep -q "^anonymous repository:app:pull" "$WORK/token.key.requests" || fail "the pull did not fetch an anonymous token"
 assert_fsck_clean
