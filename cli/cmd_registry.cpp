@@ -16,6 +16,7 @@ struct RegistryFlags {
   std::string tls_verify;  ///< "", "true", "false"
   std::string cert_dir;
   bool quiet = false;
+  int jobs = 4;
 };
 
 Result<oci::RegistryOptions> registry_options(const RegistryFlags& f) {
@@ -31,6 +32,7 @@ void add_registry_flags(CLI::App* cmd, RegistryFlags& f) {
   cmd->add_option("--tls-verify", f.tls_verify, "verify TLS (default true; false also allows plain HTTP)");
   cmd->add_option("--cert-dir", f.cert_dir, "directory of extra CA certificates (default /etc/containers/certs.d/HOST)");
   cmd->add_flag("-q,--quiet", f.quiet, "no progress output");
+  if (cmd->get_name() != "login") cmd->add_option("--jobs", f.jobs, "blobs transferred at once (default 4)");
 }
 
 Status pull_cmd(Context& ctx, const std::string& name, const RegistryFlags& f, const std::string& platform) {
@@ -40,6 +42,7 @@ Status pull_cmd(Context& ctx, const std::string& name, const RegistryFlags& f, c
   oci::TransferOptions o;
   o.registry = TRY(registry_options(f));
   o.quiet = f.quiet;
+  o.jobs = f.jobs;
   if (!platform.empty()) o.platform = platform;
   auto digest = TRY(oci::pull_image(images, ref, o, std::cerr));
   std::cout << ref.str() << "\n";
@@ -56,6 +59,7 @@ Status push_cmd(Context& ctx, const std::string& name, const std::string& dest_t
   oci::TransferOptions o;
   o.registry = TRY(registry_options(f));
   o.quiet = f.quiet;
+  o.jobs = f.jobs;
   auto digest = TRY(oci::push_image(images, img, dest, o, std::cerr));
   if (!digestfile.empty()) {
     UniqueFd fd = TRY(open_fd(digestfile, O_WRONLY | O_CREAT | O_TRUNC, 0644));

@@ -3,6 +3,11 @@
 
 #include <fcntl.h>
 
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <thread>
+
 #include "oci/media_types.h"
 
 namespace kiln::oci {
@@ -10,6 +15,42 @@ namespace kiln::oci {
 namespace {
 
 constexpr size_t kMaxManifest = 4u << 20;
+
+/// Run fn over items on up to jobs threads; the first error wins (the others finish their current blob).
+Status for_each_parallel(const std::vector<Descriptor>& items, int jobs, const std::function<Status(const Descriptor&)>& fn) {
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  Status first;
+  auto worker = [&] {
+    for (;;) {
+      size_t i = next.fetch_add(1);
+      if (i >= items.size()) return;
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        if (!first) return;
+      }
+      Status st = fn(items[i]);
+      std::lock_guard<std::mutex> lk(mu);
+      if (!st && first) first = std::move(st);
+    }
+  };
+  std::vector<std::thread> threads;
+  int n = std::max(1, std::min<int>(jobs, static_cast<int>(items.size())));
+  for (int t = 1; t < n; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  return first;
+}
+
+/// Progress lines from several threads, one at a time.
+struct LockedOut {
+  std::ostream& out;
+  std::mutex mu;
+  void line(const std::string& s) {
+    std::lock_guard<std::mutex> lk(mu);
+    out << s << "\n";
+  }
+};
 
 const char* kAccept =
     "Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
@@ -44,9 +85,9 @@ Result<std::pair<std::string, std::string>> get_manifest(Registry& reg, const Re
   return std::make_pair(std::move(r.body), mt);
 }
 
-Status fetch_blob(Registry& reg, cas::Store& store, const Reference& ref, const Descriptor& d, std::ostream& out, bool quiet) {
+Status fetch_blob(Registry& reg, cas::Store& store, const Reference& ref, const Descriptor& d, LockedOut& out, bool quiet) {
   if (store.has_blob(d.digest)) {
-    if (!quiet) out << d.digest.str().substr(7, 12) << ": already present\n";
+    if (!quiet) out.line(d.digest.str().substr(7, 12) + ": already present");
     return {};
   }
   auto w = TRY(store.new_blob());
@@ -62,7 +103,7 @@ Status fetch_blob(Registry& reg, cas::Store& store, const Reference& ref, const 
   if (!r) return std::move(r).error().context("pulling " + where(ref) + " blob " + d.digest.str());
   if (r->status != 200) return make_error(ErrorCode::io, "pulling " + where(ref) + " blob " + d.digest.str() + ": " + registry_error(*r));
   TRY_CTX(w.commit(d.digest, static_cast<int64_t>(d.size)), "pulling " + where(ref) + " blob " + d.digest.str() + " (the registry sent other bytes)");
-  if (!quiet) out << d.digest.str().substr(7, 12) << ": downloaded " << d.size << " bytes\n";
+  if (!quiet) out.line(d.digest.str().substr(7, 12) + ": downloaded " + std::to_string(d.size) + " bytes");
   return {};
 }
 
@@ -97,8 +138,10 @@ Result<std::string> pull_image(ImageStore& images, const Reference& ref, const T
   Manifest m = TRY_CTX(parse_manifest(manifest_bytes), "pulling " + where(ref));
   for (const auto& l : m.layers)
     if (!media::is_layer(l.media_type)) return make_error(ErrorCode::unsupported, "pulling " + where(ref) + ": unsupported layer type " + l.media_type);
-  TRY(fetch_blob(reg, store, ref, m.config, out, opts.quiet));
-  for (const auto& l : m.layers) TRY(fetch_blob(reg, store, ref, l, out, opts.quiet));
+  LockedOut lo{out, {}};
+  std::vector<Descriptor> blobs = m.layers;
+  blobs.push_back(m.config);
+  TRY(for_each_parallel(blobs, opts.jobs, [&](const Descriptor& d) { return fetch_blob(reg, store, ref, d, lo, opts.quiet); }));
   // Manifests last, byte for byte: the digest the registry reports is the digest kiln shows.
   TRY(store.put_blob(manifest_bytes, manifest_digest));
   auto top = TRY(store.put_blob(top_bytes));
@@ -109,13 +152,13 @@ Result<std::string> pull_image(ImageStore& images, const Reference& ref, const T
 
 namespace {
 
-Status push_blob(Registry& reg, cas::Store& store, const Reference& dest, const Descriptor& d, std::ostream& out, bool quiet) {
+Status push_blob(Registry& reg, cas::Store& store, const Reference& dest, const Descriptor& d, LockedOut& out, bool quiet) {
   HttpRequest head;
   head.method = "HEAD";
   head.url = "/v2/" + dest.path + "/blobs/" + d.digest.str();
   auto h = TRY_CTX(reg.call(head, dest.path, "pull,push"), "pushing to " + where(dest));
   if (h.status == 200) {
-    if (!quiet) out << d.digest.str().substr(7, 12) << ": already exists\n";
+    if (!quiet) out.line(d.digest.str().substr(7, 12) + ": already exists");
     return {};
   }
   HttpRequest start;
@@ -139,7 +182,7 @@ Status push_blob(Registry& reg, cas::Store& store, const Reference& dest, const 
   put.headers.push_back("Content-Type: application/octet-stream");
   auto p = TRY_CTX(reg.call(put, dest.path, "pull,push"), "pushing " + d.digest.str() + " to " + where(dest));
   if (p.status != 201) return make_error(ErrorCode::io, "pushing " + d.digest.str() + " to " + where(dest) + ": " + registry_error(p));
-  if (!quiet) out << d.digest.str().substr(7, 12) << ": pushed " << d.size << " bytes\n";
+  if (!quiet) out.line(d.digest.str().substr(7, 12) + ": pushed " + std::to_string(d.size) + " bytes");
   return {};
 }
 
@@ -160,8 +203,10 @@ Result<std::string> push_image(ImageStore& images, const Image& img, const Refer
                                std::ostream& out) {
   cas::Store& store = images.store();
   Registry reg(dest.domain, opts.registry);
-  for (const auto& l : img.manifest.layers) TRY(push_blob(reg, store, dest, l, out, opts.quiet));
-  TRY(push_blob(reg, store, dest, img.manifest.config, out, opts.quiet));
+  LockedOut lo{out, {}};
+  std::vector<Descriptor> blobs = img.manifest.layers;
+  blobs.push_back(img.manifest.config);
+  TRY(for_each_parallel(blobs, opts.jobs, [&](const Descriptor& d) { return push_blob(reg, store, dest, d, lo, opts.quiet); }));
   std::string mt = img.manifest.media_type.empty() ? media::oci_manifest : img.manifest.media_type;
   std::string tag = dest.tag.empty() ? img.manifest_digest.str() : dest.tag;
   if (img.entry.digest != img.manifest_digest) {

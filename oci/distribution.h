@@ -14,6 +14,7 @@ struct TransferOptions {
   RegistryOptions registry;
   std::string platform = "linux/amd64";
   bool quiet = false;
+  int jobs = 4;  ///< blobs transferred at once
 };
 
 /// Pull ref into the store and tag it. Blobs already in the store are not downloaded again; a blob whose

@@ -127,16 +127,23 @@ Result<HttpResponse> Registry::call(HttpRequest req, const std::string& repo, co
   bool retried_auth = false;
   for (int attempt = 0;; ++attempt) {
     HttpRequest r = req;
-    if (auto it = m_tokens.find(scope); it != m_tokens.end()) r.headers.push_back("Authorization: " + it->second);
+    {
+      std::lock_guard<std::mutex> lk(m_mu);
+      if (auto it = m_tokens.find(scope); it != m_tokens.end()) r.headers.push_back("Authorization: " + it->second);
+    }
     if (r.body_fd >= 0) ::lseek(r.body_fd, 0, SEEK_SET);
     auto resp = http_do(r, sink);
-    if (!resp && m_http_fallback && m_scheme == "https" && resp.error().what().find("certificate") == std::string::npos) {
-      m_scheme = "http";
-      m_http_fallback = false;
-      std::string https_base = "https://" + m_host;
-      if (req.url.rfind(https_base, 0) == 0) req.url = base() + req.url.substr(https_base.size());
-      --attempt;
-      continue;
+    std::string https_base = "https://" + m_host;
+    if (!resp && req.url.rfind(https_base, 0) == 0 && resp.error().what().find("certificate") == std::string::npos) {
+      std::unique_lock<std::mutex> lk(m_mu);
+      if (m_http_fallback || m_scheme == "http") {
+        m_scheme = "http";
+        m_http_fallback = false;
+        lk.unlock();
+        req.url = base() + req.url.substr(https_base.size());
+        --attempt;
+        continue;
+      }
     }
     bool transient = !resp || resp->status >= 500 || resp->status == 429;
     if (transient && attempt < 3 && !sink) {
@@ -148,7 +155,9 @@ Result<HttpResponse> Registry::call(HttpRequest req, const std::string& repo, co
     if (!resp) return std::move(resp).error();
     if (resp->status == 401 && !retried_auth && resp->headers.count("www-authenticate")) {
       retried_auth = true;
-      m_tokens[scope] = TRY(token_for(resp->headers["www-authenticate"], scope));
+      std::string token = TRY(token_for(resp->headers["www-authenticate"], scope));
+      std::lock_guard<std::mutex> lk(m_mu);
+      m_tokens[scope] = token;
       continue;
     }
     return resp;

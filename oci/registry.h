@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -22,7 +23,10 @@ class Registry {
   Registry(std::string host, RegistryOptions opts);
   const std::string& host() const { return m_host; }
   /// scheme://host
-  std::string base() const { return m_scheme + "://" + m_host; }
+  std::string base() {
+    std::lock_guard<std::mutex> lk(m_mu);
+    return m_scheme + "://" + m_host;
+  }
   /// A request to path (or absolute URL) with auth for scope "repository:REPO:ACTIONS" (repo empty: none).
   Result<HttpResponse> call(HttpRequest req, const std::string& repo, const std::string& actions, const BodySink& sink = {});
   /// GET /v2/: checks that the registry answers and the credentials are accepted.
@@ -35,6 +39,7 @@ class Registry {
   RegistryOptions m_opts;
   std::optional<Credentials> m_creds;
   std::map<std::string, std::string> m_tokens;  ///< scope → "Bearer …" or "Basic …"
+  std::mutex m_mu;  ///< guards m_tokens and the scheme: blobs are transferred on several threads
 };
 
 /// Registry error text from a response ("401 UNAUTHORIZED: authentication required").
