@@ -98,6 +98,9 @@ Result<HttpResponse> http_do(const HttpRequest& req, const BodySink& sink) {
   curl_easy_setopt(c.get(), CURLOPT_LOW_SPEED_TIME, 60L);
   curl_easy_setopt(c.get(), CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c.get(), CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+  // Large buffers: layers are tens of megabytes, and loopback registries are limited by per-call overhead.
+  curl_easy_setopt(c.get(), CURLOPT_BUFFERSIZE, 512L * 1024);
+  curl_easy_setopt(c.get(), CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
   if (!req.verify_tls) {
     curl_easy_setopt(c.get(), CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c.get(), CURLOPT_SSL_VERIFYHOST, 0L);
