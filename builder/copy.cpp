@@ -181,16 +181,7 @@ struct Hasher {
     line += "\n";
     h.update(line);
     if (!S_ISDIR(st.st_mode)) return {};
-    DIR* d = ::opendir(host.c_str());
-    if (!d) return sys_error("open " + host);
-    std::vector<std::string> names;
-    while (struct dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") names.push_back(n);
-    }
-    ::closedir(d);
-    std::sort(names.begin(), names.end());
-    for (const auto& n : names) {
+    for (const auto& n : TRY(list_dir(host))) {
       std::string child = host + "/" + n;
       std::string rel = child.substr(root_prefix.size());
       if (!plan.keep(rel)) continue;
@@ -226,16 +217,7 @@ Status write_plan(const CopyPlan& plan, oci::TarStream& tar, const std::function
     };
     if (item.is_dir) {
       // The destination directory itself was written as a parent; add the directory's children.
-      DIR* d = ::opendir(item.host.c_str());
-      if (!d) return sys_error("open " + item.host);
-      std::vector<std::string> names;
-      while (struct dirent* e = ::readdir(d)) {
-        std::string n = e->d_name;
-        if (n != "." && n != "..") names.push_back(n);
-      }
-      ::closedir(d);
-      std::sort(names.begin(), names.end());
-      for (const auto& n : names) {
+      for (const auto& n : TRY(list_dir(item.host))) {
         if (!keep(n)) continue;
         std::string archive = item.archive.empty() ? n : item.archive + "/" + n;
         TRY(tar.add(item.host + "/" + n, archive, plan.overrides, [&, n](const std::string& below) { return keep(n + "/" + below); }));

@@ -12,21 +12,6 @@ namespace kiln::cas {
 
 namespace {
 
-Result<std::vector<std::string>> list_dir(const std::string& path) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(path.c_str());
-  if (!d) {
-    if (errno == ENOENT) return out;
-    return sys_error("opendir " + path);
-  }
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(std::move(n));
-  }
-  ::closedir(d);
-  return out;
-}
-
 Result<std::vector<IndexEntry>> all_roots(const Store& store, const std::vector<IndexEntry>& extra) {
   auto roots = TRY(store.list());
   roots.insert(roots.end(), extra.begin(), extra.end());

@@ -47,16 +47,8 @@ Result<std::string> LayerTrees::ensure(const Digest& diff_id,
 
 Result<std::vector<Digest>> LayerTrees::list() const {
   std::vector<Digest> out;
-  DIR* d = ::opendir(m_base.c_str());
-  if (!d) {
-    if (errno == ENOENT) return out;
-    return sys_error("opendir " + m_base);
-  }
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
+  for (const auto& n : TRY(list_dir(m_base)))
     if (is_sha256_hex(n)) out.push_back(Digest::from_hex(n));
-  }
-  ::closedir(d);
   return out;
 }
 

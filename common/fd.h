@@ -1,8 +1,10 @@
 // Owned file descriptors and the small file I/O helpers every library uses.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.h"
 
@@ -45,5 +47,9 @@ Status remove_tree_at(int dirfd, const std::string& name);
 /// fsync a directory so a rename inside it is durable.
 Status fsync_dir(const std::string& path);
 bool path_exists(const std::string& path);
+/// The entry names of a directory (without . and ..), sorted; a missing directory is an empty list.
+Result<std::vector<std::string>> list_dir(const std::string& path);
+/// openat2(2): open path relative to dirfd with RESOLVE_* flags (O_CLOEXEC added). Returns the fd or -1/errno.
+int openat2_raw(int dirfd, const char* path, uint64_t flags, uint64_t resolve);
 
 }  // namespace kiln

@@ -22,13 +22,6 @@ namespace kiln::oci {
 
 namespace {
 
-int sys_openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolve) {
-  struct open_how how = {};
-  how.flags = flags | O_CLOEXEC;
-  how.resolve = resolve;
-  return static_cast<int>(::syscall(SYS_openat2, dirfd, path, &how, sizeof how));
-}
-
 constexpr uint64_t kBeneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 
 /// Split an entry path into components; refuses "..". Leading "/" and "./" are dropped, as tar does.
@@ -100,7 +93,7 @@ class Extractor {
   /// Directory mtimes last, deepest first, so creating children does not change them again.
   Status finish() {
     for (auto it = m_dir_times.rbegin(); it != m_dir_times.rend(); ++it) {
-      int fd = sys_openat2(m_root, it->path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, kBeneath | RESOLVE_NO_SYMLINKS);
+      int fd = openat2_raw(m_root, it->path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, kBeneath | RESOLVE_NO_SYMLINKS);
       if (fd < 0) continue;  // removed by a later whiteout
       ::futimens(fd, it->times);
       ::close(fd);
@@ -122,7 +115,7 @@ class Extractor {
   /// symlink is followed only while it stays beneath the root.
   Result<UniqueFd> open_parent(const std::vector<std::string>& comps, bool create) {
     std::string rel = join(comps, comps.size());
-    int fd = sys_openat2(m_root, rel.c_str(), O_PATH | O_DIRECTORY, kBeneath);
+    int fd = openat2_raw(m_root, rel.c_str(), O_PATH | O_DIRECTORY, kBeneath);
     if (fd >= 0) return UniqueFd(fd);
     if (errno == EXDEV || errno == ELOOP) return unsafe("its parent \"" + rel + "\" is a symlink leading outside the root");
     if (errno == ENOTDIR) return unsafe("its parent \"" + rel + "\" is not a directory");
@@ -130,10 +123,10 @@ class Extractor {
     UniqueFd cur(::dup(m_root));
     for (size_t i = 0; i < comps.size(); ++i) {
       std::string sub = join(comps, i + 1);
-      int next = sys_openat2(m_root, sub.c_str(), O_PATH | O_DIRECTORY, kBeneath);
+      int next = openat2_raw(m_root, sub.c_str(), O_PATH | O_DIRECTORY, kBeneath);
       if (next < 0 && errno == ENOENT) {
         if (::mkdirat(cur.get(), comps[i].c_str(), 0755) < 0 && errno != EEXIST) return entry_error("mkdir " + sub);
-        next = sys_openat2(m_root, sub.c_str(), O_PATH | O_DIRECTORY, kBeneath);
+        next = openat2_raw(m_root, sub.c_str(), O_PATH | O_DIRECTORY, kBeneath);
       }
       if (next < 0) {
         if (errno == EXDEV || errno == ELOOP) return unsafe("its parent \"" + sub + "\" is a symlink leading outside the root");
@@ -285,7 +278,7 @@ class Extractor {
     std::string rel = join(comps, comps.size());
     if (base == ".wh..wh..opq") {
       if (m_opts.whiteouts == Whiteouts::overlay) {
-        int fd = sys_openat2(m_root, rel.c_str(), O_RDONLY | O_DIRECTORY, kBeneath);
+        int fd = openat2_raw(m_root, rel.c_str(), O_RDONLY | O_DIRECTORY, kBeneath);
         if (fd < 0) return entry_error("open " + rel);
         UniqueFd owned(fd);
         if (::fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0) return entry_error("mark opaque");

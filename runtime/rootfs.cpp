@@ -20,19 +20,12 @@ namespace kiln::runtime {
 
 namespace {
 
-int sys_openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolve) {
-  struct open_how how = {};
-  how.flags = flags | O_CLOEXEC;
-  how.resolve = resolve;
-  return static_cast<int>(::syscall(SYS_openat2, dirfd, path, &how, sizeof how));
-}
-
 /// A path inside the root, resolved as if root were "/": symlinks in the image cannot lead out.
 Result<UniqueFd> open_in_root(int rootfd, const std::string& path) {
   std::string rel = path;
   while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
   if (rel.empty()) rel = ".";
-  int fd = sys_openat2(rootfd, rel.c_str(), O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  int fd = openat2_raw(rootfd, rel.c_str(), O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   if (fd < 0) return sys_error("resolve " + path + " in the container");
   return UniqueFd(fd);
 }
