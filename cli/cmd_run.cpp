@@ -140,7 +140,12 @@ Status run_detached(runtime::ContainerSpec spec) {
 Status run_cmd(Context& ctx, const RunFlags& f) {
   auto store = TRY(ctx.store());
   oci::ImageStore images(store);
-  auto spec = make_spec(ctx, images, f);
+  // The store's writer lock is held while the image is resolved, pulled and unpacked (so gc cannot sweep a
+  // tree being extracted), and released before the container runs.
+  auto spec = [&]() -> Result<runtime::ContainerSpec> {
+    auto lock = TRY(store.writer_lock());
+    return make_spec(ctx, images, f);
+  }();
   if (!spec) {
     ctx.exit_code = runtime::kExitRuntime;
     return std::move(spec).error();
