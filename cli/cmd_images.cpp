@@ -109,15 +109,22 @@ Status rmi(Context& ctx, const std::vector<std::string>& names, bool force) {
       std::cout << "Untagged: " << img.ref << "\n";
       continue;
     }
-    // By ID: every tag of that image goes, as docker rmi -f does.
+    // By ID: every entry of that image ID (all its tags, every manifest sharing its config) goes, as docker
+    // rmi -f does.
     std::vector<std::string> refs;
-    for (const auto& e : TRY(store.list()))
-      if (e.digest == img.entry.digest) refs.push_back(e.ref);
+    std::set<std::string> doomed;
+    for (const auto& e : TRY(store.list())) {
+      auto other = is.load(e);
+      if (e.digest == img.entry.digest || (other && other->id() == img.id())) {
+        refs.push_back(e.ref);
+        doomed.insert(e.digest.hex() + "\n" + e.ref);
+      }
+    }
     if (refs.size() > 1 && !force)
       return make_error(ErrorCode::conflict, "image " + img.id().hex().substr(0, 12) + " has " +
                                                  std::to_string(refs.size()) + " tags: remove them by name or use -f");
     TRY(store.update_index([&](std::vector<cas::IndexEntry>& entries) -> Status {
-      std::erase_if(entries, [&](const cas::IndexEntry& e) { return e.digest == img.entry.digest; });
+      std::erase_if(entries, [&](const cas::IndexEntry& e) { return doomed.count(e.digest.hex() + "\n" + e.ref) > 0; });
       return {};
     }));
     for (const auto& r : refs)

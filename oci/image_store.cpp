@@ -1,6 +1,8 @@
 // Images in the store.
 #include "oci/image_store.h"
 
+#include <optional>
+
 #include "oci/extract.h"
 #include "oci/media_types.h"
 #include "oci/reference.h"
@@ -52,22 +54,26 @@ Result<std::vector<Image>> ImageStore::list() {
 Result<Image> ImageStore::resolve(const std::string& name) {
   auto entries = TRY(m_store.list());
   if (looks_like_id(name)) {
+    // An ID names a config (docker's image ID) or a manifest. Several manifests may share one config
+    // (the same image compressed two ways): that is one image ID, not an ambiguity.
     std::string hex = name.rfind("sha256:", 0) == 0 ? name.substr(7) : name;
-    const cas::IndexEntry* found = nullptr;
+    std::optional<Image> found;
     for (const auto& e : entries) {
       auto img = load(e);
       if (!img) continue;
-      if (img->id().hex().rfind(hex, 0) == 0 || e.digest.hex().rfind(hex, 0) == 0 ||
-          img->manifest_digest.hex().rfind(hex, 0) == 0) {
-        if (found && found->digest != e.digest)
-          return make_error(ErrorCode::invalid_argument, "image ID prefix " + name + " is ambiguous: use more digits");
-        found = &e;
+      bool by_id = img->id().hex().rfind(hex, 0) == 0;
+      bool by_manifest = e.digest.hex().rfind(hex, 0) == 0 || img->manifest_digest.hex().rfind(hex, 0) == 0;
+      if (!by_id && !by_manifest) continue;
+      if (found) {
+        bool same = by_id ? found->id() == img->id() : found->manifest_digest == img->manifest_digest;
+        if (!same) return make_error(ErrorCode::invalid_argument, "image ID prefix " + name + " is ambiguous: use more digits");
+        continue;
       }
+      found = std::move(*img);
     }
     if (found) {
-      auto img = TRY(load(*found));
-      img.ref.clear();
-      return img;
+      found->ref.clear();
+      return *found;
     }
   }
   auto ref = Reference::parse(name);
