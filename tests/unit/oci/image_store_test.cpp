@@ -79,6 +79,24 @@ TEST_F(ImageStoreTest, CorruptLayerNeverBecomesATree) {
   EXPECT_FALSE(images.trees().has(l.diff_id));
 }
 
+TEST_F(ImageStoreTest, OneConfigTwoManifestsIsOneImageId) {
+  test::write_text(t / "l.tar", test::build_tar({{TarEntry::file, "f", "1"}}));
+  UniqueFd fd1 = *open_fd(t / "l.tar", O_RDONLY);
+  auto gz = *import_tarball(store, fd1.get(), media::Compression::gzip, "l.tar");
+  UniqueFd fd2 = *open_fd(t / "l.tar", O_RDONLY);
+  auto zst = *import_tarball(store, fd2.get(), media::Compression::zstd, "l.tar");
+  commit({gz}, {"localhost/e:gz"});
+  commit({zst}, {"localhost/e:zst"});
+  auto a = *images.resolve("localhost/e:gz");
+  auto b = *images.resolve("localhost/e:zst");
+  ASSERT_EQ(a.id(), b.id());
+  ASSERT_NE(a.manifest_digest, b.manifest_digest);
+  auto by_id = images.resolve(a.id().hex().substr(0, 12));
+  ASSERT_TRUE(by_id.ok()) << by_id.error().what();
+  EXPECT_EQ(by_id->id(), a.id());
+  EXPECT_TRUE(images.resolve(b.manifest_digest.hex().substr(0, 12)).ok());
+}
+
 TEST_F(ImageStoreTest, DiffIdCountMismatchIsCorrupt) {
   auto l = layer({{TarEntry::file, "f", "1"}});
   ImageConfig c;  // no diff_ids for one layer
