@@ -38,11 +38,6 @@ namespace {
 
 std::string nlohmann_json_array(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
 
-struct StepResult {
-  std::optional<oci::StoredLayer> layer;
-  bool cached = false;
-};
-
 class Build {
  public:
   Build(cas::Store& store, const BuildOptions& opts, std::ostream& out)
@@ -131,14 +126,13 @@ class Build {
       trigger_files.push_back(std::move(*tb));
     }
     for (const auto& tb : trigger_files)
-      for (size_t i = 1; i < tb.instructions.size(); ++i) TRY(step(s, st, tb.instructions[i], false));
-    for (const Instruction* ins : s.steps) TRY(step(s, st, *ins, true));
+      for (size_t i = 1; i < tb.instructions.size(); ++i) TRY(step(st, tb.instructions[i], false));
+    for (const Instruction* ins : s.steps) TRY(step(st, *ins, true));
     m_done[s.index] = std::move(st);
     return {};
   }
 
-  Status step(const Stage& s, StageState& st, const Instruction& ins, bool counted) {
-    (void)s;
+  Status step(StageState& st, const Instruction& ins, bool counted) {
     if (counted) ++m_step;
     auto t0 = std::chrono::steady_clock::now();
     std::string canon;

@@ -44,9 +44,8 @@ Status pull_cmd(Context& ctx, const std::string& name, const RegistryFlags& f, c
   o.quiet = f.quiet;
   o.jobs = f.jobs;
   if (!platform.empty()) o.platform = platform;
-  auto digest = TRY(oci::pull_image(images, ref, o, std::cerr));
+  TRY(oci::pull_image(images, ref, o, std::cerr));
   std::cout << ref.str() << "\n";
-  (void)digest;
   return {};
 }
 

@@ -38,7 +38,7 @@ std::string random_id() {
   return cas::sha256_of(seed).hex();
 }
 
-Result<runtime::ContainerSpec> make_spec(Context& ctx, oci::ImageStore& images, const RunFlags& f) {
+Result<runtime::ContainerSpec> make_spec(oci::ImageStore& images, const RunFlags& f) {
   oci::TransferOptions topts;
   topts.quiet = true;
   auto img = TRY(oci::resolve_or_pull(images, f.image, f.pull, topts, std::cerr));
@@ -88,7 +88,6 @@ Result<runtime::ContainerSpec> make_spec(Context& ctx, oci::ImageStore& images, 
   int sig = runtime::signal_from_name(img.config.config.stop_signal);
   spec.stop_signal = sig > 0 ? sig : SIGTERM;
   spec.layers = TRY(images.layer_roots(img));
-  (void)ctx;
   return spec;
 }
 
@@ -144,7 +143,7 @@ Status run_cmd(Context& ctx, const RunFlags& f) {
   // tree being extracted), and released before the container runs.
   auto spec = [&]() -> Result<runtime::ContainerSpec> {
     auto lock = TRY(store.writer_lock());
-    return make_spec(ctx, images, f);
+    return make_spec(images, f);
   }();
   if (!spec) {
     ctx.exit_code = runtime::kExitRuntime;

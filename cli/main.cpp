@@ -9,10 +9,8 @@
 
 namespace {
 
-int exit_code_for(const kiln::Error& e) {
-  (void)e;
-  return 1;
-}
+/// Failures exit 1, as docker's do; run/exec set 125/126/127 through ctx.exit_code.
+int exit_code_for(const kiln::Error&) { return 1; }
 
 }  // namespace
 

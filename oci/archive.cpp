@@ -200,7 +200,6 @@ namespace {
 
 struct Writer {
   struct archive* a;
-  int fd;
   Status add_bytes(const std::string& path, const std::string& bytes) {
     TRY(header(path, static_cast<int64_t>(bytes.size())));
     if (!bytes.empty() && archive_write_data(a, bytes.data(), bytes.size()) != static_cast<la_ssize_t>(bytes.size()))
@@ -343,7 +342,7 @@ Status save_archive(ImageStore& images, const std::vector<Image>& list, ArchiveF
   int out = fd;
   if (archive_write_open(a.get(), &out, nullptr, write_fd_cb, nullptr) != ARCHIVE_OK)
     return make_error(ErrorCode::io, std::string("archive: ") + archive_error_string(a.get()));
-  Writer w{a.get(), fd};
+  Writer w{a.get()};
   if (format == ArchiveFormat::oci) TRY(save_oci(w, images, list));
   else TRY(save_docker(w, images, list));
   if (archive_write_close(a.get()) != ARCHIVE_OK)

@@ -23,8 +23,6 @@ struct Ctx {
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* c = static_cast<Ctx*>(user);
   size_t len = size * n;
-  long code = 0;
-  (void)code;
   if (c->sink && *c->sink && c->resp->status >= 200 && c->resp->status < 300) return (*c->sink)(data, len) ? len : 0;
   if (c->resp->body.size() < (8u << 20)) c->resp->body.append(data, len);
   return len;

@@ -244,7 +244,6 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     plan.caps = *caps;
     plan.seccomp = filter->empty() ? nullptr : &*filter;
     plan.init = spec.init;
-    plan.tty = spec.tty;
     launch(plan, efd);
   }
   // 6. Parent: cgroups, go, wait for exec.

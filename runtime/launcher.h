@@ -25,7 +25,6 @@ struct LaunchPlan {
   CapSet caps = 0;
   const SeccompFilter* seccomp = nullptr;  ///< null: unconfined
   bool init = false;
-  bool tty = false;
 };
 
 /// Report a failure to the parent over fd and _exit. Never returns.
