@@ -25,6 +25,7 @@
 #include "oci/reference.h"
 #include "runtime/container.h"
 #include "runtime/options.h"
+#include "runtime/process_config.h"
 #include "runtime/user.h"
 #include "cas/layer_trees.h"
 #include "cas/lock.h"
@@ -293,14 +294,9 @@ class Build {
     auto argv = run_argv(ins, stage_shell(st), script, script_in_ctr);
     // ARG values are in the environment of RUN (ENV wins), but not in the image.
     std::vector<std::string> env = st.config.config.env;
-    for (const auto& [k, v] : st.args) {
-      bool in_env = false;
-      for (const auto& e : env) in_env |= e.rfind(k + "=", 0) == 0;
-      if (!in_env) env.push_back(k + "=" + v);
-    }
-    bool has_path = false;
-    for (const auto& e : env) has_path |= e.rfind("PATH=", 0) == 0;
-    if (!has_path) env.push_back(std::string("PATH=") + "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    for (const auto& [k, v] : st.args)
+      if (!runtime::get_env(env, k)) env.push_back(k + "=" + v);
+    if (!runtime::get_env(env, "PATH")) runtime::set_env(env, "PATH", runtime::kDefaultPath);
     std::vector<runtime::MountSpec> mounts;
     std::string mount_key;
     std::vector<std::string> locks;

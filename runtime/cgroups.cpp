@@ -17,10 +17,10 @@ namespace {
 
 constexpr const char* kBase = "/sys/fs/cgroup";
 
-/// This process's path in each hierarchy: controller list → path ("" key = v2).
-std::vector<std::pair<std::string, std::string>> own_cgroups() {
+/// A process's path in each hierarchy: controller list → path ("" key = v2).
+std::vector<std::pair<std::string, std::string>> cgroups_of(const std::string& proc) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::ifstream in("/proc/self/cgroup");
+  std::ifstream in("/proc/" + proc + "/cgroup");
   std::string line;
   while (std::getline(in, line)) {
     auto a = line.find(':'), b = line.find(':', a + 1);
@@ -60,7 +60,7 @@ std::string v2_mount() {
 Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) {
   Cgroup cg;
   std::string leaf = "kiln-" + id.substr(0, 16);
-  auto own = own_cgroups();
+  auto own = cgroups_of("self");
   auto path_for = [&](const std::string& ctrl) -> std::string {
     for (const auto& [ctrls, p] : own) {
       std::istringstream in(ctrls);
@@ -148,7 +148,7 @@ void Cgroup::destroy() {
 
 void Cgroup::remove_stale(const std::string& id) {
   std::string leaf = "kiln-" + id.substr(0, 16);
-  auto own = own_cgroups();
+  auto own = cgroups_of("self");
   std::vector<std::string> candidates;
   std::string v2 = v2_mount();
   for (const auto& [ctrls, p] : own) {
@@ -163,6 +163,20 @@ void Cgroup::remove_stale(const std::string& id) {
       if (c == "memory" || c == "pids" || c == "cpu") candidates.push_back(std::string(kBase) + "/" + c + sub + "/" + leaf);
   }
   for (const auto& d : candidates) ::rmdir(d.c_str());
+}
+
+std::vector<std::string> Cgroup::dirs_of(pid_t pid) {
+  std::vector<std::string> out;
+  std::string v2 = v2_mount();
+  for (const auto& [ctrls, path] : cgroups_of(std::to_string(pid))) {
+    if (path.find("/kiln-") == std::string::npos) continue;
+    if (ctrls.empty()) {
+      if (!v2.empty()) out.push_back(v2 + path);
+    } else if (ctrls.find("name=") == std::string::npos) {
+      out.push_back(std::string(kBase) + "/" + ctrls.substr(0, ctrls.find(',')) + path);
+    }
+  }
+  return out;
 }
 
 }  // namespace kiln::runtime

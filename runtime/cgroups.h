@@ -23,6 +23,8 @@ class Cgroup {
   const std::vector<std::string>& dirs() const { return m_dirs; }
   /// Remove leftovers named kiln-<id> for containers no longer alive (after a kill -9 of kiln).
   static void remove_stale(const std::string& id);
+  /// The kiln-made cgroup directories a running container's process is in (for exec to join).
+  static std::vector<std::string> dirs_of(pid_t pid);
 
  private:
   std::vector<std::string> m_dirs;

@@ -283,38 +283,6 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
 
 namespace kiln::runtime {
 
-namespace {
-
-/// The container's cgroup directories, read from /proc/<pid>/cgroup as the host sees them.
-std::vector<std::string> cgroup_dirs_of(pid_t pid) {
-  std::vector<std::string> out;
-  auto text = read_file("/proc/" + std::to_string(pid) + "/cgroup");
-  if (!text) return out;
-  size_t pos = 0;
-  while (pos < text->size()) {
-    size_t end = text->find('\n', pos);
-    if (end == std::string::npos) end = text->size();
-    std::string line = text->substr(pos, end - pos);
-    pos = end + 1;
-    auto a = line.find(':'), b = line.find(':', a + 1);
-    if (a == std::string::npos || b == std::string::npos) continue;
-    std::string ctrls = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-    if (path.find("/kiln-") == std::string::npos) continue;
-    if (ctrls.empty()) {
-      for (const char* base : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"})
-        if (path_exists(std::string(base) + "/cgroup.controllers")) {
-          out.push_back(base + path);
-          break;
-        }
-    } else if (ctrls.find("name=") == std::string::npos) {
-      out.push_back("/sys/fs/cgroup/" + ctrls.substr(0, ctrls.find(',')) + path);
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::string>& args,
                              const std::vector<std::string>& extra_env, bool tty, bool interactive) {
   auto caps = compute_caps(st.cap_add, st.cap_drop);
@@ -388,7 +356,7 @@ RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::st
   go_r.reset();
   err_w.reset();
   pty.close_child_end();
-  for (const auto& dir : cgroup_dirs_of(st.pid)) {
+  for (const auto& dir : Cgroup::dirs_of(st.pid)) {
     auto fd = open_fd(dir + "/cgroup.procs", O_WRONLY);
     if (fd) (void)write_all(fd->get(), std::to_string(child));
   }

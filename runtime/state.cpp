@@ -10,6 +10,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "cas/store.h"
 #include "runtime/cgroups.h"
 
 namespace kiln::runtime {
@@ -81,12 +82,7 @@ Status StateDir::save(const ContainerState& st) const {
                       {"args", st.args}, {"pid", st.pid}, {"stop_signal", st.stop_signal}, {"log_path", st.log_path},
                       {"env", st.env}, {"user", st.user}, {"cwd", st.cwd}, {"seccomp_profile", st.seccomp_profile},
                       {"cap_add", st.cap_add}, {"cap_drop", st.cap_drop}};
-  std::string tmp = m_path + "/state.json.tmp";
-  {
-    UniqueFd fd = TRY(open_fd(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600));
-    TRY(write_all(fd.get(), j.dump()));
-  }
-  if (::rename(tmp.c_str(), (m_path + "/state.json").c_str()) < 0) return sys_error("save container state");
+  TRY_CTX(cas::write_file_atomic(m_path + "/state.json", j.dump()), "save container state");
   return {};
 }
 
