@@ -77,14 +77,7 @@ Status build_cmd(Context& ctx, const BuildFlags& f) {
   }
   if (!oci::media::parse_compression(f.compression, o.compression))
     return make_error(ErrorCode::invalid_argument, "unknown --compression \"" + f.compression + "\": use gzip, zstd or none");
-  std::string ts = f.timestamp;
-  if (ts.empty())
-    if (const char* e = ::getenv("SOURCE_DATE_EPOCH"); e && *e) ts = e;
-  if (!ts.empty()) {
-    if (ts.find_first_not_of("0123456789") != std::string::npos)
-      return make_error(ErrorCode::invalid_argument, "invalid timestamp \"" + ts + "\": use seconds since the epoch");
-    o.timestamp = std::stoll(ts);
-  }
+  o.timestamp = TRY(source_date_epoch(f.timestamp));
   auto store = TRY(ctx.store());
   auto r = TRY(builder::build(store, o, std::cerr));
   if (!f.iidfile.empty()) {

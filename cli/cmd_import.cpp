@@ -15,16 +15,6 @@ namespace kiln::cli {
 
 namespace {
 
-/// SOURCE_DATE_EPOCH when set, else now.
-int64_t creation_time() {
-  if (const char* s = ::getenv("SOURCE_DATE_EPOCH"); s && *s) {
-    char* end;
-    long long v = std::strtoll(s, &end, 10);
-    if (*end == '\0' && v >= 0) return v;
-  }
-  return static_cast<int64_t>(::time(nullptr));
-}
-
 Result<UniqueFd> open_input(const std::string& path) {
   if (path == "-") return UniqueFd(::dup(0));
   return open_fd(path, O_RDONLY);
@@ -36,13 +26,14 @@ Status import_cmd(Context& ctx, const std::string& file, const std::string& ref_
     return make_error(ErrorCode::invalid_argument, "unknown --compression \"" + comp_name + "\": use gzip, zstd or none");
   std::vector<std::string> refs;
   if (!ref_text.empty()) refs.push_back(TRY(oci::Reference::parse(ref_text)).str());
+  auto epoch = TRY(source_date_epoch(""));  // checked before anything is stored
   auto store = TRY(ctx.store());
   auto lock = TRY(store.writer_lock());
   UniqueFd in = TRY(open_input(file));
   std::string label = file == "-" ? "standard input" : file;
   auto layer = TRY_CTX(oci::import_tarball(store, in.get(), comp, label), "importing " + label);
   oci::ImageConfig cfg;
-  cfg.created = oci::rfc3339(creation_time());
+  cfg.created = oci::rfc3339(epoch ? *epoch : static_cast<int64_t>(::time(nullptr)));
   cfg.diff_ids.push_back(layer.diff_id);
   cfg.history.push_back(oci::HistoryEntry{cfg.created, "kiln import", "Imported from " + std::string(file == "-" ? "-" : "tarball"), false});
   oci::ImageStore images(store);

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cas/store.h"
@@ -33,6 +34,8 @@ void register_container_commands(CLI::App& app, Context& ctx);  // ps, logs, sto
 
 /// Human-readable size: "12.3MB" (decimal units, as docker prints).
 std::string human_size(uint64_t bytes);
+/// A reproducible creation time: given (--timestamp), else $SOURCE_DATE_EPOCH, else none; malformed is an error.
+Result<std::optional<int64_t>> source_date_epoch(const std::string& given);
 /// "3 hours ago" from an RFC 3339 time.
 std::string human_age(const std::string& rfc3339);
 

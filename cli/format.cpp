@@ -1,4 +1,5 @@
 // Human-readable sizes and ages for listings.
+#include <cstdlib>
 #include <ctime>
 #include <string>
 
@@ -19,6 +20,16 @@ std::string human_size(uint64_t bytes) {
   if (u == 0) snprintf(buf, sizeof buf, "%lluB", static_cast<unsigned long long>(bytes));
   else snprintf(buf, sizeof buf, v < 10 ? "%.2f%s" : v < 100 ? "%.1f%s" : "%.0f%s", v, units[u]);
   return buf;
+}
+
+Result<std::optional<int64_t>> source_date_epoch(const std::string& given) {
+  std::string ts = given;
+  if (ts.empty())
+    if (const char* e = ::getenv("SOURCE_DATE_EPOCH"); e && *e) ts = e;
+  if (ts.empty()) return std::optional<int64_t>();
+  if (ts.find_first_not_of("0123456789") != std::string::npos || ts.size() > 18)
+    return make_error(ErrorCode::invalid_argument, "invalid timestamp \"" + ts + "\": use seconds since the epoch");
+  return std::optional<int64_t>(std::stoll(ts));
 }
 
 std::string human_age(const std::string& rfc3339) {
