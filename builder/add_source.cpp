@@ -3,13 +3,14 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <memory>
 
 #include "common/fd.h"
+#include "oci/http.h"
 
 namespace kiln::builder {
 
@@ -34,45 +35,24 @@ std::string url_basename(const std::string& url) {
   return name.empty() ? "download" : name;
 }
 
-namespace {
-struct Sink {
-  int fd;
-  cas::Sha256 h;
-  bool failed = false;
-};
-size_t on_data(char* data, size_t size, size_t n, void* user) {
-  auto* s = static_cast<Sink*>(user);
-  size_t len = size * n;
-  s->h.update(data, len);
-  if (!write_all(s->fd, data, len)) {
-    s->failed = true;
-    return 0;
-  }
-  return len;
-}
-}  // namespace
-
 Result<cas::Digest> fetch_url(const std::string& url, const std::string& dest_file, const std::optional<std::string>& checksum) {
   std::optional<cas::Digest> want;
   if (checksum) want = TRY_CTX(cas::Digest::parse(*checksum), "ADD --checksum");
   UniqueFd fd = TRY(open_fd(dest_file, O_WRONLY | O_CREAT | O_TRUNC, 0600));
-  std::unique_ptr<CURL, void (*)(CURL*)> c(curl_easy_init(), curl_easy_cleanup);
-  if (!c) return make_error(ErrorCode::generic, "curl_easy_init failed");
-  Sink sink{fd.get(), {}};
-  char err[CURL_ERROR_SIZE] = {};
-  curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c.get(), CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(c.get(), CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(c.get(), CURLOPT_FAILONERROR, 1L);
-  curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(c.get(), CURLOPT_ERRORBUFFER, err);
-  curl_easy_setopt(c.get(), CURLOPT_CONNECTTIMEOUT, 30L);
-  curl_easy_setopt(c.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-  CURLcode rc = curl_easy_perform(c.get());
-  if (rc != CURLE_OK)
-    return make_error(ErrorCode::io, "ADD " + url + ": download failed: " + (err[0] ? err : curl_easy_strerror(rc)));
-  cas::Digest got = sink.h.finish();
+  cas::Sha256 h;
+  bool write_failed = false;
+  oci::HttpRequest req;
+  req.url = url;
+  auto resp = oci::http_do(req, [&](const char* data, size_t len) {
+    h.update(data, len);
+    write_failed = !write_all(fd.get(), data, len);
+    return !write_failed;
+  });
+  if (!resp) return std::move(resp).error().context("ADD " + url + ": download failed");
+  if (write_failed) return make_error(ErrorCode::io, "ADD " + url + ": write " + dest_file + ": " + std::strerror(errno));
+  if (resp->status < 200 || resp->status >= 300)
+    return make_error(ErrorCode::io, "ADD " + url + ": download failed: HTTP " + std::to_string(resp->status));
+  cas::Digest got = h.finish();
   if (want && *want != got)
     return make_error(ErrorCode::corrupt, "ADD " + url + ": checksum mismatch: expected " + want->str() + ", got " + got.str());
   return got;

@@ -1,7 +1,8 @@
 // libcurl transport.
 #include "oci/http.h"
 
-#include <curl/curl.h>
+#include "oci/curl_lib.h"
+
 #include <dirent.h>
 #include <unistd.h>
 
@@ -67,41 +68,40 @@ size_t on_read(char* buf, size_t size, size_t n, void* user) {
 }  // namespace
 
 Result<HttpResponse> http_do(const HttpRequest& req, const BodySink& sink) {
-  static bool init = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
-  (void)init;
-  std::unique_ptr<CURL, void (*)(CURL*)> c(curl_easy_init(), curl_easy_cleanup);
+  const CurlLib& curl = *TRY(curl_lib());
+  std::unique_ptr<CURL, void (*)(CURL*)> c(curl.easy_init(), curl.easy_cleanup);
   if (!c) return make_error(ErrorCode::generic, "curl_easy_init failed");
   HttpResponse resp;
   Ctx ctx{&resp, &sink, &req};
   char err[CURL_ERROR_SIZE] = {};
   struct curl_slist* hdrs = nullptr;
-  for (const auto& h : req.headers) hdrs = curl_slist_append(hdrs, h.c_str());
+  for (const auto& h : req.headers) hdrs = curl.slist_append(hdrs, h.c_str());
   bool has_body = req.body || req.body_fd >= 0;
-  if (has_body) hdrs = curl_slist_append(hdrs, "Expect:");
-  std::unique_ptr<curl_slist, void (*)(curl_slist*)> hold(hdrs, curl_slist_free_all);
-  curl_easy_setopt(c.get(), CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(c.get(), CURLOPT_CUSTOMREQUEST, req.method.c_str());
-  if (req.method == "HEAD") curl_easy_setopt(c.get(), CURLOPT_NOBODY, 1L);
-  curl_easy_setopt(c.get(), CURLOPT_HTTPHEADER, hdrs);
-  curl_easy_setopt(c.get(), CURLOPT_FOLLOWLOCATION, req.follow ? 1L : 0L);
-  curl_easy_setopt(c.get(), CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(c.get(), CURLOPT_UNRESTRICTED_AUTH, 0L);
-  curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &ctx);
-  curl_easy_setopt(c.get(), CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c.get(), CURLOPT_HEADERDATA, &ctx);
-  curl_easy_setopt(c.get(), CURLOPT_ERRORBUFFER, err);
-  curl_easy_setopt(c.get(), CURLOPT_CONNECTTIMEOUT, 30L);
-  curl_easy_setopt(c.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c.get(), CURLOPT_LOW_SPEED_TIME, 60L);
-  curl_easy_setopt(c.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c.get(), CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+  if (has_body) hdrs = curl.slist_append(hdrs, "Expect:");
+  std::unique_ptr<curl_slist, void (*)(curl_slist*)> hold(hdrs, curl.slist_free_all);
+  curl.easy_setopt(c.get(), CURLOPT_URL, req.url.c_str());
+  curl.easy_setopt(c.get(), CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  if (req.method == "HEAD") curl.easy_setopt(c.get(), CURLOPT_NOBODY, 1L);
+  curl.easy_setopt(c.get(), CURLOPT_HTTPHEADER, hdrs);
+  curl.easy_setopt(c.get(), CURLOPT_FOLLOWLOCATION, req.follow ? 1L : 0L);
+  curl.easy_setopt(c.get(), CURLOPT_MAXREDIRS, 10L);
+  curl.easy_setopt(c.get(), CURLOPT_UNRESTRICTED_AUTH, 0L);
+  curl.easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, on_body);
+  curl.easy_setopt(c.get(), CURLOPT_WRITEDATA, &ctx);
+  curl.easy_setopt(c.get(), CURLOPT_HEADERFUNCTION, on_header);
+  curl.easy_setopt(c.get(), CURLOPT_HEADERDATA, &ctx);
+  curl.easy_setopt(c.get(), CURLOPT_ERRORBUFFER, err);
+  curl.easy_setopt(c.get(), CURLOPT_CONNECTTIMEOUT, 30L);
+  curl.easy_setopt(c.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl.easy_setopt(c.get(), CURLOPT_LOW_SPEED_TIME, 60L);
+  curl.easy_setopt(c.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+  curl.easy_setopt(c.get(), CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
   // Large buffers: layers are tens of megabytes, and loopback registries are limited by per-call overhead.
-  curl_easy_setopt(c.get(), CURLOPT_BUFFERSIZE, 512L * 1024);
-  curl_easy_setopt(c.get(), CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
+  curl.easy_setopt(c.get(), CURLOPT_BUFFERSIZE, 512L * 1024);
+  curl.easy_setopt(c.get(), CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
   if (!req.verify_tls) {
-    curl_easy_setopt(c.get(), CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(c.get(), CURLOPT_SSL_VERIFYHOST, 0L);
+    curl.easy_setopt(c.get(), CURLOPT_SSL_VERIFYPEER, 0L);
+    curl.easy_setopt(c.get(), CURLOPT_SSL_VERIFYHOST, 0L);
   }
   std::string ca_bundle;
   if (!req.ca_dir.empty()) {
@@ -116,19 +116,19 @@ Result<HttpResponse> http_do(const HttpRequest& req, const BodySink& sink) {
       }
       ::closedir(d);
     }
-    if (!ca_bundle.empty()) curl_easy_setopt(c.get(), CURLOPT_CAINFO, ca_bundle.c_str());
+    if (!ca_bundle.empty()) curl.easy_setopt(c.get(), CURLOPT_CAINFO, ca_bundle.c_str());
   }
   if (has_body) {
-    curl_easy_setopt(c.get(), CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c.get(), CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(c.get(), CURLOPT_READDATA, &ctx);
+    curl.easy_setopt(c.get(), CURLOPT_UPLOAD, 1L);
+    curl.easy_setopt(c.get(), CURLOPT_READFUNCTION, on_read);
+    curl.easy_setopt(c.get(), CURLOPT_READDATA, &ctx);
     curl_off_t size = req.body ? static_cast<curl_off_t>(req.body->size()) : static_cast<curl_off_t>(req.body_size);
-    curl_easy_setopt(c.get(), CURLOPT_INFILESIZE_LARGE, size);
+    curl.easy_setopt(c.get(), CURLOPT_INFILESIZE_LARGE, size);
   }
-  CURLcode rc = curl_easy_perform(c.get());
+  CURLcode rc = curl.easy_perform(c.get());
   if (rc != CURLE_OK) {
     if (rc == CURLE_WRITE_ERROR && sink) return make_error(ErrorCode::io, req.method + " " + req.url + ": aborted while storing the body");
-    return make_error(ErrorCode::io, req.method + " " + req.url + ": " + (err[0] ? err : curl_easy_strerror(rc)));
+    return make_error(ErrorCode::io, req.method + " " + req.url + ": " + (err[0] ? err : curl.easy_strerror(rc)));
   }
   return resp;
 }

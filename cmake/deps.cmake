@@ -1,0 +1,50 @@
+# Third-party libraries as targets kiln::archive, kiln::crypto, kiln::zstd, kiln::zlib, kiln::seccomp.
+#
+# KILN_STATIC_DEPS (default ON) links them from Debian's static archives: every `kiln run` starts a fresh
+# process, and loading libarchive's shared dependency chain (libxml2 -> ICU, nettle, lzma, lz4, bz2, acl)
+# plus libcrypto and libstdc++ cost ~5 ms of a ~10 ms container start (bench/run). libcurl is not linked
+# at all: oci/curl_lib.cpp loads it on first HTTP use.
+option(KILN_STATIC_DEPS "Link libarchive, libcrypto, zstd, zlib, libseccomp and libstdc++ statically" ON)
+
+find_package(PkgConfig REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(Threads REQUIRED)
+pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(SECCOMP REQUIRED IMPORTED_TARGET libseccomp)
+
+function(kiln_static_lib out name)
+  find_library(KILN_STATIC_${name} NAMES lib${name}.a)
+  if(NOT KILN_STATIC_${name})
+    message(FATAL_ERROR "lib${name}.a not found: install its -dev package (scripts/setup) or configure with -DKILN_STATIC_DEPS=OFF")
+  endif()
+  set(${out} ${KILN_STATIC_${name}} PARENT_SCOPE)
+endfunction()
+
+foreach(t archive crypto zstd zlib seccomp)
+  add_library(kiln::${t} INTERFACE IMPORTED)
+endforeach()
+
+if(KILN_STATIC_DEPS)
+  foreach(n archive nettle bz2 lzma lz4 zstd z seccomp crypto)
+    kiln_static_lib(a_${n} ${n})
+  endforeach()
+  target_link_libraries(kiln::zstd INTERFACE ${a_zstd} Threads::Threads)
+  target_link_libraries(kiln::zlib INTERFACE ${a_z})
+  target_link_libraries(kiln::archive INTERFACE ${a_archive} ${a_nettle} ${a_bz2} ${a_lzma} ${a_lz4}
+                                                kiln::zstd kiln::zlib)
+  target_link_libraries(kiln::seccomp INTERFACE ${a_seccomp})
+  target_link_libraries(kiln::crypto INTERFACE ${a_crypto} ${CMAKE_DL_LIBS} Threads::Threads)
+  target_include_directories(kiln::archive INTERFACE ${LIBARCHIVE_INCLUDE_DIRS})
+  target_include_directories(kiln::crypto INTERFACE ${OPENSSL_INCLUDE_DIR})
+  # libarchive's pax writer drags in every format writer (xar needs libxml2); dropping unused sections
+  # keeps them out.
+  add_link_options(-static-libstdc++ -static-libgcc -Wl,--gc-sections)
+else()
+  target_link_libraries(kiln::archive INTERFACE PkgConfig::LIBARCHIVE)
+  target_link_libraries(kiln::crypto INTERFACE OpenSSL::Crypto)
+  target_link_libraries(kiln::zstd INTERFACE PkgConfig::ZSTD)
+  target_link_libraries(kiln::zlib INTERFACE ZLIB::ZLIB)
+  target_link_libraries(kiln::seccomp INTERFACE PkgConfig::SECCOMP)
+endif()
