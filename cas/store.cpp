@@ -15,7 +15,7 @@ constexpr const char* kRefAnnotation = "org.opencontainers.image.ref.name";
 constexpr const char* kLayoutFile = "{\"imageLayoutVersion\":\"1.0.0\"}";
 }  // namespace
 
-Status write_file_atomic(const std::string& path, std::string_view bytes) {
+Status write_file_atomic(const std::string& path, std::string_view bytes, bool durable) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
   std::string tmpl = path + ".tmp-XXXXXX";
@@ -28,10 +28,10 @@ Status write_file_atomic(const std::string& path, std::string_view bytes) {
     return e;
   };
   if (auto st = write_all(fd, bytes); !st) return fail(st.error().context(path));
-  if (::fsync(fd) < 0) return fail(sys_error("fsync " + path));
+  if (durable && ::fsync(fd) < 0) return fail(sys_error("fsync " + path));
   owned.reset();
   if (::rename(tmpl.c_str(), path.c_str()) < 0) return fail(sys_error("rename to " + path));
-  return fsync_dir(dir);
+  return durable ? fsync_dir(dir) : Status{};
 }
 
 std::string Store::default_root() {

@@ -67,7 +67,8 @@ class Store {
   std::string m_root;
 };
 
-/// Write bytes to path atomically: temp file in the same dir, fsync, rename, fsync the dir.
-Status write_file_atomic(const std::string& path, std::string_view bytes);
+/// Write bytes to path atomically: temp file in the same dir, fsync, rename, fsync the dir. Not durable
+/// (no fsyncs) is for state that dies with the machine anyway, like a running container's.
+Status write_file_atomic(const std::string& path, std::string_view bytes, bool durable = true);
 
 }  // namespace kiln::cas

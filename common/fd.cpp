@@ -82,14 +82,16 @@ Result<std::string> read_file(const std::string& path, size_t max_size) {
 
 Status make_dirs(const std::string& path, int mode) {
   if (path.empty()) return {};
-  size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = path.find('/', pos + 1);
-    std::string part = path.substr(0, pos);
-    if (part.empty()) continue;
-    if (::mkdir(part.c_str(), static_cast<mode_t>(mode)) < 0 && errno != EEXIST)
-      return sys_error("mkdir " + part);
+  // Optimistic: one mkdir when the parent exists (the common case); walk up only on ENOENT.
+  if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) == 0) return {};
+  if (errno == ENOENT) {
+    std::string parent = path;
+    while (parent.size() > 1 && parent.back() == '/') parent.pop_back();
+    auto slash = parent.rfind('/');
+    if (slash != std::string::npos && slash > 0) TRY(make_dirs(parent.substr(0, slash), mode));
+    if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) == 0) return {};
   }
+  if (errno != EEXIST) return sys_error("mkdir " + path);
   struct stat st;
   if (::stat(path.c_str(), &st) < 0) return sys_error("stat " + path);
   if (!S_ISDIR(st.st_mode)) return make_error(ErrorCode::conflict, path + " exists and is not a directory");

@@ -91,6 +91,8 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
   if (!v2_dir.empty()) {
     std::string dir = v2_dir + "/" + leaf;
     if (auto st = make(dir); !st) return fail(st.error());
+    cg.m_v2_dir = dir;
+    cg.m_v2_fd = UniqueFd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (spec.memory_bytes > 0 && v2_mem) {
       if (auto st = write_value(dir + "/memory.max", std::to_string(spec.memory_bytes)); !st) return fail(st.error());
       (void)write_value(dir + "/memory.swap.max", "0");
@@ -130,8 +132,11 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
   return cg;
 }
 
-Status Cgroup::join(pid_t pid) const {
-  for (const auto& d : m_dirs) TRY(write_value(d + "/cgroup.procs", std::to_string(pid)));
+Status Cgroup::join(pid_t pid, bool skip_v2) const {
+  // Writing cgroup.procs waits for an RCU grace period on the v2 hierarchy (~15 ms here), which is why
+  // run_container prefers to clone straight into the v2 cgroup.
+  for (const auto& d : m_dirs)
+    if (!(skip_v2 && d == m_v2_dir)) TRY(write_value(d + "/cgroup.procs", std::to_string(pid)));
   return {};
 }
 
@@ -144,6 +149,8 @@ void Cgroup::destroy() {
     }
   }
   m_dirs.clear();
+  m_v2_dir.clear();
+  m_v2_fd.reset();
 }
 
 void Cgroup::remove_stale(const std::string& id) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/fd.h"
 #include "runtime/spec.h"
 
 namespace kiln::runtime {
@@ -16,8 +17,10 @@ class Cgroup {
   /// Create "kiln-<id>" under this process's own cgroup in each hierarchy that offers a needed controller,
   /// and write the limits.
   static Result<Cgroup> create(const std::string& id, const ContainerSpec& spec);
-  /// Move a process in (before it execs).
-  Status join(pid_t pid) const;
+  /// The v2 directory, open (O_PATH) for clone3(CLONE_INTO_CGROUP); -1 on a host without cgroup v2.
+  int v2_fd() const { return m_v2_fd.get(); }
+  /// Move a process in (before it execs); skip_v2 when it was born in the v2 cgroup already.
+  Status join(pid_t pid, bool skip_v2 = false) const;
   /// Remove the directories (retrying while the kernel finishes reaping).
   void destroy();
   const std::vector<std::string>& dirs() const { return m_dirs; }
@@ -28,6 +31,8 @@ class Cgroup {
 
  private:
   std::vector<std::string> m_dirs;
+  std::string m_v2_dir;
+  UniqueFd m_v2_fd;
 };
 
 }  // namespace kiln::runtime

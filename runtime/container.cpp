@@ -2,6 +2,7 @@
 #include "runtime/container.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -133,6 +134,20 @@ bool read_failure(int fd, ChildFailure& f) {
   return n == static_cast<ssize_t>(sizeof f);
 }
 
+/// clone3 with CLONE_INTO_CGROUP: the child is born in its v2 cgroup, sparing the cgroup.procs write and
+/// the RCU grace period it waits for. -1 (errno set) when the kernel or the host cannot (no v2, old kernel).
+pid_t clone_into_cgroup(unsigned long flags, int cgroup_fd) {
+  if (cgroup_fd < 0) {
+    errno = EOPNOTSUPP;
+    return -1;
+  }
+  struct clone_args args {};
+  args.flags = flags | CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+}
+
 /// -t: the pty is made inside the container's own devpts (so ttyname works there); its master comes back
 /// to kiln over this socketpair.
 struct Pty {
@@ -169,15 +184,14 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   if (!caps) return failure(kExitRuntime, std::move(caps).error());
   auto filter = build_seccomp(spec.seccomp_profile, *caps);
   if (!filter) return failure(kExitRuntime, std::move(filter).error());
-  // 2. State directory (lock held while we live), mountpoint layer, /etc files.
+  if (auto st = check_mount_sources(spec); !st) return failure(kExitRuntime, std::move(st).error());
+  // 2. State directory, locked while we live; state.json once the container runs.
   auto state = StateDir::create(spec);
   if (!state) return failure(kExitRuntime, std::move(state).error());
   struct StateCleanup {
     StateDir& s;
     ~StateCleanup() { s.remove(); }
   } state_cleanup{*state};
-  if (auto st = prepare_rootfs_dirs(state->path(), spec); !st) return failure(kExitRuntime, std::move(st).error());
-  if (auto st = make_dirs(state->path() + "/rootfs"); !st) return failure(kExitRuntime, std::move(st).error());
   ContainerState cs;
   cs.id = spec.id;
   cs.name = spec.name;
@@ -192,7 +206,6 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   cs.seccomp_profile = spec.seccomp_profile;
   cs.cap_add = spec.cap_add;
   cs.cap_drop = spec.cap_drop;
-  if (auto st = state->save(cs); !st) return failure(kExitRuntime, std::move(st).error());
   // 3. Cgroups with the limits.
   auto cg = Cgroup::create(spec.id, spec);
   if (!cg) return failure(kExitRuntime, std::move(cg).error());
@@ -209,9 +222,15 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     if (auto st = pty.open(); !st) return failure(kExitRuntime, std::move(st).error());
   SignalGuard signals;
   // 5. clone into new mount, pid, uts, ipc, cgroup (and net) namespaces.
-  unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | SIGCHLD;
+  unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
   if (spec.network == Network::none) flags |= CLONE_NEWNET;
-  pid_t child = static_cast<pid_t>(::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr));
+  bool in_v2 = false;
+  pid_t child = clone_into_cgroup(flags, cg->v2_fd());
+  if (child >= 0) {
+    in_v2 = true;
+  } else {
+    child = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  }
   if (child < 0) return failure(kExitRuntime, sys_error("clone the container process"));
   if (child == 0) {
     int efd = err_w.get();
@@ -255,7 +274,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     int status;
     ::waitpid(child, &status, 0);
   };
-  if (auto st = cg->join(child); !st) {
+  if (auto st = cg->join(child, in_v2); !st) {
     kill_child();
     return failure(kExitRuntime, std::move(st).error());
   }

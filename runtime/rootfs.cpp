@@ -140,25 +140,40 @@ Status mask_paths(int rootfd) {
 
 }  // namespace
 
-Status prepare_rootfs_dirs(const std::string& state_dir, const ContainerSpec& spec) {
-  std::string top = state_dir + "/top";
-  for (const char* d : {"proc", "sys", "dev", "tmp", "etc"}) TRY(make_dirs(top + "/" + d));
+Status check_mount_sources(const ContainerSpec& spec) {
+  for (const auto& m : spec.mounts) {
+    struct stat st;
+    if (m.type == MountSpec::Type::bind && ::stat(m.source.c_str(), &st) < 0)
+      return make_error(ErrorCode::not_found, "bind source path does not exist: " + m.source);
+  }
+  return {};
+}
+
+namespace {
+
+/// In the child's own mount namespace: a small tmpfs over the state dir holds the top layer (mountpoints for
+/// /proc, /dev, /sys, /tmp, /etc/hosts…, volume targets), the generated /etc files and the rootfs mountpoint.
+/// It never touches the host's disk and vanishes with the namespace, whatever happens to kiln.
+Status make_scratch(const std::string& dir, const ContainerSpec& spec) {
+  if (::mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=4m") < 0)
+    return sys_error("mount the container's scratch tmpfs");
+  std::string top = dir + "/top";
+  for (const char* d : {"top", "top/proc", "top/sys", "top/dev", "top/tmp", "top/etc", "etc", "rootfs"})
+    if (::mkdir((dir + "/" + d).c_str(), 0755) < 0) return sys_error(std::string("mkdir ") + d);
   ::chmod((top + "/tmp").c_str(), 01777);
   for (const char* f : {"hosts", "hostname", "resolv.conf"}) TRY(touch(top + "/etc/" + f, false));
   for (const auto& m : spec.mounts) {
-    bool dir = true;
+    bool is_dir = true;
     if (m.type == MountSpec::Type::bind) {
       struct stat st;
-      if (::stat(m.source.c_str(), &st) < 0)
-        return make_error(ErrorCode::not_found, "bind source path does not exist: " + m.source);
-      dir = S_ISDIR(st.st_mode);
+      if (::stat(m.source.c_str(), &st) < 0) return sys_error("bind source " + m.source);
+      is_dir = S_ISDIR(st.st_mode);
     }
-    TRY(touch(top + m.target, dir));
+    TRY(touch(top + m.target, is_dir));
   }
   std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + spec.hostname + "\n";
-  TRY(make_dirs(state_dir + "/etc"));
   auto write = [&](const std::string& name, const std::string& text) -> Status {
-    UniqueFd fd = TRY(open_fd(state_dir + "/etc/" + name, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    UniqueFd fd = TRY(open_fd(dir + "/etc/" + name, O_WRONLY | O_CREAT | O_TRUNC, 0644));
     return write_all(fd.get(), text);
   };
   TRY(write("hosts", hosts));
@@ -172,8 +187,11 @@ Status prepare_rootfs_dirs(const std::string& state_dir, const ContainerSpec& sp
   return {};
 }
 
+}  // namespace
+
 Status enter_rootfs(const std::string& state_dir, const ContainerSpec& spec) {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return sys_error("make mounts private");
+  TRY(make_scratch(state_dir, spec));
   std::string rootfs = state_dir + "/rootfs";
   TRY(mount_overlay(state_dir, spec, rootfs));
   UniqueFd root = TRY(open_fd(rootfs, O_PATH | O_DIRECTORY));

@@ -9,12 +9,12 @@
 
 namespace kiln::runtime {
 
-/// Host side, before clone: the top layer (mountpoints for /proc, /dev, /sys, /tmp, /etc/hosts…, volume
-/// targets) and the generated /etc files, all inside state_dir.
-Status prepare_rootfs_dirs(const std::string& state_dir, const ContainerSpec& spec);
+/// Host side, before clone: every bind source exists (a clear error instead of a failed child).
+Status check_mount_sources(const ContainerSpec& spec);
 
-/// Child side, in the new mount namespace: mount everything and pivot_root. Afterwards "/" is the
-/// container's root and no host path is reachable.
+/// Child side, in the new mount namespace: a scratch tmpfs over state_dir for the top layer (mountpoints for
+/// /proc, /dev, /sys, /tmp, /etc/hosts…, volume targets) and the generated /etc files; then mount
+/// everything and pivot_root. Afterwards "/" is the container's root and no host path is reachable.
 Status enter_rootfs(const std::string& state_dir, const ContainerSpec& spec);
 
 /// Bring the loopback interface up (in a fresh network namespace).

@@ -49,9 +49,9 @@ Result<ContainerState> load_state(const std::string& dir) {
   }
 }
 
-/// True while the supervising process holds the lock.
+/// True while the supervising process holds the lock (a flock on the directory itself).
 bool alive(const std::string& dir) {
-  int fd = ::open((dir + "/lock").c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return false;
   bool held = ::flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
   ::close(fd);
@@ -68,7 +68,7 @@ Result<StateDir> StateDir::create(const ContainerSpec& spec) {
   StateDir s;
   s.m_path = state_dir_of(spec.id);
   if (::mkdir(s.m_path.c_str(), 0700) < 0) return sys_error("create " + s.m_path);
-  auto fd = open_fd(s.m_path + "/lock", O_RDWR | O_CREAT, 0600);
+  auto fd = open_fd(s.m_path, O_RDONLY | O_DIRECTORY);
   if (!fd || ::flock(fd->get(), LOCK_EX) < 0) {
     (void)remove_tree(s.m_path);
     return sys_error("lock " + s.m_path);
@@ -82,7 +82,8 @@ Status StateDir::save(const ContainerState& st) const {
                       {"args", st.args}, {"pid", st.pid}, {"stop_signal", st.stop_signal}, {"log_path", st.log_path},
                       {"env", st.env}, {"user", st.user}, {"cwd", st.cwd}, {"seccomp_profile", st.seccomp_profile},
                       {"cap_add", st.cap_add}, {"cap_drop", st.cap_drop}};
-  TRY_CTX(cas::write_file_atomic(m_path + "/state.json", j.dump()), "save container state");
+  // Runtime state (under /run, tmpfs) lives no longer than the container: atomic, but no fsync.
+  TRY_CTX(cas::write_file_atomic(m_path + "/state.json", j.dump(), /*durable=*/false), "save container state");
   return {};
 }
 

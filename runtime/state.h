@@ -1,4 +1,4 @@
-// Running containers on this host: /run/kiln/containers/<id>/ with state.json and a lock held while alive.
+// Running containers on this host: /run/kiln/containers/<id>/ with state.json, flock-ed by its supervisor.
 #pragma once
 
 #include <sys/types.h>
