@@ -1,6 +1,11 @@
 // Content digests and streaming SHA-256.
 #include "cas/digest.h"
 
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, yet kept and maintained; EVP's
+// implicit fetch loads openssl.cnf and the default provider first, which dominates a short kiln command.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+
 namespace kiln::cas {
 
 bool is_sha256_hex(std::string_view s) {
@@ -25,17 +30,17 @@ Result<Digest> Digest::parse(std::string_view s) {
   return Digest(std::string(hex));
 }
 
-Sha256::Sha256() : m_ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free) { EVP_DigestInit_ex(m_ctx.get(), EVP_sha256(), nullptr); }
+Sha256::Sha256() : m_ctx(new SHA256_CTX, [](SHA256_CTX* c) { delete c; }) { SHA256_Init(m_ctx.get()); }
 
 void Sha256::update(const void* data, size_t len) {
-  EVP_DigestUpdate(m_ctx.get(), data, len);
+  SHA256_Update(m_ctx.get(), data, len);
   m_bytes += len;
 }
 
 Digest Sha256::finish() {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(m_ctx.get(), md, &len);
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  unsigned int len = SHA256_DIGEST_LENGTH;
+  SHA256_Final(md, m_ctx.get());
   static const char* hexd = "0123456789abcdef";
   std::string hex(len * 2, '0');
   for (unsigned i = 0; i < len; ++i) {

@@ -22,6 +22,10 @@ TEST(Reference, NormalizesLikeDocker) {
        "a.b/c:t@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
       {"my-reg.example.com/x__y/z.w", "my-reg.example.com/x__y/z.w:latest"},
       {"Example.COM/img", "Example.COM/img:latest"},
+      {"a--b/c-d_e.f", "docker.io/a--b/c-d_e.f:latest"},
+      {"x-1.example:443/a0/b:_", "x-1.example:443/a0/b:_"},
+      {"r.io/a/b:" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+       "r.io/a/b:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
   };
   for (const auto& [in, want] : cases) {
     auto r = Reference::parse(in);
@@ -54,6 +58,18 @@ TEST(Reference, RejectsInvalidWithReason) {
       {"a..b", "path component"},
       {"localhost/", "empty"},
       {"host:port/x", "registry host"},
+      {"host:/x", "registry host"},
+      {"-host.io/x", "registry host"},
+      {"host-.io/x", "registry host"},
+      {"a..io/x", "registry host"},
+      {"x-1.example:443/a0/_b:_", "path component"},
+      {"a___b", "path component"},
+      {"a_-b", "path component"},
+      {"a.-b", "path component"},
+      {"a.", "path component"},
+      {"a-", "path component"},
+      {"app:.x", "tag"},
+      {"app:a/b", "registry host"},
   };
   for (const auto& [in, why] : cases) {
     auto r = Reference::parse(in);
