@@ -42,6 +42,7 @@ Status pull_cmd(Context& ctx, const std::string& name, const RegistryFlags& f, c
   oci::TransferOptions o;
   o.registry = TRY(registry_options(f));
   o.quiet = f.quiet;
+  o.progress = ::isatty(2) ? oci::Progress::Mode::live : oci::Progress::Mode::lines;
   o.jobs = f.jobs;
   if (!platform.empty()) o.platform = platform;
   TRY(oci::pull_image(images, ref, o, std::cerr));
@@ -58,6 +59,7 @@ Status push_cmd(Context& ctx, const std::string& name, const std::string& dest_t
   oci::TransferOptions o;
   o.registry = TRY(registry_options(f));
   o.quiet = f.quiet;
+  o.progress = ::isatty(2) ? oci::Progress::Mode::live : oci::Progress::Mode::lines;
   o.jobs = f.jobs;
   auto digest = TRY(oci::push_image(images, img, dest, o, std::cerr));
   if (!digestfile.empty()) {

@@ -4,6 +4,7 @@
 #include "builder/cache.h"
 #include "cas/gc.h"
 #include "cli/command.h"
+#include "oci/blob_locations.h"
 
 namespace kiln::cli {
 
@@ -17,6 +18,7 @@ Status gc(Context& ctx, bool drop_cache) {
     std::cout << "Dropped " << n << " build cache records\n";
   }
   auto rep = TRY(cas::collect_garbage(store, TRY(cache.gc_roots())));
+  oci::forget_missing_locations(store);
   std::cout << "Removed " << rep.blobs << " blobs (" << human_size(rep.blob_bytes) << "), " << rep.trees
             << " unpacked layers (" << human_size(rep.tree_bytes) << "), " << rep.temp_files << " leftover temp files\n";
   return {};

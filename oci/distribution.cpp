@@ -3,12 +3,15 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <mutex>
 #include <thread>
 
+#include "oci/blob_locations.h"
 #include "oci/media_types.h"
+#include "oci/progress.h"
 
 namespace kiln::oci {
 
@@ -41,16 +44,6 @@ Status for_each_parallel(const std::vector<Descriptor>& items, int jobs, const s
   for (auto& t : threads) t.join();
   return first;
 }
-
-/// Progress lines from several threads, one at a time.
-struct LockedOut {
-  std::ostream& out;
-  std::mutex mu;
-  void line(const std::string& s) {
-    std::lock_guard<std::mutex> lk(mu);
-    out << s << "\n";
-  }
-};
 
 const char* kAccept =
     "Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
@@ -85,9 +78,12 @@ Result<std::pair<std::string, std::string>> get_manifest(Registry& reg, const Re
   return std::make_pair(std::move(r.body), mt);
 }
 
-Status fetch_blob(Registry& reg, cas::Store& store, const Reference& ref, const Descriptor& d, LockedOut& out, bool quiet) {
+std::string short_id(const cas::Digest& d) { return d.hex().substr(0, 12); }
+
+Status fetch_blob(Registry& reg, cas::Store& store, const Reference& ref, const Descriptor& d, Progress& pr) {
+  size_t id = pr.add(short_id(d.digest), d.size);
   if (store.has_blob(d.digest)) {
-    if (!quiet) out.line(d.digest.str().substr(7, 12) + ": already present");
+    pr.finish(id, "already present");
     return {};
   }
   auto w = TRY(store.new_blob());
@@ -97,13 +93,14 @@ Status fetch_blob(Registry& reg, cas::Store& store, const Reference& ref, const 
   auto r = reg.call(req, ref.path, "pull", [&](const char* data, size_t len) {
     auto st = w.write(data, len);
     if (!st) write_error = st;
+    pr.advance(id, len);
     return st.ok();
   });
   if (!write_error) return std::move(write_error).error().context("pulling " + where(ref) + " blob " + d.digest.str());
   if (!r) return std::move(r).error().context("pulling " + where(ref) + " blob " + d.digest.str());
   if (r->status != 200) return make_error(ErrorCode::io, "pulling " + where(ref) + " blob " + d.digest.str() + ": " + registry_error(*r));
   TRY_CTX(w.commit(d.digest, static_cast<int64_t>(d.size)), "pulling " + where(ref) + " blob " + d.digest.str() + " (the registry sent other bytes)");
-  if (!quiet) out.line(d.digest.str().substr(7, 12) + ": downloaded " + std::to_string(d.size) + " bytes");
+  pr.finish(id, "downloaded " + std::to_string(d.size) + " bytes");
   return {};
 }
 
@@ -138,10 +135,13 @@ Result<std::string> pull_image(ImageStore& images, const Reference& ref, const T
   Manifest m = TRY_CTX(parse_manifest(manifest_bytes), "pulling " + where(ref));
   for (const auto& l : m.layers)
     if (!media::is_layer(l.media_type)) return make_error(ErrorCode::unsupported, "pulling " + where(ref) + ": unsupported layer type " + l.media_type);
-  LockedOut lo{out, {}};
   std::vector<Descriptor> blobs = m.layers;
   blobs.push_back(m.config);
-  TRY(for_each_parallel(blobs, opts.jobs, [&](const Descriptor& d) { return fetch_blob(reg, store, ref, d, lo, opts.quiet); }));
+  {
+    Progress pr(out, opts.quiet ? Progress::Mode::quiet : opts.progress);
+    TRY(for_each_parallel(blobs, opts.jobs, [&](const Descriptor& d) { return fetch_blob(reg, store, ref, d, pr); }));
+  }
+  for (const auto& d : blobs) remember_location(store, d.digest, reg.host(), ref.path);
   // Manifests last, byte for byte: the digest the registry reports is the digest kiln shows.
   TRY(store.put_blob(manifest_bytes, manifest_digest));
   auto top = TRY(store.put_blob(top_bytes));
@@ -152,14 +152,38 @@ Result<std::string> pull_image(ImageStore& images, const Reference& ref, const T
 
 namespace {
 
-Status push_blob(Registry& reg, cas::Store& store, const Reference& dest, const Descriptor& d, LockedOut& out, bool quiet) {
-  HttpRequest head;
-  head.method = "HEAD";
-  head.url = "/v2/" + dest.path + "/blobs/" + d.digest.str();
-  auto h = TRY_CTX(reg.call(head, dest.path, "pull,push"), "pushing to " + where(dest));
-  if (h.status == 200) {
-    if (!quiet) out.line(d.digest.str().substr(7, 12) + ": already exists");
-    return {};
+/// Blobs above this size go up in chunks of it (PATCH with Content-Range), so a proxy's body limit or a dropped
+/// connection costs one chunk, not the whole layer.
+constexpr uint64_t kChunk = 16u << 20;
+
+std::string absolute(Registry& reg, const std::string& location) {
+  return location.rfind("http", 0) == 0 ? location : reg.base() + location;
+}
+
+/// Start an upload session, or finish at once by mounting the blob from another repository of this registry
+/// that is known to hold it. Returns the session location, or "" when mounted (mounted_from set).
+Result<std::string> start_upload(Registry& reg, cas::Store& store, const Reference& dest, const Descriptor& d,
+                                 std::string& mounted_from, uint64_t& min_chunk) {
+  auto session = [&](const HttpResponse& r) -> std::string {
+    if (auto it = r.headers.find("oci-chunk-min-length"); it != r.headers.end())
+      min_chunk = std::strtoull(it->second.c_str(), nullptr, 10);
+    auto loc = r.headers.find("location");
+    return loc == r.headers.end() ? "" : absolute(reg, loc->second);
+  };
+  int tries = 0;
+  for (const auto& from : known_repositories(store, d.digest, reg.host())) {
+    if (from == dest.path || ++tries > 3) continue;
+    HttpRequest mount;
+    mount.method = "POST";
+    mount.url = "/v2/" + dest.path + "/blobs/uploads/?mount=" + d.digest.str() + "&from=" + from;
+    mount.body = "";
+    auto m = reg.call(mount, dest.path, "pull,push", {}, from);
+    if (!m) continue;
+    if (m->status == 201) {
+      mounted_from = from;
+      return std::string();
+    }
+    if (m->status == 202 && m->headers.count("location")) return session(*m);  // the registry chose a plain upload
   }
   HttpRequest start;
   start.method = "POST";
@@ -168,21 +192,98 @@ Status push_blob(Registry& reg, cas::Store& store, const Reference& dest, const 
   auto s = TRY_CTX(reg.call(start, dest.path, "pull,push"), "pushing to " + where(dest));
   if (s.status == 401 || s.status == 403)
     return make_error(ErrorCode::invalid_argument, "pushing to " + where(dest) + ": access denied (" + registry_error(s) + "); kiln login " + reg.host());
-  if (s.status != 202 || !s.headers.count("location"))
+  std::string loc = session(s);
+  if (s.status != 202 || loc.empty())
     return make_error(ErrorCode::io, "pushing to " + where(dest) + ": starting upload of " + d.digest.str() + ": " + registry_error(s));
-  std::string loc = s.headers["location"];
-  if (loc.rfind("http", 0) != 0) loc = reg.base() + loc;
-  loc += (loc.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + d.digest.str();
+  return loc;
+}
+
+std::string with_digest(const std::string& loc, const cas::Digest& d) {
+  return loc + (loc.find('?') == std::string::npos ? "?" : "&") + "digest=" + d.str();
+}
+
+/// PATCH the blob in chunks; after a failed chunk, ask the registry how far it got (GET on the session) and go
+/// on from there. Returns the location to finish the session at.
+Result<std::string> upload_chunks(Registry& reg, const Reference& dest, const Descriptor& d, int fd, std::string loc,
+                                  uint64_t chunk, Progress& pr, size_t id) {
+  std::string what = "pushing " + d.digest.str() + " to " + where(dest);
+  uint64_t offset = 0;
+  int recoveries = 0;
+  while (offset < d.size) {
+    uint64_t n = std::min<uint64_t>(chunk, d.size - offset);
+    HttpRequest patch;
+    patch.method = "PATCH";
+    patch.url = loc;
+    patch.body_fd = fd;
+    patch.body_offset = static_cast<int64_t>(offset);
+    patch.body_size = static_cast<int64_t>(n);
+    patch.headers.push_back("Content-Type: application/octet-stream");
+    patch.headers.push_back("Content-Range: " + std::to_string(offset) + "-" + std::to_string(offset + n - 1));
+    patch.on_sent = [&](size_t b) { pr.advance(id, b); };
+    auto r = reg.call(patch, dest.path, "pull,push");
+    if (r && r->status == 202) {
+      if (auto it = r->headers.find("location"); it != r->headers.end()) loc = absolute(reg, it->second);
+      offset += n;
+      continue;
+    }
+    if (r && (r->status == 401 || r->status == 403 || r->status == 404))
+      return make_error(ErrorCode::io, what + ": chunk at " + std::to_string(offset) + ": " + registry_error(*r));
+    if (++recoveries > 3) {
+      if (!r) return std::move(r).error().context(what);
+      return make_error(ErrorCode::io, what + ": chunk at " + std::to_string(offset) + ": " + registry_error(*r));
+    }
+    HttpRequest status;
+    status.url = loc;
+    auto st = reg.call(status, dest.path, "pull,push");
+    if (!st) return std::move(st).error().context(what);
+    if (st->status != 204) return make_error(ErrorCode::io, what + ": the upload session is gone: " + registry_error(*st));
+    offset = 0;
+    if (auto it = st->headers.find("range"); it != st->headers.end()) {
+      auto dash = it->second.find('-');
+      if (dash != std::string::npos) offset = std::strtoull(it->second.c_str() + dash + 1, nullptr, 10) + 1;
+    }
+    if (auto it = st->headers.find("location"); it != st->headers.end()) loc = absolute(reg, it->second);
+  }
+  return loc;
+}
+
+Status push_blob(Registry& reg, cas::Store& store, const Reference& dest, const Descriptor& d, Progress& pr) {
+  size_t id = pr.add(short_id(d.digest), d.size);
+  HttpRequest head;
+  head.method = "HEAD";
+  head.url = "/v2/" + dest.path + "/blobs/" + d.digest.str();
+  auto h = TRY_CTX(reg.call(head, dest.path, "pull,push"), "pushing to " + where(dest));
+  if (h.status == 200) {
+    pr.finish(id, "already exists");
+    remember_location(store, d.digest, reg.host(), dest.path);
+    return {};
+  }
+  std::string mounted_from;
+  uint64_t min_chunk = 0;
+  std::string loc = TRY(start_upload(reg, store, dest, d, mounted_from, min_chunk));
+  if (loc.empty()) {
+    pr.finish(id, "mounted from " + mounted_from);
+    remember_location(store, d.digest, reg.host(), dest.path);
+    return {};
+  }
   UniqueFd fd = TRY(store.open_blob(d.digest));
+  uint64_t chunk = std::max(kChunk, min_chunk);
   HttpRequest put;
   put.method = "PUT";
-  put.url = loc;
-  put.body_fd = fd.get();
-  put.body_size = static_cast<int64_t>(d.size);
   put.headers.push_back("Content-Type: application/octet-stream");
+  if (d.size > chunk) {
+    loc = TRY(upload_chunks(reg, dest, d, fd.get(), loc, chunk, pr, id));
+    put.body = "";
+  } else {
+    put.body_fd = fd.get();
+    put.body_size = static_cast<int64_t>(d.size);
+    put.on_sent = [&](size_t b) { pr.advance(id, b); };
+  }
+  put.url = with_digest(loc, d.digest);
   auto p = TRY_CTX(reg.call(put, dest.path, "pull,push"), "pushing " + d.digest.str() + " to " + where(dest));
   if (p.status != 201) return make_error(ErrorCode::io, "pushing " + d.digest.str() + " to " + where(dest) + ": " + registry_error(p));
-  if (!quiet) out.line(d.digest.str().substr(7, 12) + ": pushed " + std::to_string(d.size) + " bytes");
+  remember_location(store, d.digest, reg.host(), dest.path);
+  pr.finish(id, "pushed " + std::to_string(d.size) + " bytes");
   return {};
 }
 
@@ -199,26 +300,75 @@ Status put_manifest(Registry& reg, const Reference& dest, const std::string& wha
 
 }  // namespace
 
+namespace {
+
+struct PushPart {
+  cas::Digest digest;
+  std::string bytes, media_type;
+  Manifest manifest;
+};
+
+/// Every manifest an index names, when each is whole in the store (manifest, config, layers); else nothing.
+std::vector<PushPart> whole_index(cas::Store& store, const Index& ix) {
+  std::vector<PushPart> parts;
+  for (const auto& d : ix.manifests) {
+    if (!media::is_manifest(d.media_type) || !store.has_blob(d.digest)) return {};
+    auto bytes = store.read_blob(d.digest);
+    if (!bytes) return {};
+    auto m = parse_manifest(*bytes);
+    if (!m || !store.has_blob(m->config.digest)) return {};
+    for (const auto& l : m->layers)
+      if (!store.has_blob(l.digest)) return {};
+    parts.push_back(PushPart{d.digest, std::move(*bytes), d.media_type, std::move(*m)});
+  }
+  return parts;
+}
+
+}  // namespace
+
 Result<std::string> push_image(ImageStore& images, const Image& img, const Reference& dest, const TransferOptions& opts,
                                std::ostream& out) {
   cas::Store& store = images.store();
   Registry reg(dest.domain, opts.registry);
-  LockedOut lo{out, {}};
-  std::vector<Descriptor> blobs = img.manifest.layers;
-  blobs.push_back(img.manifest.config);
-  TRY(for_each_parallel(blobs, opts.jobs, [&](const Descriptor& d) { return push_blob(reg, store, dest, d, lo, opts.quiet); }));
-  std::string mt = img.manifest.media_type.empty() ? media::oci_manifest : img.manifest.media_type;
-  std::string tag = dest.tag.empty() ? img.manifest_digest.str() : dest.tag;
+  std::string own_mt = img.manifest.media_type.empty() ? media::oci_manifest : img.manifest.media_type;
+  std::vector<PushPart> parts;
+  std::string index_bytes;
   if (img.entry.digest != img.manifest_digest) {
-    // An index: push the platform manifest by digest, then the index under the tag.
-    TRY(put_manifest(reg, dest, img.manifest_digest.str(), img.manifest_bytes, mt));
-    std::string index_bytes = TRY(store.read_blob(img.entry.digest));
-    TRY(put_manifest(reg, dest, tag, index_bytes, img.entry.media_type));
+    // An index: push it whole when the store has every manifest it names (kiln load of a multi-platform
+    // archive); a pull keeps only one platform, and then, as podman and skopeo do, that manifest goes alone.
+    index_bytes = TRY(store.read_blob(img.entry.digest));
+    Index ix = TRY_CTX(parse_index(index_bytes), "pushing " + img.entry.digest.str());
+    parts = whole_index(store, ix);
+    if (parts.empty()) {
+      index_bytes.clear();
+      if (!opts.quiet)
+        out << "The store holds one platform of " << (img.ref.empty() ? img.entry.digest.str() : img.ref)
+            << "'s index: pushing its manifest " << img.manifest_digest.str() << " alone\n";
+    }
+  }
+  if (parts.empty()) parts.push_back(PushPart{img.manifest_digest, img.manifest_bytes, own_mt, img.manifest});
+  std::vector<Descriptor> blobs;
+  for (const auto& part : parts) {
+    for (const auto* d : {&part.manifest.config}) blobs.push_back(*d);
+    blobs.insert(blobs.end(), part.manifest.layers.begin(), part.manifest.layers.end());
+  }
+  std::sort(blobs.begin(), blobs.end(), [](const Descriptor& a, const Descriptor& b) { return a.digest < b.digest; });
+  blobs.erase(std::unique(blobs.begin(), blobs.end(), [](const Descriptor& a, const Descriptor& b) { return a.digest == b.digest; }),
+              blobs.end());
+  {
+    Progress pr(out, opts.quiet ? Progress::Mode::quiet : opts.progress);
+    TRY(for_each_parallel(blobs, opts.jobs, [&](const Descriptor& d) { return push_blob(reg, store, dest, d, pr); }));
+  }
+  if (!index_bytes.empty()) {
+    for (const auto& part : parts) TRY(put_manifest(reg, dest, part.digest.str(), part.bytes, part.media_type));
+    TRY(put_manifest(reg, dest, dest.tag.empty() ? img.entry.digest.str() : dest.tag, index_bytes, img.entry.media_type));
+    if (!opts.quiet) out << "Digest: " << img.entry.digest.str() << "\n";
     return img.entry.digest.str();
   }
-  TRY(put_manifest(reg, dest, tag, img.manifest_bytes, mt));
-  if (!opts.quiet) out << "Digest: " << img.manifest_digest.str() << "\n";
-  return img.manifest_digest.str();
+  const PushPart& only = parts.front();
+  TRY(put_manifest(reg, dest, dest.tag.empty() ? only.digest.str() : dest.tag, only.bytes, only.media_type));
+  if (!opts.quiet) out << "Digest: " << only.digest.str() << "\n";
+  return only.digest.str();
 }
 
 Result<Image> resolve_or_pull(ImageStore& images, const std::string& name, const std::string& policy,

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "oci/image_store.h"
+#include "oci/progress.h"
 #include "oci/reference.h"
 #include "oci/registry.h"
 
@@ -14,6 +15,7 @@ struct TransferOptions {
   RegistryOptions registry;
   std::string platform = "linux/amd64";
   bool quiet = false;
+  Progress::Mode progress = Progress::Mode::lines;  ///< live: bars redrawn on a terminal (quiet wins)
   int jobs = 4;  ///< blobs transferred at once
 };
 
@@ -22,8 +24,9 @@ struct TransferOptions {
 /// Returns the manifest digest (of what the tag points at).
 Result<std::string> pull_image(ImageStore& images, const Reference& ref, const TransferOptions& opts, std::ostream& out);
 
-/// Push img to dest: blobs the registry has are skipped; then the manifest with its exact bytes.
-/// Returns the pushed manifest digest.
+/// Push img to dest: blobs the registry has are skipped, blobs known in another repository of the registry are
+/// mounted, large ones go up in chunks; then the manifest with its exact bytes (an index with all of its
+/// manifests when the store has them all). Returns the pushed digest.
 Result<std::string> push_image(ImageStore& images, const Image& img, const Reference& dest, const TransferOptions& opts,
                                std::ostream& out);
 

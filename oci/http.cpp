@@ -61,8 +61,12 @@ size_t on_read(char* buf, size_t size, size_t n, void* user) {
     c->sent += take;
     return take;
   }
-  ssize_t r = ::read(c->req->body_fd, buf, want);
-  return r < 0 ? CURL_READFUNC_ABORT : static_cast<size_t>(r);
+  size_t left = static_cast<size_t>(c->req->body_size) - c->sent;
+  ssize_t r = ::read(c->req->body_fd, buf, std::min(want, left));
+  if (r < 0) return CURL_READFUNC_ABORT;
+  c->sent += static_cast<size_t>(r);
+  if (c->req->on_sent) c->req->on_sent(static_cast<size_t>(r));
+  return static_cast<size_t>(r);
 }
 
 }  // namespace

@@ -17,8 +17,10 @@ struct HttpRequest {
   std::string url;
   std::vector<std::string> headers;  ///< "Name: value"
   std::optional<std::string> body;   ///< bytes to send
-  int body_fd = -1;                  ///< or a file to stream (with body_size)
+  int body_fd = -1;                  ///< or a file to stream: body_size bytes from body_offset
+  int64_t body_offset = 0;           ///< (the caller seeks there before each attempt)
   int64_t body_size = 0;
+  std::function<void(size_t)> on_sent;  ///< bytes of the body handed to the connection (progress)
   bool follow = true;
   bool verify_tls = true;
   std::string ca_dir;  ///< extra CA certificates (certs.d/HOST)

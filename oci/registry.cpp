@@ -99,7 +99,13 @@ Result<std::string> Registry::token_for(const std::string& challenge, const std:
   std::string url = params["realm"];
   if (url.empty()) return make_error(ErrorCode::corrupt, m_host + ": Bearer challenge without a realm");
   url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("service=") + urlencode(params["service"]);
-  if (!scope.empty()) url += "&scope=" + urlencode(scope);
+  // Several scopes (a cross-repository mount also needs pull on the source) are several parameters.
+  for (size_t i = 0; i < scope.size();) {
+    size_t sp = scope.find(' ', i);
+    std::string one = scope.substr(i, sp == std::string::npos ? std::string::npos : sp - i);
+    if (!one.empty()) url += "&scope=" + urlencode(one);
+    i = sp == std::string::npos ? scope.size() : sp + 1;
+  }
   HttpRequest req;
   req.url = url;
   req.verify_tls = m_opts.tls_verify.value_or(true);
@@ -119,11 +125,13 @@ Result<std::string> Registry::token_for(const std::string& challenge, const std:
   }
 }
 
-Result<HttpResponse> Registry::call(HttpRequest req, const std::string& repo, const std::string& actions, const BodySink& sink) {
+Result<HttpResponse> Registry::call(HttpRequest req, const std::string& repo, const std::string& actions, const BodySink& sink,
+                                    const std::string& also_pull) {
   if (req.url.rfind("http", 0) != 0) req.url = base() + req.url;
   req.verify_tls = m_opts.tls_verify.value_or(true);
   req.ca_dir = m_opts.cert_dir;
   std::string scope = repo.empty() ? "" : "repository:" + repo + ":" + actions;
+  if (!also_pull.empty()) scope += " repository:" + also_pull + ":pull";
   bool retried_auth = false;
   for (int attempt = 0;; ++attempt) {
     HttpRequest r = req;
@@ -131,7 +139,7 @@ Result<HttpResponse> Registry::call(HttpRequest req, const std::string& repo, co
       std::lock_guard<std::mutex> lk(m_mu);
       if (auto it = m_tokens.find(scope); it != m_tokens.end()) r.headers.push_back("Authorization: " + it->second);
     }
-    if (r.body_fd >= 0) ::lseek(r.body_fd, 0, SEEK_SET);
+    if (r.body_fd >= 0) ::lseek(r.body_fd, r.body_offset, SEEK_SET);
     auto resp = http_do(r, sink);
     std::string https_base = "https://" + m_host;
     if (!resp && req.url.rfind(https_base, 0) == 0 && resp.error().what().find("certificate") == std::string::npos) {

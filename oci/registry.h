@@ -27,8 +27,10 @@ class Registry {
     std::lock_guard<std::mutex> lk(m_mu);
     return m_scheme + "://" + m_host;
   }
-  /// A request to path (or absolute URL) with auth for scope "repository:REPO:ACTIONS" (repo empty: none).
-  Result<HttpResponse> call(HttpRequest req, const std::string& repo, const std::string& actions, const BodySink& sink = {});
+  /// A request to path (or absolute URL) with auth for scope "repository:REPO:ACTIONS" (repo empty: none),
+  /// plus pull on also_pull (the source of a cross-repository mount).
+  Result<HttpResponse> call(HttpRequest req, const std::string& repo, const std::string& actions, const BodySink& sink = {},
+                            const std::string& also_pull = "");
   /// GET /v2/: checks that the registry answers and the credentials are accepted.
   Status ping();
 

@@ -61,10 +61,62 @@ assert_eq "$(json_get "$WORK/v2s2.json" 'j[0]["Manifest"]["mediaType"]')" "appli
 KILN_ROOT=$WORK/empty assert_fsck_clean
 
 # 5. A second push uploads nothing.
-uploads() { grep -c 'http.request.method=POST' "$REG_LOG" || true; }
+uploads() { grep -E 'http.request.method=(PUT|PATCH)' "$REG_LOG" | grep -c '/blobs/uploads/' || true; }
 before=$(uploads)
+[ "$before" -gt 0 ] || fail "the registry log shows no blob uploads for the first push"
 kiln push -q localhost/app:2 $R/team/app:2
 assert_eq "$(uploads)" "$before" "blob uploads on a second push"
+# Cross-repository mounts: blobs kiln pushed to (or pulled from) one repository are mounted into another of
+# the same registry, not uploaded again.
+kiln push localhost/app:2 $R/other/app:2 2> "$WORK/mount.err"
+grep -q "mounted from team/app" "$WORK/mount.err" || fail "no cross-repository mount: $(cat "$WORK/mount.err")"
+assert_eq "$(uploads)" "$before" "blob uploads when every blob could be mounted"
+KILN_ROOT=$WORK/empty kiln push $R/skopeo/oci:1 $R/copied/oci:1 2> "$WORK/mount2.err"
+grep -q "mounted from skopeo/oci" "$WORK/mount2.err" || fail "no mount of pulled blobs: $(cat "$WORK/mount2.err")"
+assert_eq "$(skopeo inspect --tls-verify=false docker://$R/copied/oci:1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["Digest"])')" \
+  "$(json_get "$WORK/sk-oci.json" 'j["Digest"]')" "digest of a mounted copy"
+
+# An index whose platforms are all in the store (loaded from a multi-platform archive) is pushed whole;
+# one pulled from an index holds one platform, and pushes that manifest alone.
+python3 - "$WORK/multi.tar" <<'MULTI'
+import hashlib, io, json, sys, tarfile
+blobs = {}
+def add(d):
+    h = hashlib.sha256(d).hexdigest(); blobs[h] = d; return {"digest": "sha256:" + h, "size": len(d)}
+def layer(text):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.PAX_FORMAT) as t:
+        ti = tarfile.TarInfo("arch"); d = text.encode(); ti.size = len(d); t.addfile(ti, io.BytesIO(d))
+    return b.getvalue()
+manifests = []
+for arch in ("amd64", "arm64"):
+    l = layer(arch + "\n"); ld = add(l)
+    cfg = json.dumps({"architecture": arch, "os": "linux", "rootfs": {"type": "layers", "diff_ids": [ld["digest"]]}}).encode()
+    m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "config": dict(add(cfg), mediaType="application/vnd.oci.image.config.v1+json"),
+                    "layers": [dict(ld, mediaType="application/vnd.oci.image.layer.v1.tar")]}).encode()
+    manifests.append(dict(add(m), mediaType="application/vnd.oci.image.manifest.v1+json", platform={"architecture": arch, "os": "linux"}))
+ix = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests}).encode()
+top = json.dumps({"schemaVersion": 2, "manifests": [dict(add(ix), mediaType="application/vnd.oci.image.index.v1+json",
+                  annotations={"io.containerd.image.name": "localhost/multi:1"})]}).encode()
+with tarfile.open(sys.argv[1], "w") as t:
+    for name, d in [("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'), ("index.json", top)] + [("blobs/sha256/" + h, d) for h, d in blobs.items()]:
+        ti = tarfile.TarInfo(name); ti.size = len(d); t.addfile(ti, io.BytesIO(d))
+MULTI
+kiln load -i "$WORK/multi.tar" >/dev/null
+kiln push -q localhost/multi:1 $R/multi:1 --digestfile "$WORK/multi.digest"
+skopeo inspect --raw --tls-verify=false docker://$R/multi:1 > "$WORK/multi.raw"
+assert_eq "$(json_get "$WORK/multi.raw" 'len(j["manifests"])')" "2" "platforms in the pushed index"
+assert_eq "$(python3 -c 'import hashlib,sys; print("sha256:"+hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$WORK/multi.raw")" \
+  "$(cat "$WORK/multi.digest")" "the index is pushed byte for byte"
+skopeo inspect --raw --tls-verify=false --override-arch arm64 docker://$R/multi:1 >/dev/null
+KILN_ROOT=$WORK/one kiln pull -q $R/multi:1 >/dev/null
+KILN_ROOT=$WORK/one kiln export $R/multi:1 -o "$WORK/one.tar"
+assert_eq "$(tar -xOf "$WORK/one.tar" arch)" "amd64" "the platform picked from the index"
+KILN_ROOT=$WORK/one kiln push $R/multi:1 $R/single:1 2> "$WORK/single.err"
+grep -q "alone" "$WORK/single.err" || fail "no word that only one platform is pushed: $(cat "$WORK/single.err")"
+skopeo inspect --raw --tls-verify=false docker://$R/single:1 > "$WORK/single.raw"
+assert_eq "$(json_get "$WORK/single.raw" 'j["mediaType"]')" "application/vnd.oci.image.manifest.v1+json" "one platform pushes a manifest"
 # FROM pulls a missing base; kiln run pulls a missing image.
 printf 'FROM %s/team/app:2\nCMD ["cat", "/f"]\n' "$R" > "$WORK/ctx/Buildfile.from"
 KILN_ROOT=$WORK/fresh kiln build -q -f "$WORK/ctx/Buildfile.from" -t localhost/child:1 "$WORK/ctx" >/dev/null
@@ -124,6 +176,9 @@ grep -q "already exists" "$WORK/second.err" || fail "the second push re-uploaded
 kiln push -q localhost/big:1 $D/big:1
 KILN_ROOT=$WORK/big kiln pull -q $D/big:1 >/dev/null
 assert_eq "$(KILN_ROOT=$WORK/big digest_of $D/big:1)" "$(digest_of localhost/big:1)" "big image after an interrupted push"
+# A 40 MB layer goes up in 16 MiB chunks (PATCH with Content-Range), then a closing PUT.
+patches=$(grep -c 'http.request.method=PATCH' "$WORK/dying/log" || true)
+[ "$patches" -ge 3 ] || fail "a 40 MB blob went up in $patches PATCH requests, expected chunks of 16 MiB"
 
 # 2. TLS with a test CA and htpasswd Basic auth: login, push, pull, logout; a wrong password is refused.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=kiln-test-ca" -keyout "$WORK/ca.key" -out "$WORK/ca.crt" 2>/dev/null
