@@ -236,7 +236,7 @@ Result<std::string> upload_chunks(Registry& reg, const Reference& dest, const De
     status.url = loc;
     auto st = reg.call(status, dest.path, "pull,push");
     if (!st) return std::move(st).error().context(what);
-    if (st->status != 204) return make_error(ErrorCode::io, what + ": the upload session is gone: " + registry_error(*st));
+    if (st->status != 204) return make_error(ErrorCode::conflict, what + ": the upload session is gone: " + registry_error(*st));
     offset = 0;
     if (auto it = st->headers.find("range"); it != st->headers.end()) {
       auto dash = it->second.find('-');
@@ -272,7 +272,15 @@ Status push_blob(Registry& reg, cas::Store& store, const Reference& dest, const 
   put.method = "PUT";
   put.headers.push_back("Content-Type: application/octet-stream");
   if (d.size > chunk) {
-    loc = TRY(upload_chunks(reg, dest, d, fd.get(), loc, chunk, pr, id));
+    auto done = upload_chunks(reg, dest, d, fd.get(), loc, chunk, pr, id);
+    if (!done && done.error().code == ErrorCode::conflict) {
+      // The registry cannot say where the session stands (the reference registry signs the offset into the
+      // location, and the newest location was lost with the chunk): start over in a new session, once.
+      loc = TRY(start_upload(reg, store, dest, d, mounted_from, min_chunk));
+      if (loc.empty()) return make_error(ErrorCode::io, "pushing " + d.digest.str() + " to " + where(dest) + ": no upload session");
+      done = upload_chunks(reg, dest, d, fd.get(), loc, chunk, pr, id);
+    }
+    loc = TRY(std::move(done));
     put.body = "";
   } else {
     put.body_fd = fd.get();

@@ -176,6 +176,17 @@ grep -q "already exists" "$WORK/second.err" || fail "the second push re-uploaded
 kiln push -q localhost/big:1 $D/big:1
 KILN_ROOT=$WORK/big kiln pull -q $D/big:1 >/dev/null
 assert_eq "$(KILN_ROOT=$WORK/big digest_of $D/big:1)" "$(digest_of localhost/big:1)" "big image after an interrupted push"
+# A chunk lost half-way (a proxy forwards half of it, then drops the connection): kiln asks the registry how far
+# it got and goes on from there; the pushed image pulls back intact.
+fport=$(free_port)
+python3 "$(dirname "$0")/fixtures/flaky_proxy.py" "$fport" "${D#*:}" > "$WORK/flaky.log" 2>&1 &
+flaky_pid=$!
+on_exit "kill $flaky_pid 2>/dev/null"
+for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$fport/v2/" && break; sleep 0.1; done
+kiln push -q localhost/big:1 127.0.0.1:$fport/flaky/big:1
+KILN_ROOT=$WORK/flaky kiln pull -q $D/flaky/big:1 >/dev/null
+assert_eq "$(KILN_ROOT=$WORK/flaky digest_of $D/flaky/big:1)" "$(digest_of localhost/big:1)" "big image pushed through a dropped chunk"
+grep -q 'GET /v2/flaky/big/blobs/uploads/' "$WORK/dying/log" || fail "kiln did not ask the registry for the upload's progress"
 # A 40 MB layer goes up in 16 MiB chunks (PATCH with Content-Range), then a closing PUT.
 patches=$(grep -c 'http.request.method=PATCH' "$WORK/dying/log" || true)
 [ "$patches" -ge 3 ] || fail "a 40 MB blob went up in $patches PATCH requests, expected chunks of 16 MiB"
