@@ -4,6 +4,10 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
+#include <deque>
+#include <future>
+#include <thread>
 #include <vector>
 
 namespace kiln::oci {
@@ -22,34 +26,113 @@ class PlainCompressor final : public Compressor {
   Sink m_out;
 };
 
+/// gzip in independent blocks compressed on several threads, as pigz does: each 1 MiB block is raw deflate
+/// primed with the previous block's last 32 KiB (so the ratio stays that of one stream) and ends on a byte
+/// boundary (Z_SYNC_FLUSH), the last one with the final block; the crc32s are combined in order. The bytes
+/// depend only on the input (fixed block size and level), never on the thread count, so layers stay
+/// reproducible; any gzip reader takes them. One zlib stream compresses ~35 MB/s here, the bottleneck of a
+/// cold build (bench/build).
 class GzipCompressor final : public Compressor {
  public:
-  explicit GzipCompressor(Sink out) : m_out(std::move(out)), m_buf(kChunk) {
-    // windowBits 15+16: a gzip wrapper whose header has mtime 0 and no name, so the output is reproducible.
-    deflateInit2(&m_z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  }
-  ~GzipCompressor() override { deflateEnd(&m_z); }
-  Status write(const void* d, size_t n) override { return pump(d, n, Z_NO_FLUSH); }
-  Status finish() override { return pump(nullptr, 0, Z_FINISH); }
+  static constexpr size_t kBlock = 1u << 20;
+  static constexpr size_t kWindow = 32u << 10;
 
- private:
-  Status pump(const void* d, size_t n, int flush) {
-    m_z.next_in = static_cast<Bytef*>(const_cast<void*>(d));
-    m_z.avail_in = static_cast<uInt>(n);
-    int rc;
-    do {
-      m_z.next_out = m_buf.data();
-      m_z.avail_out = static_cast<uInt>(m_buf.size());
-      rc = deflate(&m_z, flush);
-      if (rc == Z_STREAM_ERROR) return make_error(ErrorCode::generic, "gzip compression failed");
-      size_t have = m_buf.size() - m_z.avail_out;
-      if (have) TRY(m_out(m_buf.data(), have));
-    } while (m_z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+  explicit GzipCompressor(Sink out)
+      : m_out(std::move(out)), m_max_inflight(2 * std::max(1u, std::thread::hardware_concurrency())) {
+    m_block.reserve(kBlock);
+  }
+  ~GzipCompressor() override {
+    for (auto& f : m_inflight) f.wait();
+  }
+  Status write(const void* d, size_t n) override {
+    const auto* p = static_cast<const unsigned char*>(d);
+    while (n) {
+      size_t take = std::min(n, kBlock - m_block.size());
+      m_block.insert(m_block.end(), p, p + take);
+      p += take;
+      n -= take;
+      if (m_block.size() == kBlock) TRY(submit(false));
+    }
     return {};
   }
+  Status finish() override {
+    if (!m_header_written) TRY(header());
+    TRY(submit(true));
+    while (!m_inflight.empty()) TRY(drain_one());
+    unsigned char trailer[8];
+    for (int i = 0; i < 4; ++i) trailer[i] = static_cast<unsigned char>(m_crc >> (8 * i));
+    for (int i = 0; i < 4; ++i) trailer[4 + i] = static_cast<unsigned char>(m_total >> (8 * i));
+    return m_out(trailer, sizeof trailer);
+  }
+
+ private:
+  struct Done {
+    std::vector<unsigned char> bytes;
+    uLong crc = 0;
+    size_t in_len = 0;
+    bool ok = true;
+  };
+
+  static Done compress_block(std::vector<unsigned char> in, std::vector<unsigned char> dict, bool last) {
+    Done r;
+    r.in_len = in.size();
+    r.crc = crc32(0L, in.data(), static_cast<uInt>(in.size()));
+    z_stream z{};
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+      r.ok = false;
+      return r;
+    }
+    if (!dict.empty()) deflateSetDictionary(&z, dict.data(), static_cast<uInt>(dict.size()));
+    r.bytes.resize(deflateBound(&z, in.size()) + 16);
+    z.next_in = in.data();
+    z.avail_in = static_cast<uInt>(in.size());
+    z.next_out = r.bytes.data();
+    z.avail_out = static_cast<uInt>(r.bytes.size());
+    int rc = deflate(&z, last ? Z_FINISH : Z_SYNC_FLUSH);
+    r.ok = last ? rc == Z_STREAM_END : (rc == Z_OK && z.avail_in == 0);
+    r.bytes.resize(r.bytes.size() - z.avail_out);
+    deflateEnd(&z);
+    return r;
+  }
+
+  Status header() {
+    // What zlib's gzip wrapper writes with mtime 0 and no name: reproducible.
+    static const unsigned char h[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+    m_header_written = true;
+    return m_out(h, sizeof h);
+  }
+
+  Status submit(bool last) {
+    if (!m_header_written) TRY(header());
+    // This block is primed with the previous one's tail; only the last block can be shorter than the window,
+    // and nothing follows it.
+    std::vector<unsigned char> dict = std::move(m_window);
+    size_t keep = std::min(kWindow, m_block.size());
+    m_window.assign(m_block.end() - static_cast<std::ptrdiff_t>(keep), m_block.end());
+    m_inflight.push_back(std::async(std::launch::async, compress_block, std::move(m_block), std::move(dict), last));
+    m_block = {};
+    m_block.reserve(kBlock);
+    while (m_inflight.size() >= m_max_inflight) TRY(drain_one());
+    return {};
+  }
+
+  /// Write out the oldest block (blocks leave in the order they came in).
+  Status drain_one() {
+    Done d = m_inflight.front().get();
+    m_inflight.pop_front();
+    if (!d.ok) return make_error(ErrorCode::generic, "gzip compression failed");
+    m_crc = crc32_combine(m_crc, d.crc, static_cast<z_off_t>(d.in_len));
+    m_total += d.in_len;
+    return d.bytes.empty() ? Status{} : m_out(d.bytes.data(), d.bytes.size());
+  }
+
   Sink m_out;
-  z_stream m_z{};
-  std::vector<unsigned char> m_buf;
+  size_t m_max_inflight;
+  std::vector<unsigned char> m_block, m_window;
+  std::deque<std::future<Done>> m_inflight;
+  uLong m_crc = crc32(0L, Z_NULL, 0);
+  uint64_t m_total = 0;
+  bool m_header_written = false;
 };
 
 class ZstdCompressor final : public Compressor {

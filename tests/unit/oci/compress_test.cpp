@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <zlib.h>
+
 #include <cstring>
 
 namespace kiln::oci {
@@ -64,6 +66,57 @@ TEST(Compress, TruncatedAndCorruptStreamsFail) {
     for (size_t i = 20; i < 60; ++i) bad[i] ^= 0x5a;
     EXPECT_FALSE(decompress(c, bad).ok());
   }
+}
+
+/// Several MiB that compress like real files: text with some randomness.
+std::string large_sample() {
+  std::string s;
+  unsigned x = 12345;
+  while (s.size() < (5u << 20) + 777) {
+    x = x * 1103515245 + 12345;
+    s += "line " + std::to_string(x % 5000) + " of a file " + std::to_string((x >> 8) % 97) + "\n";
+  }
+  return s;
+}
+
+TEST(Compress, GzipInParallelBlocksIsOneValidDeterministicStream) {
+  std::string in = large_sample();
+  std::string whole = compress(media::Compression::gzip, in);
+  // The same bytes whatever the sizes of the writes (blocks are cut by input offset, not by write calls).
+  std::string pieces;
+  {
+    auto z = Compressor::create(media::Compression::gzip, [&](const void* d, size_t n) -> Status {
+      pieces.append(static_cast<const char*>(d), n);
+      return {};
+    });
+    for (size_t pos = 0, step = 1; pos < in.size(); pos += step, step = step * 3 % 100003 + 1)
+      ASSERT_TRUE(z->write(in.data() + pos, std::min(step, in.size() - pos)).ok());
+    ASSERT_TRUE(z->finish().ok());
+  }
+  EXPECT_EQ(pieces, whole);
+  EXPECT_EQ(*decompress(media::Compression::gzip, whole), in);
+  // Header as zlib writes it with mtime 0 (reproducible), trailer with the crc32 and size of the whole input.
+  EXPECT_EQ(whole.substr(0, 4), std::string("\x1f\x8b\x08\x00", 4));
+  uLong crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(in.data()), static_cast<uInt>(in.size()));
+  uint32_t stored_crc, stored_len;
+  std::memcpy(&stored_crc, whole.data() + whole.size() - 8, 4);
+  std::memcpy(&stored_len, whole.data() + whole.size() - 4, 4);
+  EXPECT_EQ(stored_crc, static_cast<uint32_t>(crc));
+  EXPECT_EQ(stored_len, static_cast<uint32_t>(in.size()));
+  // Priming each block with the previous 32 KiB keeps the ratio of one zlib stream (within 1%).
+  uLongf bound = compressBound(static_cast<uLong>(in.size()));
+  std::string one(bound, '\0');
+  ASSERT_EQ(compress2(reinterpret_cast<Bytef*>(one.data()), &bound, reinterpret_cast<const Bytef*>(in.data()),
+                      static_cast<uLong>(in.size()), Z_DEFAULT_COMPRESSION),
+            Z_OK);
+  EXPECT_LT(static_cast<double>(whole.size()), 1.01 * static_cast<double>(bound) + 64);
+}
+
+TEST(Compress, EmptyInputIsAValidGzip) {
+  std::string z = compress(media::Compression::gzip, "");
+  auto back = decompress(media::Compression::gzip, z);
+  ASSERT_TRUE(back.ok()) << back.error().what();
+  EXPECT_EQ(*back, "");
 }
 
 }  // namespace
