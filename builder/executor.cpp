@@ -330,8 +330,7 @@ class Build {
         ms.source = dir;
         ms.readonly = false;
         mount_key += " cache " + m.id;
-      } else {  // bind: from the context (default) or another stage/image; read-only
-        if (!m.readonly) return make_error(ErrorCode::unsupported, where(ins) + ": RUN --mount=type=bind,rw is not supported yet");
+      } else {  // bind: from the context (default) or another stage/image; read-only, or rw with writes discarded
         std::string root;
         if (!m.from.empty()) {
           root = TRY(source_root(m.from, m_stages[m_current], ins));
@@ -353,7 +352,13 @@ class Build {
         char real[PATH_MAX];
         if (!::realpath((root + "/" + src).c_str(), real)) return sys_error(where(ins) + ": RUN --mount source " + src);
         ms.source = real;
-        ms.readonly = true;
+        ms.readonly = m.readonly;
+        if (!m.readonly) {
+          struct stat sst;
+          if (::stat(real, &sst) < 0 || !S_ISDIR(sst.st_mode))
+            return make_error(ErrorCode::unsupported, where(ins) + ": RUN --mount=type=bind,rw needs a directory source, not " + src);
+          ms.discard_writes = true;  // as BuildKit: writable, and the writes are thrown away
+        }
       }
       mount_key += "\n";
       mounts.push_back(ms);

@@ -50,6 +50,30 @@ Status bind_at(int rootfd, const std::string& src, const std::string& target, bo
   return {};
 }
 
+/// An overlay of dir under a fresh tmpfs (upper and work in scratch, a new directory), attached at target:
+/// the container may write there, and the writes vanish with the mount namespace.
+Status overlay_discard_at(int rootfd, const std::string& dir, const std::string& scratch, const std::string& target) {
+  if (::mkdir(scratch.c_str(), 0700) < 0) return sys_error("mkdir " + scratch);
+  if (::mount("tmpfs", scratch.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
+    return sys_error("mount a tmpfs for the writes to " + target);
+  for (const char* d : {"/upper", "/work"})
+    if (::mkdir((scratch + d).c_str(), 0755) < 0) return sys_error("mkdir " + scratch + d);
+  int fs = static_cast<int>(::syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC));
+  if (fs < 0) return sys_error("fsopen overlay");
+  UniqueFd fsfd(fs);
+  for (auto [key, value] : {std::pair<const char*, std::string>{"lowerdir+", dir}, {"upperdir", scratch + "/upper"},
+                            {"workdir", scratch + "/work"}})
+    if (::syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, value.c_str(), 0) < 0)
+      return sys_error("overlay " + std::string(key) + "=" + value + " for " + target);
+  if (::syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) return sys_error("create the overlay for " + target);
+  UniqueFd mnt(static_cast<int>(::syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0)));
+  if (mnt.get() < 0) return sys_error("fsmount the overlay for " + target);
+  UniqueFd t = TRY(open_in_root(rootfd, target));
+  if (::syscall(SYS_move_mount, mnt.get(), "", t.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return sys_error("attach the overlay at " + target);
+  return {};
+}
+
 Status touch(const std::string& path, bool dir) {
   auto slash = path.rfind('/');
   TRY(make_dirs(path.substr(0, slash)));
@@ -203,10 +227,13 @@ Status enter_rootfs(const std::string& state_dir, const ContainerSpec& spec) {
   else TRY(mount_at(r, "/sys", "sysfs", "sysfs", sysflags));
   for (const char* f : {"hosts", "hostname", "resolv.conf"})
     TRY(bind_at(r, state_dir + "/etc/" + f, std::string("/etc/") + f, true, false));
-  for (const auto& m : spec.mounts) {
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    const auto& m = spec.mounts[i];
     if (m.type == MountSpec::Type::tmpfs) {
       std::string opts = m.options.empty() ? "mode=1777" : m.options;
       TRY(mount_at(r, m.target, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV | (m.readonly ? MS_RDONLY : 0), opts.c_str()));
+    } else if (m.discard_writes) {
+      TRY(overlay_discard_at(r, m.source, state_dir + "/rw" + std::to_string(i), m.target));
     } else {
       TRY(bind_at(r, m.source, m.target, m.readonly));
     }

@@ -80,6 +80,18 @@ rc=0; wait $kpid || rc=$?
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left after Ctrl-C"
 assert_eq "$(ls "$KILN_ROOT/kiln/tmp" | wc -l)" 0 "temp dirs left after Ctrl-C"
 
+# RUN --mount=type=bind,rw: the step may write into the bound context, and nothing of it reaches the context
+# or the image (BuildKit's semantics); a read-only bind refuses writes.
+mkdir -p "$ctx/data"; echo original > "$ctx/data/f"
+printf 'FROM localhost/runs:1\nRUN --mount=type=bind,source=data,target=/d,rw echo changed > /d/f && echo new > /d/g && cat /d/f > /seen\nRUN --mount=type=bind,source=data,target=/d sh -c "echo x > /d/h" 2>/dev/null || echo refused > /ro\n' > "$ctx/Buildfile.rw"
+kiln build -q -t localhost/rw:1 -f "$ctx/Buildfile.rw" "$ctx" >/dev/null
+assert_eq "$(cat "$ctx/data/f")" "original" "the context after a rw bind"
+[ -e "$ctx/data/g" ] && fail "a rw bind wrote into the context"
+assert_eq "$(kiln run localhost/rw:1 cat /seen)" "changed" "the step saw its own write"
+assert_eq "$(kiln run localhost/rw:1 cat /ro)" "refused" "a read-only bind took a write"
+assert_eq "$(kiln run localhost/rw:1 sh -c 'ls /d 2>/dev/null | wc -l')" "0" "bind contents left in the image"
+assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left after rw binds"
+
 # A secret id or cache id cannot reach the host.
 printf 'FROM localhost/runs:1\nRUN --mount=type=bind,source=../../../../etc,target=/x ls /x\n' > "$ctx/Buildfile.escape"
 expect_fail "outside the build context" kiln build -f "$ctx/Buildfile.escape" "$ctx"
