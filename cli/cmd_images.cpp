@@ -8,6 +8,7 @@
 #include "cas/gc.h"
 #include "cli/command.h"
 #include "oci/archive.h"
+#include "oci/blob_locations.h"
 #include "oci/reference.h"
 
 namespace kiln::cli {
@@ -135,6 +136,7 @@ Status rmi(Context& ctx, const std::vector<std::string>& names, bool force) {
   auto roots = builder::BuildCache(store).gc_roots();
   auto rep = cas::collect_garbage(store, roots ? *roots : std::vector<cas::IndexEntry>{}, false);
   if (!rep && rep.error().code != ErrorCode::conflict) return std::move(rep).error();
+  if (rep) oci::forget_missing_locations(store);
   return {};
 }
 
