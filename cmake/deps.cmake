@@ -48,3 +48,11 @@ else()
   target_link_libraries(kiln::zlib INTERFACE ZLIB::ZLIB)
   target_link_libraries(kiln::seccomp INTERFACE PkgConfig::SECCOMP)
 endif()
+
+# Packed relative relocations (glibc >= 2.36): ~20k relocations of a PIE binary shrink to a bitmap the loader
+# applies faster, touching fewer pages at every start.
+include(CheckLinkerFlag)
+check_linker_flag(CXX "-Wl,-z,pack-relative-relocs" KILN_HAVE_RELR)
+if(KILN_HAVE_RELR)
+  add_link_options(-Wl,-z,pack-relative-relocs)
+endif()
