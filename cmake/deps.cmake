@@ -1,10 +1,10 @@
 # Third-party libraries as targets kiln::archive, kiln::crypto, kiln::zstd, kiln::zlib, kiln::seccomp.
 #
-# KILN_STATIC_DEPS (default ON) links them from Debian's static archives: every `kiln run` starts a fresh
-# process, and loading libarchive's shared dependency chain (libxml2 -> ICU, nettle, lzma, lz4, bz2, acl)
+# KILN_STATIC_DEPS (default ON) links them (but zstd, see below) from Debian's static archives: every
+# `kiln run` starts a fresh process, and loading libarchive's shared dependency chain (libxml2 -> ICU, nettle, lzma, lz4, bz2, acl)
 # plus libcrypto and libstdc++ cost ~5 ms of a ~10 ms container start (bench/run). libcurl is not linked
 # at all: oci/curl_lib.cpp loads it on first HTTP use.
-option(KILN_STATIC_DEPS "Link libarchive, libcrypto, zstd, zlib, libseccomp and libstdc++ statically" ON)
+option(KILN_STATIC_DEPS "Link libarchive, libcrypto, zlib, libseccomp and libstdc++ statically" ON)
 
 find_package(PkgConfig REQUIRED)
 find_package(OpenSSL REQUIRED)
@@ -27,10 +27,12 @@ foreach(t archive crypto zstd zlib seccomp)
 endforeach()
 
 if(KILN_STATIC_DEPS)
-  foreach(n archive nettle bz2 lzma lz4 zstd z seccomp crypto)
+  foreach(n archive nettle bz2 lzma lz4 z seccomp crypto)
     kiln_static_lib(a_${n} ${n})
   endforeach()
-  target_link_libraries(kiln::zstd INTERFACE ${a_zstd} Threads::Threads)
+  # Debian's libzstd.a is built without ZSTD_MULTITHREAD: it would ignore nbWorkers, making zstd layers
+  # slower and different from the shared library's (which kiln has always used). So zstd stays shared.
+  target_link_libraries(kiln::zstd INTERFACE PkgConfig::ZSTD)
   target_link_libraries(kiln::zlib INTERFACE ${a_z})
   target_link_libraries(kiln::archive INTERFACE ${a_archive} ${a_nettle} ${a_bz2} ${a_lzma} ${a_lz4}
                                                 kiln::zstd kiln::zlib)
