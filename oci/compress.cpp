@@ -6,7 +6,8 @@
 
 #include <algorithm>
 #include <deque>
-#include <future>
+#include <memory>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -26,11 +27,11 @@ class PlainCompressor final : public Compressor {
   Sink m_out;
 };
 
-/// gzip in independent blocks compressed on several threads, as pigz does: each 1 MiB block is raw deflate
-/// primed with the previous block's last 32 KiB (so the ratio stays that of one stream) and ends on a byte
-/// boundary (Z_SYNC_FLUSH), the last one with the final block; the crc32s are combined in order. The bytes
-/// depend only on the input (fixed block size and level), never on the thread count, so layers stay
-/// reproducible; any gzip reader takes them. One zlib stream compresses ~35 MB/s here, the bottleneck of a
+/// gzip in independent blocks compressed on several threads (at most 2 per core in flight), as pigz does:
+/// each 1 MiB block is raw deflate primed with the previous block's last 32 KiB (so the ratio stays that of
+/// one stream) and ends on a byte boundary (Z_SYNC_FLUSH), the last one with the final block; the crc32s are
+/// combined in order. The bytes depend only on the input (fixed block size and level), never on the thread
+/// count, so layers stay reproducible; any gzip reader takes them. One zlib stream compresses ~35 MB/s here, the bottleneck of a
 /// cold build (bench/build).
 class GzipCompressor final : public Compressor {
  public:
@@ -42,7 +43,8 @@ class GzipCompressor final : public Compressor {
     m_block.reserve(kBlock);
   }
   ~GzipCompressor() override {
-    for (auto& f : m_inflight) f.wait();
+    for (auto& slot : m_inflight)
+      if (slot.worker.joinable()) slot.worker.join();
   }
   Status write(const void* d, size_t n) override {
     const auto* p = static_cast<const unsigned char*>(d);
@@ -66,33 +68,31 @@ class GzipCompressor final : public Compressor {
   }
 
  private:
-  struct Done {
-    std::vector<unsigned char> bytes;
+  /// One block: its input and priming window, and once compressed, its deflate bytes and crc32.
+  struct Job {
+    std::vector<unsigned char> in, dict, out;
+    bool last = false, ok = false;
     uLong crc = 0;
-    size_t in_len = 0;
-    bool ok = true;
+  };
+  struct Slot {
+    std::shared_ptr<Job> job;
+    std::thread worker;  ///< joined before the block is written out
   };
 
-  static Done compress_block(std::vector<unsigned char> in, std::vector<unsigned char> dict, bool last) {
-    Done r;
-    r.in_len = in.size();
-    r.crc = crc32(0L, in.data(), static_cast<uInt>(in.size()));
+  static void compress_block(Job& job) {
+    job.crc = crc32(0L, job.in.data(), static_cast<uInt>(job.in.size()));
     z_stream z{};
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-      r.ok = false;
-      return r;
-    }
-    if (!dict.empty()) deflateSetDictionary(&z, dict.data(), static_cast<uInt>(dict.size()));
-    r.bytes.resize(deflateBound(&z, in.size()) + 16);
-    z.next_in = in.data();
-    z.avail_in = static_cast<uInt>(in.size());
-    z.next_out = r.bytes.data();
-    z.avail_out = static_cast<uInt>(r.bytes.size());
-    int rc = deflate(&z, last ? Z_FINISH : Z_SYNC_FLUSH);
-    r.ok = last ? rc == Z_STREAM_END : (rc == Z_OK && z.avail_in == 0);
-    r.bytes.resize(r.bytes.size() - z.avail_out);
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) return;
+    if (!job.dict.empty()) deflateSetDictionary(&z, job.dict.data(), static_cast<uInt>(job.dict.size()));
+    job.out.resize(deflateBound(&z, job.in.size()) + 16);
+    z.next_in = job.in.data();
+    z.avail_in = static_cast<uInt>(job.in.size());
+    z.next_out = job.out.data();
+    z.avail_out = static_cast<uInt>(job.out.size());
+    int rc = deflate(&z, job.last ? Z_FINISH : Z_SYNC_FLUSH);
+    job.ok = job.last ? rc == Z_STREAM_END : (rc == Z_OK && z.avail_in == 0);
+    job.out.resize(job.out.size() - z.avail_out);
     deflateEnd(&z);
-    return r;
   }
 
   Status header() {
@@ -109,7 +109,16 @@ class GzipCompressor final : public Compressor {
     std::vector<unsigned char> dict = std::move(m_window);
     size_t keep = std::min(kWindow, m_block.size());
     m_window.assign(m_block.end() - static_cast<std::ptrdiff_t>(keep), m_block.end());
-    m_inflight.push_back(std::async(std::launch::async, compress_block, std::move(m_block), std::move(dict), last));
+    auto job = std::make_shared<Job>();
+    job->in = std::move(m_block);
+    job->dict = std::move(dict);
+    job->last = last;
+    m_inflight.push_back(Slot{job, {}});
+    try {
+      m_inflight.back().worker = std::thread([job] { compress_block(*job); });
+    } catch (const std::system_error&) {
+      compress_block(*job);  // no thread to be had (RLIMIT_NPROC, a pids limit): compress it here
+    }
     m_block = {};
     m_block.reserve(kBlock);
     while (m_inflight.size() >= m_max_inflight) TRY(drain_one());
@@ -118,18 +127,20 @@ class GzipCompressor final : public Compressor {
 
   /// Write out the oldest block (blocks leave in the order they came in).
   Status drain_one() {
-    Done d = m_inflight.front().get();
+    Slot slot = std::move(m_inflight.front());
     m_inflight.pop_front();
-    if (!d.ok) return make_error(ErrorCode::generic, "gzip compression failed");
-    m_crc = crc32_combine(m_crc, d.crc, static_cast<z_off_t>(d.in_len));
-    m_total += d.in_len;
-    return d.bytes.empty() ? Status{} : m_out(d.bytes.data(), d.bytes.size());
+    if (slot.worker.joinable()) slot.worker.join();
+    const Job& j = *slot.job;
+    if (!j.ok) return make_error(ErrorCode::generic, "gzip compression failed");
+    m_crc = crc32_combine(m_crc, j.crc, static_cast<z_off_t>(j.in.size()));
+    m_total += j.in.size();
+    return j.out.empty() ? Status{} : m_out(j.out.data(), j.out.size());
   }
 
   Sink m_out;
   size_t m_max_inflight;
   std::vector<unsigned char> m_block, m_window;
-  std::deque<std::future<Done>> m_inflight;
+  std::deque<Slot> m_inflight;
   uLong m_crc = crc32(0L, Z_NULL, 0);
   uint64_t m_total = 0;
   bool m_header_written = false;
