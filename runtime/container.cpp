@@ -280,6 +280,10 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   }
   (void)!::write(go_w.get(), "g", 1);
   go_w.reset();
+  // The state is written while the child builds its root (off the critical path); a start that fails
+  // removes it with the state dir.
+  cs.pid = child;
+  (void)state->save(cs);
   if (spec.tty) pty.receive();  // a failure before it shows on the error pipe next
   ChildFailure f;
   if (read_failure(err_r.get(), f)) {
@@ -287,8 +291,6 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     f.message[sizeof f.message - 1] = '\0';
     return failure(f.exit_code, make_error(ErrorCode::generic, f.message));
   }
-  cs.pid = child;
-  (void)state->save(cs);
   if (on_started) on_started(child);
   // 7. Supervise to the end; the mount namespace (and every mount in it) dies with the container.
   RawTerminal raw;
