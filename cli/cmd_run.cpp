@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <iostream>
 #include <random>
 
@@ -38,12 +39,24 @@ std::string random_id() {
   return cas::sha256_of(seed).hex();
 }
 
+/// docker's container name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (also keeps names usable as file names).
+bool valid_container_name(const std::string& n) {
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (n.size() < 2 || n.size() > 128 || !alnum(n[0])) return false;
+  for (char c : n)
+    if (!alnum(c) && c != '_' && c != '.' && c != '-') return false;
+  return true;
+}
+
 Result<runtime::ContainerSpec> make_spec(oci::ImageStore& images, const RunFlags& f) {
   oci::TransferOptions topts;
   topts.quiet = true;
   auto img = TRY(oci::resolve_or_pull(images, f.image, f.pull, topts, std::cerr));
   runtime::ContainerSpec spec;
   spec.id = random_id();
+  if (!f.name.empty() && !valid_container_name(f.name))
+    return make_error(ErrorCode::invalid_argument, "invalid container name \"" + f.name +
+                                                       "\": use [a-zA-Z0-9][a-zA-Z0-9_.-]+, as docker does");
   spec.name = f.name.empty() ? "kiln-" + spec.id.substr(0, 12) : f.name;
   spec.image = f.image;
   spec.hostname = f.hostname.empty() ? spec.id.substr(0, 12) : f.hostname;

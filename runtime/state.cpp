@@ -49,6 +49,14 @@ Result<ContainerState> load_state(const std::string& dir) {
   }
 }
 
+constexpr const char* kNames = ".names";
+
+std::string read_link(const std::string& path) {
+  char buf[256];
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
 /// True while the supervising process holds the lock (a flock on the directory itself).
 bool alive(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -61,10 +69,7 @@ bool alive(const std::string& dir) {
 }  // namespace
 
 Result<StateDir> StateDir::create(const ContainerSpec& spec) {
-  for (const auto& c : TRY(list_containers()))
-    if (c.name == spec.name)
-      return make_error(ErrorCode::conflict, "the container name \"" + spec.name + "\" is already in use by " + c.id.substr(0, 12));
-  TRY(make_dirs(containers_dir(), 0700));
+  TRY(make_dirs(containers_dir() + "/" + kNames, 0700));
   StateDir s;
   s.m_path = state_dir_of(spec.id);
   if (::mkdir(s.m_path.c_str(), 0700) < 0) return sys_error("create " + s.m_path);
@@ -74,6 +79,28 @@ Result<StateDir> StateDir::create(const ContainerSpec& spec) {
     return sys_error("lock " + s.m_path);
   }
   s.m_lock = std::move(*fd);
+  // The name is a symlink .names/NAME -> ID, made under a lock on .names (so two runs with one --name cannot
+  // both win); one left by a container whose supervisor is gone is taken over.
+  std::string names = containers_dir() + "/" + kNames;
+  auto names_fd = open_fd(names, O_RDONLY | O_DIRECTORY);
+  if (!names_fd || ::flock(names_fd->get(), LOCK_EX) < 0) {
+    s.remove_dir_only();
+    return sys_error("lock " + names);
+  }
+  std::string link = names + "/" + spec.name;
+  for (int attempt = 0;; ++attempt) {
+    if (::symlink(spec.id.c_str(), link.c_str()) == 0) break;
+    int e = errno;
+    std::string owner = e == EEXIST ? read_link(link) : "";
+    if (e != EEXIST || attempt > 0 || (!owner.empty() && alive(state_dir_of(owner)))) {
+      s.remove_dir_only();
+      if (e != EEXIST) return sys_error("reserve the container name " + spec.name);
+      return make_error(ErrorCode::conflict, "the container name \"" + spec.name + "\" is already in use by " +
+                                                 owner.substr(0, 12) + " (choose another --name)");
+    }
+    ::unlink(link.c_str());
+  }
+  s.m_name_link = link;
   return s;
 }
 
@@ -87,11 +114,18 @@ Status StateDir::save(const ContainerState& st) const {
   return {};
 }
 
-void StateDir::remove() {
+void StateDir::remove_dir_only() {
   if (m_path.empty()) return;
   (void)remove_tree(m_path);
   m_lock.reset();
   m_path.clear();
+}
+
+void StateDir::remove() {
+  // The name goes first, while the lock still says it is ours.
+  if (!m_name_link.empty()) ::unlink(m_name_link.c_str());
+  m_name_link.clear();
+  remove_dir_only();
 }
 
 Result<std::vector<ContainerState>> list_containers() {
@@ -106,6 +140,16 @@ Result<std::vector<ContainerState>> list_containers() {
   while (struct dirent* e = ::readdir(d))
     if (e->d_name[0] != '.') ids.push_back(e->d_name);
   ::closedir(d);
+  // Names of containers whose supervisor is gone (under the names lock, as a new container takes its name).
+  auto names_fd = open_fd(base + "/" + kNames, O_RDONLY | O_DIRECTORY);
+  if (names_fd && ::flock(names_fd->get(), LOCK_EX) == 0) {
+    auto links = list_dir(base + "/" + kNames);
+    for (const auto& n : links ? *links : std::vector<std::string>{}) {
+      std::string link = base + "/" + kNames + "/" + n;
+      std::string owner = read_link(link);
+      if (!owner.empty() && !alive(base + "/" + owner)) ::unlink(link.c_str());
+    }
+  }
   for (const auto& id : ids) {
     std::string dir = base + "/" + id;
     if (!alive(dir)) {

@@ -32,15 +32,16 @@ std::string state_dir_of(const std::string& id);
 /// The state directory of a live container; its lock is held by the supervising kiln process.
 class StateDir {
  public:
-  /// Create the directory (refusing a name already in use by a live container) and take its lock.
+  /// Create the directory, take its lock, and reserve the name (refused while a live container has it).
   static Result<StateDir> create(const ContainerSpec& spec);
   const std::string& path() const { return m_path; }
   Status save(const ContainerState& st) const;
-  /// Remove the directory (the container has exited).
+  /// Remove the directory and release the name (the container has exited).
   void remove();
 
  private:
-  std::string m_path;
+  void remove_dir_only();
+  std::string m_path, m_name_link;
   UniqueFd m_lock;
 };
 

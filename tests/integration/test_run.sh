@@ -110,6 +110,10 @@ cid=$(kiln run -d --name probe-bg "$img" /bin/sh -c 'echo ready; while :; do sle
 sleep 0.4
 kiln ps > "$WORK/ps.out"; grep -q probe-bg "$WORK/ps.out" || fail "ps: $(cat "$WORK/ps.out")"
 kiln logs probe-bg | grep -qx ready || fail "logs"
+rc=0; "$KILN" run --name probe-bg "$img" /bin/true 2> "$WORK/dup.err" || rc=$?
+assert_eq $rc 125 "exit code of a second container with a name in use"
+grep -q 'already in use' "$WORK/dup.err" || fail "name conflict: $(cat "$WORK/dup.err")"
+expect_fail "invalid container name" kiln run --name '../x' "$img" /bin/true
 out=$(kiln exec probe-bg /bin/sh -c 'echo "exec-pid=$$"; grep Seccomp: /proc/self/status')
 echo "$out" | grep -q "Seccomp:.*2" || fail "exec without seccomp: $out"
 rc=0; kiln exec probe-bg /bin/sh -c 'exit 7' || rc=$?; assert_eq $rc 7 "exec exit code"
@@ -125,6 +129,12 @@ sleep 0.5; kill -9 $kpid; wait $kpid 2>/dev/null || true
 sleep 0.3
 kiln ps -q >/dev/null
 assert_eq "$(ls "$KILN_RUN_DIR" | wc -l)" 0 "state left after kill -9"
+assert_eq "$(ls -A "$KILN_RUN_DIR/.names" | wc -l)" 0 "name reservations left after kill -9"
+assert_eq "$(kiln run --name doomed "$img" /bin/echo reused)" "reused" "the name of a killed container is free again"
+# Four runs race for one name: exactly one gets it.
+for i in 1 2 3 4; do ( rc=0; "$KILN" run --name racer "$img" /bin/sleep 1 >/dev/null 2>&1 || rc=$?; echo $rc > "$WORK/race.$i" ) & done
+for _ in $(seq 1 100); do [ "$(ls "$WORK"/race.* 2>/dev/null | wc -l)" -eq 4 ] && break; sleep 0.1; done
+assert_eq "$(cat "$WORK"/race.* | sort | tr '\n' ' ')" "0 125 125 125 " "exit codes of four runs racing for one name"
 
 # Many layers: a 300-layer image runs (overlay lowerdir+ takes one layer per call).
 python3 - "$WORK" <<'PY'
