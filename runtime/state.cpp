@@ -1,7 +1,6 @@
 // Container state registry.
 #include "runtime/state.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -68,8 +67,45 @@ bool alive(const std::string& dir) {
 
 }  // namespace
 
+namespace {
+
+/// The names in a directory; none when it cannot be read.
+std::vector<std::string> entries(const std::string& dir) {
+  auto names = list_dir(dir);
+  return names ? std::move(*names) : std::vector<std::string>{};
+}
+
+/// The registry lock (a flock on .names) serializes the birth of a container (state dir, its lock, its name)
+/// against the sweeping of dead ones: without it a sweeper could take a state dir made but not yet locked.
+Result<UniqueFd> lock_registry() {
+  std::string names = containers_dir() + "/" + kNames;
+  TRY(make_dirs(names, 0700));
+  UniqueFd fd = TRY(open_fd(names, O_RDONLY | O_DIRECTORY));
+  if (::flock(fd.get(), LOCK_EX) < 0) return sys_error("lock " + names);
+  return fd;
+}
+
+/// Under the registry lock: clear what containers whose supervisor died (kill -9) left behind. Their mount
+/// namespaces went with them; state dirs, cgroups and names are ours to remove.
+void sweep_dead() {
+  std::string base = containers_dir();
+  for (const auto& id : entries(base)) {
+    if (id[0] == '.' || alive(base + "/" + id)) continue;
+    Cgroup::remove_stale(id);
+    (void)remove_tree(base + "/" + id);
+  }
+  std::string names = base + "/" + kNames;
+  for (const auto& n : entries(names)) {
+    std::string owner = read_link(names + "/" + n);
+    if (owner.empty() || !alive(base + "/" + owner)) ::unlink((names + "/" + n).c_str());
+  }
+}
+
+}  // namespace
+
 Result<StateDir> StateDir::create(const ContainerSpec& spec) {
-  TRY(make_dirs(containers_dir() + "/" + kNames, 0700));
+  UniqueFd registry = TRY(lock_registry());
+  sweep_dead();
   StateDir s;
   s.m_path = state_dir_of(spec.id);
   if (::mkdir(s.m_path.c_str(), 0700) < 0) return sys_error("create " + s.m_path);
@@ -79,26 +115,14 @@ Result<StateDir> StateDir::create(const ContainerSpec& spec) {
     return sys_error("lock " + s.m_path);
   }
   s.m_lock = std::move(*fd);
-  // The name is a symlink .names/NAME -> ID, made under a lock on .names (so two runs with one --name cannot
-  // both win); one left by a container whose supervisor is gone is taken over.
-  std::string names = containers_dir() + "/" + kNames;
-  auto names_fd = open_fd(names, O_RDONLY | O_DIRECTORY);
-  if (!names_fd || ::flock(names_fd->get(), LOCK_EX) < 0) {
-    s.remove_dir_only();
-    return sys_error("lock " + names);
-  }
-  std::string link = names + "/" + spec.name;
-  for (int attempt = 0;; ++attempt) {
-    if (::symlink(spec.id.c_str(), link.c_str()) == 0) break;
+  // The name is a symlink .names/NAME -> ID; after the sweep, one that exists belongs to a live container.
+  std::string link = containers_dir() + "/" + kNames + "/" + spec.name;
+  if (::symlink(spec.id.c_str(), link.c_str()) < 0) {
     int e = errno;
-    std::string owner = e == EEXIST ? read_link(link) : "";
-    if (e != EEXIST || attempt > 0 || (!owner.empty() && alive(state_dir_of(owner)))) {
-      s.remove_dir_only();
-      if (e != EEXIST) return sys_error("reserve the container name " + spec.name);
-      return make_error(ErrorCode::conflict, "the container name \"" + spec.name + "\" is already in use by " +
-                                                 owner.substr(0, 12) + " (choose another --name)");
-    }
-    ::unlink(link.c_str());
+    s.remove_dir_only();
+    if (e != EEXIST) return sys_error("reserve the container name " + spec.name);
+    return make_error(ErrorCode::conflict, "the container name \"" + spec.name + "\" is already in use by " +
+                                               read_link(link).substr(0, 12) + " (choose another --name)");
   }
   s.m_name_link = link;
   return s;
@@ -131,33 +155,11 @@ void StateDir::remove() {
 Result<std::vector<ContainerState>> list_containers() {
   std::vector<ContainerState> out;
   std::string base = containers_dir();
-  DIR* d = ::opendir(base.c_str());
-  if (!d) {
-    if (errno == ENOENT) return out;
-    return sys_error("open " + base);
-  }
-  std::vector<std::string> ids;
-  while (struct dirent* e = ::readdir(d))
-    if (e->d_name[0] != '.') ids.push_back(e->d_name);
-  ::closedir(d);
-  // Names of containers whose supervisor is gone (under the names lock, as a new container takes its name).
-  auto names_fd = open_fd(base + "/" + kNames, O_RDONLY | O_DIRECTORY);
-  if (names_fd && ::flock(names_fd->get(), LOCK_EX) == 0) {
-    auto links = list_dir(base + "/" + kNames);
-    for (const auto& n : links ? *links : std::vector<std::string>{}) {
-      std::string link = base + "/" + kNames + "/" + n;
-      std::string owner = read_link(link);
-      if (!owner.empty() && !alive(base + "/" + owner)) ::unlink(link.c_str());
-    }
-  }
-  for (const auto& id : ids) {
+  if (!path_exists(base)) return out;
+  if (auto registry = lock_registry()) sweep_dead();
+  for (const auto& id : entries(base)) {
     std::string dir = base + "/" + id;
-    if (!alive(dir)) {
-      // Its supervisor died (kill -9): the mount namespace went with the container, the rest is ours to clear.
-      Cgroup::remove_stale(id);
-      (void)remove_tree(dir);
-      continue;
-    }
+    if (id[0] == '.' || !alive(dir)) continue;
     auto st = load_state(dir);
     if (st) out.push_back(std::move(*st));
   }
