@@ -35,7 +35,8 @@ void add_registry_flags(CLI::App* cmd, RegistryFlags& f) {
   if (cmd->get_name() != "login") cmd->add_option("--jobs", f.jobs, "blobs transferred at once (default 4)");
 }
 
-Status pull_cmd(Context& ctx, const std::string& name, const RegistryFlags& f, const std::string& platform) {
+Status pull_cmd(Context& ctx, const std::string& name, const RegistryFlags& f, const std::string& platform,
+                bool all_platforms) {
   auto ref = TRY(oci::Reference::parse(name));
   auto store = TRY(ctx.store());
   oci::ImageStore images(store);
@@ -45,6 +46,7 @@ Status pull_cmd(Context& ctx, const std::string& name, const RegistryFlags& f, c
   o.progress = ::isatty(2) ? oci::Progress::Mode::live : oci::Progress::Mode::lines;
   o.jobs = f.jobs;
   if (!platform.empty()) o.platform = platform;
+  o.all_platforms = all_platforms;
   TRY(oci::pull_image(images, ref, o, std::cerr));
   std::cout << ref.str() << "\n";
   return {};
@@ -117,7 +119,11 @@ void register_registry_commands(CLI::App& app, Context& ctx) {
   pull->add_option("IMAGE", *pname, "reference, e.g. 127.0.0.1:5000/app:1")->required();
   pull->add_option("--platform", *platform, "os/arch to pick from an index (default linux/amd64)");
   add_registry_flags(pull, *pf);
-  pull->callback([&ctx, pf, pname, platform] { ctx.action = [&ctx, pf, pname, platform] { return pull_cmd(ctx, *pname, *pf, *platform); }; });
+  auto all = std::make_shared<bool>(false);
+  pull->add_flag("--all-platforms", *all, "keep every platform of an index (linux/amd64 is what runs), so a push sends the whole index");
+  pull->callback([&ctx, pf, pname, platform, all] {
+    ctx.action = [&ctx, pf, pname, platform, all] { return pull_cmd(ctx, *pname, *pf, *platform, *all); };
+  });
 
   auto sf = std::make_shared<RegistryFlags>();
   auto sname = std::make_shared<std::string>(), sdest = std::make_shared<std::string>(), dfile = std::make_shared<std::string>();

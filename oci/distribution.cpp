@@ -113,37 +113,48 @@ Result<std::string> pull_image(ImageStore& images, const Reference& ref, const T
   std::optional<cas::Digest> pinned;
   if (!ref.digest.empty()) pinned = TRY(cas::Digest::parse(ref.digest));
   auto [top_bytes, top_mt] = TRY(get_manifest(reg, ref, ref.digest.empty() ? ref.tag : ref.digest, pinned));
-  std::string manifest_bytes = top_bytes, manifest_mt = top_mt;
-  cas::Digest manifest_digest = cas::sha256_of(top_bytes);
+  // The manifests to fetch: the one named, or from an index the platform asked for (or all of them).
+  std::vector<std::pair<cas::Digest, std::string>> manifests;  // digest, bytes
   if (media::is_index(top_mt)) {
     Index ix = TRY_CTX(parse_index(top_bytes), "pulling " + where(ref));
     std::string want_os = opts.platform.substr(0, opts.platform.find('/'));
     std::string want_arch = opts.platform.substr(opts.platform.find('/') + 1);
-    const Descriptor* pick = nullptr;
-    for (const auto& m : ix.manifests)
-      if (m.platform && m.platform->os == want_os && m.platform->architecture == want_arch) {
-        pick = &m;
-        break;
-      }
-    if (!pick) return make_error(ErrorCode::not_found, "pulling " + where(ref) + ": no " + opts.platform + " image in its index");
-    auto [mb, mmt] = TRY(get_manifest(reg, ref, pick->digest.str(), pick->digest));
-    manifest_bytes = mb;
-    manifest_mt = mmt;
-    manifest_digest = pick->digest;
+    for (const auto& m : ix.manifests) {
+      bool wanted = opts.all_platforms ||
+                    (m.platform && m.platform->os == want_os && m.platform->architecture == want_arch && manifests.empty());
+      if (!wanted) continue;
+      if (!media::is_manifest(m.media_type))
+        return make_error(ErrorCode::unsupported, "pulling " + where(ref) + ": nested index " + m.digest.str() + " is not supported");
+      auto [mb, mmt] = TRY(get_manifest(reg, ref, m.digest.str(), m.digest));
+      if (!media::is_manifest(mmt)) return make_error(ErrorCode::unsupported, "pulling " + where(ref) + ": unsupported manifest type " + mmt);
+      manifests.emplace_back(m.digest, std::move(mb));
+    }
+    if (manifests.empty()) return make_error(ErrorCode::not_found, "pulling " + where(ref) + ": no " + opts.platform + " image in its index");
+  } else {
+    if (!media::is_manifest(top_mt)) return make_error(ErrorCode::unsupported, "pulling " + where(ref) + ": unsupported manifest type " + top_mt);
+    manifests.emplace_back(cas::sha256_of(top_bytes), top_bytes);
   }
-  if (!media::is_manifest(manifest_mt)) return make_error(ErrorCode::unsupported, "pulling " + where(ref) + ": unsupported manifest type " + manifest_mt);
-  Manifest m = TRY_CTX(parse_manifest(manifest_bytes), "pulling " + where(ref));
-  for (const auto& l : m.layers)
-    if (!media::is_layer(l.media_type)) return make_error(ErrorCode::unsupported, "pulling " + where(ref) + ": unsupported layer type " + l.media_type);
-  std::vector<Descriptor> blobs = m.layers;
-  blobs.push_back(m.config);
+  std::vector<Descriptor> blobs;
+  for (const auto& [digest, bytes] : manifests) {
+    Manifest m = TRY_CTX(parse_manifest(bytes), "pulling " + where(ref) + " manifest " + digest.str());
+    // With --all-platforms other platforms' entries (attestations, say) may carry other layer types: they are
+    // stored, never run.
+    for (const auto& l : m.layers)
+      if (!opts.all_platforms && !media::is_layer(l.media_type))
+        return make_error(ErrorCode::unsupported, "pulling " + where(ref) + ": unsupported layer type " + l.media_type);
+    blobs.insert(blobs.end(), m.layers.begin(), m.layers.end());
+    blobs.push_back(m.config);
+  }
+  std::sort(blobs.begin(), blobs.end(), [](const Descriptor& a, const Descriptor& b) { return a.digest < b.digest; });
+  blobs.erase(std::unique(blobs.begin(), blobs.end(), [](const Descriptor& a, const Descriptor& b) { return a.digest == b.digest; }),
+              blobs.end());
   {
     Progress pr(out, opts.quiet ? Progress::Mode::quiet : opts.progress);
     TRY(for_each_parallel(blobs, opts.jobs, [&](const Descriptor& d) { return fetch_blob(reg, store, ref, d, pr); }));
   }
   for (const auto& d : blobs) remember_location(store, d.digest, reg.host(), ref.path);
   // Manifests last, byte for byte: the digest the registry reports is the digest kiln shows.
-  TRY(store.put_blob(manifest_bytes, manifest_digest));
+  for (const auto& [digest, bytes] : manifests) TRY(store.put_blob(bytes, digest));
   auto top = TRY(store.put_blob(top_bytes));
   TRY(store.set_tag(ref.str(), top_mt, top));
   if (!opts.quiet) out << "Digest: " << top.digest.str() << "\n";

@@ -14,6 +14,7 @@ namespace kiln::oci {
 struct TransferOptions {
   RegistryOptions registry;
   std::string platform = "linux/amd64";
+  bool all_platforms = false;  ///< pull: every manifest of an index (stored; linux/amd64 is what runs)
   bool quiet = false;
   Progress::Mode progress = Progress::Mode::lines;  ///< live: bars redrawn on a terminal (quiet wins)
   int jobs = 4;  ///< blobs transferred at once

@@ -117,6 +117,11 @@ KILN_ROOT=$WORK/one kiln push $R/multi:1 $R/single:1 2> "$WORK/single.err"
 grep -q "alone" "$WORK/single.err" || fail "no word that only one platform is pushed: $(cat "$WORK/single.err")"
 skopeo inspect --raw --tls-verify=false docker://$R/single:1 > "$WORK/single.raw"
 assert_eq "$(json_get "$WORK/single.raw" 'j["mediaType"]')" "application/vnd.oci.image.manifest.v1+json" "one platform pushes a manifest"
+# --all-platforms keeps the whole index, so it goes on whole.
+KILN_ROOT=$WORK/all kiln pull -q --all-platforms $R/multi:1 >/dev/null
+KILN_ROOT=$WORK/all kiln push -q $R/multi:1 $R/multi-copy:1 --digestfile "$WORK/copy.digest"
+assert_eq "$(cat "$WORK/copy.digest")" "$(cat "$WORK/multi.digest")" "index digest after pull --all-platforms and push"
+KILN_ROOT=$WORK/all assert_fsck_clean
 # FROM pulls a missing base; kiln run pulls a missing image.
 printf 'FROM %s/team/app:2\nCMD ["cat", "/f"]\n' "$R" > "$WORK/ctx/Buildfile.from"
 KILN_ROOT=$WORK/fresh kiln build -q -f "$WORK/ctx/Buildfile.from" -t localhost/child:1 "$WORK/ctx" >/dev/null
