@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/fd.h"
+#include "runtime/devices.h"
 
 namespace kiln::runtime {
 
@@ -92,7 +93,9 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
     std::string dir = v2_dir + "/" + leaf;
     if (auto st = make(dir); !st) return fail(st.error());
     cg.m_v2_dir = dir;
-    cg.m_v2_fd = UniqueFd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    cg.m_v2_fd = UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (cg.m_v2_fd.get() < 0) return fail(sys_error("open cgroup " + dir));
+    if (auto st = attach_device_filter(cg.m_v2_fd.get()); !st) return fail(st.error());
     if (spec.memory_bytes > 0 && v2_mem) {
       if (auto st = write_value(dir + "/memory.max", std::to_string(spec.memory_bytes)); !st) return fail(st.error());
       (void)write_value(dir + "/memory.swap.max", "0");
@@ -102,6 +105,20 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
     if (spec.cpus > 0 && v2_cpu)
       if (auto st = write_value(dir + "/cpu.max", std::to_string(static_cast<long>(std::lround(spec.cpus * 100000))) + " 100000"); !st)
         return fail(st.error());
+  }
+  if (v2_dir.empty()) {
+    // No cgroup v2 at all (a v1-only host): docker's device allow list through the v1 devices controller.
+    std::string root = std::string(kBase) + "/devices";
+    if (!path_exists(root + "/devices.allow"))
+      return fail(make_error(ErrorCode::unsupported, "cannot restrict the container's devices: no cgroup v2 and no devices controller"));
+    std::string p = path_for("devices");
+    std::string dir = root + (p == "/" ? "" : p) + "/" + leaf;
+    if (auto st = make(dir); !st) return fail(st.error());
+    Status st = write_value(dir + "/devices.deny", "a");
+    for (const char* rule : {"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+                             "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm"})
+      if (st) st = write_value(dir + "/devices.allow", rule);
+    if (!st) return fail(st.error());
   }
   struct V1 {
     const char* ctrl;
@@ -167,7 +184,7 @@ void Cgroup::remove_stale(const std::string& id) {
     std::istringstream in(ctrls);
     std::string c;
     while (std::getline(in, c, ','))
-      if (c == "memory" || c == "pids" || c == "cpu") candidates.push_back(std::string(kBase) + "/" + c + sub + "/" + leaf);
+      if (c == "memory" || c == "pids" || c == "cpu" || c == "devices") candidates.push_back(std::string(kBase) + "/" + c + sub + "/" + leaf);
   }
   for (const auto& d : candidates) ::rmdir(d.c_str());
 }

@@ -92,6 +92,11 @@ assert_eq "$(kiln run localhost/rw:1 cat /ro)" "refused" "a read-only bind took 
 assert_eq "$(kiln run localhost/rw:1 sh -c 'ls /d 2>/dev/null | wc -l')" "0" "bind contents left in the image"
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left after rw binds"
 
+# A RUN step gets the same device allow list: a node it makes for loop-control does not open.
+printf 'FROM localhost/runs:1\nRUN mknod /lc c 10 237 && (exec 3</lc) 2>/dev/null || echo refused > /dev-check\n' > "$ctx/Buildfile.dev"
+kiln build -q -t localhost/dev:1 -f "$ctx/Buildfile.dev" "$ctx" >/dev/null
+assert_eq "$(kiln run localhost/dev:1 cat /dev-check)" "refused" "a device outside the allow list opened in a RUN step"
+
 # A secret id or cache id cannot reach the host.
 printf 'FROM localhost/runs:1\nRUN --mount=type=bind,source=../../../../etc,target=/x ls /x\n' > "$ctx/Buildfile.escape"
 expect_fail "outside the build context" kiln build -f "$ctx/Buildfile.escape" "$ctx"
