@@ -30,7 +30,8 @@ kiln import "$WORK/good.tar" localhost/x:1 >/dev/null
 kiln inspect localhost/x:1 > "$WORK/i.json"
 layer=$(json_get "$WORK/i.json" 'j[0]["Layers"][0]["Digest"]')
 blob=$KILN_ROOT/blobs/sha256/${layer#sha256:}
-printf 'X' | dd of="$blob" bs=1 seek=1000 conv=notrunc status=none
+# Flip every bit of one byte (writing a fixed byte would change nothing once in 256 runs).
+python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(1000); b = f.read(1); f.seek(1000); f.write(bytes([b[0] ^ 0xff]))' "$blob"
 rc=0; kiln fsck > "$WORK/fsck.out" 2>/dev/null || rc=$?
 [ $rc -ne 0 ] || fail "fsck missed a corrupt blob"
 grep -q "$layer" "$WORK/fsck.out" || fail "fsck does not name the corrupt blob"
