@@ -368,7 +368,11 @@ class Build {
       UniqueFd fd = TRY(open_fd(host_script, O_WRONLY | O_CREAT | O_TRUNC, 0755));
       TRY(write_all(fd.get(), script));
       ::fchmod(fd.get(), 0755);
-      mounts.push_back(runtime::MountSpec{runtime::MountSpec::Type::bind, host_script, script_in_ctr, true, ""});
+      runtime::MountSpec script_mount;
+      script_mount.source = host_script;
+      script_mount.target = script_in_ctr;
+      script_mount.readonly = true;
+      mounts.push_back(script_mount);
       mount_key += "script " + cas::sha256_of(script).str() + "\n";
     }
     std::string user = st.config.config.user;

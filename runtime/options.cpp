@@ -90,14 +90,24 @@ Result<MountSpec> parse_tmpfs(const std::string& v) {
   m.type = MountSpec::Type::tmpfs;
   auto colon = v.find(':');
   m.target = v.substr(0, colon);
-  if (colon != std::string::npos) m.options = v.substr(colon + 1);
-  for (const auto& o : split(m.options, ',')) {
+  std::string given = colon == std::string::npos ? "" : v.substr(colon + 1);
+  // docker mixes mount-flag words with tmpfs data: the words become flags (nosuid and nodev always hold),
+  // the rest goes to the kernel.
+  for (const auto& o : split(given, ',')) {
     if (o.empty()) continue;
     auto eq = o.find('=');
     std::string k = o.substr(0, eq);
-    if (k != "size" && k != "mode" && k != "uid" && k != "gid" && k != "nr_inodes" && k != "noexec" && k != "exec" &&
-        k != "nosuid" && k != "nodev" && k != "ro" && k != "rw")
+    if (k == "ro" || k == "rw") {
+      m.readonly = k == "ro";
+    } else if (k == "exec" || k == "noexec") {
+      m.noexec = k == "noexec";
+    } else if (k == "nosuid" || k == "nodev") {
+      continue;
+    } else if (k == "size" || k == "mode" || k == "uid" || k == "gid" || k == "nr_inodes") {
+      m.options += (m.options.empty() ? "" : ",") + o;
+    } else {
       return make_error(ErrorCode::invalid_argument, "invalid --tmpfs \"" + v + "\": unknown option " + k);
+    }
   }
   TRY_CTX(check_target(m.target), "invalid --tmpfs \"" + v + "\"");
   return m;

@@ -241,7 +241,8 @@ Status enter_rootfs(const std::string& state_dir, const ContainerSpec& spec) {
     const auto& m = spec.mounts[i];
     if (m.type == MountSpec::Type::tmpfs) {
       std::string opts = m.options.empty() ? "mode=1777" : m.options;
-      TRY(mount_at(r, m.target, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV | (m.readonly ? MS_RDONLY : 0), opts.c_str()));
+      unsigned long flags = MS_NOSUID | MS_NODEV | (m.readonly ? MS_RDONLY : 0) | (m.noexec ? MS_NOEXEC : 0);
+      TRY(mount_at(r, m.target, "tmpfs", "tmpfs", flags, opts.c_str()));
     } else if (m.discard_writes) {
       TRY(overlay_discard_at(r, m.source, state_dir + "/rw" + std::to_string(i), m.target));
     } else {

@@ -14,6 +14,7 @@ struct MountSpec {
   std::string source;  ///< host path (bind)
   std::string target;  ///< absolute path inside the container
   bool readonly = false;
+  bool noexec = false;  ///< tmpfs
   std::string options;  ///< tmpfs data such as "size=64m,mode=1777"
   /// bind of a directory that takes writes and forgets them (RUN --mount=type=bind,rw): an overlay of the
   /// source under a throwaway tmpfs upper, so the source (the context, a layer tree) never changes.

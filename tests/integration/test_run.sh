@@ -20,6 +20,11 @@ out=$(sh_in --tmpfs /scratch "$img" /bin/sh -c '
   echo hi > /scratch/f && cat /scratch/f' 2>&1)
 [ "$(echo "$out" | grep -c 'Read-only file system')" -ge 3 ] || fail "root is writable: $out"
 echo "$out" | grep -qx hi || fail "--tmpfs not writable: $out"
+# docker's flag words in --tmpfs options: noexec stops a copied binary, exec (the default here) runs it.
+out=$(sh_in --tmpfs /ne:rw,noexec,size=8m --tmpfs /ex:exec "$img" /bin/sh -c '
+  cp /bin/busybox /ne/true; /ne/true 2>/dev/null || echo noexec-refused
+  cp /bin/busybox /ex/true; /ex/true && echo exec-ran')
+assert_eq "$(echo $out)" "noexec-refused exec-ran" "--tmpfs exec/noexec"
 
 # Masked and read-only /proc paths, /sys read-only.
 out=$(sh_in "$img" /bin/sh -c '

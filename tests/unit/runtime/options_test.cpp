@@ -34,6 +34,17 @@ TEST(Options, MountAndTmpfs) {
   EXPECT_EQ(tf->options, "size=64k,mode=1777");
   EXPECT_FALSE(parse_tmpfs("/proc/self").ok());
   EXPECT_FALSE(parse_tmpfs("/x:evil=1").ok());
+  // docker's flag words become flags; only tmpfs data reaches the kernel.
+  auto flags = parse_tmpfs("/cache:rw,noexec,nosuid,size=1m,nodev");
+  ASSERT_TRUE(flags.ok());
+  EXPECT_TRUE(flags->noexec);
+  EXPECT_FALSE(flags->readonly);
+  EXPECT_EQ(flags->options, "size=1m");
+  auto ro = parse_tmpfs("/ro:ro,exec");
+  ASSERT_TRUE(ro.ok());
+  EXPECT_TRUE(ro->readonly);
+  EXPECT_FALSE(ro->noexec);
+  EXPECT_EQ(ro->options, "");
 }
 
 TEST(Options, UlimitsAndSizes) {
