@@ -85,10 +85,24 @@ class Build {
     return oci::rfc3339(m_opts.timestamp ? *m_opts.timestamp : static_cast<int64_t>(::time(nullptr)));
   }
 
+  static std::string shown(const Instruction& ins) { return ins.text.size() > 100 ? ins.text.substr(0, 97) + "..." : ins.text; }
+
   void progress(const std::string& text, const std::string& status) {
     if (m_opts.quiet) return;
+    // On a terminal a step that was announced (and printed nothing since) gets its line finished in place.
+    if (m_announced) m_out << "\r\x1b[2K";
+    m_announced = false;
     m_out << "[" << m_step << "/" << m_total << "] " << text << (status.empty() ? "" : "  " + status) << "\n";
     m_out.flush();
+  }
+
+  /// On a terminal, a step that has work to do shows at once: a RUN on its own line (its output follows), others
+  /// as a line that progress() completes.
+  void announce(const Instruction& ins) {
+    if (m_opts.quiet || !m_opts.live) return;
+    m_out << "[" << m_step << "/" << m_total << "] " << shown(ins) << (ins.keyword == "RUN" ? "\n" : "  ...");
+    m_out.flush();
+    m_announced = ins.keyword != "RUN";
   }
 
   Status build_stage(const Stage& s) {
@@ -154,7 +168,16 @@ class Build {
     bool cached = rec.has_value();
     if (!cached) {
       rec = CacheRecord{};
-      if (make_layer) rec->layer = TRY(make_layer());
+      if (make_layer) {
+        announce(ins);
+        auto layer = make_layer();
+        if (!layer) {
+          if (m_announced) m_out << "\n";  // the error line starts on a line of its own
+          m_announced = false;
+          return std::move(layer).error();
+        }
+        rec->layer = std::move(*layer);
+      }
       rec->created = now();
       TRY(m_cache.put(key, *rec));
     } else {
@@ -171,7 +194,7 @@ class Build {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     char buf[32];
     snprintf(buf, sizeof buf, "%.2fs", secs);
-    progress(ins.text.size() > 100 ? ins.text.substr(0, 97) + "..." : ins.text, cached ? "CACHED" : buf);
+    progress(shown(ins), cached ? "CACHED" : buf);
     return {};
   }
 
@@ -625,6 +648,7 @@ class Build {
   std::map<std::string, std::string> m_flat;
   std::string m_tmp;
   size_t m_step = 0, m_total = 0, m_cached = 0, m_current = 0;
+  bool m_announced = false;  ///< a step's line is on the terminal without its end
 };
 
 }  // namespace

@@ -43,6 +43,7 @@ Status build_cmd(Context& ctx, const BuildFlags& f) {
   o.target = f.target;
   o.no_cache = f.no_cache;
   o.quiet = f.quiet;
+  o.live = ::isatty(2) != 0;  // progress goes to stderr
   for (const auto& a : f.build_args) {
     auto kv = TRY(key_value(a, "--build-arg"));
     o.build_args[kv.first] = kv.second;
