@@ -119,6 +119,7 @@ class Build {
     } else {
       oci::TransferOptions topts;
       topts.quiet = m_opts.quiet;
+      topts.progress = m_opts.live ? oci::Progress::Mode::live : oci::Progress::Mode::lines;
       auto img = oci::resolve_or_pull(m_images, s.base, m_opts.pull, topts, m_out);
       if (!img) return std::move(img).error().context(where(*s.from) + ": FROM " + s.base);
       st.config = img->config;
