@@ -65,10 +65,6 @@ bool alive(const std::string& dir) {
   return held;
 }
 
-}  // namespace
-
-namespace {
-
 /// The names in a directory; none when it cannot be read.
 std::vector<std::string> entries(const std::string& dir) {
   auto names = list_dir(dir);
