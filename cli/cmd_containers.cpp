@@ -1,4 +1,5 @@
 // kiln ps, logs, stop, kill, exec: containers that are running now.
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -32,12 +33,29 @@ Status ps(bool quiet) {
   return {};
 }
 
-Status logs(const std::string& name) {
+Status logs(const std::string& name, bool follow) {
   auto c = TRY(runtime::find_container(name));
   if (c.log_path.empty()) return make_error(ErrorCode::not_found, "container " + name + " runs in the foreground: its output went to its terminal");
-  std::string text = TRY(read_file(c.log_path, 1u << 30));
-  std::cout << text;
-  return {};
+  // The fd keeps the log readable after the container exits and its state goes.
+  UniqueFd fd = TRY(open_fd(c.log_path, O_RDONLY));
+  std::string state = runtime::state_dir_of(c.id);
+  char buf[1 << 16];
+  bool last_pass = false;
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("read " + c.log_path);
+    if (n > 0) {
+      std::cout.write(buf, n);
+      if (!std::cout) return {};  // the reader went away (| head)
+      continue;
+    }
+    if (!follow || last_pass) return {};
+    std::cout.flush();
+    // -f: until the container is gone (its supervisor removes the state dir), then what it wrote last.
+    if (!path_exists(state)) last_pass = true;
+    else std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 Status stop(const std::vector<std::string>& names, int timeout) {
@@ -78,7 +96,9 @@ void register_container_commands(CLI::App& app, Context& ctx) {
   auto lname = std::make_shared<std::string>();
   auto* logs_cmd = app.add_subcommand("logs", "Show the output of a detached container");
   logs_cmd->add_option("CONTAINER", *lname, "name or ID")->required();
-  logs_cmd->callback([&ctx, lname] { ctx.action = [lname] { return logs(*lname); }; });
+  auto follow = std::make_shared<bool>(false);
+  logs_cmd->add_flag("-f,--follow", *follow, "keep printing the output until the container exits");
+  logs_cmd->callback([&ctx, lname, follow] { ctx.action = [lname, follow] { return logs(*lname, *follow); }; });
 
   auto snames = std::make_shared<std::vector<std::string>>();
   auto timeout = std::make_shared<int>(10);

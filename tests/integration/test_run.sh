@@ -131,7 +131,15 @@ echo "$out" | grep -q "Seccomp:.*2" || fail "exec without seccomp: $out"
 rc=0; kiln exec probe-bg /bin/sh -c 'exit 7' || rc=$?; assert_eq $rc 7 "exec exit code"
 out=$(script -qec "$KILN exec -t probe-bg /bin/sh -c tty" /dev/null < /dev/null | tr -d '\r')
 echo "$out" | grep -q "^/dev/pts/" || fail "exec -t gives no terminal: $out"
+"$KILN" logs -f probe-bg > "$WORK/follow.out" 2>&1 &
+follower=$!
+sleep 0.5
+kill -0 $follower 2>/dev/null || fail "logs -f returned while the container runs: $(cat "$WORK/follow.out")"
 kiln stop -t 1 probe-bg >/dev/null
+for _ in $(seq 1 50); do kill -0 $follower 2>/dev/null || break; sleep 0.1; done
+kill -0 $follower 2>/dev/null && { kill $follower; fail "logs -f did not end with the container"; }
+wait $follower || fail "logs -f failed: $(cat "$WORK/follow.out")"
+grep -qx ready "$WORK/follow.out" || fail "logs -f: $(cat "$WORK/follow.out")"
 assert_eq "$(kiln ps -q | wc -l)" 0 "containers left after stop"
 
 # kill -9 of kiln: the container dies with it, and the next kiln command clears the leftovers.
