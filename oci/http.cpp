@@ -1,14 +1,14 @@
 // libcurl transport.
 #include "oci/http.h"
 
-#include "oci/curl_lib.h"
-
 #include <dirent.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cstring>
 #include <memory>
+
+#include "oci/curl_lib.h"
 
 namespace kiln::oci {
 
