@@ -27,7 +27,7 @@ class PlainCompressor final : public Compressor {
   Sink m_out;
 };
 
-/// gzip in independent blocks compressed on several threads (at most 2 per core in flight), as pigz does:
+/// gzip in independent blocks compressed on several threads, as pigz does:
 /// each 1 MiB block is raw deflate primed with the previous block's last 32 KiB (so the ratio stays that of
 /// one stream) and ends on a byte boundary (Z_SYNC_FLUSH), the last one with the final block; the crc32s are
 /// combined in order. The bytes depend only on the input (fixed block size and level), never on the thread
@@ -39,7 +39,8 @@ class GzipCompressor final : public Compressor {
   static constexpr size_t kWindow = 32u << 10;
 
   explicit GzipCompressor(Sink out)
-      : m_out(std::move(out)), m_max_inflight(2 * std::max(1u, std::thread::hardware_concurrency())) {
+      // Two blocks per core keep every core busy while the oldest is written out; at most 16 (~32 MB in flight).
+      : m_out(std::move(out)), m_max_inflight(std::min(16u, 2 * std::max(1u, std::thread::hardware_concurrency()))) {
     m_block.reserve(kBlock);
   }
   ~GzipCompressor() override {
