@@ -27,19 +27,19 @@ class PlainCompressor final : public Compressor {
   Sink m_out;
 };
 
-/// gzip in independent blocks compressed on several threads, as pigz does:
-/// each 1 MiB block is raw deflate primed with the previous block's last 32 KiB (so the ratio stays that of
-/// one stream) and ends on a byte boundary (Z_SYNC_FLUSH), the last one with the final block; the crc32s are
-/// combined in order. The bytes depend only on the input (fixed block size and level), never on the thread
-/// count, so layers stay reproducible; any gzip reader takes them. One zlib stream compresses ~35 MB/s here, the bottleneck of a
-/// cold build (bench/build).
+/// gzip in independent blocks compressed on several threads, as pigz does: each 1 MiB block is raw deflate
+/// primed with the previous block's last 32 KiB (so the ratio stays that of one stream) and ends on a byte
+/// boundary (Z_SYNC_FLUSH), the last one with the final block; the crc32s are combined in order. The bytes
+/// depend only on the input (fixed block size and level), never on the thread count, so layers stay
+/// reproducible; any gzip reader takes them. One zlib stream compresses ~35 MB/s here, which was the
+/// bottleneck of a cold build (bench/build).
 class GzipCompressor final : public Compressor {
  public:
   static constexpr size_t kBlock = 1u << 20;
   static constexpr size_t kWindow = 32u << 10;
 
+  // Two blocks per core keep every core busy while the oldest is written out; at most 16 (~32 MB in flight).
   explicit GzipCompressor(Sink out)
-      // Two blocks per core keep every core busy while the oldest is written out; at most 16 (~32 MB in flight).
       : m_out(std::move(out)), m_max_inflight(std::min(16u, 2 * std::max(1u, std::thread::hardware_concurrency()))) {
     m_block.reserve(kBlock);
   }
