@@ -35,7 +35,8 @@ std::string url_basename(const std::string& url) {
   return name.empty() ? "download" : name;
 }
 
-Result<cas::Digest> fetch_url(const std::string& url, const std::string& dest_file, const std::optional<std::string>& checksum) {
+Result<cas::Digest> fetch_url(const std::string& url, const std::string& dest_file,
+                              const std::optional<std::string>& checksum) {
   std::optional<cas::Digest> want;
   if (checksum) want = TRY_CTX(cas::Digest::parse(*checksum), "ADD --checksum");
   UniqueFd fd = TRY(open_fd(dest_file, O_WRONLY | O_CREAT | O_TRUNC, 0600));
@@ -49,12 +50,14 @@ Result<cas::Digest> fetch_url(const std::string& url, const std::string& dest_fi
     return !write_failed;
   });
   if (!resp) return std::move(resp).error().context("ADD " + url + ": download failed");
-  if (write_failed) return make_error(ErrorCode::io, "ADD " + url + ": write " + dest_file + ": " + std::strerror(errno));
+  if (write_failed)
+    return make_error(ErrorCode::io, "ADD " + url + ": write " + dest_file + ": " + std::strerror(errno));
   if (resp->status < 200 || resp->status >= 300)
     return make_error(ErrorCode::io, "ADD " + url + ": download failed: HTTP " + std::to_string(resp->status));
   cas::Digest got = h.finish();
   if (want && *want != got)
-    return make_error(ErrorCode::corrupt, "ADD " + url + ": checksum mismatch: expected " + want->str() + ", got " + got.str());
+    return make_error(ErrorCode::corrupt,
+                      "ADD " + url + ": checksum mismatch: expected " + want->str() + ", got " + got.str());
   return got;
 }
 

@@ -14,7 +14,8 @@ namespace kiln::builder {
 bool is_local_archive(const std::string& path);
 
 /// Download url into dest_file; verify it against checksum ("sha256:…") when given. Returns the content digest.
-Result<cas::Digest> fetch_url(const std::string& url, const std::string& dest_file, const std::optional<std::string>& checksum);
+Result<cas::Digest> fetch_url(const std::string& url, const std::string& dest_file,
+                              const std::optional<std::string>& checksum);
 
 /// "https://host/a/b.tar.gz?x" → "b.tar.gz" (the name ADD gives a downloaded file).
 std::string url_basename(const std::string& url);

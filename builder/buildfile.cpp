@@ -11,9 +11,9 @@ namespace kiln::builder {
 
 namespace {
 
-const std::set<std::string> kKeywords = {"FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY",
-                                         "ENTRYPOINT", "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL",
-                                         "HEALTHCHECK", "SHELL"};
+const std::set<std::string> kKeywords = {"FROM",    "RUN", "CMD",     "LABEL",      "MAINTAINER",  "EXPOSE",
+                                         "ENV",     "ADD", "COPY",    "ENTRYPOINT", "VOLUME",      "USER",
+                                         "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL"};
 const std::set<std::string> kWithFlags = {"FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"};
 const std::set<std::string> kJsonForms = {"RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "VOLUME"};
 const std::set<std::string> kHeredocs = {"RUN", "COPY", "ADD"};
@@ -78,8 +78,10 @@ std::optional<std::string> flag_value(const Instruction& ins, const std::string&
   std::optional<std::string> v;
   for (const auto& f : ins.flags) {
     std::string key = "--" + name;
-    if (f == key) v = "";
-    else if (f.rfind(key + "=", 0) == 0) v = f.substr(key.size() + 1);
+    if (f == key)
+      v = "";
+    else if (f.rfind(key + "=", 0) == 0)
+      v = f.substr(key.size() + 1);
   }
   return v;
 }
@@ -110,7 +112,8 @@ Result<Buildfile> parse_buildfile(const std::string& text, const std::string& pa
   }
   if (!lines.empty() && lines[0].rfind("\xEF\xBB\xBF", 0) == 0) lines[0] = lines[0].substr(3);
   auto err = [&](size_t line, size_t col, const std::string& what) {
-    return make_error(ErrorCode::invalid_argument, path + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + what);
+    return make_error(ErrorCode::invalid_argument,
+                      path + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + what);
   };
   size_t i = 0;
   // Parser directives: "# key=value" lines at the very top.
@@ -169,7 +172,9 @@ Result<Buildfile> parse_buildfile(const std::string& text, const std::string& pa
     std::string rest = kw_end == std::string::npos ? "" : trim(lt.substr(kw_end));
     size_t col = lines[start_line - 1].find_first_not_of(" \t") + 1;
     if (!kKeywords.count(ins.keyword))
-      return err(start_line, col, "unknown instruction: " + lt.substr(0, kw_end) + " (expected one of FROM, RUN, COPY, ADD, ENV, ARG, …)");
+      return err(
+          start_line, col,
+          "unknown instruction: " + lt.substr(0, kw_end) + " (expected one of FROM, RUN, COPY, ADD, ENV, ARG, …)");
     if (kWithFlags.count(ins.keyword)) {
       while (rest.rfind("--", 0) == 0) {
         size_t sp = rest.find_first_of(" \t");
@@ -196,7 +201,8 @@ Result<Buildfile> parse_buildfile(const std::string& text, const std::string& pa
         while (i < lines.size()) {
           std::string l = lines[i++];
           std::string cmp = l;
-          if (h.strip_tabs) cmp.erase(0, cmp.find_first_not_of('\t') == std::string::npos ? cmp.size() : cmp.find_first_not_of('\t'));
+          if (h.strip_tabs)
+            cmp.erase(0, cmp.find_first_not_of('\t') == std::string::npos ? cmp.size() : cmp.find_first_not_of('\t'));
           if (cmp == h.name) {
             closed = true;
             break;
@@ -215,9 +221,11 @@ Result<Buildfile> parse_buildfile(const std::string& text, const std::string& pa
     ins.text += " " + rest;
     bf.instructions.push_back(std::move(ins));
   }
-  if (bf.instructions.empty()) return make_error(ErrorCode::invalid_argument, path + ": the Buildfile has no instructions");
+  if (bf.instructions.empty())
+    return make_error(ErrorCode::invalid_argument, path + ": the Buildfile has no instructions");
   if (bf.instructions[0].keyword != "FROM" && bf.instructions[0].keyword != "ARG")
-    return err(static_cast<size_t>(bf.instructions[0].line), 1, "the first instruction must be FROM (or ARG before FROM), found " + bf.instructions[0].keyword);
+    return err(static_cast<size_t>(bf.instructions[0].line), 1,
+               "the first instruction must be FROM (or ARG before FROM), found " + bf.instructions[0].keyword);
   return bf;
 }
 

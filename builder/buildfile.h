@@ -26,12 +26,12 @@ struct Instruction {
   bool json = false;               ///< exec form: args parsed as a JSON string array into json_args
   std::vector<std::string> json_args;
   std::vector<Heredoc> heredocs;
-  int line = 0;                    ///< 1-based line of the keyword
-  std::string text;                ///< "KEYWORD args" for history and progress
+  int line = 0;      ///< 1-based line of the keyword
+  std::string text;  ///< "KEYWORD args" for history and progress
 };
 
 struct Buildfile {
-  std::string path;   ///< for errors
+  std::string path;  ///< for errors
   char escape = '\\';
   std::vector<Instruction> instructions;
 };

@@ -45,8 +45,10 @@ Status BuildCache::put(const std::string& key, const CacheRecord& rec) const {
   TRY(make_dirs(m_dir, 0700));
   nlohmann::json j = {{"created", rec.created}};
   if (rec.layer)
-    j["layer"] = {{"digest", rec.layer->blob.digest.str()}, {"size", rec.layer->blob.size},
-                  {"diff_id", rec.layer->diff_id.str()}, {"media_type", rec.layer->media_type}};
+    j["layer"] = {{"digest", rec.layer->blob.digest.str()},
+                  {"size", rec.layer->blob.size},
+                  {"diff_id", rec.layer->diff_id.str()},
+                  {"media_type", rec.layer->media_type}};
   return cas::write_file_atomic(m_dir + "/" + key + ".json", j.dump());
 }
 
@@ -62,7 +64,8 @@ Result<std::vector<cas::IndexEntry>> BuildCache::gc_roots() const {
     auto text = read_file(m_dir + "/" + n);
     if (!text) continue;
     auto rec = parse(*text);
-    if (rec && rec->layer) out.push_back(cas::IndexEntry{rec->layer->media_type, rec->layer->blob.digest, rec->layer->blob.size, ""});
+    if (rec && rec->layer)
+      out.push_back(cas::IndexEntry{rec->layer->media_type, rec->layer->blob.digest, rec->layer->blob.size, ""});
   }
   return out;
 }

@@ -101,10 +101,13 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
   for (const auto& src : req.sources) {
     std::string rel = clean_rel(src);
     if (rel == ".." || rel.rfind("../", 0) == 0)
-      return make_error(ErrorCode::invalid_argument, req.what + " " + src + ": the source is outside the build context");
+      return make_error(ErrorCode::invalid_argument,
+                        req.what + " " + src + ": the source is outside the build context");
     std::vector<std::string> matches;
-    if (has_wildcard(rel)) matches = TRY(glob(root, rel));
-    else matches.push_back(rel);
+    if (has_wildcard(rel))
+      matches = TRY(glob(root, rel));
+    else
+      matches.push_back(rel);
     size_t before = found.size();
     for (const auto& m : matches) {
       if (!m.empty() && !plan.keep(m)) continue;
@@ -112,19 +115,22 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
       char real[PATH_MAX];
       if (!::realpath(host.c_str(), real)) {
         if (has_wildcard(rel)) continue;
-        return make_error(ErrorCode::not_found, req.what + " " + src + ": not found in the build context" +
-                                                    (req.ignore && !req.ignore->empty() ? " (or excluded by the ignore file)" : ""));
+        return make_error(ErrorCode::not_found,
+                          req.what + " " + src + ": not found in the build context" +
+                              (req.ignore && !req.ignore->empty() ? " (or excluded by the ignore file)" : ""));
       }
       std::string r = real;
       if (r != root && r.rfind(root + "/", 0) != 0)
-        return make_error(ErrorCode::unsafe, req.what + " " + src + ": it is a symlink leading outside the build context");
+        return make_error(ErrorCode::unsafe,
+                          req.what + " " + src + ": it is a symlink leading outside the build context");
       struct stat st;
       if (::stat(real, &st) < 0) return sys_error(req.what + " " + src);
       found.emplace_back(r.size() > root.size() ? r.substr(root.size() + 1) : "", st);
     }
     if (found.size() == before)
-      return make_error(ErrorCode::not_found, req.what + " " + src + ": no source files were found in the build context" +
-                                                  (req.ignore && !req.ignore->empty() ? " (or all are excluded by the ignore file)" : ""));
+      return make_error(ErrorCode::not_found,
+                        req.what + " " + src + ": no source files were found in the build context" +
+                            (req.ignore && !req.ignore->empty() ? " (or all are excluded by the ignore file)" : ""));
   }
   std::string dest = req.dest;
   bool dest_dir = dest.back() == '/' || found.size() > 1 || (found.size() == 1 && S_ISDIR(found[0].second.st_mode));
@@ -132,7 +138,8 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
   if (dest_rel == "..") dest_rel = "";
   if (!dest_dir && dest_is_dir && dest_is_dir(dest_rel)) dest_dir = true;
   if (found.size() > 1 && dest.back() != '/' && !(dest_is_dir && dest_is_dir(dest_rel)))
-    return make_error(ErrorCode::invalid_argument, req.what + ": when copying several sources, the destination must be a directory ending in /");
+    return make_error(ErrorCode::invalid_argument,
+                      req.what + ": when copying several sources, the destination must be a directory ending in /");
   // Parents of the destination (and the destination itself when it is a directory) exist in the layer.
   std::string acc;
   std::stringstream in(dest_rel);
@@ -148,8 +155,10 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
     CopyItem item;
     item.host = rel.empty() ? root : root + "/" + rel;
     item.is_dir = S_ISDIR(st.st_mode);
-    if (item.is_dir) item.archive = dest_rel;  // a directory's contents go into the destination
-    else item.archive = dest_dir ? (dest_rel.empty() ? "" : dest_rel + "/") + basename_of(rel) : dest_rel;
+    if (item.is_dir)
+      item.archive = dest_rel;  // a directory's contents go into the destination
+    else
+      item.archive = dest_dir ? (dest_rel.empty() ? "" : dest_rel + "/") + basename_of(rel) : dest_rel;
     plan.items.push_back(item);
   }
   return plan;
@@ -172,7 +181,8 @@ struct Hasher {
     uint32_t mode = plan.overrides.mode && !S_ISLNK(st.st_mode) ? *plan.overrides.mode : (st.st_mode & 07777);
     std::string line = archive + "\t" + std::to_string(st.st_mode & S_IFMT) + "\t" + std::to_string(mode) + "\t" +
                        std::to_string(mtime) + (clamp ? "" : "." + std::to_string(st.st_mtim.tv_nsec)) + "\t";
-    if (S_ISREG(st.st_mode)) line += std::to_string(st.st_size) + "\t" + TRY(cache.digest(host, st)).hex();
+    if (S_ISREG(st.st_mode))
+      line += std::to_string(st.st_size) + "\t" + TRY(cache.digest(host, st)).hex();
     else if (S_ISLNK(st.st_mode)) {
       char t[PATH_MAX];
       ssize_t n = ::readlink(host.c_str(), t, sizeof t);
@@ -197,14 +207,16 @@ Result<cas::Digest> hash_plan(const CopyPlan& plan, StatCache& cache, std::optio
   char real_root[PATH_MAX];
   if (!::realpath(plan.src_root.c_str(), real_root)) return sys_error("source root " + plan.src_root);
   Hasher hs{plan, cache, clamp_mtime, {}, std::string(real_root) + "/"};
-  hs.h.update("uid=" + std::to_string(plan.overrides.uid.value_or(0)) + " gid=" + std::to_string(plan.overrides.gid.value_or(0)) +
+  hs.h.update("uid=" + std::to_string(plan.overrides.uid.value_or(0)) +
+              " gid=" + std::to_string(plan.overrides.gid.value_or(0)) +
               " mode=" + (plan.overrides.mode ? std::to_string(*plan.overrides.mode) : "-") + "\n");
   for (const auto& p : plan.parents) hs.h.update("parent " + p + "\n");
   for (const auto& item : plan.items) TRY(hs.entry(item.host, item.archive, true));
   return hs.h.finish();
 }
 
-Status write_plan(const CopyPlan& plan, oci::TarStream& tar, const std::function<oci::DirMeta(const std::string&)>& parent_meta) {
+Status write_plan(const CopyPlan& plan, oci::TarStream& tar,
+                  const std::function<oci::DirMeta(const std::string&)>& parent_meta) {
   for (const auto& p : plan.parents) TRY(tar.add_dir(p, parent_meta(p)));
   char real_root[PATH_MAX];
   if (!::realpath(plan.src_root.c_str(), real_root)) return sys_error("source root " + plan.src_root);
@@ -220,7 +232,8 @@ Status write_plan(const CopyPlan& plan, oci::TarStream& tar, const std::function
       for (const auto& n : TRY(list_dir(item.host))) {
         if (!keep(n)) continue;
         std::string archive = item.archive.empty() ? n : item.archive + "/" + n;
-        TRY(tar.add(item.host + "/" + n, archive, plan.overrides, [&, n](const std::string& below) { return keep(n + "/" + below); }));
+        TRY(tar.add(item.host + "/" + n, archive, plan.overrides,
+                    [&, n](const std::string& below) { return keep(n + "/" + below); }));
       }
     } else {
       TRY(tar.add(item.host, item.archive, plan.overrides));

@@ -34,7 +34,7 @@ struct CopyItem {
 /// The selected files, the parents to create, and a filter for what is below directories.
 struct CopyPlan {
   std::vector<CopyItem> items;
-  std::vector<std::string> parents;  ///< archive paths of directories above the destination
+  std::vector<std::string> parents;                              ///< archive paths of directories above the destination
   std::function<bool(const std::string& rel_to_src_root)> keep;  ///< ignore + --exclude, by context path
   std::string src_root;
   oci::EntryOverrides overrides;
@@ -45,6 +45,7 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
 /// A digest of everything that goes into the layer: paths, types, modes, owners, mtimes, contents.
 Result<cas::Digest> hash_plan(const CopyPlan& plan, StatCache& cache, std::optional<int64_t> clamp_mtime);
 /// Write the layer tar; parent_meta(path) gives metadata for directories above the destination.
-Status write_plan(const CopyPlan& plan, oci::TarStream& tar, const std::function<oci::DirMeta(const std::string&)>& parent_meta);
+Status write_plan(const CopyPlan& plan, oci::TarStream& tar,
+                  const std::function<oci::DirMeta(const std::string&)>& parent_meta);
 
 }  // namespace kiln::builder

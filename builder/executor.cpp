@@ -12,24 +12,24 @@
 
 #include "builder/add_source.h"
 #include "builder/buildfile.h"
-#include "builder/run_step.h"
-#include "builder/step_output.h"
 #include "builder/cache.h"
 #include "builder/copy.h"
 #include "builder/image_view.h"
+#include "builder/run_step.h"
 #include "builder/stage.h"
+#include "builder/step_output.h"
+#include "cas/layer_trees.h"
+#include "cas/lock.h"
 #include "common/fd.h"
 #include "oci/distribution.h"
 #include "oci/extract.h"
 #include "oci/image_store.h"
 #include "oci/reference.h"
+#include "oci/tar_writer.h"
 #include "runtime/container.h"
 #include "runtime/options.h"
 #include "runtime/process_config.h"
 #include "runtime/user.h"
-#include "cas/layer_trees.h"
-#include "cas/lock.h"
-#include "oci/tar_writer.h"
 
 #include <nlohmann/json.hpp>
 
@@ -42,7 +42,12 @@ std::string nlohmann_json_array(const std::vector<std::string>& v) { return nloh
 class Build {
  public:
   Build(cas::Store& store, const BuildOptions& opts, std::ostream& out)
-      : m_store(store), m_images(store), m_cache(store), m_stat(store.private_dir() + "/cache/context-stat"), m_opts(opts), m_out(out) {}
+      : m_store(store),
+        m_images(store),
+        m_cache(store),
+        m_stat(store.private_dir() + "/cache/context-stat"),
+        m_opts(opts),
+        m_out(out) {}
   ~Build() {
     if (!m_tmp.empty()) (void)remove_tree(m_tmp);
   }
@@ -65,7 +70,8 @@ class Build {
     if (!final.config.history.empty()) final.config.created = final.config.history.back().created;
     std::vector<oci::StoredLayer> layers;
     for (size_t i = 0; i < final.layers.size(); ++i)
-      layers.push_back(oci::StoredLayer{{final.layers[i].digest, final.layers[i].size}, final.config.diff_ids[i], final.layers[i].media_type});
+      layers.push_back(oci::StoredLayer{
+          {final.layers[i].digest, final.layers[i].size}, final.config.diff_ids[i], final.layers[i].media_type});
     std::vector<std::string> refs;
     for (const auto& t : m_opts.tags) refs.push_back(TRY(oci::Reference::parse(t)).str());
     auto manifest = TRY(m_images.commit(final.config, layers, refs));
@@ -85,7 +91,9 @@ class Build {
     return oci::rfc3339(m_opts.timestamp ? *m_opts.timestamp : static_cast<int64_t>(::time(nullptr)));
   }
 
-  static std::string shown(const Instruction& ins) { return ins.text.size() > 100 ? ins.text.substr(0, 97) + "..." : ins.text; }
+  static std::string shown(const Instruction& ins) {
+    return ins.text.size() > 100 ? ins.text.substr(0, 97) + "..." : ins.text;
+  }
 
   void progress(const std::string& text, const std::string& status) {
     if (m_opts.quiet) return;
@@ -127,8 +135,10 @@ class Build {
       st.key = cas::sha256_of("image " + img->manifest_digest.str()).hex();
     }
     if (!s.platform.empty() && s.platform != "linux/amd64")
-      return make_error(ErrorCode::unsupported, where(*s.from) + ": --platform=" + s.platform + " is not supported (only linux/amd64)");
-    st.key = cas::sha256_of(st.key + "\nplatform linux/amd64\ncompression " + oci::media::oci_layer_type(m_opts.compression) +
+      return make_error(ErrorCode::unsupported,
+                        where(*s.from) + ": --platform=" + s.platform + " is not supported (only linux/amd64)");
+    st.key = cas::sha256_of(st.key + "\nplatform linux/amd64\ncompression " +
+                            oci::media::oci_layer_type(m_opts.compression) +
                             (m_opts.timestamp ? "\ntimestamp " + std::to_string(*m_opts.timestamp) : ""))
                  .hex();
     progress(base_text, "");
@@ -188,7 +198,8 @@ class Build {
     st.key = key;
     oci::HistoryEntry h{rec->created, ins.text, "", !rec->layer};
     if (rec->layer) {
-      st.layers.push_back(oci::Descriptor{rec->layer->media_type, rec->layer->blob.digest, rec->layer->blob.size, {}, std::nullopt});
+      st.layers.push_back(
+          oci::Descriptor{rec->layer->media_type, rec->layer->blob.digest, rec->layer->blob.size, {}, std::nullopt});
       st.config.diff_ids.push_back(rec->layer->diff_id);
     }
     st.config.history.push_back(h);
@@ -292,7 +303,9 @@ class Build {
       img.config = other.config;
     } else {
       auto found = m_images.resolve(from);
-      if (!found) return std::move(found).error().context(where(ins) + ": --from=" + from + " is neither a stage nor an image in the store");
+      if (!found)
+        return std::move(found).error().context(where(ins) + ": --from=" + from +
+                                                " is neither a stage nor an image in the store");
       img = *found;
     }
     TRY(m_images.flatten(img, dir));
@@ -336,7 +349,10 @@ class Build {
       } else if (m.type == "secret") {
         auto it = m_opts.secrets.find(m.id);
         if (it == m_opts.secrets.end()) {
-          if (m.required) return make_error(ErrorCode::not_found, where(ins) + ": secret " + m.id + " was not given (kiln build --secret id=" + m.id + ",src=FILE)");
+          if (m.required)
+            return make_error(
+                ErrorCode::not_found,
+                where(ins) + ": secret " + m.id + " was not given (kiln build --secret id=" + m.id + ",src=FILE)");
           continue;
         }
         ms.source = it->second;
@@ -380,7 +396,8 @@ class Build {
         if (!m.readonly) {
           struct stat sst;
           if (::stat(real, &sst) < 0 || !S_ISDIR(sst.st_mode))
-            return make_error(ErrorCode::unsupported, where(ins) + ": RUN --mount=type=bind,rw needs a directory source, not " + src);
+            return make_error(ErrorCode::unsupported,
+                              where(ins) + ": RUN --mount=type=bind,rw needs a directory source, not " + src);
           ms.discard_writes = true;  // as BuildKit: writable, and the writes are thrown away
         }
       }
@@ -401,14 +418,17 @@ class Build {
     }
     std::string user = st.config.config.user;
     std::string cwd = st.config.config.working_dir.empty() ? "/" : st.config.config.working_dir;
-    canon = "RUN " + nlohmann_json_array(argv) + "\nenv " + nlohmann_json_array(env) + "\nuser " + user + "\ncwd " + cwd +
-            "\nnetwork " + network + "\n" + mount_key;
-    make_layer = [this, st, argv, env, user, cwd, network, mounts, locks, step_name, ins]() -> Result<std::optional<oci::StoredLayer>> {
+    canon = "RUN " + nlohmann_json_array(argv) + "\nenv " + nlohmann_json_array(env) + "\nuser " + user + "\ncwd " +
+            cwd + "\nnetwork " + network + "\n" + mount_key;
+    make_layer = [this, st, argv, env, user, cwd, network, mounts, locks, step_name,
+                  ins]() -> Result<std::optional<oci::StoredLayer>> {
       std::vector<cas::FileLock> held;
       for (const auto& l : locks) held.push_back(TRY(cas::FileLock::acquire(l, cas::FileLock::Mode::exclusive)));
       auto v = view(st);
       runtime::ContainerSpec spec;
-      spec.id = cas::sha256_of(m_tmp + std::to_string(ins.line) + std::to_string(::getpid()) + std::to_string(::time(nullptr))).hex();
+      spec.id = cas::sha256_of(m_tmp + std::to_string(ins.line) + std::to_string(::getpid()) +
+                               std::to_string(::time(nullptr)))
+                    .hex();
       spec.name = "kiln-build-" + spec.id.substr(0, 12);
       spec.image = "build " + where(ins);
       spec.layers = TRY(v.roots());
@@ -436,7 +456,8 @@ class Build {
       if (out.failed_to_start) return std::move(out.error).context(where(ins) + ": " + step_name);
       if (out.exit_code != 0)
         return make_error(ErrorCode::generic, where(ins) + ": " + step_name + " " + ins.args.substr(0, 60) +
-                                                  (ins.args.size() > 60 ? "…" : "") + ": exit status " + std::to_string(out.exit_code) +
+                                                  (ins.args.size() > 60 ? "…" : "") + ": exit status " +
+                                                  std::to_string(out.exit_code) +
                                                   (tail.empty() ? "" : "; last output:\n" + tail));
       TRY(fix_copied_up_dirs(upper, v, spec));
       auto entries = TRY(cas::LayerTrees::measure(upper));
@@ -463,7 +484,8 @@ class Build {
     std::vector<std::string> dirs = {"etc", "tmp", "proc", "sys", "dev"};
     for (const auto& m : spec.mounts) {
       std::string t = m.target.substr(1);
-      for (size_t pos = t.find('/'); pos != std::string::npos; pos = t.find('/', pos + 1)) dirs.push_back(t.substr(0, pos));
+      for (size_t pos = t.find('/'); pos != std::string::npos; pos = t.find('/', pos + 1))
+        dirs.push_back(t.substr(0, pos));
     }
     for (const auto& d : dirs) {
       struct stat up;
@@ -486,7 +508,8 @@ class Build {
   Status prepare_add_sources(CopyRequest& req, const Instruction& ins) {
     bool urls = false, locals = false;
     for (const auto& src : req.sources) (is_url(src) ? urls : locals) = true;
-    if (urls && locals) return make_error(ErrorCode::invalid_argument, where(ins) + ": ADD cannot mix URLs and local files");
+    if (urls && locals)
+      return make_error(ErrorCode::invalid_argument, where(ins) + ": ADD cannot mix URLs and local files");
     if (urls) {
       std::string dir = m_tmp + "/add-" + std::to_string(ins.line);
       TRY(make_dirs(dir));
@@ -504,7 +527,8 @@ class Build {
       req.ignore = nullptr;
       return {};
     }
-    if (flag_value(ins, "checksum")) return make_error(ErrorCode::invalid_argument, where(ins) + ": --checksum is only for URLs");
+    if (flag_value(ins, "checksum"))
+      return make_error(ErrorCode::invalid_argument, where(ins) + ": --checksum is only for URLs");
     if (req.sources.size() != 1 || req.sources[0].find_first_of("*?[") != std::string::npos) return {};
     std::string path = req.src_root + "/" + req.sources[0];
     char real[PATH_MAX], root[PATH_MAX];
@@ -560,7 +584,9 @@ class Build {
       }
       words = rewritten;
     }
-    if (words.size() < 2) return make_error(ErrorCode::invalid_argument, where(ins) + ": " + ins.keyword + " needs at least one source and a destination");
+    if (words.size() < 2)
+      return make_error(ErrorCode::invalid_argument,
+                        where(ins) + ": " + ins.keyword + " needs at least one source and a destination");
     req.dest = absolute(st, words.back());
     words.pop_back();
     req.sources = words;
@@ -582,7 +608,9 @@ class Build {
         from_key = "stage " + m_done.at(*idx).key;
       } else {
         auto img = m_images.resolve(f);
-        if (!img) return std::move(img).error().context(where(ins) + ": --from=" + f + " is neither an earlier stage nor an image in the store");
+        if (!img)
+          return std::move(img).error().context(where(ins) + ": --from=" + f +
+                                                " is neither an earlier stage nor an image in the store");
         from_key = "image " + img->manifest_digest.str();
       }
       from_key += " " + f;
@@ -591,11 +619,13 @@ class Build {
       req.ignore = &m_ignore;
     }
     if (ins.keyword == "ADD" && !from && heredoc_root.empty()) TRY(prepare_add_sources(req, ins));
-    if (auto c = flag_value(ins, "chown")) TRY(resolve_chown(st, TRY(expand_word(*c, vars, m_bf.escape)), req.overrides, ins));
+    if (auto c = flag_value(ins, "chown"))
+      TRY(resolve_chown(st, TRY(expand_word(*c, vars, m_bf.escape)), req.overrides, ins));
     if (auto m = flag_value(ins, "chmod")) {
       std::string mode = TRY(expand_word(*m, vars, m_bf.escape));
       if (mode.empty() || mode.find_first_not_of("01234567") != std::string::npos || mode.size() > 4)
-        return make_error(ErrorCode::invalid_argument, where(ins) + ": --chmod=" + mode + " must be an octal mode such as 755");
+        return make_error(ErrorCode::invalid_argument,
+                          where(ins) + ": --chmod=" + mode + " must be an octal mode such as 755");
       req.overrides.mode = static_cast<uint32_t>(std::stoul(mode, nullptr, 8));
     }
     req.excludes = flag_values(ins, "exclude");
@@ -663,7 +693,8 @@ Result<std::string> find_buildfile(const std::string& context_dir, const std::st
     std::string p = context_dir + "/" + name;
     if (path_exists(p)) return p;
   }
-  return make_error(ErrorCode::not_found, "no Buildfile, Containerfile or Dockerfile in " + context_dir + " (use -f FILE)");
+  return make_error(ErrorCode::not_found,
+                    "no Buildfile, Containerfile or Dockerfile in " + context_dir + " (use -f FILE)");
 }
 
 Result<BuildResult> build(cas::Store& store, const BuildOptions& opts, std::ostream& out) {

@@ -21,12 +21,12 @@ struct BuildOptions {
   std::string target;
   bool no_cache = false;
   bool quiet = false;
-  bool live = false;  ///< out is a terminal: show each step as it starts, finish its line in place
+  bool live = false;                 ///< out is a terminal: show each step as it starts, finish its line in place
   std::optional<int64_t> timestamp;  ///< --timestamp or SOURCE_DATE_EPOCH
   oci::media::Compression compression = oci::media::Compression::gzip;
-  std::string network = "host";                  ///< RUN's network: host (default, so apt-get works) or none
-  std::map<std::string, std::string> secrets;    ///< --secret id=…,src=…: id → host file
-  std::string pull = "missing";                  ///< FROM images: pull when missing, always, or never
+  std::string network = "host";                ///< RUN's network: host (default, so apt-get works) or none
+  std::map<std::string, std::string> secrets;  ///< --secret id=…,src=…: id → host file
+  std::string pull = "missing";                ///< FROM images: pull when missing, always, or never
 };
 
 /// What a build produced.

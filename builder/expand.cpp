@@ -33,7 +33,8 @@ class Lexer {
       }
       if (c == '\'') {
         size_t end = m_s.find('\'', m_i + 1);
-        if (end == std::string::npos) return make_error(ErrorCode::invalid_argument, "unterminated single quote in: " + m_s);
+        if (end == std::string::npos)
+          return make_error(ErrorCode::invalid_argument, "unterminated single quote in: " + m_s);
         cur += m_s.substr(m_i + 1, end - m_i - 1);
         m_i = end + 1;
         continue;
@@ -48,7 +49,8 @@ class Lexer {
             ++m_i;
             break;
           }
-          if (d == m_esc && m_i + 1 < m_s.size() && (m_s[m_i + 1] == '"' || m_s[m_i + 1] == '$' || m_s[m_i + 1] == m_esc)) {
+          if (d == m_esc && m_i + 1 < m_s.size() &&
+              (m_s[m_i + 1] == '"' || m_s[m_i + 1] == '$' || m_s[m_i + 1] == m_esc)) {
             cur += m_s[m_i + 1];
             m_i += 2;
             continue;
@@ -114,14 +116,17 @@ class Lexer {
       bool colon = m_i < m_s.size() && m_s[m_i] == ':';
       if (colon) ++m_i;
       if (m_i >= m_s.size() || (m_s[m_i] != '-' && m_s[m_i] != '+'))
-        return make_error(ErrorCode::invalid_argument, "bad substitution ${" + name + "…} in: " + m_s + " (supported: :- and :+)");
+        return make_error(ErrorCode::invalid_argument,
+                          "bad substitution ${" + name + "…} in: " + m_s + " (supported: :- and :+)");
       char op = m_s[m_i++];
       // The word runs to the matching '}', and is itself expanded.
       int depth = 1;
       size_t wstart = m_i;
       while (m_i < m_s.size() && depth > 0) {
-        if (m_s[m_i] == '{') ++depth;
-        else if (m_s[m_i] == '}') --depth;
+        if (m_s[m_i] == '{')
+          ++depth;
+        else if (m_s[m_i] == '}')
+          --depth;
         if (depth > 0) ++m_i;
       }
       if (depth != 0) return make_error(ErrorCode::invalid_argument, "missing '}' in: " + m_s);

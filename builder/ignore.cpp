@@ -49,7 +49,8 @@ Result<std::string> to_regex(const std::string& pat) {
         }
         cls += pat[j];
       }
-      if (!closed) return make_error(ErrorCode::invalid_argument, "syntax error in pattern \"" + pat + "\": unclosed [");
+      if (!closed)
+        return make_error(ErrorCode::invalid_argument, "syntax error in pattern \"" + pat + "\": unclosed [");
       re += cls + "]";
       i = j;
     } else if (c == '\\' && i + 1 < pat.size()) {

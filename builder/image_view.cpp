@@ -36,7 +36,8 @@ Result<std::optional<struct stat>> ImageView::lookup(const std::string& path) {
       if (slash == std::string::npos) break;
       parent = parent.substr(0, slash);
       char v[2];
-      if (::lgetxattr((*it + "/" + parent).c_str(), "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y') hidden = true;
+      if (::lgetxattr((*it + "/" + parent).c_str(), "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y')
+        hidden = true;
     }
     if (hidden) return std::optional<struct stat>();
   }

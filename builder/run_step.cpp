@@ -13,23 +13,38 @@ Result<RunMount> parse_run_mount(const std::string& spec, const std::string& whe
   while (std::getline(in, kv, ',')) {
     auto eq = kv.find('=');
     std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "" : kv.substr(eq + 1);
-    if (k == "type") m.type = v;
-    else if (k == "target" || k == "dst" || k == "destination") m.target = v;
-    else if (k == "source" || k == "src") m.source = v;
-    else if (k == "from") m.from = v;
-    else if (k == "id") m.id = v;
-    else if (k == "ro" || k == "readonly") rw = !(v.empty() || v == "true");
-    else if (k == "rw" || k == "readwrite") rw = v.empty() || v == "true";
-    else if (k == "sharing") m.sharing = v;
-    else if (k == "mode") m.mode = v;
-    else if (k == "uid") m.uid = static_cast<uint32_t>(std::stoul(v.empty() ? "0" : v));
-    else if (k == "gid") m.gid = static_cast<uint32_t>(std::stoul(v.empty() ? "0" : v));
-    else if (k == "required") m.required = v.empty() || v == "true";
-    else if (k == "size") continue;
-    else return make_error(ErrorCode::invalid_argument, where + ": RUN --mount: unknown option " + k);
+    if (k == "type")
+      m.type = v;
+    else if (k == "target" || k == "dst" || k == "destination")
+      m.target = v;
+    else if (k == "source" || k == "src")
+      m.source = v;
+    else if (k == "from")
+      m.from = v;
+    else if (k == "id")
+      m.id = v;
+    else if (k == "ro" || k == "readonly")
+      rw = !(v.empty() || v == "true");
+    else if (k == "rw" || k == "readwrite")
+      rw = v.empty() || v == "true";
+    else if (k == "sharing")
+      m.sharing = v;
+    else if (k == "mode")
+      m.mode = v;
+    else if (k == "uid")
+      m.uid = static_cast<uint32_t>(std::stoul(v.empty() ? "0" : v));
+    else if (k == "gid")
+      m.gid = static_cast<uint32_t>(std::stoul(v.empty() ? "0" : v));
+    else if (k == "required")
+      m.required = v.empty() || v == "true";
+    else if (k == "size")
+      continue;
+    else
+      return make_error(ErrorCode::invalid_argument, where + ": RUN --mount: unknown option " + k);
   }
   if (m.type != "bind" && m.type != "cache" && m.type != "tmpfs" && m.type != "secret")
-    return make_error(ErrorCode::invalid_argument, where + ": RUN --mount: type must be bind, cache, tmpfs or secret, not " + m.type);
+    return make_error(ErrorCode::invalid_argument,
+                      where + ": RUN --mount: type must be bind, cache, tmpfs or secret, not " + m.type);
   if (m.type == "secret") {
     if (m.id.empty()) m.id = m.target.empty() ? "" : m.target.substr(m.target.rfind('/') + 1);
     if (m.id.empty()) return make_error(ErrorCode::invalid_argument, where + ": RUN --mount=type=secret needs an id");

@@ -41,21 +41,25 @@ Result<std::vector<Stage>> plan_stages(const Buildfile& bf, const Vars& build_ar
       s.index = stages.size();
       s.from = &ins;
       auto words = TRY_CTX(expand_words(ins.args, global_args, bf.escape), where(bf, ins));
-      if (words.size() == 3 && lower(words[1]) == "as") s.name = lower(words[2]);
+      if (words.size() == 3 && lower(words[1]) == "as")
+        s.name = lower(words[2]);
       else if (words.size() != 1)
-        return make_error(ErrorCode::invalid_argument, where(bf, ins) + ": FROM expects IMAGE [AS NAME], found \"" + ins.args + "\"");
+        return make_error(ErrorCode::invalid_argument,
+                          where(bf, ins) + ": FROM expects IMAGE [AS NAME], found \"" + ins.args + "\"");
       s.base = words[0];
       if (auto p = flag_value(ins, "platform")) s.platform = TRY(expand_word(*p, global_args, bf.escape));
       for (const auto& f : ins.flags)
         if (f.rfind("--platform", 0) != 0)
           return make_error(ErrorCode::invalid_argument, where(bf, ins) + ": unknown flag " + f + " for FROM");
       if (!s.name.empty() && find_stage(stages, s.name, stages.size()))
-        return make_error(ErrorCode::invalid_argument, where(bf, ins) + ": stage name \"" + s.name + "\" is used twice");
+        return make_error(ErrorCode::invalid_argument,
+                          where(bf, ins) + ": stage name \"" + s.name + "\" is used twice");
       if (auto b = find_stage(stages, s.base, stages.size())) {
         s.base_stage = *b;
         s.deps.push_back(*b);
       } else if (lower(s.base) == s.name && !s.name.empty()) {
-        return make_error(ErrorCode::invalid_argument, where(bf, ins) + ": stage \"" + s.name + "\" cannot be built FROM itself (cycle)");
+        return make_error(ErrorCode::invalid_argument,
+                          where(bf, ins) + ": stage \"" + s.name + "\" cannot be built FROM itself (cycle)");
       }
       stages.push_back(std::move(s));
       continue;
@@ -64,16 +68,20 @@ Result<std::vector<Stage>> plan_stages(const Buildfile& bf, const Vars& build_ar
       auto eq = ins.args.find('=');
       std::string name = ins.args.substr(0, eq);
       while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
-      if (auto it = build_args.find(name); it != build_args.end()) global_args[name] = it->second;
-      else if (eq != std::string::npos) global_args[name] = TRY_CTX(expand_word(ins.args.substr(eq + 1), global_args, bf.escape), where(bf, ins));
+      if (auto it = build_args.find(name); it != build_args.end())
+        global_args[name] = it->second;
+      else if (eq != std::string::npos)
+        global_args[name] = TRY_CTX(expand_word(ins.args.substr(eq + 1), global_args, bf.escape), where(bf, ins));
       continue;
     }
     Stage& s = stages.back();
     s.steps.push_back(&ins);
     if (auto from = flag_value(ins, "from"); from && (ins.keyword == "COPY" || ins.keyword == "ADD")) {
-      if (auto dep = find_stage(stages, *from, s.index)) s.deps.push_back(*dep);
+      if (auto dep = find_stage(stages, *from, s.index))
+        s.deps.push_back(*dep);
       else if (lower(*from) == s.name || find_stage(stages, *from, stages.size()))
-        return make_error(ErrorCode::invalid_argument, where(bf, ins) + ": --from=" + *from + " refers to this or a later stage (stage cycle)");
+        return make_error(ErrorCode::invalid_argument,
+                          where(bf, ins) + ": --from=" + *from + " refers to this or a later stage (stage cycle)");
     }
   }
   // A --from naming a stage defined later is a cycle (or a forward reference docker refuses too).
@@ -83,12 +91,14 @@ Result<std::vector<Stage>> plan_stages(const Buildfile& bf, const Vars& build_ar
         std::string n = lower(*from);
         for (size_t j = s.index + 1; j < stages.size(); ++j)
           if (stages[j].name == n && !n.empty())
-            return make_error(ErrorCode::invalid_argument, where(bf, *ins) + ": --from=" + *from + " refers to a later stage (stage cycle)");
+            return make_error(ErrorCode::invalid_argument,
+                              where(bf, *ins) + ": --from=" + *from + " refers to a later stage (stage cycle)");
       }
   return stages;
 }
 
-Result<std::vector<size_t>> stages_for(const std::vector<Stage>& stages, const std::string& target, const std::string& path) {
+Result<std::vector<size_t>> stages_for(const std::vector<Stage>& stages, const std::string& target,
+                                       const std::string& path) {
   size_t t = stages.size() - 1;
   if (!target.empty()) {
     auto found = find_stage(stages, target, stages.size());
@@ -132,8 +142,15 @@ Result<int64_t> parse_duration(const std::string& s, const std::string& where) {
     size_t ustart = i;
     while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
     std::string unit = s.substr(ustart, i - ustart);
-    double mult = unit == "ns" ? 1 : unit == "us" ? 1e3 : unit == "ms" ? 1e6 : unit == "s" ? 1e9 : unit == "m" ? 60e9 : unit == "h" ? 3600e9 : -1;
-    if (mult < 0) return make_error(ErrorCode::invalid_argument, where + ": invalid duration \"" + s + "\" (units: ms, s, m, h)");
+    double mult = unit == "ns"   ? 1
+                  : unit == "us" ? 1e3
+                  : unit == "ms" ? 1e6
+                  : unit == "s"  ? 1e9
+                  : unit == "m"  ? 60e9
+                  : unit == "h"  ? 3600e9
+                                 : -1;
+    if (mult < 0)
+      return make_error(ErrorCode::invalid_argument, where + ": invalid duration \"" + s + "\" (units: ms, s, m, h)");
     total += static_cast<int64_t>(n * mult);
   }
   return total;
@@ -148,8 +165,8 @@ std::vector<std::string> command_of(const Instruction& ins, const StageState& st
 
 }  // namespace
 
-Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const Vars& build_args, const Vars& global_args,
-                                   char escape, const std::string& where) {
+Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const Vars& build_args,
+                                   const Vars& global_args, char escape, const std::string& where) {
   auto& rc = st.config.config;
   const std::string& k = ins.keyword;
   Vars vars = st.vars();
@@ -176,14 +193,18 @@ Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const
     std::string name = ins.args.substr(0, eq);
     while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
     if (name.empty()) return make_error(ErrorCode::invalid_argument, where + ": ARG needs a name");
-    if (auto it = build_args.find(name); it != build_args.end()) st.args[name] = it->second;
+    if (auto it = build_args.find(name); it != build_args.end())
+      st.args[name] = it->second;
     else if (eq != std::string::npos) {
       auto v = expand_word(ins.args.substr(eq + 1), vars, escape);
       if (!v) return ctx(std::move(v).error());
       st.args[name] = *v;
-    } else if (auto g = global_args.find(name); g != global_args.end()) st.args[name] = g->second;
-    if (st.args.count(name)) canon = name + "=" + st.args[name];
-    else canon = name;
+    } else if (auto g = global_args.find(name); g != global_args.end())
+      st.args[name] = g->second;
+    if (st.args.count(name))
+      canon = name + "=" + st.args[name];
+    else
+      canon = name;
     return "ARG " + canon;
   }
   if (k == "LABEL") {
@@ -205,13 +226,15 @@ Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const
     if (!ports) return ctx(std::move(ports).error());
     for (auto p : *ports) {
       if (p.find('/') == std::string::npos) p += "/tcp";
-      if (std::find(rc.exposed_ports.begin(), rc.exposed_ports.end(), p) == rc.exposed_ports.end()) rc.exposed_ports.push_back(p);
+      if (std::find(rc.exposed_ports.begin(), rc.exposed_ports.end(), p) == rc.exposed_ports.end())
+        rc.exposed_ports.push_back(p);
     }
     return "EXPOSE " + ins.args;
   }
   if (k == "VOLUME") {
     std::vector<std::string> vols;
-    if (ins.json) vols = ins.json_args;
+    if (ins.json)
+      vols = ins.json_args;
     else {
       auto w = expand_words(ins.args, vars, escape);
       if (!w) return ctx(std::move(w).error());
@@ -245,7 +268,8 @@ Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const
   }
   if (k == "SHELL") {
     if (!ins.json || ins.json_args.empty())
-      return make_error(ErrorCode::invalid_argument, where + ": SHELL requires the JSON form, e.g. SHELL [\"/bin/bash\", \"-c\"]");
+      return make_error(ErrorCode::invalid_argument,
+                        where + ": SHELL requires the JSON form, e.g. SHELL [\"/bin/bash\", \"-c\"]");
     rc.shell = ins.json_args;
     return "SHELL " + nlohmann_free_join(rc.shell);
   }
@@ -285,12 +309,18 @@ Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const
         auto eq = f.find('=');
         std::string name = f.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
         std::string val = eq == std::string::npos ? "" : f.substr(eq + 1);
-        if (name == "interval") hc.interval = TRY(parse_duration(val, where));
-        else if (name == "timeout") hc.timeout = TRY(parse_duration(val, where));
-        else if (name == "start-period") hc.start_period = TRY(parse_duration(val, where));
-        else if (name == "start-interval") hc.start_interval = TRY(parse_duration(val, where));
-        else if (name == "retries") hc.retries = std::atoi(val.c_str());
-        else return make_error(ErrorCode::invalid_argument, where + ": unknown HEALTHCHECK flag --" + name);
+        if (name == "interval")
+          hc.interval = TRY(parse_duration(val, where));
+        else if (name == "timeout")
+          hc.timeout = TRY(parse_duration(val, where));
+        else if (name == "start-period")
+          hc.start_period = TRY(parse_duration(val, where));
+        else if (name == "start-interval")
+          hc.start_interval = TRY(parse_duration(val, where));
+        else if (name == "retries")
+          hc.retries = std::atoi(val.c_str());
+        else
+          return make_error(ErrorCode::invalid_argument, where + ": unknown HEALTHCHECK flag --" + name);
       }
     } else {
       return make_error(ErrorCode::invalid_argument, where + ": HEALTHCHECK expects NONE or [OPTIONS] CMD command");

@@ -28,7 +28,8 @@ Result<std::vector<Stage>> plan_stages(const Buildfile& bf, const Vars& build_ar
 /// Stage index of a --from/FROM name ("builder", or "0"), if it names an earlier stage.
 std::optional<size_t> find_stage(const std::vector<Stage>& stages, const std::string& name, size_t before);
 /// The stages needed for target (default: the last), in build order.
-Result<std::vector<size_t>> stages_for(const std::vector<Stage>& stages, const std::string& target, const std::string& path);
+Result<std::vector<size_t>> stages_for(const std::vector<Stage>& stages, const std::string& target,
+                                       const std::string& path);
 
 /// The state of a stage being built: its image so far and the variables in scope.
 struct StageState {
@@ -43,8 +44,8 @@ struct StageState {
 
 /// Apply a metadata-only instruction (ENV, LABEL, EXPOSE, VOLUME, USER, CMD, ENTRYPOINT, SHELL, STOPSIGNAL,
 /// HEALTHCHECK, ONBUILD, MAINTAINER, ARG). Returns the canonical text the cache key uses.
-Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const Vars& build_args, const Vars& global_args,
-                                   char escape, const std::string& where);
+Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const Vars& build_args,
+                                   const Vars& global_args, char escape, const std::string& where);
 /// SHELL or the default ["/bin/sh", "-c"].
 std::vector<std::string> stage_shell(const StageState& st);
 

@@ -53,8 +53,8 @@ Result<cas::Digest> StatCache::digest(const std::string& path, const struct stat
   int64_t mt = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   int64_t ct = static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
   auto it = m_entries.find(path);
-  if (it != m_entries.end() && it->second.size == st.st_size && it->second.mtime_ns == mt && it->second.ctime_ns == ct &&
-      it->second.ino == st.st_ino)
+  if (it != m_entries.end() && it->second.size == st.st_size && it->second.mtime_ns == mt &&
+      it->second.ctime_ns == ct && it->second.ino == st.st_ino)
     return cas::Digest::from_hex(it->second.hex);
   UniqueFd fd = TRY(open_fd(path, O_RDONLY | O_NOFOLLOW));
   cas::Sha256 h;

@@ -54,8 +54,8 @@ Result<BlobInfo> BlobWriter::commit(const std::optional<Digest>& expected, int64
   }
   if (expected && *expected != got) {
     discard();
-    return make_error(ErrorCode::corrupt, "blob content does not match its digest: expected " + expected->str() +
-                                              ", got " + got.str());
+    return make_error(ErrorCode::corrupt,
+                      "blob content does not match its digest: expected " + expected->str() + ", got " + got.str());
   }
   std::string final_path = m_blobs_dir + "/" + got.hex();
   struct stat st;

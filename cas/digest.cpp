@@ -22,11 +22,13 @@ Result<Digest> Digest::parse(std::string_view s) {
     if (colon != std::string_view::npos)
       return make_error(ErrorCode::unsupported,
                         "digest algorithm \"" + std::string(s.substr(0, colon)) + "\" is not supported (only sha256)");
-    return make_error(ErrorCode::invalid_argument, "invalid digest \"" + std::string(s) + "\": expected sha256:<64 hex>");
+    return make_error(ErrorCode::invalid_argument,
+                      "invalid digest \"" + std::string(s) + "\": expected sha256:<64 hex>");
   }
   std::string_view hex = s.substr(prefix.size());
   if (!is_sha256_hex(hex))
-    return make_error(ErrorCode::invalid_argument, "invalid digest \"" + std::string(s) + "\": expected sha256:<64 hex>");
+    return make_error(ErrorCode::invalid_argument,
+                      "invalid digest \"" + std::string(s) + "\": expected sha256:<64 hex>");
   return Digest(std::string(hex));
 }
 

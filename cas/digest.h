@@ -1,7 +1,6 @@
 // Content digests ("sha256:<64 hex>") and a streaming SHA-256 over OpenSSL EVP.
 #pragma once
 
-
 #include <memory>
 #include <string>
 #include <string_view>

@@ -21,8 +21,8 @@ Result<std::vector<IndexEntry>> all_roots(const Store& store, const std::vector<
 }  // namespace
 
 Result<GcReport> collect_garbage(Store& store, const std::vector<IndexEntry>& extra_roots, bool wait) {
-  auto lock = TRY(wait ? store.gc_lock()
-                       : FileLock::try_acquire(store.private_dir() + "/gc.lock", FileLock::Mode::exclusive));
+  auto lock =
+      TRY(wait ? store.gc_lock() : FileLock::try_acquire(store.private_dir() + "/gc.lock", FileLock::Mode::exclusive));
   auto roots = TRY(all_roots(store, extra_roots));
   Reachable live = walk_reachable(store, roots);
   GcReport rep;

@@ -21,8 +21,8 @@ struct Walker {
     }
     auto actual = store.blob_size(d);
     if (actual && *actual != size)
-      out.problems.push_back(where + ": blob " + d.str() + " is " + std::to_string(*actual) + " bytes, descriptor says " +
-                             std::to_string(size));
+      out.problems.push_back(where + ": blob " + d.str() + " is " + std::to_string(*actual) +
+                             " bytes, descriptor says " + std::to_string(size));
     if (kind_hint == 0) return;  // a layer: opaque bytes
     auto bytes = store.read_blob(d);
     if (!bytes) {
@@ -78,7 +78,8 @@ Reachable walk_reachable(const Store& store, const std::vector<IndexEntry>& root
   Walker w{store, {}};
   for (const auto& e : roots) {
     // A root may be a bare layer (the build cache keeps those): its bytes are not JSON.
-    bool layer = e.media_type.find(".layer.") != std::string::npos || e.media_type.find(".rootfs.") != std::string::npos;
+    bool layer =
+        e.media_type.find(".layer.") != std::string::npos || e.media_type.find(".rootfs.") != std::string::npos;
     w.visit(e.digest, e.size, e.ref.empty() ? "untagged " + e.digest.str() : e.ref, layer ? 0 : 1);
   }
   return std::move(w.out);

@@ -164,6 +164,8 @@ Result<FileLock> Store::writer_lock() const {
   return FileLock::acquire(private_dir() + "/gc.lock", FileLock::Mode::shared);
 }
 
-Result<FileLock> Store::gc_lock() const { return FileLock::acquire(private_dir() + "/gc.lock", FileLock::Mode::exclusive); }
+Result<FileLock> Store::gc_lock() const {
+  return FileLock::acquire(private_dir() + "/gc.lock", FileLock::Mode::exclusive);
+}
 
 }  // namespace kiln::cas

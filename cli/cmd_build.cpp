@@ -53,7 +53,8 @@ Status build_cmd(Context& ctx, const BuildFlags& f) {
     o.labels[kv.first] = kv.second;
   }
   if (f.network != "host" && f.network != "none")
-    return make_error(ErrorCode::invalid_argument, "unsupported --network \"" + f.network + "\": use host (default) or none");
+    return make_error(ErrorCode::invalid_argument,
+                      "unsupported --network \"" + f.network + "\": use host (default) or none");
   o.network = f.network;
   o.pull = f.pull;
   for (const auto& sec : f.secrets) {
@@ -64,20 +65,25 @@ Status build_cmd(Context& ctx, const BuildFlags& f) {
       std::string kv = sec.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
       auto eq = kv.find('=');
       std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "" : kv.substr(eq + 1);
-      if (k == "id") id = v;
-      else if (k == "src" || k == "source") src = v;
+      if (k == "id")
+        id = v;
+      else if (k == "src" || k == "source")
+        src = v;
       else if (k == "type" && v == "file") {
-      } else return make_error(ErrorCode::invalid_argument, "invalid --secret \"" + sec + "\": use id=ID,src=FILE");
+      } else
+        return make_error(ErrorCode::invalid_argument, "invalid --secret \"" + sec + "\": use id=ID,src=FILE");
       if (comma == std::string::npos) break;
       pos = comma + 1;
     }
-    if (id.empty() || src.empty()) return make_error(ErrorCode::invalid_argument, "invalid --secret \"" + sec + "\": use id=ID,src=FILE");
+    if (id.empty() || src.empty())
+      return make_error(ErrorCode::invalid_argument, "invalid --secret \"" + sec + "\": use id=ID,src=FILE");
     char real[PATH_MAX];
     if (!::realpath(src.c_str(), real)) return sys_error("--secret " + id + ": " + src);
     o.secrets[id] = real;
   }
   if (!oci::media::parse_compression(f.compression, o.compression))
-    return make_error(ErrorCode::invalid_argument, "unknown --compression \"" + f.compression + "\": use gzip, zstd or none");
+    return make_error(ErrorCode::invalid_argument,
+                      "unknown --compression \"" + f.compression + "\": use gzip, zstd or none");
   o.timestamp = TRY(source_date_epoch(f.timestamp));
   auto store = TRY(ctx.store());
   auto r = TRY(builder::build(store, o, std::cerr));
@@ -106,11 +112,13 @@ void register_build_command(CLI::App& app, Context& ctx) {
   b->add_flag("--no-cache", f->no_cache, "run every step, ignoring the cache");
   b->add_option("--iidfile", f->iidfile, "write the image ID to this file");
   b->add_flag("-q,--quiet", f->quiet, "print only the image ID");
-  b->add_option("--timestamp", f->timestamp, "creation time and mtime clamp, in seconds since the epoch (also SOURCE_DATE_EPOCH)");
+  b->add_option("--timestamp", f->timestamp,
+                "creation time and mtime clamp, in seconds since the epoch (also SOURCE_DATE_EPOCH)");
   b->add_option("--compression", f->compression, "layer compression: gzip (default), zstd or none");
   b->add_option("--network", f->network, "network of RUN steps: host (default) or none");
   b->add_option("--pull", f->pull, "pull FROM images: missing (default), always, never");
-  b->add_option("--secret", f->secrets, "id=ID,src=FILE: a file RUN --mount=type=secret can read")->allow_extra_args(false);
+  b->add_option("--secret", f->secrets, "id=ID,src=FILE: a file RUN --mount=type=secret can read")
+      ->allow_extra_args(false);
   b->callback([&ctx, f] { ctx.action = [&ctx, f] { return build_cmd(ctx, *f); }; });
 }
 

@@ -27,15 +27,17 @@ Status ps(bool quiet) {
     std::string cmd;
     for (const auto& a : c.args) cmd += (cmd.empty() ? "" : " ") + a;
     if (cmd.size() > 28) cmd = cmd.substr(0, 25) + "...";
-    std::printf("%-14s %-28s %-30s %-22s %s\n", c.id.substr(0, 12).c_str(), c.image.c_str(), ("\"" + cmd + "\"").c_str(),
-                human_age(c.created).c_str(), c.name.c_str());
+    std::printf("%-14s %-28s %-30s %-22s %s\n", c.id.substr(0, 12).c_str(), c.image.c_str(),
+                ("\"" + cmd + "\"").c_str(), human_age(c.created).c_str(), c.name.c_str());
   }
   return {};
 }
 
 Status logs(const std::string& name, bool follow) {
   auto c = TRY(runtime::find_container(name));
-  if (c.log_path.empty()) return make_error(ErrorCode::not_found, "container " + name + " runs in the foreground: its output went to its terminal");
+  if (c.log_path.empty())
+    return make_error(ErrorCode::not_found,
+                      "container " + name + " runs in the foreground: its output went to its terminal");
   // The fd keeps the log readable after the container exits and its state goes.
   UniqueFd fd = TRY(open_fd(c.log_path, O_RDONLY));
   std::string state = runtime::state_dir_of(c.id);
@@ -53,8 +55,10 @@ Status logs(const std::string& name, bool follow) {
     if (!follow || last_pass) return {};
     std::cout.flush();
     // -f: until the container is gone (its supervisor removes the state dir), then what it wrote last.
-    if (!path_exists(state)) last_pass = true;
-    else std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!path_exists(state))
+      last_pass = true;
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 
@@ -130,7 +134,8 @@ void register_container_commands(CLI::App& app, Context& ctx) {
     auto args = std::make_shared<std::vector<std::string>>(exec_cmd->remaining());
     ctx.action = [&ctx, ef, args]() -> Status {
       ctx.exit_code = runtime::kExitRuntime;
-      if (args->empty()) return make_error(ErrorCode::invalid_argument, "kiln exec needs a command after the container");
+      if (args->empty())
+        return make_error(ErrorCode::invalid_argument, "kiln exec needs a command after the container");
       auto c = TRY(runtime::find_container(ef->name));
       auto out = runtime::exec_in_container(c, *args, ef->env, ef->tty, ef->interactive);
       ctx.exit_code = out.exit_code;

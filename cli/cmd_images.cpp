@@ -36,8 +36,13 @@ Status images(Context& ctx, const std::string& format, bool quiet) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& img : list) {
       auto [repo, tag] = repo_tag(img.ref);
-      out.push_back({{"Repository", repo}, {"Tag", tag}, {"Id", img.id().str()}, {"Digest", img.manifest_digest.str()},
-                     {"Created", img.config.created}, {"Size", image_size(img)}, {"Layers", img.manifest.layers.size()}});
+      out.push_back({{"Repository", repo},
+                     {"Tag", tag},
+                     {"Id", img.id().str()},
+                     {"Digest", img.manifest_digest.str()},
+                     {"Created", img.config.created},
+                     {"Size", image_size(img)},
+                     {"Layers", img.manifest.layers.size()}});
     }
     std::cout << out.dump(2) << "\n";
     return {};
@@ -148,7 +153,8 @@ void register_image_commands(CLI::App& app, Context& ctx) {
   auto quiet = std::make_shared<bool>(false);
   images_cmd->add_option("--format", *format, "table (default) or json");
   images_cmd->add_flag("-q,--quiet", *quiet, "only image IDs");
-  images_cmd->callback([&ctx, format, quiet] { ctx.action = [&ctx, format, quiet] { return images(ctx, *format, *quiet); }; });
+  images_cmd->callback(
+      [&ctx, format, quiet] { ctx.action = [&ctx, format, quiet] { return images(ctx, *format, *quiet); }; });
 
   auto* inspect_cmd = app.add_subcommand("inspect", "Show an image's manifest digest, config and layers as JSON");
   auto names = std::make_shared<std::vector<std::string>>();
@@ -166,7 +172,8 @@ void register_image_commands(CLI::App& app, Context& ctx) {
   auto force = std::make_shared<bool>(false);
   rmi_cmd->add_option("IMAGE", *rm_names, "image reference or ID")->required();
   rmi_cmd->add_flag("-f,--force", *force, "remove every tag of an image given by ID");
-  rmi_cmd->callback([&ctx, rm_names, force] { ctx.action = [&ctx, rm_names, force] { return rmi(ctx, *rm_names, *force); }; });
+  rmi_cmd->callback(
+      [&ctx, rm_names, force] { ctx.action = [&ctx, rm_names, force] { return rmi(ctx, *rm_names, *force); }; });
 }
 
 }  // namespace kiln::cli

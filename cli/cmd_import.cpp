@@ -23,7 +23,8 @@ Result<UniqueFd> open_input(const std::string& path) {
 Status import_cmd(Context& ctx, const std::string& file, const std::string& ref_text, const std::string& comp_name) {
   oci::media::Compression comp;
   if (!oci::media::parse_compression(comp_name, comp))
-    return make_error(ErrorCode::invalid_argument, "unknown --compression \"" + comp_name + "\": use gzip, zstd or none");
+    return make_error(ErrorCode::invalid_argument,
+                      "unknown --compression \"" + comp_name + "\": use gzip, zstd or none");
   std::vector<std::string> refs;
   if (!ref_text.empty()) refs.push_back(TRY(oci::Reference::parse(ref_text)).str());
   auto epoch = TRY(source_date_epoch(""));  // checked before anything is stored
@@ -35,7 +36,8 @@ Status import_cmd(Context& ctx, const std::string& file, const std::string& ref_
   oci::ImageConfig cfg;
   cfg.created = oci::rfc3339(epoch ? *epoch : static_cast<int64_t>(::time(nullptr)));
   cfg.diff_ids.push_back(layer.diff_id);
-  cfg.history.push_back(oci::HistoryEntry{cfg.created, "kiln import", "Imported from " + std::string(file == "-" ? "-" : "tarball"), false});
+  cfg.history.push_back(oci::HistoryEntry{cfg.created, "kiln import",
+                                          "Imported from " + std::string(file == "-" ? "-" : "tarball"), false});
   oci::ImageStore images(store);
   TRY(images.commit(cfg, {layer}, refs));
   std::cout << cas::sha256_of(oci::to_json(cfg)).str() << "\n";
@@ -55,17 +57,23 @@ Status load_cmd(Context& ctx, const std::string& input, bool quiet) {
   return {};
 }
 
-Status save_cmd(Context& ctx, const std::vector<std::string>& names, const std::string& output, const std::string& fmt) {
+Status save_cmd(Context& ctx, const std::vector<std::string>& names, const std::string& output,
+                const std::string& fmt) {
   oci::ArchiveFormat format;
-  if (fmt == "oci-archive" || fmt == "oci") format = oci::ArchiveFormat::oci;
-  else if (fmt == "docker-archive" || fmt == "docker") format = oci::ArchiveFormat::docker;
-  else return make_error(ErrorCode::invalid_argument, "unknown --format \"" + fmt + "\": use oci-archive or docker-archive");
+  if (fmt == "oci-archive" || fmt == "oci")
+    format = oci::ArchiveFormat::oci;
+  else if (fmt == "docker-archive" || fmt == "docker")
+    format = oci::ArchiveFormat::docker;
+  else
+    return make_error(ErrorCode::invalid_argument,
+                      "unknown --format \"" + fmt + "\": use oci-archive or docker-archive");
   auto store = TRY(ctx.store());
   oci::ImageStore images(store);
   std::vector<oci::Image> list;
   for (const auto& n : names) list.push_back(TRY(images.resolve(n)));
   if (output.empty() || output == "-") {
-    if (::isatty(1)) return make_error(ErrorCode::invalid_argument, "refusing to write an archive to a terminal: use -o FILE");
+    if (::isatty(1))
+      return make_error(ErrorCode::invalid_argument, "refusing to write an archive to a terminal: use -o FILE");
     return oci::save_archive(images, list, format, 1);
   }
   // Write beside the target and rename, so a failed save never leaves a half archive under the name.
@@ -91,7 +99,9 @@ void register_import_commands(CLI::App& app, Context& ctx) {
   imp->add_option("TARBALL", *file, "rootfs .tar, .tar.gz or .tar.zst, or - for standard input")->required();
   imp->add_option("REFERENCE", *ref, "name for the image, e.g. localhost/base:1");
   imp->add_option("--compression", *comp, "layer compression: gzip (default), zstd or none");
-  imp->callback([&ctx, file, ref, comp] { ctx.action = [&ctx, file, ref, comp] { return import_cmd(ctx, *file, *ref, *comp); }; });
+  imp->callback([&ctx, file, ref, comp] {
+    ctx.action = [&ctx, file, ref, comp] { return import_cmd(ctx, *file, *ref, *comp); };
+  });
 
   auto* load = app.add_subcommand("load", "Load images from an oci-archive or docker-archive");
   auto input = std::make_shared<std::string>();
@@ -106,7 +116,8 @@ void register_import_commands(CLI::App& app, Context& ctx) {
   save->add_option("IMAGE", *names, "image reference or ID")->required();
   save->add_option("-o,--output", *out, "archive file (default: standard output)");
   save->add_option("--format", *fmt, "oci-archive (default) or docker-archive");
-  save->callback([&ctx, names, out, fmt] { ctx.action = [&ctx, names, out, fmt] { return save_cmd(ctx, *names, *out, *fmt); }; });
+  save->callback(
+      [&ctx, names, out, fmt] { ctx.action = [&ctx, names, out, fmt] { return save_cmd(ctx, *names, *out, *fmt); }; });
 }
 
 }  // namespace kiln::cli

@@ -21,16 +21,20 @@ struct RegistryFlags {
 
 Result<oci::RegistryOptions> registry_options(const RegistryFlags& f) {
   oci::RegistryOptions o;
-  if (f.tls_verify == "false") o.tls_verify = false;
-  else if (f.tls_verify == "true") o.tls_verify = true;
-  else if (!f.tls_verify.empty()) return make_error(ErrorCode::invalid_argument, "--tls-verify takes true or false");
+  if (f.tls_verify == "false")
+    o.tls_verify = false;
+  else if (f.tls_verify == "true")
+    o.tls_verify = true;
+  else if (!f.tls_verify.empty())
+    return make_error(ErrorCode::invalid_argument, "--tls-verify takes true or false");
   o.cert_dir = f.cert_dir;
   return o;
 }
 
 void add_registry_flags(CLI::App* cmd, RegistryFlags& f) {
   cmd->add_option("--tls-verify", f.tls_verify, "verify TLS (default true; false also allows plain HTTP)");
-  cmd->add_option("--cert-dir", f.cert_dir, "directory of extra CA certificates (default /etc/containers/certs.d/HOST)");
+  cmd->add_option("--cert-dir", f.cert_dir,
+                  "directory of extra CA certificates (default /etc/containers/certs.d/HOST)");
   cmd->add_flag("-q,--quiet", f.quiet, "no progress output");
   if (cmd->get_name() != "login") cmd->add_option("--jobs", f.jobs, "blobs transferred at once (default 4)");
 }
@@ -78,9 +82,11 @@ std::string registry_host(const std::string& arg) {
   return h.substr(0, h.find('/'));
 }
 
-Status login_cmd(const std::string& server, std::string user, const bool password_stdin, std::string password, const RegistryFlags& f) {
+Status login_cmd(const std::string& server, std::string user, const bool password_stdin, std::string password,
+                 const RegistryFlags& f) {
   std::string host = registry_host(server);
-  if (host.empty()) return make_error(ErrorCode::invalid_argument, "kiln login needs a registry, e.g. kiln login 127.0.0.1:5000");
+  if (host.empty())
+    return make_error(ErrorCode::invalid_argument, "kiln login needs a registry, e.g. kiln login 127.0.0.1:5000");
   if (user.empty()) {
     std::cerr << "Username: ";
     std::getline(std::cin, user);
@@ -120,13 +126,15 @@ void register_registry_commands(CLI::App& app, Context& ctx) {
   pull->add_option("--platform", *platform, "os/arch to pick from an index (default linux/amd64)");
   add_registry_flags(pull, *pf);
   auto all = std::make_shared<bool>(false);
-  pull->add_flag("--all-platforms", *all, "keep every platform of an index (linux/amd64 is what runs), so a push sends the whole index");
+  pull->add_flag("--all-platforms", *all,
+                 "keep every platform of an index (linux/amd64 is what runs), so a push sends the whole index");
   pull->callback([&ctx, pf, pname, platform, all] {
     ctx.action = [&ctx, pf, pname, platform, all] { return pull_cmd(ctx, *pname, *pf, *platform, *all); };
   });
 
   auto sf = std::make_shared<RegistryFlags>();
-  auto sname = std::make_shared<std::string>(), sdest = std::make_shared<std::string>(), dfile = std::make_shared<std::string>();
+  auto sname = std::make_shared<std::string>(), sdest = std::make_shared<std::string>(),
+       dfile = std::make_shared<std::string>();
   auto* push = app.add_subcommand("push", "Push an image from the store to a registry");
   push->add_option("IMAGE", *sname, "image in the store")->required();
   push->add_option("DESTINATION", *sdest, "reference to push to (default: IMAGE)");
@@ -137,7 +145,8 @@ void register_registry_commands(CLI::App& app, Context& ctx) {
   });
 
   auto lf = std::make_shared<RegistryFlags>();
-  auto server = std::make_shared<std::string>(), user = std::make_shared<std::string>(), pass = std::make_shared<std::string>();
+  auto server = std::make_shared<std::string>(), user = std::make_shared<std::string>(),
+       pass = std::make_shared<std::string>();
   auto pstdin = std::make_shared<bool>(false);
   auto* login = app.add_subcommand("login", "Log in to a registry (credentials go to auth.json, as podman keeps them)");
   login->add_option("REGISTRY", *server, "registry host[:port]")->required();

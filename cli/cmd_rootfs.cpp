@@ -16,7 +16,8 @@ Status unpack_cmd(Context& ctx, const std::string& name, const std::string& dir)
   oci::ImageStore images(store);
   auto img = TRY(images.resolve(name));
   if (::mkdir(dir.c_str(), 0755) < 0) {
-    if (errno == EEXIST) return make_error(ErrorCode::conflict, dir + " already exists: kiln unpack needs a new directory");
+    if (errno == EEXIST)
+      return make_error(ErrorCode::conflict, dir + " already exists: kiln unpack needs a new directory");
     return sys_error("mkdir " + dir);
   }
   auto st = images.flatten(img, dir);
@@ -39,7 +40,8 @@ Status export_cmd(Context& ctx, const std::string& name, const std::string& outp
   } cleanup{tmpl};
   TRY_CTX(images.flatten(img, tmpl), "exporting " + name);
   bool to_stdout = output.empty() || output == "-";
-  if (to_stdout && ::isatty(1)) return make_error(ErrorCode::invalid_argument, "refusing to write a tarball to a terminal: use -o FILE");
+  if (to_stdout && ::isatty(1))
+    return make_error(ErrorCode::invalid_argument, "refusing to write a tarball to a terminal: use -o FILE");
   std::string tmp_out = to_stdout ? "" : output + ".kiln-tmp";
   UniqueFd fd = to_stdout ? UniqueFd(::dup(1)) : TRY(open_fd(tmp_out, O_WRONLY | O_CREAT | O_TRUNC, 0644));
   int out = fd.get();

@@ -55,14 +55,16 @@ Result<runtime::ContainerSpec> make_spec(oci::ImageStore& images, const RunFlags
   runtime::ContainerSpec spec;
   spec.id = random_id();
   if (!f.name.empty() && !valid_container_name(f.name))
-    return make_error(ErrorCode::invalid_argument, "invalid container name \"" + f.name +
-                                                       "\": use [a-zA-Z0-9][a-zA-Z0-9_.-]+, as docker does");
+    return make_error(ErrorCode::invalid_argument,
+                      "invalid container name \"" + f.name + "\": use [a-zA-Z0-9][a-zA-Z0-9_.-]+, as docker does");
   spec.name = f.name.empty() ? "kiln-" + spec.id.substr(0, 12) : f.name;
   spec.image = f.image;
   spec.hostname = f.hostname.empty() ? spec.id.substr(0, 12) : f.hostname;
-  if (f.network == "host") spec.network = runtime::Network::host;
+  if (f.network == "host")
+    spec.network = runtime::Network::host;
   else if (f.network != "none")
-    return make_error(ErrorCode::invalid_argument, "unsupported --network \"" + f.network + "\": use none (default) or host");
+    return make_error(ErrorCode::invalid_argument,
+                      "unsupported --network \"" + f.network + "\": use none (default) or host");
   runtime::ProcessOverrides o;
   o.entrypoint = f.entrypoint;
   o.cmd = f.cmd;
@@ -75,7 +77,9 @@ Result<runtime::ContainerSpec> make_spec(oci::ImageStore& images, const RunFlags
   spec.env = runtime::resolve_env(img.config.config, o.env);
   runtime::set_env(spec.env, "HOSTNAME", spec.hostname);
   if (f.tty && !runtime::get_env(spec.env, "TERM")) runtime::set_env(spec.env, "TERM", "xterm");
-  spec.cwd = !f.workdir.empty() ? f.workdir : img.config.config.working_dir.empty() ? "/" : img.config.config.working_dir;
+  spec.cwd = !f.workdir.empty()                      ? f.workdir
+             : img.config.config.working_dir.empty() ? "/"
+                                                     : img.config.config.working_dir;
   spec.user = !f.user.empty() ? f.user : img.config.config.user;
   for (const auto& v : f.volumes) spec.mounts.push_back(TRY(runtime::parse_volume(v)));
   for (const auto& m : f.mounts) spec.mounts.push_back(TRY(runtime::parse_mount(m)));
@@ -83,9 +87,13 @@ Result<runtime::ContainerSpec> make_spec(oci::ImageStore& images, const RunFlags
   spec.cap_add = f.cap_add;
   spec.cap_drop = f.cap_drop;
   for (const auto& so : f.security_opts) {
-    if (so.rfind("seccomp=", 0) == 0 || so.rfind("seccomp:", 0) == 0) spec.seccomp_profile = so.substr(8);
-    else if (so == "no-new-privileges" || so == "no-new-privileges:true" || so == "no-new-privileges=true") continue;
-    else return make_error(ErrorCode::invalid_argument, "unsupported --security-opt \"" + so + "\": use seccomp=unconfined|PROFILE.json");
+    if (so.rfind("seccomp=", 0) == 0 || so.rfind("seccomp:", 0) == 0)
+      spec.seccomp_profile = so.substr(8);
+    else if (so == "no-new-privileges" || so == "no-new-privileges:true" || so == "no-new-privileges=true")
+      continue;
+    else
+      return make_error(ErrorCode::invalid_argument,
+                        "unsupported --security-opt \"" + so + "\": use seccomp=unconfined|PROFILE.json");
   }
   // docker's default: nofile 1048576 unless the host cannot go that high; keep the host's otherwise.
   for (const auto& u : f.ulimits) spec.rlimits.push_back(TRY(runtime::parse_ulimit(u)));
@@ -179,7 +187,7 @@ Status run_cmd(Context& ctx, const RunFlags& f) {
 void register_run_command(CLI::App& app, Context& ctx) {
   auto f = std::make_shared<RunFlags>();
   auto* run = app.add_subcommand("run", "Run a command in a new disposable, read-only container");
-  run->prefix_command();  // everything after IMAGE belongs to the container
+  run->prefix_command();                           // everything after IMAGE belongs to the container
   run->set_help_flag("--help", "show this help");  // -h is --hostname, as in docker
   run->add_option("-e,--env", f->env, "set an environment variable (KEY=VALUE, or KEY to pass the host's)");
   run->add_option("--env-file", f->env_files, "read environment variables from a file");

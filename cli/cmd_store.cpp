@@ -20,7 +20,8 @@ Status gc(Context& ctx, bool drop_cache) {
   auto rep = TRY(cas::collect_garbage(store, TRY(cache.gc_roots())));
   oci::forget_missing_locations(store);
   std::cout << "Removed " << rep.blobs << " blobs (" << human_size(rep.blob_bytes) << "), " << rep.trees
-            << " unpacked layers (" << human_size(rep.tree_bytes) << "), " << rep.temp_files << " leftover temp files\n";
+            << " unpacked layers (" << human_size(rep.tree_bytes) << "), " << rep.temp_files
+            << " leftover temp files\n";
   return {};
 }
 
@@ -43,14 +44,14 @@ Status fsck(Context& ctx) {
 
 void register_store_commands(CLI::App& app, Context& ctx) {
   auto drop_cache = std::make_shared<bool>(false);
-  auto* gc_cmd = app.add_subcommand("gc", "Remove blobs and unpacked layers no image (or build cache entry) references");
+  auto* gc_cmd =
+      app.add_subcommand("gc", "Remove blobs and unpacked layers no image (or build cache entry) references");
   gc_cmd->add_flag("--cache", *drop_cache, "also drop the build cache");
   gc_cmd->callback([&ctx, drop_cache] { ctx.action = [&ctx, drop_cache] { return gc(ctx, *drop_cache); }; });
   auto* builder_cmd = app.add_subcommand("builder", "Manage the build cache");
   builder_cmd->require_subcommand(1);
-  builder_cmd->add_subcommand("prune", "Drop the build cache and reclaim its layers (same as kiln gc --cache)")->callback([&ctx] {
-    ctx.action = [&ctx] { return gc(ctx, true); };
-  });
+  builder_cmd->add_subcommand("prune", "Drop the build cache and reclaim its layers (same as kiln gc --cache)")
+      ->callback([&ctx] { ctx.action = [&ctx] { return gc(ctx, true); }; });
   app.add_subcommand("fsck", "Re-hash every blob and check every reference and unpacked layer")->callback([&ctx] {
     ctx.action = [&ctx] { return fsck(ctx); };
   });

@@ -14,22 +14,22 @@ namespace kiln::cli {
 
 /// Global state a subcommand sees.
 struct Context {
-  std::string root;                     ///< --root, resolved before the action runs
-  std::function<Status()> action;       ///< set by the chosen subcommand's callback
-  int exit_code = 0;                    ///< a subcommand may set a non-error exit code (e.g. fsck)
+  std::string root;                ///< --root, resolved before the action runs
+  std::function<Status()> action;  ///< set by the chosen subcommand's callback
+  int exit_code = 0;               ///< a subcommand may set a non-error exit code (e.g. fsck)
 
   /// Open the store at root.
   Result<cas::Store> store() const { return cas::Store::open(root); }
 };
 
 /// Each subcommand file adds its commands to the app.
-void register_image_commands(CLI::App& app, Context& ctx);    // images, inspect, tag, rmi
-void register_store_commands(CLI::App& app, Context& ctx);    // gc, fsck
-void register_import_commands(CLI::App& app, Context& ctx);   // import, load, save
-void register_rootfs_commands(CLI::App& app, Context& ctx);   // unpack, export
-void register_run_command(CLI::App& app, Context& ctx);       // run
-void register_build_command(CLI::App& app, Context& ctx);     // build
-void register_registry_commands(CLI::App& app, Context& ctx);  // pull, push, login, logout
+void register_image_commands(CLI::App& app, Context& ctx);      // images, inspect, tag, rmi
+void register_store_commands(CLI::App& app, Context& ctx);      // gc, fsck
+void register_import_commands(CLI::App& app, Context& ctx);     // import, load, save
+void register_rootfs_commands(CLI::App& app, Context& ctx);     // unpack, export
+void register_run_command(CLI::App& app, Context& ctx);         // run
+void register_build_command(CLI::App& app, Context& ctx);       // build
+void register_registry_commands(CLI::App& app, Context& ctx);   // pull, push, login, logout
 void register_container_commands(CLI::App& app, Context& ctx);  // ps, logs, stop, kill, exec
 
 /// Human-readable size: "12.3MB" (decimal units, as docker prints).

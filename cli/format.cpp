@@ -17,8 +17,10 @@ std::string human_size(uint64_t bytes) {
     ++u;
   }
   char buf[32];
-  if (u == 0) snprintf(buf, sizeof buf, "%lluB", static_cast<unsigned long long>(bytes));
-  else snprintf(buf, sizeof buf, v < 10 ? "%.2f%s" : v < 100 ? "%.1f%s" : "%.0f%s", v, units[u]);
+  if (u == 0)
+    snprintf(buf, sizeof buf, "%lluB", static_cast<unsigned long long>(bytes));
+  else
+    snprintf(buf, sizeof buf, v < 10 ? "%.2f%s" : v < 100 ? "%.1f%s" : "%.0f%s", v, units[u]);
   return buf;
 }
 

@@ -87,17 +87,17 @@ using Status = Result<void>;
 }  // namespace kiln
 
 /// Evaluate a Result; on error return it from the enclosing function, else yield the value.
-#define TRY(expr)                                      \
-  ({                                                   \
-    auto _kiln_r = (expr);                             \
+#define TRY(expr)                                         \
+  ({                                                      \
+    auto _kiln_r = (expr);                                \
     if (!_kiln_r.ok()) return std::move(_kiln_r).error(); \
-    std::move(_kiln_r).value();                        \
+    std::move(_kiln_r).value();                           \
   })
 
 /// Like TRY, adding context to the error on the way up.
-#define TRY_CTX(expr, ctx)                                                 \
-  ({                                                                       \
-    auto _kiln_r = (expr);                                                 \
-    if (!_kiln_r.ok()) return std::move(_kiln_r).error().context(ctx);     \
-    std::move(_kiln_r).value();                                            \
+#define TRY_CTX(expr, ctx)                                             \
+  ({                                                                   \
+    auto _kiln_r = (expr);                                             \
+    if (!_kiln_r.ok()) return std::move(_kiln_r).error().context(ctx); \
+    std::move(_kiln_r).value();                                        \
   })

@@ -56,13 +56,14 @@ std::string name_for(const std::map<std::string, std::string>& ann, const std::s
   return "";
 }
 
-Result<std::vector<std::string>> load_oci(ImageStore& images, const std::string& index_bytes,
-                                          const std::string& stem, const std::string& label) {
+Result<std::vector<std::string>> load_oci(ImageStore& images, const std::string& index_bytes, const std::string& stem,
+                                          const std::string& label) {
   Index ix = TRY_CTX(parse_index(index_bytes), label + ": index.json");
   std::vector<std::string> loaded;
   for (const auto& d : ix.manifests) {
     if (!images.store().has_blob(d.digest))
-      return make_error(ErrorCode::corrupt, label + ": index.json names " + d.digest.str() + ", which the archive lacks");
+      return make_error(ErrorCode::corrupt,
+                        label + ": index.json names " + d.digest.str() + ", which the archive lacks");
     std::string name = name_for(d.annotations, stem);
     std::string mt = d.media_type.empty() ? media::oci_manifest : d.media_type;
     cas::BlobInfo info{d.digest, d.size};
@@ -88,7 +89,8 @@ Result<std::vector<std::string>> load_docker(ImageStore& images, const std::stri
     for (const auto& item : items) {
       std::string cpath = clean(item.at("Config").get<std::string>());
       std::string config_bytes;
-      if (auto it = small.find(cpath); it != small.end()) config_bytes = it->second;
+      if (auto it = small.find(cpath); it != small.end())
+        config_bytes = it->second;
       else if (auto b = blobs.find(cpath); b != blobs.end())
         config_bytes = TRY(images.store().read_blob(b->second.blob.digest));
       else
@@ -102,12 +104,16 @@ Result<std::vector<std::string>> load_docker(ImageStore& images, const std::stri
       for (size_t i = 0; i < lpaths.size(); ++i) {
         std::string lp = clean(lpaths[i].get<std::string>());
         auto b = blobs.find(lp);
-        if (b == blobs.end()) return make_error(ErrorCode::corrupt, label + ": layer " + lp + " is missing from the archive");
+        if (b == blobs.end())
+          return make_error(ErrorCode::corrupt, label + ": layer " + lp + " is missing from the archive");
         if (b->second.compression == media::Compression::none && b->second.blob.digest != cfg.diff_ids[i])
           return make_error(ErrorCode::corrupt, label + ": layer " + lp + " hashes to " + b->second.blob.digest.str() +
                                                     " but the config says " + cfg.diff_ids[i].str());
-        layers.push_back(Descriptor{media::oci_layer_type(b->second.compression), b->second.blob.digest,
-                                    b->second.blob.size, {}, std::nullopt});
+        layers.push_back(Descriptor{media::oci_layer_type(b->second.compression),
+                                    b->second.blob.digest,
+                                    b->second.blob.size,
+                                    {},
+                                    std::nullopt});
       }
       std::vector<std::string> refs;
       if (item.contains("RepoTags") && item["RepoTags"].is_array())
@@ -187,13 +193,16 @@ Result<std::vector<std::string>> load_archive(ImageStore& images, int fd, const 
   if (auto s = stem.rfind('/'); s != std::string::npos) stem = stem.substr(s + 1);
   stem = stem.substr(0, stem.find('.'));
   std::string lowered;
-  for (char c : stem) lowered += (std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '-');
+  for (char c : stem)
+    lowered += (std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '-');
   while (!lowered.empty() && !std::isalnum(static_cast<unsigned char>(lowered.back()))) lowered.pop_back();
   while (!lowered.empty() && !std::isalnum(static_cast<unsigned char>(lowered.front()))) lowered.erase(0, 1);
   if (lowered.empty()) lowered = "loaded";
-  if (auto m = small.find("manifest.json"); m != small.end()) return load_docker(images, m->second, small, blobs, label);
+  if (auto m = small.find("manifest.json"); m != small.end())
+    return load_docker(images, m->second, small, blobs, label);
   if (auto ix = small.find("index.json"); ix != small.end()) return load_oci(images, ix->second, lowered, label);
-  return make_error(ErrorCode::corrupt, label + ": neither an oci-archive (index.json) nor a docker-archive (manifest.json)");
+  return make_error(ErrorCode::corrupt,
+                    label + ": neither an oci-archive (index.json) nor a docker-archive (manifest.json)");
 }
 
 namespace {
@@ -211,7 +220,8 @@ struct Writer {
     std::vector<char> buf(1 << 17);
     int64_t left = size;
     while (left > 0) {
-      ssize_t n = ::read(src, buf.data(), static_cast<size_t>(std::min<int64_t>(left, static_cast<int64_t>(buf.size()))));
+      ssize_t n =
+          ::read(src, buf.data(), static_cast<size_t>(std::min<int64_t>(left, static_cast<int64_t>(buf.size()))));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return sys_error("read for " + path);
       if (archive_write_data(a, buf.data(), static_cast<size_t>(n)) != n) return err(path);
@@ -343,8 +353,10 @@ Status save_archive(ImageStore& images, const std::vector<Image>& list, ArchiveF
   if (archive_write_open(a.get(), &out, nullptr, write_fd_cb, nullptr) != ARCHIVE_OK)
     return make_error(ErrorCode::io, std::string("archive: ") + archive_error_string(a.get()));
   Writer w{a.get()};
-  if (format == ArchiveFormat::oci) TRY(save_oci(w, images, list));
-  else TRY(save_docker(w, images, list));
+  if (format == ArchiveFormat::oci)
+    TRY(save_oci(w, images, list));
+  else
+    TRY(save_docker(w, images, list));
   if (archive_write_close(a.get()) != ARCHIVE_OK)
     return make_error(ErrorCode::io, std::string("archive: ") + archive_error_string(a.get()));
   return {};

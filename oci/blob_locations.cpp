@@ -28,8 +28,10 @@ std::vector<std::pair<std::string, std::string>> read_lines(const cas::Store& st
 
 }  // namespace
 
-void remember_location(const cas::Store& store, const cas::Digest& blob, const std::string& host, const std::string& repo) {
-  if (host.empty() || repo.empty() || host.find_first_of(" \n") != std::string::npos || repo.find_first_of(" \n") != std::string::npos)
+void remember_location(const cas::Store& store, const cas::Digest& blob, const std::string& host,
+                       const std::string& repo) {
+  if (host.empty() || repo.empty() || host.find_first_of(" \n") != std::string::npos ||
+      repo.find_first_of(" \n") != std::string::npos)
     return;
   for (const auto& [h, r] : read_lines(store, blob))
     if (h == host && r == repo) return;

@@ -12,7 +12,8 @@
 namespace kiln::oci {
 
 /// Record that the blob is in host/repo (idempotent; safe across threads and processes).
-void remember_location(const cas::Store& store, const cas::Digest& blob, const std::string& host, const std::string& repo);
+void remember_location(const cas::Store& store, const cas::Digest& blob, const std::string& host,
+                       const std::string& repo);
 
 /// Repositories of host known to hold the blob, most recent first.
 std::vector<std::string> known_repositories(const cas::Store& store, const cas::Digest& blob, const std::string& host);

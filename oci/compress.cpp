@@ -173,7 +173,8 @@ class ZstdCompressor final : public Compressor {
   Result<size_t> step(ZSTD_inBuffer& in, ZSTD_EndDirective mode) {
     ZSTD_outBuffer out{m_buf.data(), m_buf.size(), 0};
     size_t rc = ZSTD_compressStream2(m_cctx, &out, &in, mode);
-    if (ZSTD_isError(rc)) return make_error(ErrorCode::generic, std::string("zstd compression failed: ") + ZSTD_getErrorName(rc));
+    if (ZSTD_isError(rc))
+      return make_error(ErrorCode::generic, std::string("zstd compression failed: ") + ZSTD_getErrorName(rc));
     if (out.pos) TRY(m_out(m_buf.data(), out.pos));
     return rc;
   }
@@ -216,7 +217,8 @@ class GzipDecompressor final : public Decompressor {
         m_started_member = false;
         inflateReset(&m_z);
       } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        return make_error(ErrorCode::corrupt, std::string("gzip stream is corrupt: ") + (m_z.msg ? m_z.msg : "inflate failed"));
+        return make_error(ErrorCode::corrupt,
+                          std::string("gzip stream is corrupt: ") + (m_z.msg ? m_z.msg : "inflate failed"));
       }
     }
     return len - m_z.avail_out;
@@ -247,7 +249,8 @@ class ZstdDecompressor final : public Decompressor {
         m_in_buf = ZSTD_inBuffer{m_buf.data(), n, 0};
       }
       m_last = ZSTD_decompressStream(m_dctx, &out, &m_in_buf);
-      if (ZSTD_isError(m_last)) return make_error(ErrorCode::corrupt, std::string("zstd stream is corrupt: ") + ZSTD_getErrorName(m_last));
+      if (ZSTD_isError(m_last))
+        return make_error(ErrorCode::corrupt, std::string("zstd stream is corrupt: ") + ZSTD_getErrorName(m_last));
     }
     return out.pos;
   }
@@ -265,25 +268,32 @@ class ZstdDecompressor final : public Decompressor {
 
 std::unique_ptr<Compressor> Compressor::create(media::Compression c, Sink out) {
   switch (c) {
-    case media::Compression::gzip: return std::make_unique<GzipCompressor>(std::move(out));
-    case media::Compression::zstd: return std::make_unique<ZstdCompressor>(std::move(out));
-    case media::Compression::none: break;
+    case media::Compression::gzip:
+      return std::make_unique<GzipCompressor>(std::move(out));
+    case media::Compression::zstd:
+      return std::make_unique<ZstdCompressor>(std::move(out));
+    case media::Compression::none:
+      break;
   }
   return std::make_unique<PlainCompressor>(std::move(out));
 }
 
 std::unique_ptr<Decompressor> Decompressor::create(media::Compression c, Source in) {
   switch (c) {
-    case media::Compression::gzip: return std::make_unique<GzipDecompressor>(std::move(in));
-    case media::Compression::zstd: return std::make_unique<ZstdDecompressor>(std::move(in));
-    case media::Compression::none: break;
+    case media::Compression::gzip:
+      return std::make_unique<GzipDecompressor>(std::move(in));
+    case media::Compression::zstd:
+      return std::make_unique<ZstdDecompressor>(std::move(in));
+    case media::Compression::none:
+      break;
   }
   return std::make_unique<PlainDecompressor>(std::move(in));
 }
 
 media::Compression sniff_compression(const unsigned char* head, size_t len) {
   if (len >= 2 && head[0] == 0x1f && head[1] == 0x8b) return media::Compression::gzip;
-  if (len >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd) return media::Compression::zstd;
+  if (len >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd)
+    return media::Compression::zstd;
   return media::Compression::none;
 }
 

@@ -127,12 +127,15 @@ nlohmann::json load(const std::string& path) {
 std::optional<Credentials> find_credentials(const std::string& host) {
   if (auto c = from_auths(load(auth_file()), host)) return c;
   const char* home = ::getenv("HOME");
-  std::string docker = std::string(::getenv("DOCKER_CONFIG") ? ::getenv("DOCKER_CONFIG") : (home ? std::string(home) + "/.docker" : "")) + "/config.json";
+  std::string docker = std::string(::getenv("DOCKER_CONFIG") ? ::getenv("DOCKER_CONFIG")
+                                                             : (home ? std::string(home) + "/.docker" : "")) +
+                       "/config.json";
   auto j = load(docker);
   if (j.contains("credHelpers") && j["credHelpers"].contains(host))
     if (auto c = from_helper(j["credHelpers"][host].get<std::string>(), host)) return c;
   if (auto c = from_auths(j, host)) return c;
-  if (j.contains("credsStore") && j["credsStore"].is_string()) return from_helper(j["credsStore"].get<std::string>(), host);
+  if (j.contains("credsStore") && j["credsStore"].is_string())
+    return from_helper(j["credsStore"].get<std::string>(), host);
   return std::nullopt;
 }
 
@@ -149,7 +152,8 @@ Status store_credentials(const std::string& host, const Credentials& c) {
 Status remove_credentials(const std::string& host) {
   std::string path = auth_file();
   auto j = load(path);
-  if (!j.contains("auths") || !j["auths"].contains(host)) return make_error(ErrorCode::not_found, "not logged in to " + host);
+  if (!j.contains("auths") || !j["auths"].contains(host))
+    return make_error(ErrorCode::not_found, "not logged in to " + host);
   j["auths"].erase(host);
   return cas::write_file_atomic(path, j.dump(1, '\t'));
 }

@@ -15,8 +15,8 @@ Result<CurlLib> load() {
   void* h = ::dlopen(name, RTLD_NOW | RTLD_LOCAL);
   if (!h) {
     const char* why = ::dlerror();
-    return make_error(ErrorCode::unsupported, std::string("load ") + name + " for HTTP: " + (why ? why : "not found") +
-                                                  " (install libcurl4)");
+    return make_error(ErrorCode::unsupported,
+                      std::string("load ") + name + " for HTTP: " + (why ? why : "not found") + " (install libcurl4)");
   }
   CurlLib lib{};
   std::string missing;
@@ -33,7 +33,8 @@ Result<CurlLib> load() {
   sym(lib.slist_free_all, "curl_slist_free_all");
   CURLcode (*global_init)(long) = nullptr;
   sym(global_init, "curl_global_init");
-  if (!missing.empty()) return make_error(ErrorCode::unsupported, std::string(name) + " lacks " + missing + " (libcurl too old?)");
+  if (!missing.empty())
+    return make_error(ErrorCode::unsupported, std::string(name) + " lacks " + missing + " (libcurl too old?)");
   if (global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return make_error(ErrorCode::generic, "curl_global_init failed");
   return lib;
 }

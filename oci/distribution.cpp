@@ -20,7 +20,8 @@ namespace {
 constexpr size_t kMaxManifest = 4u << 20;
 
 /// Run fn over items on up to jobs threads; the first error wins (the others finish their current blob).
-Status for_each_parallel(const std::vector<Descriptor>& items, int jobs, const std::function<Status(const Descriptor&)>& fn) {
+Status for_each_parallel(const std::vector<Descriptor>& items, int jobs,
+                         const std::function<Status(const Descriptor&)>& fn) {
   std::atomic<size_t> next{0};
   std::mutex mu;
   Status first;
@@ -58,17 +59,22 @@ Result<std::pair<std::string, std::string>> get_manifest(Registry& reg, const Re
   req.url = "/v2/" + ref.path + "/manifests/" + what;
   req.headers.push_back(kAccept);
   auto r = TRY(reg.call(req, ref.path, "pull"));
-  if (r.status == 404) return make_error(ErrorCode::not_found, "pulling " + where(ref) + ": manifest " + what + " not found");
+  if (r.status == 404)
+    return make_error(ErrorCode::not_found, "pulling " + where(ref) + ": manifest " + what + " not found");
   if (r.status == 401 || r.status == 403)
-    return make_error(ErrorCode::invalid_argument, "pulling " + where(ref) + ": access denied (" + registry_error(r) + "); kiln login " + reg.host());
-  if (r.status != 200) return make_error(ErrorCode::io, "pulling " + where(ref) + ": manifest " + what + ": " + registry_error(r));
+    return make_error(ErrorCode::invalid_argument, "pulling " + where(ref) + ": access denied (" + registry_error(r) +
+                                                       "); kiln login " + reg.host());
+  if (r.status != 200)
+    return make_error(ErrorCode::io, "pulling " + where(ref) + ": manifest " + what + ": " + registry_error(r));
   if (r.body.size() >= kMaxManifest)
     return make_error(ErrorCode::corrupt, "pulling " + where(ref) + ": manifest " + what + " is larger than 4 MiB");
   cas::Digest got = cas::sha256_of(r.body);
   if (expected && *expected != got)
-    return make_error(ErrorCode::corrupt, "pulling " + where(ref) + ": manifest hashes to " + got.str() + ", expected " + expected->str());
+    return make_error(ErrorCode::corrupt,
+                      "pulling " + where(ref) + ": manifest hashes to " + got.str() + ", expected " + expected->str());
   if (auto it = r.headers.find("docker-content-digest"); it != r.headers.end() && !expected && it->second != got.str())
-    return make_error(ErrorCode::corrupt, "pulling " + where(ref) + ": the registry says " + it->second + " but the manifest hashes to " + got.str());
+    return make_error(ErrorCode::corrupt, "pulling " + where(ref) + ": the registry says " + it->second +
+                                              " but the manifest hashes to " + got.str());
   std::string mt = r.headers.count("content-type") ? r.headers["content-type"] : "";
   auto semi = mt.find(';');
   if (semi != std::string::npos) mt = mt.substr(0, semi);
@@ -98,15 +104,18 @@ Status fetch_blob(Registry& reg, cas::Store& store, const Reference& ref, const 
   });
   if (!write_error) return std::move(write_error).error().context("pulling " + where(ref) + " blob " + d.digest.str());
   if (!r) return std::move(r).error().context("pulling " + where(ref) + " blob " + d.digest.str());
-  if (r->status != 200) return make_error(ErrorCode::io, "pulling " + where(ref) + " blob " + d.digest.str() + ": " + registry_error(*r));
-  TRY_CTX(w.commit(d.digest, static_cast<int64_t>(d.size)), "pulling " + where(ref) + " blob " + d.digest.str() + " (the registry sent other bytes)");
+  if (r->status != 200)
+    return make_error(ErrorCode::io, "pulling " + where(ref) + " blob " + d.digest.str() + ": " + registry_error(*r));
+  TRY_CTX(w.commit(d.digest, static_cast<int64_t>(d.size)),
+          "pulling " + where(ref) + " blob " + d.digest.str() + " (the registry sent other bytes)");
   pr.finish(id, "downloaded " + std::to_string(d.size) + " bytes");
   return {};
 }
 
 }  // namespace
 
-Result<std::string> pull_image(ImageStore& images, const Reference& ref, const TransferOptions& opts, std::ostream& out) {
+Result<std::string> pull_image(ImageStore& images, const Reference& ref, const TransferOptions& opts,
+                               std::ostream& out) {
   cas::Store& store = images.store();
   auto lock = TRY(store.writer_lock());
   Registry reg(ref.domain, opts.registry);
@@ -120,18 +129,23 @@ Result<std::string> pull_image(ImageStore& images, const Reference& ref, const T
     std::string want_os = opts.platform.substr(0, opts.platform.find('/'));
     std::string want_arch = opts.platform.substr(opts.platform.find('/') + 1);
     for (const auto& m : ix.manifests) {
-      bool wanted = opts.all_platforms ||
-                    (m.platform && m.platform->os == want_os && m.platform->architecture == want_arch && manifests.empty());
+      bool wanted = opts.all_platforms || (m.platform && m.platform->os == want_os &&
+                                           m.platform->architecture == want_arch && manifests.empty());
       if (!wanted) continue;
       if (!media::is_manifest(m.media_type))
-        return make_error(ErrorCode::unsupported, "pulling " + where(ref) + ": nested index " + m.digest.str() + " is not supported");
+        return make_error(ErrorCode::unsupported,
+                          "pulling " + where(ref) + ": nested index " + m.digest.str() + " is not supported");
       auto [mb, mmt] = TRY(get_manifest(reg, ref, m.digest.str(), m.digest));
-      if (!media::is_manifest(mmt)) return make_error(ErrorCode::unsupported, "pulling " + where(ref) + ": unsupported manifest type " + mmt);
+      if (!media::is_manifest(mmt))
+        return make_error(ErrorCode::unsupported, "pulling " + where(ref) + ": unsupported manifest type " + mmt);
       manifests.emplace_back(m.digest, std::move(mb));
     }
-    if (manifests.empty()) return make_error(ErrorCode::not_found, "pulling " + where(ref) + ": no " + opts.platform + " image in its index");
+    if (manifests.empty())
+      return make_error(ErrorCode::not_found,
+                        "pulling " + where(ref) + ": no " + opts.platform + " image in its index");
   } else {
-    if (!media::is_manifest(top_mt)) return make_error(ErrorCode::unsupported, "pulling " + where(ref) + ": unsupported manifest type " + top_mt);
+    if (!media::is_manifest(top_mt))
+      return make_error(ErrorCode::unsupported, "pulling " + where(ref) + ": unsupported manifest type " + top_mt);
     manifests.emplace_back(cas::sha256_of(top_bytes), top_bytes);
   }
   std::vector<Descriptor> blobs;
@@ -146,7 +160,8 @@ Result<std::string> pull_image(ImageStore& images, const Reference& ref, const T
     blobs.push_back(m.config);
   }
   std::sort(blobs.begin(), blobs.end(), [](const Descriptor& a, const Descriptor& b) { return a.digest < b.digest; });
-  blobs.erase(std::unique(blobs.begin(), blobs.end(), [](const Descriptor& a, const Descriptor& b) { return a.digest == b.digest; }),
+  blobs.erase(std::unique(blobs.begin(), blobs.end(),
+                          [](const Descriptor& a, const Descriptor& b) { return a.digest == b.digest; }),
               blobs.end());
   {
     Progress pr(out, opts.quiet ? Progress::Mode::quiet : opts.progress);
@@ -202,10 +217,12 @@ Result<std::string> start_upload(Registry& reg, cas::Store& store, const Referen
   start.body = "";
   auto s = TRY_CTX(reg.call(start, dest.path, "pull,push"), "pushing to " + where(dest));
   if (s.status == 401 || s.status == 403)
-    return make_error(ErrorCode::invalid_argument, "pushing to " + where(dest) + ": access denied (" + registry_error(s) + "); kiln login " + reg.host());
+    return make_error(ErrorCode::invalid_argument, "pushing to " + where(dest) + ": access denied (" +
+                                                       registry_error(s) + "); kiln login " + reg.host());
   std::string loc = session(s);
   if (s.status != 202 || loc.empty())
-    return make_error(ErrorCode::io, "pushing to " + where(dest) + ": starting upload of " + d.digest.str() + ": " + registry_error(s));
+    return make_error(ErrorCode::io, "pushing to " + where(dest) + ": starting upload of " + d.digest.str() + ": " +
+                                         registry_error(s));
   return loc;
 }
 
@@ -247,7 +264,8 @@ Result<std::string> upload_chunks(Registry& reg, const Reference& dest, const De
     status.url = loc;
     auto st = reg.call(status, dest.path, "pull,push");
     if (!st) return std::move(st).error().context(what);
-    if (st->status != 204) return make_error(ErrorCode::conflict, what + ": the upload session is gone: " + registry_error(*st));
+    if (st->status != 204)
+      return make_error(ErrorCode::conflict, what + ": the upload session is gone: " + registry_error(*st));
     offset = 0;
     if (auto it = st->headers.find("range"); it != st->headers.end()) {
       auto dash = it->second.find('-');
@@ -288,7 +306,8 @@ Status push_blob(Registry& reg, cas::Store& store, const Reference& dest, const 
       // The registry cannot say where the session stands (the reference registry signs the offset into the
       // location, and the newest location was lost with the chunk): start over in a new session, once.
       loc = TRY(start_upload(reg, store, dest, d, mounted_from, min_chunk));
-      if (loc.empty()) return make_error(ErrorCode::io, "pushing " + d.digest.str() + " to " + where(dest) + ": no upload session");
+      if (loc.empty())
+        return make_error(ErrorCode::io, "pushing " + d.digest.str() + " to " + where(dest) + ": no upload session");
       done = upload_chunks(reg, dest, d, fd.get(), loc, chunk, pr, id);
     }
     loc = TRY(std::move(done));
@@ -300,20 +319,23 @@ Status push_blob(Registry& reg, cas::Store& store, const Reference& dest, const 
   }
   put.url = with_digest(loc, d.digest);
   auto p = TRY_CTX(reg.call(put, dest.path, "pull,push"), "pushing " + d.digest.str() + " to " + where(dest));
-  if (p.status != 201) return make_error(ErrorCode::io, "pushing " + d.digest.str() + " to " + where(dest) + ": " + registry_error(p));
+  if (p.status != 201)
+    return make_error(ErrorCode::io, "pushing " + d.digest.str() + " to " + where(dest) + ": " + registry_error(p));
   remember_location(store, d.digest, reg.host(), dest.path);
   pr.finish(id, "pushed " + std::to_string(d.size) + " bytes");
   return {};
 }
 
-Status put_manifest(Registry& reg, const Reference& dest, const std::string& what, const std::string& bytes, const std::string& mt) {
+Status put_manifest(Registry& reg, const Reference& dest, const std::string& what, const std::string& bytes,
+                    const std::string& mt) {
   HttpRequest put;
   put.method = "PUT";
   put.url = "/v2/" + dest.path + "/manifests/" + what;
   put.body = bytes;
   put.headers.push_back("Content-Type: " + mt);
   auto r = TRY_CTX(reg.call(put, dest.path, "pull,push"), "pushing manifest to " + where(dest));
-  if (r.status != 201) return make_error(ErrorCode::io, "pushing manifest to " + where(dest) + ": " + registry_error(r));
+  if (r.status != 201)
+    return make_error(ErrorCode::io, "pushing manifest to " + where(dest) + ": " + registry_error(r));
   return {};
 }
 
@@ -372,7 +394,8 @@ Result<std::string> push_image(ImageStore& images, const Image& img, const Refer
     blobs.insert(blobs.end(), part.manifest.layers.begin(), part.manifest.layers.end());
   }
   std::sort(blobs.begin(), blobs.end(), [](const Descriptor& a, const Descriptor& b) { return a.digest < b.digest; });
-  blobs.erase(std::unique(blobs.begin(), blobs.end(), [](const Descriptor& a, const Descriptor& b) { return a.digest == b.digest; }),
+  blobs.erase(std::unique(blobs.begin(), blobs.end(),
+                          [](const Descriptor& a, const Descriptor& b) { return a.digest == b.digest; }),
               blobs.end());
   {
     Progress pr(out, opts.quiet ? Progress::Mode::quiet : opts.progress);
@@ -380,7 +403,8 @@ Result<std::string> push_image(ImageStore& images, const Image& img, const Refer
   }
   if (!index_bytes.empty()) {
     for (const auto& part : parts) TRY(put_manifest(reg, dest, part.digest.str(), part.bytes, part.media_type));
-    TRY(put_manifest(reg, dest, dest.tag.empty() ? img.entry.digest.str() : dest.tag, index_bytes, img.entry.media_type));
+    TRY(put_manifest(reg, dest, dest.tag.empty() ? img.entry.digest.str() : dest.tag, index_bytes,
+                     img.entry.media_type));
     if (!opts.quiet) out << "Digest: " << img.entry.digest.str() << "\n";
     return img.entry.digest.str();
   }
@@ -402,8 +426,7 @@ Result<Image> resolve_or_pull(ImageStore& images, const std::string& name, const
   auto pulled = pull_image(images, ref, opts, out);
   if (!pulled) {
     Error e = std::move(pulled).error();
-    if (policy == "missing")
-      e.message = "no such image " + name + " in the store, and pulling it failed: " + e.message;
+    if (policy == "missing") e.message = "no such image " + name + " in the store, and pulling it failed: " + e.message;
     return e;
   }
   return images.resolve(ref.str());

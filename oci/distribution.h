@@ -17,13 +17,14 @@ struct TransferOptions {
   bool all_platforms = false;  ///< pull: every manifest of an index (stored; linux/amd64 is what runs)
   bool quiet = false;
   Progress::Mode progress = Progress::Mode::lines;  ///< live: bars redrawn on a terminal (quiet wins)
-  int jobs = 4;  ///< blobs transferred at once
+  int jobs = 4;                                     ///< blobs transferred at once
 };
 
 /// Pull ref into the store and tag it. Blobs already in the store are not downloaded again; a blob whose
 /// bytes do not match its digest, a truncated body or a manifest over 4 MiB is refused with nothing committed.
 /// Returns the manifest digest (of what the tag points at).
-Result<std::string> pull_image(ImageStore& images, const Reference& ref, const TransferOptions& opts, std::ostream& out);
+Result<std::string> pull_image(ImageStore& images, const Reference& ref, const TransferOptions& opts,
+                               std::ostream& out);
 
 /// Push img to dest: blobs the registry has are skipped, blobs known in another repository of the registry are
 /// mounted, large ones go up in chunks; then the manifest with its exact bytes (an index with all of its

@@ -80,20 +80,26 @@ class Extractor {
     TRY(clear_target(parent.get(), base, type == AE_IFDIR && !hardlink));
     if (hardlink) return make_hardlink(parent.get(), base, hardlink);
     switch (type) {
-      case AE_IFDIR: return make_dir(parent.get(), base, full, e);
-      case AE_IFREG: return make_file(a, parent.get(), base, e);
-      case AE_IFLNK: return make_symlink(parent.get(), base, e);
+      case AE_IFDIR:
+        return make_dir(parent.get(), base, full, e);
+      case AE_IFREG:
+        return make_file(a, parent.get(), base, e);
+      case AE_IFLNK:
+        return make_symlink(parent.get(), base, e);
       case AE_IFCHR:
       case AE_IFBLK:
-      case AE_IFIFO: return make_node(parent.get(), base, e, type);
-      default: return make_error(ErrorCode::unsupported, "entry " + m_name + ": unsupported file type");
+      case AE_IFIFO:
+        return make_node(parent.get(), base, e, type);
+      default:
+        return make_error(ErrorCode::unsupported, "entry " + m_name + ": unsupported file type");
     }
   }
 
   /// Directory mtimes last, deepest first, so creating children does not change them again.
   Status finish() {
     for (auto it = m_dir_times.rbegin(); it != m_dir_times.rend(); ++it) {
-      int fd = openat2_raw(m_root, it->path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, kBeneath | RESOLVE_NO_SYMLINKS);
+      int fd =
+          openat2_raw(m_root, it->path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, kBeneath | RESOLVE_NO_SYMLINKS);
       if (fd < 0) continue;  // removed by a later whiteout
       ::futimens(fd, it->times);
       ::close(fd);
@@ -117,7 +123,8 @@ class Extractor {
     std::string rel = join(comps, comps.size());
     int fd = openat2_raw(m_root, rel.c_str(), O_PATH | O_DIRECTORY, kBeneath);
     if (fd >= 0) return UniqueFd(fd);
-    if (errno == EXDEV || errno == ELOOP) return unsafe("its parent \"" + rel + "\" is a symlink leading outside the root");
+    if (errno == EXDEV || errno == ELOOP)
+      return unsafe("its parent \"" + rel + "\" is a symlink leading outside the root");
     if (errno == ENOTDIR) return unsafe("its parent \"" + rel + "\" is not a directory");
     if (errno != ENOENT || !create) return entry_error("open parent " + rel);
     UniqueFd cur(::dup(m_root));
@@ -129,7 +136,8 @@ class Extractor {
         next = openat2_raw(m_root, sub.c_str(), O_PATH | O_DIRECTORY, kBeneath);
       }
       if (next < 0) {
-        if (errno == EXDEV || errno == ELOOP) return unsafe("its parent \"" + sub + "\" is a symlink leading outside the root");
+        if (errno == EXDEV || errno == ELOOP)
+          return unsafe("its parent \"" + sub + "\" is a symlink leading outside the root");
         if (errno == ENOTDIR) return unsafe("its parent \"" + sub + "\" is not a directory");
         return entry_error("open parent " + sub);
       }
@@ -167,8 +175,7 @@ class Extractor {
     while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
       std::string n = name;
       if (n.rfind("trusted.overlay.", 0) == 0) continue;  // never let an image steer overlayfs
-      if (::fsetxattr(fd, name, value, size, 0) < 0 && errno != ENOTSUP)
-        return entry_error("set xattr " + n);
+      if (::fsetxattr(fd, name, value, size, 0) < 0 && errno != ENOTSUP) return entry_error("set xattr " + n);
     }
     return {};
   }
@@ -209,7 +216,8 @@ class Extractor {
     for (;;) {
       int r = archive_read_data_block(a, &buf, &size, &offset);
       if (r == ARCHIVE_EOF) break;
-      if (r < ARCHIVE_WARN) return make_error(ErrorCode::corrupt, "entry \"" + m_name + "\": " + archive_error_string(a));
+      if (r < ARCHIVE_WARN)
+        return make_error(ErrorCode::corrupt, "entry \"" + m_name + "\": " + archive_error_string(a));
       if (offset != end) {
         if (::lseek(fd.get(), offset, SEEK_SET) < 0) return entry_error("seek");
       }
@@ -373,8 +381,7 @@ Status extract_tar(int fd, const std::string& dest, const ExtractOptions& opts) 
     struct archive_entry* e;
     int r = archive_read_next_header(a.get(), &e);
     if (r == ARCHIVE_EOF) break;
-    if (r < ARCHIVE_WARN)
-      return make_error(ErrorCode::corrupt, label + ": " + archive_error_string(a.get()));
+    if (r < ARCHIVE_WARN) return make_error(ErrorCode::corrupt, label + ": " + archive_error_string(a.get()));
     TRY_CTX(x.entry(a.get(), e), label);
   }
   if (opts.verify) {

@@ -131,7 +131,8 @@ Result<HttpResponse> http_do(const HttpRequest& req, const BodySink& sink) {
   }
   CURLcode rc = curl.easy_perform(c.get());
   if (rc != CURLE_OK) {
-    if (rc == CURLE_WRITE_ERROR && sink) return make_error(ErrorCode::io, req.method + " " + req.url + ": aborted while storing the body");
+    if (rc == CURLE_WRITE_ERROR && sink)
+      return make_error(ErrorCode::io, req.method + " " + req.url + ": aborted while storing the body");
     return make_error(ErrorCode::io, req.method + " " + req.url + ": " + (err[0] ? err : curl.easy_strerror(rc)));
   }
   return resp;

@@ -162,7 +162,8 @@ std::string to_json(const Manifest& m) {
 }
 
 std::string to_json(const Index& ix) {
-  json j = {{"schemaVersion", 2}, {"mediaType", ix.media_type.empty() ? media::oci_index : ix.media_type},
+  json j = {{"schemaVersion", 2},
+            {"mediaType", ix.media_type.empty() ? media::oci_index : ix.media_type},
             {"manifests", json::array()}};
   for (const auto& m : ix.manifests) j["manifests"].push_back(descriptor_to(m));
   return j.dump();

@@ -30,7 +30,8 @@ Result<Image> ImageStore::load(const cas::IndexEntry& entry) {
     bytes = TRY_CTX(m_store.read_blob(mdigest), what);
     mt = TRY_CTX(sniff_media_type(bytes), what);
   }
-  if (!media::is_manifest(mt)) return make_error(ErrorCode::unsupported, what + ": unsupported manifest media type " + mt);
+  if (!media::is_manifest(mt))
+    return make_error(ErrorCode::unsupported, what + ": unsupported manifest media type " + mt);
   img.manifest_digest = mdigest;
   img.manifest_bytes = std::move(bytes);
   img.manifest = TRY_CTX(parse_manifest(img.manifest_bytes), what);
@@ -38,7 +39,8 @@ Result<Image> ImageStore::load(const cas::IndexEntry& entry) {
   img.config = TRY_CTX(parse_config(img.config_bytes), what);
   if (img.config.diff_ids.size() != img.manifest.layers.size())
     return make_error(ErrorCode::corrupt, what + ": config lists " + std::to_string(img.config.diff_ids.size()) +
-                                              " diff_ids for " + std::to_string(img.manifest.layers.size()) + " layers");
+                                              " diff_ids for " + std::to_string(img.manifest.layers.size()) +
+                                              " layers");
   for (const auto& l : img.manifest.layers)
     if (!media::is_layer(l.media_type))
       return make_error(ErrorCode::unsupported, what + ": unsupported layer media type " + l.media_type);
@@ -66,7 +68,8 @@ Result<Image> ImageStore::resolve(const std::string& name) {
       if (!by_id && !by_manifest) continue;
       if (found) {
         bool same = by_id ? found->id() == img->id() : found->manifest_digest == img->manifest_digest;
-        if (!same) return make_error(ErrorCode::invalid_argument, "image ID prefix " + name + " is ambiguous: use more digits");
+        if (!same)
+          return make_error(ErrorCode::invalid_argument, "image ID prefix " + name + " is ambiguous: use more digits");
         continue;
       }
       found = std::move(*img);

@@ -13,8 +13,8 @@ namespace kiln::oci {
 
 /// A resolved image: its index entry, the manifest and config, each with the exact stored bytes.
 struct Image {
-  std::string ref;            ///< the tag it was found by, empty if found by ID
-  cas::IndexEntry entry;      ///< what index.json points at (a manifest or an index)
+  std::string ref;        ///< the tag it was found by, empty if found by ID
+  cas::IndexEntry entry;  ///< what index.json points at (a manifest or an index)
   cas::Digest manifest_digest;
   std::string manifest_bytes;
   Manifest manifest;

@@ -22,18 +22,25 @@ Compression layer_compression(std::string_view mt) {
 
 const char* oci_layer_type(Compression c) {
   switch (c) {
-    case Compression::gzip: return oci_layer_gzip;
-    case Compression::zstd: return oci_layer_zstd;
-    case Compression::none: break;
+    case Compression::gzip:
+      return oci_layer_gzip;
+    case Compression::zstd:
+      return oci_layer_zstd;
+    case Compression::none:
+      break;
   }
   return oci_layer_tar;
 }
 
 bool parse_compression(std::string_view name, Compression& out) {
-  if (name == "gzip") out = Compression::gzip;
-  else if (name == "zstd") out = Compression::zstd;
-  else if (name == "none" || name == "uncompressed") out = Compression::none;
-  else return false;
+  if (name == "gzip")
+    out = Compression::gzip;
+  else if (name == "zstd")
+    out = Compression::zstd;
+  else if (name == "none" || name == "uncompressed")
+    out = Compression::none;
+  else
+    return false;
   return true;
 }
 

@@ -30,7 +30,8 @@ std::string Progress::bar_text(uint64_t done, uint64_t total, double seconds) {
     s += " " + size_text(rate) + "/s";
     if (total && rate > 0 && done < total) {
       long eta = std::lround(static_cast<double>(total - done) / rate);
-      s += " ETA " + (eta >= 60 ? std::to_string(eta / 60) + "m" + std::to_string(eta % 60) + "s" : std::to_string(eta) + "s");
+      s += " ETA " +
+           (eta >= 60 ? std::to_string(eta / 60) + "m" + std::to_string(eta % 60) + "s" : std::to_string(eta) + "s");
     }
   }
   return s;
@@ -78,8 +79,11 @@ void Progress::draw_locked(bool force) {
       double secs = std::chrono::duration<double>(now - it.start).count();
       text = bar_text(it.done, it.total, secs);
       if (it.total) {
-        int width = 20, fill = static_cast<int>(width * std::min(1.0, static_cast<double>(it.done) / static_cast<double>(it.total)));
-        text = "[" + std::string(fill, '=') + (fill < width ? ">" : "") + std::string(width - fill - (fill < width ? 1 : 0), ' ') + "] " + text;
+        int width = 20,
+            fill =
+                static_cast<int>(width * std::min(1.0, static_cast<double>(it.done) / static_cast<double>(it.total)));
+        text = "[" + std::string(fill, '=') + (fill < width ? ">" : "") +
+               std::string(width - fill - (fill < width ? 1 : 0), ' ') + "] " + text;
       }
     }
     s += "\r\x1b[2K" + it.label + ": " + text + "\n";

@@ -1,7 +1,6 @@
 // Reference parsing per the distribution spec's grammar.
 #include "oci/reference.h"
 
-
 #include "cas/digest.h"
 
 namespace kiln::oci {

@@ -16,7 +16,8 @@ namespace kiln::oci {
 namespace {
 
 bool is_local(const std::string& host) {
-  std::string h = host.substr(0, host.rfind(':') == std::string::npos || host[0] == '[' ? host.size() : host.rfind(':'));
+  std::string h =
+      host.substr(0, host.rfind(':') == std::string::npos || host[0] == '[' ? host.size() : host.rfind(':'));
   return h == "localhost" || h == "127.0.0.1" || h == "[::1]" || h.rfind("127.", 0) == 0;
 }
 
@@ -50,7 +51,8 @@ std::map<std::string, std::string> parse_challenge(const std::string& header, st
 std::string urlencode(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
     else {
       char buf[4];
       snprintf(buf, sizeof buf, "%%%02X", c);
@@ -81,7 +83,8 @@ Registry::Registry(std::string host, RegistryOptions opts) : m_host(std::move(ho
   // Like docker and podman for insecure registries: localhost (or --tls-verify=false) tries HTTPS first and
   // falls back to plain HTTP when the server does not speak TLS. A certificate problem is never a reason.
   m_http_fallback = (is_local(m_host) && !m_opts.tls_verify.has_value()) || m_opts.tls_verify == false;
-  m_creds = m_opts.credentials ? m_opts.credentials : find_credentials(m_host == "registry-1.docker.io" ? "docker.io" : m_host);
+  m_creds = m_opts.credentials ? m_opts.credentials
+                               : find_credentials(m_host == "registry-1.docker.io" ? "docker.io" : m_host);
   if (m_opts.cert_dir.empty()) {
     std::string d = "/etc/containers/certs.d/" + m_host;
     if (path_exists(d)) m_opts.cert_dir = d;
@@ -92,7 +95,8 @@ Result<std::string> Registry::token_for(const std::string& challenge, const std:
   std::string scheme;
   auto params = parse_challenge(challenge, scheme);
   if (scheme == "basic") {
-    if (!m_creds) return make_error(ErrorCode::invalid_argument, m_host + " requires authentication: run kiln login " + m_host);
+    if (!m_creds)
+      return make_error(ErrorCode::invalid_argument, m_host + " requires authentication: run kiln login " + m_host);
     return "Basic " + base64_encode(m_creds->username + ":" + m_creds->password);
   }
   if (scheme != "bearer") return make_error(ErrorCode::unsupported, m_host + ": unsupported auth scheme " + scheme);
@@ -110,10 +114,12 @@ Result<std::string> Registry::token_for(const std::string& challenge, const std:
   req.url = url;
   req.verify_tls = m_opts.tls_verify.value_or(true);
   req.ca_dir = m_opts.cert_dir;
-  if (m_creds) req.headers.push_back("Authorization: Basic " + base64_encode(m_creds->username + ":" + m_creds->password));
+  if (m_creds)
+    req.headers.push_back("Authorization: Basic " + base64_encode(m_creds->username + ":" + m_creds->password));
   auto r = TRY(http_do(req));
   if (r.status == 401 || r.status == 403)
-    return make_error(ErrorCode::invalid_argument, m_host + ": the token server refused the credentials (" + registry_error(r) + ")");
+    return make_error(ErrorCode::invalid_argument,
+                      m_host + ": the token server refused the credentials (" + registry_error(r) + ")");
   if (r.status != 200) return make_error(ErrorCode::io, m_host + ": token request failed: " + registry_error(r));
   try {
     auto j = nlohmann::json::parse(r.body);
@@ -125,8 +131,8 @@ Result<std::string> Registry::token_for(const std::string& challenge, const std:
   }
 }
 
-Result<HttpResponse> Registry::call(HttpRequest req, const std::string& repo, const std::string& actions, const BodySink& sink,
-                                    const std::string& also_pull) {
+Result<HttpResponse> Registry::call(HttpRequest req, const std::string& repo, const std::string& actions,
+                                    const BodySink& sink, const std::string& also_pull) {
   if (req.url.rfind("http", 0) != 0) req.url = base() + req.url;
   req.verify_tls = m_opts.tls_verify.value_or(true);
   req.ca_dir = m_opts.cert_dir;
@@ -156,7 +162,8 @@ Result<HttpResponse> Registry::call(HttpRequest req, const std::string& repo, co
     bool transient = !resp || resp->status >= 500 || resp->status == 429;
     if (transient && attempt < 3 && !sink) {
       int delay_ms = 200 << attempt;
-      if (resp && resp->headers.count("retry-after")) delay_ms = std::max(delay_ms, std::atoi(resp->headers["retry-after"].c_str()) * 1000);
+      if (resp && resp->headers.count("retry-after"))
+        delay_ms = std::max(delay_ms, std::atoi(resp->headers["retry-after"].c_str()) * 1000);
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min(delay_ms, 10000)));
       continue;
     }
@@ -176,7 +183,8 @@ Status Registry::ping() {
   HttpRequest req;
   req.url = "/v2/";
   auto r = TRY(call(req, "", ""));
-  if (r.status == 401) return make_error(ErrorCode::invalid_argument, m_host + ": login failed: wrong username or password");
+  if (r.status == 401)
+    return make_error(ErrorCode::invalid_argument, m_host + ": login failed: wrong username or password");
   if (r.status != 200) return make_error(ErrorCode::io, m_host + ": /v2/ answered " + registry_error(r));
   return {};
 }

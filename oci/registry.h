@@ -13,8 +13,8 @@
 namespace kiln::oci {
 
 struct RegistryOptions {
-  std::optional<bool> tls_verify;  ///< unset: verify, except plain HTTP for localhost/127.0.0.1
-  std::string cert_dir;            ///< extra CAs; default /etc/containers/certs.d/HOST
+  std::optional<bool> tls_verify;          ///< unset: verify, except plain HTTP for localhost/127.0.0.1
+  std::string cert_dir;                    ///< extra CAs; default /etc/containers/certs.d/HOST
   std::optional<Credentials> credentials;  ///< overrides the auth files (login)
 };
 
@@ -29,8 +29,8 @@ class Registry {
   }
   /// A request to path (or absolute URL) with auth for scope "repository:REPO:ACTIONS" (repo empty: none),
   /// plus pull on also_pull (the source of a cross-repository mount).
-  Result<HttpResponse> call(HttpRequest req, const std::string& repo, const std::string& actions, const BodySink& sink = {},
-                            const std::string& also_pull = "");
+  Result<HttpResponse> call(HttpRequest req, const std::string& repo, const std::string& actions,
+                            const BodySink& sink = {}, const std::string& also_pull = "");
   /// GET /v2/: checks that the registry answers and the credentials are accepted.
   Status ping();
 

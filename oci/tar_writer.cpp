@@ -115,7 +115,8 @@ struct Walker {
   Status emit_whiteout(const std::string& path, const struct stat& st) {
     std::unique_ptr<archive_entry, void (*)(archive_entry*)> e(archive_entry_new(), archive_entry_free);
     auto slash = path.rfind('/');
-    std::string wh = slash == std::string::npos ? ".wh." + path : path.substr(0, slash + 1) + ".wh." + path.substr(slash + 1);
+    std::string wh =
+        slash == std::string::npos ? ".wh." + path : path.substr(0, slash + 1) + ".wh." + path.substr(slash + 1);
     struct stat z = st;
     z.st_mode = S_IFREG | 0;
     z.st_uid = z.st_gid = 0;

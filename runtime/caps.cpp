@@ -14,13 +14,47 @@
 namespace kiln::runtime {
 
 namespace {
-const char* const kNames[] = {
-    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
-    "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
-    "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
-    "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
-    "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
-    "CHECKPOINT_RESTORE"};
+const char* const kNames[] = {"CHOWN",
+                              "DAC_OVERRIDE",
+                              "DAC_READ_SEARCH",
+                              "FOWNER",
+                              "FSETID",
+                              "KILL",
+                              "SETGID",
+                              "SETUID",
+                              "SETPCAP",
+                              "LINUX_IMMUTABLE",
+                              "NET_BIND_SERVICE",
+                              "NET_BROADCAST",
+                              "NET_ADMIN",
+                              "NET_RAW",
+                              "IPC_LOCK",
+                              "IPC_OWNER",
+                              "SYS_MODULE",
+                              "SYS_RAWIO",
+                              "SYS_CHROOT",
+                              "SYS_PTRACE",
+                              "SYS_PACCT",
+                              "SYS_ADMIN",
+                              "SYS_BOOT",
+                              "SYS_NICE",
+                              "SYS_RESOURCE",
+                              "SYS_TIME",
+                              "SYS_TTY_CONFIG",
+                              "MKNOD",
+                              "LEASE",
+                              "AUDIT_WRITE",
+                              "AUDIT_CONTROL",
+                              "SETFCAP",
+                              "MAC_OVERRIDE",
+                              "MAC_ADMIN",
+                              "SYSLOG",
+                              "WAKE_ALARM",
+                              "BLOCK_SUSPEND",
+                              "AUDIT_READ",
+                              "PERFMON",
+                              "BPF",
+                              "CHECKPOINT_RESTORE"};
 constexpr int kKnown = sizeof kNames / sizeof kNames[0];
 }  // namespace
 
@@ -67,9 +101,12 @@ Result<CapSet> compute_caps(const std::vector<std::string>& add, const std::vect
       }
       int c = cap_from_name(n);
       if (c < 0 || c > last_cap())
-        return make_error(ErrorCode::invalid_argument, "unknown capability \"" + n + "\" (use names like NET_ADMIN or CAP_NET_ADMIN)");
-      if (adding) s |= CapSet{1} << c;
-      else s &= ~(CapSet{1} << c);
+        return make_error(ErrorCode::invalid_argument,
+                          "unknown capability \"" + n + "\" (use names like NET_ADMIN or CAP_NET_ADMIN)");
+      if (adding)
+        s |= CapSet{1} << c;
+      else
+        s &= ~(CapSet{1} << c);
     }
     return {};
   };

@@ -103,14 +103,17 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
     if (spec.pids_limit > 0 && v2_pids)
       if (auto st = write_value(dir + "/pids.max", std::to_string(spec.pids_limit)); !st) return fail(st.error());
     if (spec.cpus > 0 && v2_cpu)
-      if (auto st = write_value(dir + "/cpu.max", std::to_string(static_cast<long>(std::lround(spec.cpus * 100000))) + " 100000"); !st)
+      if (auto st = write_value(dir + "/cpu.max",
+                                std::to_string(static_cast<long>(std::lround(spec.cpus * 100000))) + " 100000");
+          !st)
         return fail(st.error());
   }
   if (v2_dir.empty()) {
     // No cgroup v2 at all (a v1-only host): docker's device allow list through the v1 devices controller.
     std::string root = std::string(kBase) + "/devices";
     if (!path_exists(root + "/devices.allow"))
-      return fail(make_error(ErrorCode::unsupported, "cannot restrict the container's devices: no cgroup v2 and no devices controller"));
+      return fail(make_error(ErrorCode::unsupported,
+                             "cannot restrict the container's devices: no cgroup v2 and no devices controller"));
     std::string p = path_for("devices");
     std::string dir = root + (p == "/" ? "" : p) + "/" + leaf;
     if (auto st = make(dir); !st) return fail(st.error());
@@ -129,7 +132,8 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
     if (!v.needed) continue;
     std::string root = std::string(kBase) + "/" + v.ctrl;
     if (!path_exists(root + "/cgroup.procs"))
-      return fail(make_error(ErrorCode::unsupported, std::string("cannot limit ") + v.ctrl + ": no " + v.ctrl + " cgroup controller on this host"));
+      return fail(make_error(ErrorCode::unsupported, std::string("cannot limit ") + v.ctrl + ": no " + v.ctrl +
+                                                         " cgroup controller on this host"));
     std::string p = path_for(v.ctrl);
     std::string dir = root + (p == "/" ? "" : p) + "/" + leaf;
     if (auto st = make(dir); !st) return fail(st.error());
@@ -142,7 +146,8 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
       st = write_value(dir + "/pids.max", std::to_string(spec.pids_limit));
     } else {
       st = write_value(dir + "/cpu.cfs_period_us", "100000");
-      if (st) st = write_value(dir + "/cpu.cfs_quota_us", std::to_string(static_cast<long>(std::lround(spec.cpus * 100000))));
+      if (st)
+        st = write_value(dir + "/cpu.cfs_quota_us", std::to_string(static_cast<long>(std::lround(spec.cpus * 100000))));
     }
     if (!st) return fail(st.error());
   }
@@ -184,7 +189,8 @@ void Cgroup::remove_stale(const std::string& id) {
     std::istringstream in(ctrls);
     std::string c;
     while (std::getline(in, c, ','))
-      if (c == "memory" || c == "pids" || c == "cpu" || c == "devices") candidates.push_back(std::string(kBase) + "/" + c + sub + "/" + leaf);
+      if (c == "memory" || c == "pids" || c == "cpu" || c == "devices")
+        candidates.push_back(std::string(kBase) + "/" + c + sub + "/" + leaf);
   }
   for (const auto& d : candidates) ::rmdir(d.c_str());
 }

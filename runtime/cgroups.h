@@ -1,8 +1,8 @@
 // Per-container cgroups: memory, pids and cpu limits on cgroup v2 or v1 controllers (hybrid hosts use both).
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+#include <string>
 #include <vector>
 
 #include "common/error.h"

@@ -83,7 +83,8 @@ int supervise(pid_t child, int sigfd, int master, bool interactive, bool kill_on
       while (::read(sigfd, &si, sizeof si) == sizeof si) {
         if (si.ssi_signo == SIGCHLD) continue;
         if (si.ssi_signo == SIGWINCH && master >= 0) copy_winsize(master);
-        bool cancel = kill_on_interrupt && (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP);
+        bool cancel =
+            kill_on_interrupt && (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP);
         ::kill(child, cancel ? SIGKILL : static_cast<int>(si.ssi_signo));
       }
     }
@@ -247,10 +248,12 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     }
     if (spec.network == Network::none)
       if (auto st = loopback_up(); !st) child_fail(efd, kExitRuntime, st.error().what());
-    if (::sethostname(spec.hostname.c_str(), spec.hostname.size()) < 0) child_fail(efd, kExitRuntime, "sethostname", errno);
+    if (::sethostname(spec.hostname.c_str(), spec.hostname.size()) < 0)
+      child_fail(efd, kExitRuntime, "sethostname", errno);
     if (auto st = enter_rootfs(state->path(), spec); !st) child_fail(efd, kExitRuntime, st.error().what());
     if (spec.tty)
-      if (int e = make_container_tty(pty.child_sock)) child_fail(efd, kExitRuntime, "create the container's terminal", e);
+      if (int e = make_container_tty(pty.child_sock))
+        child_fail(efd, kExitRuntime, "create the container's terminal", e);
     for (const auto& r : spec.rlimits) {
       struct rlimit rl = {r.soft, r.hard};
       if (::setrlimit(r.resource, &rl) < 0) child_fail(efd, kExitRuntime, "setrlimit", errno);
@@ -356,7 +359,8 @@ RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::st
       }
     }
     if (tty) {
-      if (int e = make_container_tty(pty.child_sock)) child_fail(efd, kExitRuntime, "create the container's terminal", e);
+      if (int e = make_container_tty(pty.child_sock))
+        child_fail(efd, kExitRuntime, "create the container's terminal", e);
     } else if (!interactive) {
       int devnull = ::open("/dev/null", O_RDONLY);
       if (devnull >= 0) ::dup2(devnull, 0);

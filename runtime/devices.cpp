@@ -19,7 +19,7 @@ struct Rule {
 };
 
 // docker's default: /dev/null, zero, full, random, urandom, tty, console, ptmx, and /dev/pts/* (majors 136-143).
-constexpr Rule kAllowed[] = {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2},
+constexpr Rule kAllowed[] = {{1, 3},    {1, 5},    {1, 7},    {1, 8},    {1, 9},    {5, 0},    {5, 1},    {5, 2},
                              {136, -1}, {137, -1}, {138, -1}, {139, -1}, {140, -1}, {141, -1}, {142, -1}, {143, -1}};
 
 bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
@@ -44,8 +44,8 @@ std::vector<bpf_insn> program() {
   // struct bpf_cgroup_dev_ctx { u32 access_type (access << 16 | type); u32 major; u32 minor; } in r1.
   p.push_back(insn(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1, 0, 0));
   p.push_back(insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_2, 0, 0));
-  p.push_back(insn(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_3, 0, 0, 0xffff));  // r3 = type
-  p.push_back(insn(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_2, 0, 0, 16));      // r2 = access
+  p.push_back(insn(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_3, 0, 0, 0xffff));   // r3 = type
+  p.push_back(insn(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_2, 0, 0, 16));       // r2 = access
   p.push_back(insn(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_4, BPF_REG_1, 4, 0));  // r4 = major
   p.push_back(insn(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_1, 8, 0));  // r5 = minor
   // Creating a node is allowed (as docker does): opening it is what counts.

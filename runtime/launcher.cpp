@@ -140,8 +140,7 @@ namespace {
     if (colon == std::string::npos) break;
     start = colon + 1;
   }
-  if (last == ENOENT)
-    child_fail(error_fd, 127, "exec \"" + file + "\": executable file not found in $PATH");
+  if (last == ENOENT) child_fail(error_fd, 127, "exec \"" + file + "\": executable file not found in $PATH");
   child_fail(error_fd, 126, "exec \"" + file + "\"", last);
 }
 
@@ -164,7 +163,8 @@ void launch(const LaunchPlan& plan, int error_fd) {
   if (::chdir(p.cwd.c_str()) < 0) child_fail(error_fd, 125, "chdir to working directory \"" + p.cwd + "\"", errno);
   char cwd[4096];
   // A cwd outside the root (a leaked host directory fd, CVE-2024-21626) shows as "(unreachable)…".
-  if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/') child_fail(error_fd, 125, "working directory is outside the container");
+  if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/')
+    child_fail(error_fd, 125, "working directory is outside the container");
   // Nothing from the host survives exec: every fd but 0-2 (and the CLOEXEC error pipe) is closed on exec.
   if (::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) < 0) {
     for (int fd = 3; fd < 65536; ++fd)

@@ -22,14 +22,16 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }  // namespace
 
 Status check_target(const std::string& t) {
-  if (t.empty() || t[0] != '/') return make_error(ErrorCode::invalid_argument, "mount target \"" + t + "\" must be an absolute path");
+  if (t.empty() || t[0] != '/')
+    return make_error(ErrorCode::invalid_argument, "mount target \"" + t + "\" must be an absolute path");
   for (const auto& c : split(t, '/'))
     if (c == "..") return make_error(ErrorCode::invalid_argument, "mount target \"" + t + "\" must not contain \"..\"");
   std::string norm = t;
   while (norm.size() > 1 && norm.back() == '/') norm.pop_back();
   for (const char* bad : {"/proc", "/sys"})
     if (norm == bad || norm.rfind(std::string(bad) + "/", 0) == 0)
-      return make_error(ErrorCode::invalid_argument, "mount target \"" + t + "\" is under " + bad + ", which kiln refuses");
+      return make_error(ErrorCode::invalid_argument,
+                        "mount target \"" + t + "\" is under " + bad + ", which kiln refuses");
   if (norm == "/") return make_error(ErrorCode::invalid_argument, "cannot mount over the container's root");
   return {};
 }
@@ -43,12 +45,16 @@ Result<MountSpec> parse_volume(const std::string& v) {
   m.source = parts[0];
   m.target = parts[1];
   if (m.source.empty() || m.source[0] != '/')
-    return make_error(ErrorCode::invalid_argument, "invalid volume \"" + v + "\": the host path must be absolute (named volumes are not supported)");
+    return make_error(ErrorCode::invalid_argument,
+                      "invalid volume \"" + v + "\": the host path must be absolute (named volumes are not supported)");
   if (parts.size() == 3) {
     for (const auto& o : split(parts[2], ',')) {
-      if (o == "ro") m.readonly = true;
-      else if (o == "rw" || o == "z" || o == "Z" || o.empty()) continue;
-      else return make_error(ErrorCode::invalid_argument, "invalid volume \"" + v + "\": unknown option " + o);
+      if (o == "ro")
+        m.readonly = true;
+      else if (o == "rw" || o == "z" || o == "Z" || o.empty())
+        continue;
+      else
+        return make_error(ErrorCode::invalid_argument, "invalid volume \"" + v + "\": unknown option " + o);
     }
   }
   TRY_CTX(check_target(m.target), "invalid volume \"" + v + "\"");
@@ -62,14 +68,22 @@ Result<MountSpec> parse_mount(const std::string& v) {
   for (const auto& kv : split(v, ',')) {
     auto eq = kv.find('=');
     std::string k = kv.substr(0, eq), val = eq == std::string::npos ? "" : kv.substr(eq + 1);
-    if (k == "type") type = val;
-    else if (k == "source" || k == "src") m.source = val;
-    else if (k == "target" || k == "destination" || k == "dst") m.target = val;
-    else if (k == "readonly" || k == "ro") m.readonly = val.empty() || val == "true" || val == "1";
-    else if (k == "tmpfs-size") tmpfs_opts.push_back("size=" + val);
-    else if (k == "tmpfs-mode") tmpfs_opts.push_back("mode=" + val);
-    else if (k == "bind-propagation" || k == "consistency") continue;
-    else return make_error(ErrorCode::invalid_argument, "invalid --mount \"" + v + "\": unknown field " + k);
+    if (k == "type")
+      type = val;
+    else if (k == "source" || k == "src")
+      m.source = val;
+    else if (k == "target" || k == "destination" || k == "dst")
+      m.target = val;
+    else if (k == "readonly" || k == "ro")
+      m.readonly = val.empty() || val == "true" || val == "1";
+    else if (k == "tmpfs-size")
+      tmpfs_opts.push_back("size=" + val);
+    else if (k == "tmpfs-mode")
+      tmpfs_opts.push_back("mode=" + val);
+    else if (k == "bind-propagation" || k == "consistency")
+      continue;
+    else
+      return make_error(ErrorCode::invalid_argument, "invalid --mount \"" + v + "\": unknown field " + k);
   }
   if (type == "bind") {
     m.type = MountSpec::Type::bind;
@@ -115,28 +129,36 @@ Result<MountSpec> parse_tmpfs(const std::string& v) {
 
 Result<int64_t> parse_bytes(const std::string& v) {
   if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0])))
-    return make_error(ErrorCode::invalid_argument, "invalid size \"" + v + "\": use a number with an optional unit b, k, m, g");
+    return make_error(ErrorCode::invalid_argument,
+                      "invalid size \"" + v + "\": use a number with an optional unit b, k, m, g");
   size_t pos = 0;
   double n = std::stod(v, &pos);
   std::string unit = v.substr(pos);
   for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (!unit.empty() && unit.back() == 'b' && unit.size() == 2) unit.pop_back();
-  static const std::map<std::string, double> mult = {{"", 1}, {"b", 1}, {"k", 1024.0}, {"m", 1024.0 * 1024}, {"g", 1024.0 * 1024 * 1024}};
+  static const std::map<std::string, double> mult = {
+      {"", 1}, {"b", 1}, {"k", 1024.0}, {"m", 1024.0 * 1024}, {"g", 1024.0 * 1024 * 1024}};
   auto it = mult.find(unit);
-  if (it == mult.end()) return make_error(ErrorCode::invalid_argument, "invalid size \"" + v + "\": unknown unit " + unit);
+  if (it == mult.end())
+    return make_error(ErrorCode::invalid_argument, "invalid size \"" + v + "\": unknown unit " + unit);
   return static_cast<int64_t>(n * it->second);
 }
 
 Result<Rlimit> parse_ulimit(const std::string& v) {
-  static const std::map<std::string, int> names = {
-      {"core", RLIMIT_CORE}, {"cpu", RLIMIT_CPU}, {"data", RLIMIT_DATA}, {"fsize", RLIMIT_FSIZE},
-      {"locks", RLIMIT_LOCKS}, {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
-      {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC}, {"rss", RLIMIT_RSS}, {"rtprio", RLIMIT_RTPRIO},
-      {"rttime", RLIMIT_RTTIME}, {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK}, {"as", RLIMIT_AS}};
+  static const std::map<std::string, int> names = {{"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+                                                   {"data", RLIMIT_DATA},         {"fsize", RLIMIT_FSIZE},
+                                                   {"locks", RLIMIT_LOCKS},       {"memlock", RLIMIT_MEMLOCK},
+                                                   {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+                                                   {"nofile", RLIMIT_NOFILE},     {"nproc", RLIMIT_NPROC},
+                                                   {"rss", RLIMIT_RSS},           {"rtprio", RLIMIT_RTPRIO},
+                                                   {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+                                                   {"stack", RLIMIT_STACK},       {"as", RLIMIT_AS}};
   auto eq = v.find('=');
-  if (eq == std::string::npos) return make_error(ErrorCode::invalid_argument, "invalid --ulimit \"" + v + "\": use NAME=SOFT[:HARD]");
+  if (eq == std::string::npos)
+    return make_error(ErrorCode::invalid_argument, "invalid --ulimit \"" + v + "\": use NAME=SOFT[:HARD]");
   auto it = names.find(v.substr(0, eq));
-  if (it == names.end()) return make_error(ErrorCode::invalid_argument, "invalid --ulimit \"" + v + "\": unknown limit " + v.substr(0, eq));
+  if (it == names.end())
+    return make_error(ErrorCode::invalid_argument, "invalid --ulimit \"" + v + "\": unknown limit " + v.substr(0, eq));
   auto parse = [&](const std::string& s) -> Result<uint64_t> {
     if (s == "unlimited" || s == "-1") return static_cast<uint64_t>(RLIM_INFINITY);
     if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
@@ -149,7 +171,8 @@ Result<Rlimit> parse_ulimit(const std::string& v) {
   r.resource = it->second;
   r.soft = TRY(parse(vals.substr(0, colon)));
   r.hard = colon == std::string::npos ? r.soft : TRY(parse(vals.substr(colon + 1)));
-  if (r.soft > r.hard) return make_error(ErrorCode::invalid_argument, "invalid --ulimit \"" + v + "\": soft limit exceeds hard limit");
+  if (r.soft > r.hard)
+    return make_error(ErrorCode::invalid_argument, "invalid --ulimit \"" + v + "\": soft limit exceeds hard limit");
   return r;
 }
 

@@ -12,16 +12,20 @@ Result<std::vector<std::string>> resolve_args(const oci::RunConfig& image, const
   } else if (image.entrypoint) {
     args = *image.entrypoint;
   }
-  if (!o.cmd.empty()) args.insert(args.end(), o.cmd.begin(), o.cmd.end());
-  else if (!o.entrypoint && image.cmd) args.insert(args.end(), image.cmd->begin(), image.cmd->end());
+  if (!o.cmd.empty())
+    args.insert(args.end(), o.cmd.begin(), o.cmd.end());
+  else if (!o.entrypoint && image.cmd)
+    args.insert(args.end(), image.cmd->begin(), image.cmd->end());
   if (args.empty())
-    return make_error(ErrorCode::invalid_argument, "no command specified: the image has no Entrypoint or Cmd, give one after the image name");
+    return make_error(ErrorCode::invalid_argument,
+                      "no command specified: the image has no Entrypoint or Cmd, give one after the image name");
   return args;
 }
 
 std::optional<std::string> get_env(const std::vector<std::string>& env, const std::string& key) {
   for (const auto& e : env)
-    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=') return e.substr(key.size() + 1);
+    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=')
+      return e.substr(key.size() + 1);
   return std::nullopt;
 }
 
@@ -68,12 +72,14 @@ Result<std::vector<std::string>> parse_env_file(const std::string& text, const s
       continue;
     }
     line = line.substr(a);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t') && line.find('=') == std::string::npos)
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t') &&
+           line.find('=') == std::string::npos)
       line.pop_back();
     auto eq = line.find('=');
     std::string key = line.substr(0, eq);
     if (key.empty() || key.find_first_of(" \t") != std::string::npos)
-      return make_error(ErrorCode::invalid_argument, path + ":" + std::to_string(line_no) + ": invalid variable name \"" + key + "\"");
+      return make_error(ErrorCode::invalid_argument,
+                        path + ":" + std::to_string(line_no) + ": invalid variable name \"" + key + "\"");
     out.push_back(line);
     if (end == text.size()) break;
   }

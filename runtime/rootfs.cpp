@@ -9,8 +9,8 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -36,7 +36,8 @@ std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 Status mount_at(int rootfd, const std::string& target, const char* src, const char* type, unsigned long flags,
                 const char* data = nullptr) {
   UniqueFd t = TRY(open_in_root(rootfd, target));
-  if (::mount(src, fd_path(t.get()).c_str(), type, flags, data) < 0) return sys_error("mount " + std::string(type ? type : "bind") + " on " + target);
+  if (::mount(src, fd_path(t.get()).c_str(), type, flags, data) < 0)
+    return sys_error("mount " + std::string(type ? type : "bind") + " on " + target);
   return {};
 }
 
@@ -44,7 +45,8 @@ Status bind_at(int rootfd, const std::string& src, const std::string& target, bo
   TRY(mount_at(rootfd, target, src.c_str(), nullptr, MS_BIND | (recursive ? MS_REC : 0)));
   if (readonly) {
     UniqueFd t = TRY(open_in_root(rootfd, target));  // the new mount, now on top
-    if (::mount(nullptr, fd_path(t.get()).c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) < 0 &&
+    if (::mount(nullptr, fd_path(t.get()).c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+                nullptr) < 0 &&
         ::mount(nullptr, fd_path(t.get()).c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
       return sys_error("make " + target + " read-only");
   }
@@ -62,11 +64,13 @@ Status overlay_discard_at(int rootfd, const std::string& dir, const std::string&
   int fs = static_cast<int>(::syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC));
   if (fs < 0) return sys_error("fsopen overlay");
   UniqueFd fsfd(fs);
-  for (auto [key, value] : {std::pair<const char*, std::string>{"lowerdir+", dir}, {"upperdir", scratch + "/upper"},
+  for (auto [key, value] : {std::pair<const char*, std::string>{"lowerdir+", dir},
+                            {"upperdir", scratch + "/upper"},
                             {"workdir", scratch + "/work"}})
     if (::syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, value.c_str(), 0) < 0)
       return sys_error("overlay " + std::string(key) + "=" + value + " for " + target);
-  if (::syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) return sys_error("create the overlay for " + target);
+  if (::syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+    return sys_error("create the overlay for " + target);
   UniqueFd mnt(static_cast<int>(::syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0)));
   if (mnt.get() < 0) return sys_error("fsmount the overlay for " + target);
   UniqueFd t = TRY(open_in_root(rootfd, target));
@@ -131,12 +135,13 @@ Status setup_dev(int rootfd) {
   }
   for (const char* d : {"pts", "shm", "mqueue"})
     if (::mkdir((devpath + "/" + d).c_str(), 0755) < 0) return sys_error(std::string("mkdir /dev/") + d);
-  const std::pair<const char*, const char*> links[] = {{"fd", "/proc/self/fd"},      {"stdin", "/proc/self/fd/0"},
+  const std::pair<const char*, const char*> links[] = {{"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
                                                        {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
                                                        {"ptmx", "pts/ptmx"},          {"core", "/proc/kcore"}};
   for (const auto& [name, target] : links)
     if (::symlink(target, (devpath + "/" + name).c_str()) < 0) return sys_error(std::string("symlink /dev/") + name);
-  TRY(mount_at(rootfd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"));
+  TRY(mount_at(rootfd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+               "newinstance,ptmxmode=0666,mode=0620,gid=5"));
   TRY(mount_at(rootfd, "/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"));
   TRY(mount_at(rootfd, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC));
   return {};
@@ -151,7 +156,8 @@ Status mask_paths(int rootfd) {
     struct stat st;
     if (::fstat(fd->get(), &st) < 0) continue;
     if (S_ISDIR(st.st_mode)) {
-      if (::mount("tmpfs", fd_path(fd->get()).c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+      if (::mount("tmpfs", fd_path(fd->get()).c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  "size=0") < 0)
         return sys_error(std::string("mask ") + p);
     } else if (::mount("/dev/null", fd_path(fd->get()).c_str(), nullptr, MS_BIND, nullptr) < 0) {
       return sys_error(std::string("mask ") + p);
@@ -204,7 +210,8 @@ Status make_scratch(const std::string& dir, const ContainerSpec& spec) {
   std::string etc = spec.upperdir.empty() ? top + "/etc/" : dir + "/etc/";
   if (!spec.upperdir.empty())
     for (const char* f : {"hosts", "hostname", "resolv.conf"}) TRY(touch(top + "/etc/" + f, false));
-  std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + spec.hostname + "\n";
+  std::string hosts =
+      "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + spec.hostname + "\n";
   auto write = [&](const std::string& name, const std::string& text) -> Status {
     UniqueFd fd = TRY(open_fd(etc + name, O_WRONLY | O_CREAT | O_TRUNC, 0644));
     return write_all(fd.get(), text);
@@ -232,8 +239,10 @@ Status enter_rootfs(const std::string& state_dir, const ContainerSpec& spec) {
   TRY(mount_at(r, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
   TRY(setup_dev(r));
   unsigned long sysflags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-  if (spec.network == Network::host) TRY(bind_at(r, "/sys", "/sys", true));
-  else TRY(mount_at(r, "/sys", "sysfs", "sysfs", sysflags));
+  if (spec.network == Network::host)
+    TRY(bind_at(r, "/sys", "/sys", true));
+  else
+    TRY(mount_at(r, "/sys", "sysfs", "sysfs", sysflags));
   if (!spec.upperdir.empty())
     for (const char* f : {"hosts", "hostname", "resolv.conf"})
       TRY(bind_at(r, state_dir + "/etc/" + f, std::string("/etc/") + f, true, false));

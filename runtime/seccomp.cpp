@@ -37,7 +37,8 @@ Status deny(scmp_filter_ctx ctx, const char* name, int err = EPERM) {
   int nr = seccomp_syscall_resolve_name(name);
   if (nr == __NR_SCMP_ERROR) return {};  // not on this architecture
   int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(static_cast<uint32_t>(err)), nr, 0);
-  if (rc < 0 && rc != -EEXIST) return make_error(ErrorCode::generic, std::string("seccomp rule for ") + name + " failed");
+  if (rc < 0 && rc != -EEXIST)
+    return make_error(ErrorCode::generic, std::string("seccomp rule for ") + name + " failed");
   return {};
 }
 
@@ -49,13 +50,43 @@ Result<SeccompFilter> default_seccomp(CapSet caps) {
   SeccompFilter f(ctx);
   // Anything not of the native ABI (e.g. int 0x80 i386 calls) is killed, so the list cannot be bypassed.
   seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-  static const char* const always[] = {
-      "acct", "add_key", "bpf", "create_module", "delete_module", "finit_module", "get_kernel_syms",
-      "init_module", "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie", "nfsservctl", "perf_event_open",
-      "query_module", "request_key", "uselib", "userfaultfd", "ustat", "_sysctl", "sysfs", "vm86", "vm86old",
-      "open_by_handle_at", "name_to_handle_at", "fsopen", "fsconfig", "fsmount", "fspick", "open_tree",
-      "move_mount", "mount_setattr", "quotactl", "quotactl_fd", "io_uring_setup", "io_uring_enter",
-      "io_uring_register"};
+  static const char* const always[] = {"acct",
+                                       "add_key",
+                                       "bpf",
+                                       "create_module",
+                                       "delete_module",
+                                       "finit_module",
+                                       "get_kernel_syms",
+                                       "init_module",
+                                       "kexec_file_load",
+                                       "kexec_load",
+                                       "keyctl",
+                                       "lookup_dcookie",
+                                       "nfsservctl",
+                                       "perf_event_open",
+                                       "query_module",
+                                       "request_key",
+                                       "uselib",
+                                       "userfaultfd",
+                                       "ustat",
+                                       "_sysctl",
+                                       "sysfs",
+                                       "vm86",
+                                       "vm86old",
+                                       "open_by_handle_at",
+                                       "name_to_handle_at",
+                                       "fsopen",
+                                       "fsconfig",
+                                       "fsmount",
+                                       "fspick",
+                                       "open_tree",
+                                       "move_mount",
+                                       "mount_setattr",
+                                       "quotactl",
+                                       "quotactl_fd",
+                                       "io_uring_setup",
+                                       "io_uring_enter",
+                                       "io_uring_register"};
   for (const char* n : always) TRY(deny(ctx, n));
   if (!has(caps, CAP_SYS_ADMIN))
     for (const char* n : {"mount", "umount", "umount2", "pivot_root", "setns", "unshare", "swapon", "swapoff",
@@ -63,7 +94,8 @@ Result<SeccompFilter> default_seccomp(CapSet caps) {
       TRY(deny(ctx, n));
   if (!has(caps, CAP_SYS_BOOT)) TRY(deny(ctx, "reboot"));
   if (!has(caps, CAP_SYS_TIME))
-    for (const char* n : {"settimeofday", "stime", "clock_settime", "clock_settime64", "clock_adjtime", "clock_adjtime64", "adjtimex"})
+    for (const char* n :
+         {"settimeofday", "stime", "clock_settime", "clock_settime64", "clock_adjtime", "clock_adjtime64", "adjtimex"})
       TRY(deny(ctx, n));
   if (!has(caps, CAP_SYS_PTRACE))
     for (const char* n : {"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd"}) TRY(deny(ctx, n));
@@ -77,7 +109,8 @@ Result<SeccompFilter> default_seccomp(CapSet caps) {
     // libc falls back to clone, whose flags the filter can see.
     for (uint64_t flag : std::initializer_list<uint64_t>{CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
                                                          CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP}) {
-      int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
+      int rc =
+          seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
       if (rc < 0 && rc != -EEXIST) return make_error(ErrorCode::generic, "seccomp rule for clone failed");
     }
     TRY(deny(ctx, "clone3", ENOSYS));

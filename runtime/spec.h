@@ -30,13 +30,13 @@ enum class Network { none, host };
 
 /// The process a container runs and the limits around it.
 struct ContainerSpec {
-  std::string id;    ///< 64 hex
-  std::string name;  ///< --name, or a generated one
-  std::string image;  ///< what the user asked for (for ps)
+  std::string id;                   ///< 64 hex
+  std::string name;                 ///< --name, or a generated one
+  std::string image;                ///< what the user asked for (for ps)
   std::vector<std::string> layers;  ///< unpacked layer trees, lowest first
-  std::string upperdir;  ///< empty: read-only root (run); set: writable root whose changes land here (build)
-  std::vector<std::string> args;  ///< argv; args[0] is looked up in the container's PATH
-  std::vector<std::string> env;   ///< KEY=VALUE
+  std::string upperdir;             ///< empty: read-only root (run); set: writable root whose changes land here (build)
+  std::vector<std::string> args;    ///< argv; args[0] is looked up in the container's PATH
+  std::vector<std::string> env;     ///< KEY=VALUE
   std::string cwd = "/";
   std::string user;  ///< user[:group] as given; resolved inside the container's /etc/passwd
   std::string hostname;
@@ -48,11 +48,11 @@ struct ContainerSpec {
   int64_t memory_bytes = 0;  ///< 0: no limit
   int64_t pids_limit = 0;
   double cpus = 0;
-  bool init = false;         ///< a tiny reaper as pid 1
+  bool init = false;  ///< a tiny reaper as pid 1
   bool tty = false;
   bool interactive = false;
   bool detached = false;
-  std::string log_path;      ///< detached: where stdout/stderr go
+  std::string log_path;  ///< detached: where stdout/stderr go
   int stop_signal = 15;
   /// Builds: SIGINT/SIGTERM/SIGHUP to kiln cancel the container (SIGKILL) instead of being forwarded.
   bool kill_on_interrupt = false;

@@ -125,10 +125,20 @@ Result<StateDir> StateDir::create(const ContainerSpec& spec) {
 }
 
 Status StateDir::save(const ContainerState& st) const {
-  nlohmann::json j = {{"id", st.id}, {"name", st.name}, {"image", st.image}, {"created", st.created},
-                      {"args", st.args}, {"pid", st.pid}, {"stop_signal", st.stop_signal}, {"log_path", st.log_path},
-                      {"env", st.env}, {"user", st.user}, {"cwd", st.cwd}, {"seccomp_profile", st.seccomp_profile},
-                      {"cap_add", st.cap_add}, {"cap_drop", st.cap_drop}};
+  nlohmann::json j = {{"id", st.id},
+                      {"name", st.name},
+                      {"image", st.image},
+                      {"created", st.created},
+                      {"args", st.args},
+                      {"pid", st.pid},
+                      {"stop_signal", st.stop_signal},
+                      {"log_path", st.log_path},
+                      {"env", st.env},
+                      {"user", st.user},
+                      {"cwd", st.cwd},
+                      {"seccomp_profile", st.seccomp_profile},
+                      {"cap_add", st.cap_add},
+                      {"cap_drop", st.cap_drop}};
   // Runtime state (under /run, tmpfs) lives no longer than the container: atomic, but no fsync.
   TRY_CTX(cas::write_file_atomic(m_path + "/state.json", j.dump(), /*durable=*/false), "save container state");
   return {};
@@ -172,7 +182,8 @@ Result<ContainerState> find_container(const std::string& key) {
       found = &c;
     }
   }
-  if (!found) return make_error(ErrorCode::not_found, "no such container: " + key + " (kiln ps lists running containers)");
+  if (!found)
+    return make_error(ErrorCode::not_found, "no such container: " + key + " (kiln ps lists running containers)");
   return *found;
 }
 

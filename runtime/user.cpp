@@ -65,7 +65,8 @@ Result<ResolvedUser> resolve_user(const std::string& spec, const std::string& pa
   });
   if (!found) {
     if (!user_numeric)
-      return make_error(ErrorCode::invalid_argument, "unable to find user " + user + ": no matching entries in the image's /etc/passwd");
+      return make_error(ErrorCode::invalid_argument,
+                        "unable to find user " + user + ": no matching entries in the image's /etc/passwd");
     u.uid = static_cast<uid_t>(num);
     u.gid = 0;
   }
@@ -82,7 +83,9 @@ Result<ResolvedUser> resolve_user(const std::string& spec, const std::string& pa
       }
     });
     if (!gfound) {
-      if (!gnum) return make_error(ErrorCode::invalid_argument, "unable to find group " + grp + ": no matching entries in the image's /etc/group");
+      if (!gnum)
+        return make_error(ErrorCode::invalid_argument,
+                          "unable to find group " + grp + ": no matching entries in the image's /etc/group");
       u.gid = static_cast<gid_t>(num);
     }
     return u;  // an explicit group replaces supplementary groups, as docker does

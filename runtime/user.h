@@ -1,8 +1,8 @@
 // Resolving "user[:group]" against the container's own /etc/passwd and /etc/group.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+#include <string>
 #include <vector>
 
 #include "common/error.h"

@@ -36,7 +36,8 @@ TEST(Buildfile, JsonAndShellForms) {
 }
 
 TEST(Buildfile, FlagsAndDirectives) {
-  auto bf = parse_buildfile("# syntax=docker/dockerfile:1\n# escape=`\nFROM scratch\nCOPY --from=build --chown=1:2 a `\n  b /c\n", "B");
+  auto bf = parse_buildfile(
+      "# syntax=docker/dockerfile:1\n# escape=`\nFROM scratch\nCOPY --from=build --chown=1:2 a `\n  b /c\n", "B");
   ASSERT_TRUE(bf.ok()) << bf.error().what();
   EXPECT_EQ(bf->escape, '`');
   auto& c = bf->instructions[1];
@@ -46,7 +47,8 @@ TEST(Buildfile, FlagsAndDirectives) {
 }
 
 TEST(Buildfile, Heredocs) {
-  auto bf = parse_buildfile("FROM scratch\nRUN <<EOF\necho one\necho two\nEOF\nCOPY <<-\"END\" /f\n\tindented $X\n\tEND\nENV A=1\n", "B");
+  auto bf = parse_buildfile(
+      "FROM scratch\nRUN <<EOF\necho one\necho two\nEOF\nCOPY <<-\"END\" /f\n\tindented $X\n\tEND\nENV A=1\n", "B");
   ASSERT_TRUE(bf.ok()) << bf.error().what();
   ASSERT_EQ(bf->instructions.size(), 4u);
   EXPECT_EQ(bf->instructions[1].heredocs.at(0).content, "echo one\necho two\n");

@@ -10,11 +10,21 @@ const Vars vars = {{"A", "apple"}, {"EMPTY", ""}, {"SP", "x y"}};
 
 TEST(Expand, Substitutions) {
   const std::pair<const char*, const char*> cases[] = {
-      {"$A", "apple"},           {"${A}pie", "applepie"},        {"${NOPE:-dflt}", "dflt"},
-      {"${EMPTY:-dflt}", "dflt"}, {"${EMPTY-dflt}", ""},          {"${A:+set}", "set"},
-      {"${NOPE:+set}", ""},      {"${NOPE:-${A}}", "apple"},     {"\\$A", "$A"},
-      {"'$A'", "$A"},            {"\"$A b\"", "apple b"},        {"\"\\$A\"", "$A"},
-      {"a$", "a$"},              {"$NOPE", ""},                  {"pre${A}/post", "preapple/post"},
+      {"$A", "apple"},
+      {"${A}pie", "applepie"},
+      {"${NOPE:-dflt}", "dflt"},
+      {"${EMPTY:-dflt}", "dflt"},
+      {"${EMPTY-dflt}", ""},
+      {"${A:+set}", "set"},
+      {"${NOPE:+set}", ""},
+      {"${NOPE:-${A}}", "apple"},
+      {"\\$A", "$A"},
+      {"'$A'", "$A"},
+      {"\"$A b\"", "apple b"},
+      {"\"\\$A\"", "$A"},
+      {"a$", "a$"},
+      {"$NOPE", ""},
+      {"pre${A}/post", "preapple/post"},
   };
   for (const auto& [in, want] : cases) {
     auto r = expand_word(in, vars);

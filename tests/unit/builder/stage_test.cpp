@@ -9,7 +9,8 @@ namespace {
 Buildfile parse(const std::string& t) { return *parse_buildfile(t, "B"); }
 
 TEST(Stages, OnlyWhatTheTargetNeeds) {
-  auto bf = parse("ARG V=1\nFROM scratch AS a\nFROM scratch AS unused\nFROM img:${V} AS b\nCOPY --from=a /x /x\nFROM b\n");
+  auto bf =
+      parse("ARG V=1\nFROM scratch AS a\nFROM scratch AS unused\nFROM img:${V} AS b\nCOPY --from=a /x /x\nFROM b\n");
   Vars globals;
   auto stages = plan_stages(bf, {}, globals);
   ASSERT_TRUE(stages.ok()) << stages.error().what();
@@ -32,7 +33,9 @@ TEST(Stages, CyclesAndDuplicates) {
 }
 
 TEST(Metadata, EnvCmdEntrypointHealthcheck) {
-  auto bf = parse("FROM scratch\nENV A=1 B=\"${A} 2\"\nCMD echo hi\nENTRYPOINT [\"/e\"]\nHEALTHCHECK --interval=1m30s --retries=2 CMD curl -f x\nSTOPSIGNAL SIGINT\nONBUILD COPY . /app\n");
+  auto bf = parse(
+      "FROM scratch\nENV A=1 B=\"${A} 2\"\nCMD echo hi\nENTRYPOINT [\"/e\"]\nHEALTHCHECK --interval=1m30s --retries=2 "
+      "CMD curl -f x\nSTOPSIGNAL SIGINT\nONBUILD COPY . /app\n");
   StageState st;
   st.config.config.cmd = std::vector<std::string>{"inherited"};
   for (size_t i = 1; i < bf.instructions.size(); ++i) {
@@ -53,7 +56,8 @@ TEST(Metadata, EnvCmdEntrypointHealthcheck) {
   EXPECT_EQ(st.config.config.on_build, (std::vector<std::string>{"COPY . /app"}));
   StageState st2;
   st2.config.config.cmd = std::vector<std::string>{"inherited"};
-  ASSERT_TRUE(apply_metadata(parse("FROM scratch\nENTRYPOINT [\"/e\"]\n").instructions[1], st2, {}, {}, '\\', "B").ok());
+  ASSERT_TRUE(
+      apply_metadata(parse("FROM scratch\nENTRYPOINT [\"/e\"]\n").instructions[1], st2, {}, {}, '\\', "B").ok());
   EXPECT_FALSE(st2.config.config.cmd.has_value());  // an inherited CMD is reset
 }
 

@@ -60,8 +60,10 @@ TEST(Extract, FilesDirsLinksAndMetadata) {
 
 TEST(Extract, WhiteoutsApplyWhenFlattening) {
   test::TempDir t;
-  ASSERT_TRUE(extract({{TarEntry::file, "a/keep", "1"}, {TarEntry::file, "a/gone", "2"},
-                       {TarEntry::file, "o/old1", "3"}, {TarEntry::file, "o/sub/old2", "4"}},
+  ASSERT_TRUE(extract({{TarEntry::file, "a/keep", "1"},
+                       {TarEntry::file, "a/gone", "2"},
+                       {TarEntry::file, "o/old1", "3"},
+                       {TarEntry::file, "o/sub/old2", "4"}},
                       t.path())
                   .ok());
   ASSERT_TRUE(extract({{TarEntry::file, "a/.wh.gone", ""},
@@ -81,9 +83,10 @@ TEST(Extract, WhiteoutsApplyWhenFlattening) {
 
 TEST(Extract, WhiteoutsBecomeOverlayMarkers) {
   test::TempDir t;
-  ASSERT_TRUE(extract({{TarEntry::file, "a/.wh.gone", ""}, {TarEntry::dir, "o/"}, {TarEntry::file, "o/.wh..wh..opq", ""}},
-                      t.path(), Whiteouts::overlay)
-                  .ok());
+  ASSERT_TRUE(
+      extract({{TarEntry::file, "a/.wh.gone", ""}, {TarEntry::dir, "o/"}, {TarEntry::file, "o/.wh..wh..opq", ""}},
+              t.path(), Whiteouts::overlay)
+          .ok());
   struct stat st;
   ASSERT_EQ(lstat((t / "a/gone").c_str(), &st), 0);
   EXPECT_TRUE(S_ISCHR(st.st_mode));
@@ -103,9 +106,10 @@ TEST(Extract, LaterEntryReplacesEarlierWithoutFollowingIt) {
 
 TEST(Extract, RelativeSymlinkParentInsideRootIsFollowed) {
   test::TempDir t;
-  ASSERT_TRUE(extract({{TarEntry::dir, "usr/lib/"}, {TarEntry::symlink, "lib", "usr/lib"}, {TarEntry::file, "lib/x", "1"}},
-                      t.path())
-                  .ok());
+  ASSERT_TRUE(
+      extract({{TarEntry::dir, "usr/lib/"}, {TarEntry::symlink, "lib", "usr/lib"}, {TarEntry::file, "lib/x", "1"}},
+              t.path())
+          .ok());
   EXPECT_TRUE(path_exists(t / "usr/lib/x"));
 }
 
@@ -124,12 +128,20 @@ TEST(Extract, RefusesEveryEscapeAndNamesTheEntry) {
   std::vector<Attack> attacks = {
       {"dotdot", {{TarEntry::file, "../../escape", "x"}}, "../../escape"},
       {"dotdot-inner", {{TarEntry::file, "a/../../escape", "x"}}, "a/../../escape"},
-      {"symlink-parent-relative", {{TarEntry::symlink, "evil", up + out + "/dir"}, {TarEntry::file, "evil/pwned", "x"}}, "evil/pwned"},
-      {"symlink-parent-absolute", {{TarEntry::symlink, "evil", out + "/dir"}, {TarEntry::file, "evil/pwned", "x"}}, "evil/pwned"},
+      {"symlink-parent-relative",
+       {{TarEntry::symlink, "evil", up + out + "/dir"}, {TarEntry::file, "evil/pwned", "x"}},
+       "evil/pwned"},
+      {"symlink-parent-absolute",
+       {{TarEntry::symlink, "evil", out + "/dir"}, {TarEntry::file, "evil/pwned", "x"}},
+       "evil/pwned"},
       {"symlink-dir-then-dir", {{TarEntry::symlink, "evil", out}, {TarEntry::dir, "evil/dir/sub/"}}, "evil/dir/sub/"},
       {"hardlink-dotdot", {{TarEntry::hardlink, "link", up + out + "/secret"}}, "link"},
-      {"hardlink-through-symlink", {{TarEntry::symlink, "evil", out}, {TarEntry::hardlink, "link", "evil/secret"}}, "link"},
-      {"whiteout-through-symlink", {{TarEntry::symlink, "evil", out}, {TarEntry::file, "evil/.wh.secret", ""}}, "evil/.wh.secret"},
+      {"hardlink-through-symlink",
+       {{TarEntry::symlink, "evil", out}, {TarEntry::hardlink, "link", "evil/secret"}},
+       "link"},
+      {"whiteout-through-symlink",
+       {{TarEntry::symlink, "evil", out}, {TarEntry::file, "evil/.wh.secret", ""}},
+       "evil/.wh.secret"},
   };
   for (const auto& atk : attacks) {
     test::TempDir t;

@@ -41,7 +41,8 @@ TEST(ImageJson, ConfigRoundTripKeepsDockerFields) {
   c.diff_ids = {d("x")};
   c.history = {HistoryEntry{c.created, "COPY . /", "", false}, HistoryEntry{c.created, "ENV", "", true}};
   std::string bytes = to_json(c);
-  EXPECT_NE(bytes.find("\"Healthcheck\":{\"Interval\":30000000000,\"Retries\":3,\"Test\":[\"CMD\",\"true\"],\"Timeout\":5000000000}"),
+  EXPECT_NE(bytes.find("\"Healthcheck\":{\"Interval\":30000000000,\"Retries\":3,\"Test\":[\"CMD\",\"true\"],"
+                       "\"Timeout\":5000000000}"),
             std::string::npos)
       << bytes;
   auto back = parse_config(bytes);
@@ -52,7 +53,8 @@ TEST(ImageJson, ConfigRoundTripKeepsDockerFields) {
 }
 
 TEST(ImageJson, MalformedIsCorrupt) {
-  for (const char* bad : {"", "{", "[]", "{\"schemaVersion\":2}", "{\"schemaVersion\":2,\"config\":{\"digest\":\"x\",\"size\":1}}"}) {
+  for (const char* bad :
+       {"", "{", "[]", "{\"schemaVersion\":2}", "{\"schemaVersion\":2,\"config\":{\"digest\":\"x\",\"size\":1}}"}) {
     auto r = parse_manifest(bad);
     EXPECT_FALSE(r.ok()) << bad;
   }

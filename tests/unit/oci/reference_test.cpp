@@ -16,7 +16,8 @@ TEST(Reference, NormalizesLikeDocker) {
       {"localhost/app:1.0", "localhost/app:1.0"},
       {"localhost:5000/ns/app", "localhost:5000/ns/app:latest"},
       {"127.0.0.1:5000/a/b/c:v_1.2-3", "127.0.0.1:5000/a/b/c:v_1.2-3"},
-      {"quay.io/org/img@sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+      {"quay.io/org/img@sha256:"
+       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
        "quay.io/org/img@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
       {"a.b/c:t@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
        "a.b/c:t@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
@@ -24,8 +25,13 @@ TEST(Reference, NormalizesLikeDocker) {
       {"Example.COM/img", "Example.COM/img:latest"},
       {"a--b/c-d_e.f", "docker.io/a--b/c-d_e.f:latest"},
       {"x-1.example:443/a0/b:_", "x-1.example:443/a0/b:_"},
-      {"r.io/a/b:" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-       "r.io/a/b:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+      {"r.io/a/b:"
+       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+       "aaaaaaaaaaaaaaaa",
+       "r.io/a/"
+       "b:"
+       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+       "aaaaaaaaaaaaaaaa"},
   };
   for (const auto& [in, want] : cases) {
     auto r = Reference::parse(in);
@@ -48,7 +54,9 @@ TEST(Reference, RejectsInvalidWithReason) {
       {"Debian", "lowercase"},
       {"app:", "tag"},
       {"app:-x", "tag"},
-      {"app:" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+      {"app:"
+       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+       "aaaaaaaaaaaaaaaaaa",
        "tag"},
       {"app@sha256:abc", "digest"},
       {"app@md5:abc", "sha256"},

@@ -31,7 +31,8 @@ void make_tree(const std::string& root) {
   test::write_text(root + "/m", "mm");
   ::link((root + "/m").c_str(), (root + "/a/m-link").c_str());
   ::symlink("a/file", (root + "/sym").c_str());
-  ::setxattr((root + "/m").c_str(), "security.capability", "\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20, 0);
+  ::setxattr((root + "/m").c_str(), "security.capability",
+             "\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20, 0);
   ::chown((root + "/z/file").c_str(), 1000, 1001);
 }
 

@@ -32,12 +32,13 @@ TEST(Seccomp, DefaultBlocksNamespaceAndMountCalls) {
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(in_child(*f, [] { return unshare(CLONE_NEWNS) < 0 && errno == EPERM ? 0 : 1; }), 0);
   EXPECT_EQ(in_child(*f, [] { return getpid() > 0 ? 0 : 1; }), 0);
-  EXPECT_EQ(in_child(*f, [] {
-              pid_t p = fork();  // plain fork (clone without namespace flags) still works
-              if (p == 0) _exit(0);
-              int st;
-              return waitpid(p, &st, 0) == p ? 0 : 1;
-            }),
+  EXPECT_EQ(in_child(*f,
+                     [] {
+                       pid_t p = fork();  // plain fork (clone without namespace flags) still works
+                       if (p == 0) _exit(0);
+                       int st;
+                       return waitpid(p, &st, 0) == p ? 0 : 1;
+                     }),
             0);
 }
 

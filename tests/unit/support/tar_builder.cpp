@@ -32,7 +32,9 @@ std::string build_tar(const std::vector<TarEntry>& entries) {
         archive_entry_set_filetype(e, AE_IFREG);
         archive_entry_set_size(e, static_cast<la_int64_t>(te.content.size()));
         break;
-      case TarEntry::dir: archive_entry_set_filetype(e, AE_IFDIR); break;
+      case TarEntry::dir:
+        archive_entry_set_filetype(e, AE_IFDIR);
+        break;
       case TarEntry::symlink:
         archive_entry_set_filetype(e, AE_IFLNK);
         archive_entry_set_symlink(e, te.content.c_str());
@@ -47,7 +49,9 @@ std::string build_tar(const std::vector<TarEntry>& entries) {
         archive_entry_set_rdevmajor(e, 1);
         archive_entry_set_rdevminor(e, 3);
         break;
-      case TarEntry::fifo: archive_entry_set_filetype(e, AE_IFIFO); break;
+      case TarEntry::fifo:
+        archive_entry_set_filetype(e, AE_IFIFO);
+        break;
     }
     archive_write_header(a, e);
     if (te.type == TarEntry::file && !te.content.empty()) archive_write_data(a, te.content.data(), te.content.size());
