@@ -313,6 +313,73 @@ class Build {
     return dir;
   }
 
+  /// One RUN --mount as the runtime takes it, its part of the step's cache key, and the lock it needs;
+  /// nothing for a secret that was not given and is not required.
+  Result<std::optional<runtime::MountSpec>> run_mount(const Instruction& ins, const RunMount& m, std::string& mount_key,
+                                                      std::vector<std::string>& locks) {
+    runtime::MountSpec ms;
+    ms.target = m.target;
+    mount_key += "mount " + m.type + " " + m.target + " ro=" + (m.readonly ? "1" : "0");
+    if (m.type == "tmpfs") {
+      ms.type = runtime::MountSpec::Type::tmpfs;
+    } else if (m.type == "secret") {
+      auto it = m_opts.secrets.find(m.id);
+      if (it == m_opts.secrets.end()) {
+        if (m.required)
+          return make_error(ErrorCode::not_found, where(ins) + ": secret " + m.id +
+                                                      " was not given (kiln build --secret id=" + m.id + ",src=FILE)");
+        return std::optional<runtime::MountSpec>{};
+      }
+      ms.source = it->second;
+      ms.readonly = true;
+      mount_key += " secret " + m.id;  // the id, never the content
+    } else if (m.type == "cache") {
+      // Persistent per id across builds, in the store; dropped by `kiln gc --cache`.
+      std::string dir = m_store.private_dir() + "/cache/mounts/" + cas::sha256_of(m.id).hex().substr(0, 32);
+      if (!path_exists(dir)) {
+        TRY(make_dirs(dir, 0755));
+        if (!m.mode.empty()) ::chmod(dir.c_str(), static_cast<mode_t>(std::stoul(m.mode, nullptr, 8)));
+        if (m.uid || m.gid) (void)!::chown(dir.c_str(), m.uid.value_or(0), m.gid.value_or(0));
+      }
+      if (m.sharing == "locked") locks.push_back(dir + ".lock");
+      ms.source = dir;
+      ms.readonly = false;
+      mount_key += " cache " + m.id;
+    } else {  // bind: from the context (default) or another stage/image; read-only, or rw with writes discarded
+      std::string root;
+      if (!m.from.empty()) {
+        root = TRY(source_root(m.from, m_stages[m_current], ins));
+        auto idx = find_stage(m_stages, m.from, m_current);
+        mount_key += " from " + (idx ? m_done.at(*idx).key : m.from);
+      } else {
+        root = m_opts.context_dir;
+      }
+      std::string src = m.source.empty() ? "." : m.source;
+      CopyRequest req;
+      req.src_root = root;
+      req.ignore = m.from.empty() ? &m_ignore : nullptr;
+      req.sources = {src};
+      req.dest = "/";
+      req.what = "RUN --mount";
+      auto plan = plan_copy(req, {});
+      if (!plan) return std::move(plan).error().context(where(ins));
+      if (m.from.empty()) mount_key += " " + TRY(hash_plan(*plan, m_stat, std::nullopt)).str();
+      char real[PATH_MAX];
+      if (!::realpath((root + "/" + src).c_str(), real)) return sys_error(where(ins) + ": RUN --mount source " + src);
+      ms.source = real;
+      ms.readonly = m.readonly;
+      if (!m.readonly) {
+        struct stat sst;
+        if (::stat(real, &sst) < 0 || !S_ISDIR(sst.st_mode))
+          return make_error(ErrorCode::unsupported,
+                            where(ins) + ": RUN --mount=type=bind,rw needs a directory source, not " + src);
+        ms.discard_writes = true;  // as BuildKit: writable, and the writes are thrown away
+      }
+    }
+    mount_key += "\n";
+    return std::optional<runtime::MountSpec>{std::move(ms)};
+  }
+
   /// RUN: plan the container (argv, env, mounts) and the key; the layer is the upperdir of the run.
   Status prepare_run(StageState& st, const Instruction& ins, std::string& canon,
                      std::function<Result<std::optional<oci::StoredLayer>>()>& make_layer) {
@@ -341,68 +408,7 @@ class Build {
       RunMount m = TRY(parse_run_mount(TRY_CTX(expand_word(mv, st.vars(), m_bf.escape), where(ins)), where(ins)));
       if (!m.target.empty() && m.target[0] != '/') m.target = absolute(st, m.target);
       TRY_CTX(runtime::check_target(m.target), where(ins) + ": RUN --mount");
-      runtime::MountSpec ms;
-      ms.target = m.target;
-      mount_key += "mount " + m.type + " " + m.target + " ro=" + (m.readonly ? "1" : "0");
-      if (m.type == "tmpfs") {
-        ms.type = runtime::MountSpec::Type::tmpfs;
-      } else if (m.type == "secret") {
-        auto it = m_opts.secrets.find(m.id);
-        if (it == m_opts.secrets.end()) {
-          if (m.required)
-            return make_error(
-                ErrorCode::not_found,
-                where(ins) + ": secret " + m.id + " was not given (kiln build --secret id=" + m.id + ",src=FILE)");
-          continue;
-        }
-        ms.source = it->second;
-        ms.readonly = true;
-        mount_key += " secret " + m.id;  // the id, never the content
-      } else if (m.type == "cache") {
-        // Persistent per id across builds, in the store; dropped by `kiln gc --cache`.
-        std::string dir = m_store.private_dir() + "/cache/mounts/" + cas::sha256_of(m.id).hex().substr(0, 32);
-        if (!path_exists(dir)) {
-          TRY(make_dirs(dir, 0755));
-          if (!m.mode.empty()) ::chmod(dir.c_str(), static_cast<mode_t>(std::stoul(m.mode, nullptr, 8)));
-          if (m.uid || m.gid) (void)!::chown(dir.c_str(), m.uid.value_or(0), m.gid.value_or(0));
-        }
-        if (m.sharing == "locked") locks.push_back(dir + ".lock");
-        ms.source = dir;
-        ms.readonly = false;
-        mount_key += " cache " + m.id;
-      } else {  // bind: from the context (default) or another stage/image; read-only, or rw with writes discarded
-        std::string root;
-        if (!m.from.empty()) {
-          root = TRY(source_root(m.from, m_stages[m_current], ins));
-          auto idx = find_stage(m_stages, m.from, m_current);
-          mount_key += " from " + (idx ? m_done.at(*idx).key : m.from);
-        } else {
-          root = m_opts.context_dir;
-        }
-        std::string src = m.source.empty() ? "." : m.source;
-        CopyRequest req;
-        req.src_root = root;
-        req.ignore = m.from.empty() ? &m_ignore : nullptr;
-        req.sources = {src};
-        req.dest = "/";
-        req.what = "RUN --mount";
-        auto plan = plan_copy(req, {});
-        if (!plan) return std::move(plan).error().context(where(ins));
-        if (m.from.empty()) mount_key += " " + TRY(hash_plan(*plan, m_stat, std::nullopt)).str();
-        char real[PATH_MAX];
-        if (!::realpath((root + "/" + src).c_str(), real)) return sys_error(where(ins) + ": RUN --mount source " + src);
-        ms.source = real;
-        ms.readonly = m.readonly;
-        if (!m.readonly) {
-          struct stat sst;
-          if (::stat(real, &sst) < 0 || !S_ISDIR(sst.st_mode))
-            return make_error(ErrorCode::unsupported,
-                              where(ins) + ": RUN --mount=type=bind,rw needs a directory source, not " + src);
-          ms.discard_writes = true;  // as BuildKit: writable, and the writes are thrown away
-        }
-      }
-      mount_key += "\n";
-      mounts.push_back(ms);
+      if (auto ms = TRY(run_mount(ins, m, mount_key, locks))) mounts.push_back(std::move(*ms));
     }
     if (!script.empty() && argv.size() == 1 && argv[0] == script_in_ctr) {
       std::string host_script = m_tmp + "/script-" + std::to_string(ins.line);

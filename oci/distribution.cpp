@@ -86,6 +86,14 @@ Result<std::pair<std::string, std::string>> get_manifest(Registry& reg, const Re
 
 std::string short_id(const cas::Digest& d) { return d.hex().substr(0, 12); }
 
+/// Each blob once (manifests of several platforms share layers and configs).
+void dedupe(std::vector<Descriptor>& blobs) {
+  std::sort(blobs.begin(), blobs.end(), [](const Descriptor& a, const Descriptor& b) { return a.digest < b.digest; });
+  blobs.erase(std::unique(blobs.begin(), blobs.end(),
+                          [](const Descriptor& a, const Descriptor& b) { return a.digest == b.digest; }),
+              blobs.end());
+}
+
 Status fetch_blob(Registry& reg, cas::Store& store, const Reference& ref, const Descriptor& d, Progress& pr) {
   size_t id = pr.add(short_id(d.digest), d.size);
   if (store.has_blob(d.digest)) {
@@ -159,10 +167,7 @@ Result<std::string> pull_image(ImageStore& images, const Reference& ref, const T
     blobs.insert(blobs.end(), m.layers.begin(), m.layers.end());
     blobs.push_back(m.config);
   }
-  std::sort(blobs.begin(), blobs.end(), [](const Descriptor& a, const Descriptor& b) { return a.digest < b.digest; });
-  blobs.erase(std::unique(blobs.begin(), blobs.end(),
-                          [](const Descriptor& a, const Descriptor& b) { return a.digest == b.digest; }),
-              blobs.end());
+  dedupe(blobs);
   {
     Progress pr(out, opts.quiet ? Progress::Mode::quiet : opts.progress);
     TRY(for_each_parallel(blobs, opts.jobs, [&](const Descriptor& d) { return fetch_blob(reg, store, ref, d, pr); }));
@@ -339,10 +344,6 @@ Status put_manifest(Registry& reg, const Reference& dest, const std::string& wha
   return {};
 }
 
-}  // namespace
-
-namespace {
-
 struct PushPart {
   cas::Digest digest;
   std::string bytes, media_type;
@@ -390,13 +391,10 @@ Result<std::string> push_image(ImageStore& images, const Image& img, const Refer
   if (parts.empty()) parts.push_back(PushPart{img.manifest_digest, img.manifest_bytes, own_mt, img.manifest});
   std::vector<Descriptor> blobs;
   for (const auto& part : parts) {
-    for (const auto* d : {&part.manifest.config}) blobs.push_back(*d);
+    blobs.push_back(part.manifest.config);
     blobs.insert(blobs.end(), part.manifest.layers.begin(), part.manifest.layers.end());
   }
-  std::sort(blobs.begin(), blobs.end(), [](const Descriptor& a, const Descriptor& b) { return a.digest < b.digest; });
-  blobs.erase(std::unique(blobs.begin(), blobs.end(),
-                          [](const Descriptor& a, const Descriptor& b) { return a.digest == b.digest; }),
-              blobs.end());
+  dedupe(blobs);
   {
     Progress pr(out, opts.quiet ? Progress::Mode::quiet : opts.progress);
     TRY(for_each_parallel(blobs, opts.jobs, [&](const Descriptor& d) { return push_blob(reg, store, dest, d, pr); }));

@@ -225,13 +225,9 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   // 5. clone into new mount, pid, uts, ipc, cgroup (and net) namespaces.
   unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
   if (spec.network == Network::none) flags |= CLONE_NEWNET;
-  bool in_v2 = false;
   pid_t child = clone_into_cgroup(flags, cg->v2_fd());
-  if (child >= 0) {
-    in_v2 = true;
-  } else {
-    child = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
-  }
+  bool in_v2 = child >= 0;
+  if (!in_v2) child = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (child < 0) return failure(kExitRuntime, sys_error("clone the container process"));
   if (child == 0) {
     int efd = err_w.get();

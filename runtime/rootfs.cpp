@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <vector>
 
 #include "common/fd.h"
 
@@ -53,32 +54,6 @@ Status bind_at(int rootfd, const std::string& src, const std::string& target, bo
   return {};
 }
 
-/// An overlay of dir under a fresh tmpfs (upper and work in scratch, a new directory), attached at target:
-/// the container may write there, and the writes vanish with the mount namespace.
-Status overlay_discard_at(int rootfd, const std::string& dir, const std::string& scratch, const std::string& target) {
-  if (::mkdir(scratch.c_str(), 0700) < 0) return sys_error("mkdir " + scratch);
-  if (::mount("tmpfs", scratch.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
-    return sys_error("mount a tmpfs for the writes to " + target);
-  for (const char* d : {"/upper", "/work"})
-    if (::mkdir((scratch + d).c_str(), 0755) < 0) return sys_error("mkdir " + scratch + d);
-  int fs = static_cast<int>(::syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC));
-  if (fs < 0) return sys_error("fsopen overlay");
-  UniqueFd fsfd(fs);
-  for (auto [key, value] : {std::pair<const char*, std::string>{"lowerdir+", dir},
-                            {"upperdir", scratch + "/upper"},
-                            {"workdir", scratch + "/work"}})
-    if (::syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, value.c_str(), 0) < 0)
-      return sys_error("overlay " + std::string(key) + "=" + value + " for " + target);
-  if (::syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
-    return sys_error("create the overlay for " + target);
-  UniqueFd mnt(static_cast<int>(::syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0)));
-  if (mnt.get() < 0) return sys_error("fsmount the overlay for " + target);
-  UniqueFd t = TRY(open_in_root(rootfd, target));
-  if (::syscall(SYS_move_mount, mnt.get(), "", t.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-    return sys_error("attach the overlay at " + target);
-  return {};
-}
-
 Status touch(const std::string& path, bool dir) {
   auto slash = path.rfind('/');
   TRY(make_dirs(path.substr(0, slash)));
@@ -89,7 +64,10 @@ Status touch(const std::string& path, bool dir) {
   return {};
 }
 
-Status mount_overlay(const std::string& state_dir, const ContainerSpec& spec, const std::string& target) {
+/// A detached overlay mount (new mount API): lowers top first, one "lowerdir+" per layer so 500 layers never
+/// overflow a mount option page; read-only without an upper dir.
+Result<UniqueFd> make_overlay(const std::vector<std::string>& lowers, const std::string& upper,
+                              const std::string& work) {
   int fs = static_cast<int>(::syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC));
   if (fs < 0) return sys_error("fsopen overlay");
   UniqueFd fsfd(fs);
@@ -98,24 +76,42 @@ Status mount_overlay(const std::string& state_dir, const ContainerSpec& spec, co
       return sys_error(std::string("overlay option ") + key + "=" + value);
     return {};
   };
-  // "lowerdir+" takes one layer per call (top first), so 500 layers never overflow a mount option page.
-  TRY(set("lowerdir+", state_dir + "/top"));
-  for (auto it = spec.layers.rbegin(); it != spec.layers.rend(); ++it) TRY(set("lowerdir+", *it));
-  if (!spec.upperdir.empty()) {
-    TRY(set("upperdir", spec.upperdir));
-    TRY(set("workdir", spec.upperdir + ".work"));
+  for (const auto& l : lowers) TRY(set("lowerdir+", l));
+  if (!upper.empty()) {
+    TRY(set("upperdir", upper));
+    TRY(set("workdir", work));
     // Changes must land in the upper as plain files and whiteouts, never as redirects or metacopies.
     (void)set("redirect_dir", "off");
     (void)set("metacopy", "off");
     (void)set("index", "off");
   }
   if (::syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) return sys_error("create overlay");
-  unsigned attrs = spec.upperdir.empty() ? MOUNT_ATTR_RDONLY : 0;
-  int mnt = static_cast<int>(::syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs));
+  int mnt = static_cast<int>(::syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, upper.empty() ? MOUNT_ATTR_RDONLY : 0));
   if (mnt < 0) return sys_error("fsmount overlay");
-  UniqueFd mntfd(mnt);
-  if (::syscall(SYS_move_mount, mnt, "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
+  return UniqueFd(mnt);
+}
+
+Status mount_overlay(const std::string& state_dir, const ContainerSpec& spec, const std::string& target) {
+  std::vector<std::string> lowers{state_dir + "/top"};
+  lowers.insert(lowers.end(), spec.layers.rbegin(), spec.layers.rend());
+  UniqueFd mnt = TRY(make_overlay(lowers, spec.upperdir, spec.upperdir + ".work"));
+  if (::syscall(SYS_move_mount, mnt.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
     return sys_error("attach overlay at " + target);
+  return {};
+}
+
+/// An overlay of dir under a fresh tmpfs (upper and work in scratch, a new directory), attached at target:
+/// the container may write there, and the writes vanish with the mount namespace.
+Status overlay_discard_at(int rootfd, const std::string& dir, const std::string& scratch, const std::string& target) {
+  if (::mkdir(scratch.c_str(), 0700) < 0) return sys_error("mkdir " + scratch);
+  if (::mount("tmpfs", scratch.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
+    return sys_error("mount a tmpfs for the writes to " + target);
+  for (const char* d : {"/upper", "/work"})
+    if (::mkdir((scratch + d).c_str(), 0755) < 0) return sys_error("mkdir " + scratch + d);
+  UniqueFd mnt = TRY_CTX(make_overlay({dir}, scratch + "/upper", scratch + "/work"), target);
+  UniqueFd t = TRY(open_in_root(rootfd, target));
+  if (::syscall(SYS_move_mount, mnt.get(), "", t.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return sys_error("attach the overlay at " + target);
   return {};
 }
 
