@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "common/fd.h"
@@ -33,14 +34,15 @@ std::vector<std::pair<std::string, std::string>> cgroups_of(const std::string& p
 
 bool is_v2_root(const std::string& dir) { return path_exists(dir + "/cgroup.controllers"); }
 
-bool v2_has(const std::string& dir, const std::string& ctrl) {
+/// The controllers a v2 directory offers (cgroup.controllers), read once.
+std::set<std::string> v2_controllers(const std::string& dir) {
+  std::set<std::string> out;
   auto text = read_file(dir + "/cgroup.controllers");
-  if (!text) return false;
+  if (!text) return out;
   std::istringstream in(*text);
   std::string c;
-  while (in >> c)
-    if (c == ctrl) return true;
-  return false;
+  while (in >> c) out.insert(c);
+  return out;
 }
 
 Status write_value(const std::string& file, const std::string& value) {
@@ -86,9 +88,8 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
     return {};
   };
   // v2 for whatever it offers; v1 controllers for the rest.
-  bool v2_mem = !v2_dir.empty() && v2_has(v2_dir, "memory");
-  bool v2_pids = !v2_dir.empty() && v2_has(v2_dir, "pids");
-  bool v2_cpu = !v2_dir.empty() && v2_has(v2_dir, "cpu");
+  auto offered = v2_dir.empty() ? std::set<std::string>{} : v2_controllers(v2_dir);
+  bool v2_mem = offered.count("memory") > 0, v2_pids = offered.count("pids") > 0, v2_cpu = offered.count("cpu") > 0;
   if (!v2_dir.empty()) {
     std::string dir = v2_dir + "/" + leaf;
     if (auto st = make(dir); !st) return fail(st.error());
