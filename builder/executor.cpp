@@ -29,6 +29,7 @@
 #include "runtime/container.h"
 #include "runtime/options.h"
 #include "runtime/process_config.h"
+#include "runtime/seccomp_cache.h"
 #include "runtime/user.h"
 
 #include <nlohmann/json.hpp>
@@ -436,6 +437,7 @@ class Build {
                                std::to_string(::time(nullptr)))
                     .hex();
       spec.name = "kiln-build-" + spec.id.substr(0, 12);
+      spec.seccomp_cache = runtime::seccomp_cache_dir(m_store.root());
       spec.image = "build " + where(ins);
       spec.layers = TRY(v.roots());
       std::string upper = m_tmp + "/upper-" + std::to_string(ins.line);

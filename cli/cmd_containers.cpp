@@ -9,6 +9,7 @@
 
 #include "cli/command.h"
 #include "runtime/container.h"
+#include "runtime/seccomp_cache.h"
 #include "runtime/signals.h"
 #include "runtime/state.h"
 
@@ -137,7 +138,8 @@ void register_container_commands(CLI::App& app, Context& ctx) {
       if (args->empty())
         return make_error(ErrorCode::invalid_argument, "kiln exec needs a command after the container");
       auto c = TRY(runtime::find_container(ef->name));
-      auto out = runtime::exec_in_container(c, *args, ef->env, ef->tty, ef->interactive);
+      auto out =
+          runtime::exec_in_container(c, *args, ef->env, ef->tty, ef->interactive, runtime::seccomp_cache_dir(ctx.root));
       ctx.exit_code = out.exit_code;
       if (out.failed_to_start) return out.error;
       return {};

@@ -14,6 +14,7 @@
 #include "runtime/container.h"
 #include "runtime/options.h"
 #include "runtime/process_config.h"
+#include "runtime/seccomp_cache.h"
 #include "runtime/signals.h"
 
 namespace kiln::cli {
@@ -54,6 +55,7 @@ Result<runtime::ContainerSpec> make_spec(oci::ImageStore& images, const RunFlags
   auto img = TRY(oci::resolve_or_pull(images, f.image, f.pull, topts, std::cerr));
   runtime::ContainerSpec spec;
   spec.id = random_id();
+  spec.seccomp_cache = runtime::seccomp_cache_dir(images.store().root());
   if (!f.name.empty() && !valid_container_name(f.name))
     return make_error(ErrorCode::invalid_argument,
                       "invalid container name \"" + f.name + "\": use [a-zA-Z0-9][a-zA-Z0-9_.-]+, as docker does");

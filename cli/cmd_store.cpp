@@ -5,6 +5,7 @@
 #include "cas/gc.h"
 #include "cli/command.h"
 #include "oci/blob_locations.h"
+#include "runtime/seccomp_cache.h"
 
 namespace kiln::cli {
 
@@ -19,6 +20,7 @@ Status gc(Context& ctx, bool drop_cache) {
   }
   auto rep = TRY(cas::collect_garbage(store, TRY(cache.gc_roots())));
   oci::forget_missing_locations(store);
+  runtime::prune_seccomp_cache(runtime::seccomp_cache_dir(store.root()));
   std::cout << "Removed " << rep.blobs << " blobs (" << human_size(rep.blob_bytes) << "), " << rep.trees
             << " unpacked layers (" << human_size(rep.tree_bytes) << "), " << rep.temp_files
             << " leftover temp files\n";

@@ -25,19 +25,13 @@
 #include "runtime/launcher.h"
 #include "runtime/process_config.h"
 #include "runtime/rootfs.h"
+#include "runtime/seccomp_cache.h"
 
 namespace kiln::runtime {
 
 namespace {
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-
-Result<SeccompFilter> build_seccomp(const std::string& profile, CapSet caps) {
-  if (profile == "unconfined") return SeccompFilter();
-  if (profile.empty()) return default_seccomp(caps);
-  std::string text = TRY(read_file(profile));
-  return seccomp_from_json(text, profile, caps);
-}
 
 /// The terminal of kiln itself in raw mode while a -t container runs; restored on destruction.
 struct RawTerminal {
@@ -183,7 +177,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   // 1. Decide everything that can fail cleanly before any namespace exists.
   auto caps = compute_caps(spec.cap_add, spec.cap_drop);
   if (!caps) return failure(kExitRuntime, std::move(caps).error());
-  auto filter = build_seccomp(spec.seccomp_profile, *caps);
+  auto filter = seccomp_program(spec.seccomp_profile, *caps, spec.seccomp_cache);
   if (!filter) return failure(kExitRuntime, std::move(filter).error());
   if (auto st = check_mount_sources(spec); !st) return failure(kExitRuntime, std::move(st).error());
   // 2. State directory, locked while we live; state.json once the container runs.
@@ -304,10 +298,11 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
 namespace kiln::runtime {
 
 RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::string>& args,
-                             const std::vector<std::string>& extra_env, bool tty, bool interactive) {
+                             const std::vector<std::string>& extra_env, bool tty, bool interactive,
+                             const std::string& seccomp_cache) {
   auto caps = compute_caps(st.cap_add, st.cap_drop);
   if (!caps) return failure(kExitRuntime, std::move(caps).error());
-  auto filter = build_seccomp(st.seccomp_profile, *caps);
+  auto filter = seccomp_program(st.seccomp_profile, *caps, seccomp_cache);
   if (!filter) return failure(kExitRuntime, std::move(filter).error());
   std::vector<UniqueFd> ns;
   for (const char* n : {"ipc", "uts", "net", "pid", "cgroup", "mnt"}) {

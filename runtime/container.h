@@ -28,6 +28,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
 
 /// Run a command in a running container: same namespaces, cgroups, user, capabilities and seccomp.
 RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::string>& args,
-                             const std::vector<std::string>& extra_env, bool tty, bool interactive);
+                             const std::vector<std::string>& extra_env, bool tty, bool interactive,
+                             const std::string& seccomp_cache = "");
 
 }  // namespace kiln::runtime

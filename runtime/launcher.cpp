@@ -173,7 +173,7 @@ void launch(const LaunchPlan& plan, int error_fd) {
   sigset_t none;
   sigemptyset(&none);
   if (p.seccomp)
-    if (int e = p.seccomp->load()) child_fail(error_fd, 125, "load seccomp filter", e);
+    if (int e = p.seccomp->install()) child_fail(error_fd, 125, "load seccomp filter", e);
   if (p.init) {
     pid_t child = ::fork();
     if (child < 0) child_fail(error_fd, 125, "fork init", errno);

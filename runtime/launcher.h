@@ -23,7 +23,7 @@ struct LaunchPlan {
   std::string cwd = "/";
   std::string user;
   CapSet caps = 0;
-  const SeccompFilter* seccomp = nullptr;  ///< null: unconfined
+  const SeccompProgram* seccomp = nullptr;  ///< null or empty: unconfined
   bool init = false;
 };
 

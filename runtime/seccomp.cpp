@@ -2,11 +2,19 @@
 #include "runtime/seccomp.h"
 
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <vector>
+
+#include "common/fd.h"
 
 namespace kiln::runtime {
 
@@ -23,10 +31,31 @@ SeccompFilter::~SeccompFilter() {
   if (m_ctx) seccomp_release(m_ctx);
 }
 
-int SeccompFilter::load() const {
-  if (!m_ctx) return 0;
-  int rc = seccomp_load(m_ctx);
-  return rc < 0 ? -rc : 0;
+int SeccompProgram::install() const {
+  if (insns.empty()) return 0;
+  struct sock_fprog prog = {static_cast<unsigned short>(insns.size()), const_cast<struct sock_filter*>(insns.data())};
+  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0) return 0;
+  if (errno != ENOSYS) return errno;
+  return ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0 ? 0 : errno;
+}
+
+Result<SeccompProgram> SeccompFilter::compile() const {
+  SeccompProgram p;
+  if (!m_ctx) return p;
+  // libseccomp 2.5 exports only to a file descriptor.
+  int mfd = ::memfd_create("kiln-seccomp", MFD_CLOEXEC);
+  if (mfd < 0) return sys_error("memfd for the seccomp program");
+  UniqueFd fd(mfd);
+  if (int rc = seccomp_export_bpf(m_ctx, fd.get()); rc < 0)
+    return make_error(ErrorCode::generic, std::string("compile the seccomp filter: ") + std::strerror(-rc));
+  off_t size = ::lseek(fd.get(), 0, SEEK_END);
+  if (size <= 0 || size % sizeof(struct sock_filter) != 0 || size > BPF_MAXINSNS * 8)
+    return make_error(ErrorCode::generic,
+                      "compile the seccomp filter: unexpected program size " + std::to_string(size));
+  p.insns.resize(static_cast<size_t>(size) / sizeof(struct sock_filter));
+  if (::pread(fd.get(), p.insns.data(), static_cast<size_t>(size), 0) != size)
+    return sys_error("read the compiled seccomp program");
+  return p;
 }
 
 namespace {

@@ -1,16 +1,26 @@
 // Seccomp filters through libseccomp: kiln's default profile and docker/OCI JSON profiles.
 #pragma once
 
+#include <linux/filter.h>
 #include <seccomp.h>
 
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "runtime/caps.h"
 
 namespace kiln::runtime {
 
-/// A built filter, loaded in the child just before exec.
+/// The classic BPF program a filter compiles to, as the kernel takes it; installed in the child just before exec.
+struct SeccompProgram {
+  std::vector<struct sock_filter> insns;
+  bool empty() const { return insns.empty(); }
+  /// Install in the calling thread; no_new_privs must be set already. errno or 0; never allocates.
+  int install() const;
+};
+
+/// A filter being built with libseccomp's rule API.
 class SeccompFilter {
  public:
   SeccompFilter() = default;
@@ -19,8 +29,8 @@ class SeccompFilter {
   SeccompFilter& operator=(SeccompFilter&& o) noexcept;
   ~SeccompFilter();
   bool empty() const { return m_ctx == nullptr; }
-  /// Install in the calling thread (needs no_new_privs). Returns errno or 0; never allocates after build.
-  int load() const;
+  /// The BPF program libseccomp generates for these rules (empty for an empty filter).
+  Result<SeccompProgram> compile() const;
 
  private:
   scmp_filter_ctx m_ctx = nullptr;

@@ -44,6 +44,7 @@ struct ContainerSpec {
   std::vector<MountSpec> mounts;
   std::vector<std::string> cap_add, cap_drop;
   std::string seccomp_profile;  ///< "" default, "unconfined", or a JSON file path
+  std::string seccomp_cache;    ///< where compiled seccomp programs are kept (seccomp_cache_dir), "" for nowhere
   std::vector<Rlimit> rlimits;
   int64_t memory_bytes = 0;  ///< 0: no limit
   int64_t pids_limit = 0;

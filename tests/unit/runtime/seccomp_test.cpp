@@ -1,30 +1,45 @@
-// Tests for runtime/seccomp: profiles build; a loaded default filter really blocks in a child process.
+// Tests for runtime/seccomp and seccomp_cache: profiles build; an installed default program really blocks in a
+// child process; the cache hands back the very program libseccomp compiled and distrusts what it did not write.
 #include "runtime/seccomp.h"
 
 #include <gtest/gtest.h>
+#include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "common/build_id.h"
+#include "runtime/seccomp_cache.h"
 #include "runtime/signals.h"
 
 namespace kiln::runtime {
 namespace {
 
-/// Fork, load the filter, run f; the child's exit code is what f returns.
+/// Fork, install the program, run f; the child's exit code is what f returns.
 template <typename F>
-int in_child(const SeccompFilter& filter, F f) {
+int in_child(const SeccompProgram& program, F f) {
   pid_t pid = fork();
   if (pid == 0) {
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    if (filter.load() != 0) _exit(99);
+    if (program.install() != 0) _exit(99);
     _exit(f());
   }
   int st;
   waitpid(pid, &st, 0);
   return WIFEXITED(st) ? WEXITSTATUS(st) : 200 + WTERMSIG(st);
+}
+
+template <typename F>
+int in_child(const SeccompFilter& filter, F f) {
+  auto program = filter.compile();
+  return program.ok() ? in_child(*program, f) : 98;
 }
 
 TEST(Seccomp, DefaultBlocksNamespaceAndMountCalls) {
@@ -53,6 +68,95 @@ TEST(Seccomp, JsonProfile) {
   auto bad = seccomp_from_json(R"({"defaultAction":"SCMP_ACT_NOPE"})", "p.json", 0);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().what().find("p.json"), std::string::npos);
+}
+
+struct CacheDir : ::testing::Test {
+  std::string dir;
+  void SetUp() override {
+    char tmpl[] = "/tmp/kiln-seccomp-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir = std::string(tmpl) + "/cache";
+  }
+  void TearDown() override { std::filesystem::remove_all(std::filesystem::path(dir).parent_path()); }
+  std::vector<std::filesystem::path> entries() const {
+    std::vector<std::filesystem::path> v;
+    if (std::filesystem::exists(dir))
+      for (const auto& e : std::filesystem::directory_iterator(dir)) v.push_back(e.path());
+    return v;
+  }
+};
+
+bool same(const SeccompProgram& a, const SeccompProgram& b) {
+  return a.insns.size() == b.insns.size() &&
+         std::memcmp(a.insns.data(), b.insns.data(), a.insns.size() * sizeof(struct sock_filter)) == 0;
+}
+
+TEST_F(CacheDir, KeepsTheCompiledProgramAndReusesIt) {
+  ASSERT_FALSE(build_id_hex().empty()) << "the test binary is linked with a build ID";
+  auto compiled = default_seccomp(default_caps())->compile();
+  ASSERT_TRUE(compiled.ok());
+  auto first = seccomp_program("", default_caps(), dir);
+  ASSERT_TRUE(first.ok()) << first.error().what();
+  EXPECT_TRUE(same(*first, *compiled));
+  auto files = entries();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].filename().string().rfind(build_id_hex() + "-", 0), 0u);
+  // Read back, not compiled: prove it by planting a program that only the cache can have supplied.
+  SeccompProgram planted;
+  planted.insns = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 7)};
+  {
+    std::ofstream out(files[0], std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(planted.insns.data()), sizeof(struct sock_filter));
+  }
+  auto again = seccomp_program("", default_caps(), dir);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(same(*again, planted));
+  // Other caps are another key: compiled afresh, a second entry.
+  auto more = seccomp_program("", default_caps() | (CapSet{1} << CAP_SYS_ADMIN), dir);
+  ASSERT_TRUE(more.ok());
+  EXPECT_FALSE(same(*more, planted));
+  EXPECT_EQ(entries().size(), 2u);
+  EXPECT_EQ(in_child(*more, [] { return unshare(CLONE_NEWUTS) == 0 ? 0 : 1; }), 0);
+}
+
+TEST_F(CacheDir, DistrustsMalformedOrForeignEntries) {
+  ASSERT_TRUE(seccomp_program("", default_caps(), dir).ok());
+  auto path = entries().at(0);
+  auto reference = default_seccomp(default_caps())->compile();
+  // A torn entry (not a whole number of instructions) is compiled again and replaced.
+  std::filesystem::resize_file(path, 12);
+  auto p = seccomp_program("", default_caps(), dir);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(same(*p, *reference));
+  EXPECT_EQ(std::filesystem::file_size(path), reference->insns.size() * sizeof(struct sock_filter));
+  // A group- or world-writable entry is not trusted either.
+  std::filesystem::resize_file(path, 8);
+  chmod(path.c_str(), 0666);
+  p = seccomp_program("", default_caps(), dir);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(same(*p, *reference));
+  // The blocking still holds through the cache.
+  EXPECT_EQ(in_child(*p, [] { return unshare(CLONE_NEWNS) < 0 && errno == EPERM ? 0 : 1; }), 0);
+}
+
+TEST_F(CacheDir, PruneKeepsOnlyThisBuildsEntries) {
+  ASSERT_TRUE(seccomp_program("", default_caps(), dir).ok());
+  std::ofstream(dir + "/0123abcd-deadbeef") << "x";
+  std::ofstream(dir + "/" + build_id_hex() + "-abc.tmp-XYZ123") << "x";
+  prune_seccomp_cache(dir);
+  auto left = entries();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].filename().string().find(".tmp-"), std::string::npos);
+  EXPECT_EQ(left[0].filename().string().rfind(build_id_hex(), 0), 0u);
+}
+
+TEST(Seccomp, UnconfinedIsEmptyAndJsonComesFromTheFile) {
+  auto u = seccomp_program("unconfined", default_caps(), "");
+  ASSERT_TRUE(u.ok());
+  EXPECT_TRUE(u->empty());
+  auto missing = seccomp_program("/nonexistent/profile.json", default_caps(), "");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().what().find("/nonexistent/profile.json"), std::string::npos);
 }
 
 TEST(Signals, Names) {

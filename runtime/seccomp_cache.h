@@ -1,0 +1,25 @@
+// Compiled seccomp programs kept in the store: libseccomp's compile of a profile costs more than the rest of
+// a container's start on kiln's side, and its result depends only on kiln, the kernel, the caps and the profile.
+#pragma once
+
+#include <string>
+
+#include "common/error.h"
+#include "runtime/caps.h"
+#include "runtime/seccomp.h"
+
+namespace kiln::runtime {
+
+/// The program for a profile: "" (kiln's default), "unconfined" (an empty program) or a docker/OCI JSON file.
+/// With a cache_dir, a program compiled before under the same key (kiln's build ID, the running kernel, caps,
+/// the profile's text) is read back instead of compiled; a missing, foreign or malformed entry is compiled
+/// again and replaced. "" compiles every time.
+Result<SeccompProgram> seccomp_program(const std::string& profile, CapSet caps, const std::string& cache_dir);
+
+/// Where a store keeps them: <root>/kiln/cache/seccomp.
+inline std::string seccomp_cache_dir(const std::string& store_root) { return store_root + "/kiln/cache/seccomp"; }
+
+/// Remove entries other builds of kiln made, and temp files of interrupted writes (kiln gc).
+void prune_seccomp_cache(const std::string& cache_dir);
+
+}  // namespace kiln::runtime
