@@ -49,6 +49,12 @@ Status fsync_dir(const std::string& path);
 bool path_exists(const std::string& path);
 /// The entry names of a directory (without . and ..), sorted; a missing directory is an empty list.
 Result<std::vector<std::string>> list_dir(const std::string& path);
+/// Send one byte over a unix socket with fd attached (SCM_RIGHTS), or the byte alone when fd is -1.
+/// Returns errno or 0; fd stays open.
+int send_byte(int sock, char byte, int fd = -1);
+/// Receive what send_byte sent: true with *fd the received descriptor (CLOEXEC) or -1 when none came;
+/// false on EOF or error (the sender is gone).
+bool receive_byte(int sock, char* byte, int* fd);
 /// openat2(2): open path relative to dirfd with RESOLVE_* flags (O_CLOEXEC added). Returns the fd or -1/errno.
 int openat2_raw(int dirfd, const char* path, uint64_t flags, uint64_t resolve);
 

@@ -14,13 +14,14 @@ namespace kiln::runtime {
 /// The cgroup directories made for one container, removed by destroy().
 class Cgroup {
  public:
-  /// Create "kiln-<id>" under this process's own cgroup in each hierarchy that offers a needed controller,
-  /// write the limits, and restrict devices to docker's default allow list.
+  /// Create "kiln-<id>" under this process's own cgroup in each hierarchy that offers a needed controller and
+  /// write the limits (on a v1-only host also docker's device allow list).
   static Result<Cgroup> create(const std::string& id, const ContainerSpec& spec);
-  /// The v2 directory (with the device filter attached), open for clone3(CLONE_INTO_CGROUP); -1 on a host
-  /// without cgroup v2 (the v1 devices controller holds the allow list there).
+  /// The v2 directory, open for clone3(CLONE_INTO_CGROUP); -1 on a host without cgroup v2 (the v1 devices
+  /// controller holds the allow list there).
   int v2_fd() const { return m_v2_fd.get(); }
-  /// Move a process in (before it execs); skip_v2 when it was born in the v2 cgroup already.
+  /// Move a process in and restrict the cgroup's devices to docker's default allow list (a v2 device program);
+  /// before the process runs anything of the container's. skip_v2 when it was born in the v2 cgroup already.
   Status join(pid_t pid, bool skip_v2 = false) const;
   /// Remove the directories (retrying while the kernel finishes reaping).
   void destroy();

@@ -23,6 +23,7 @@
 #include "oci/image.h"
 #include "runtime/cgroups.h"
 #include "runtime/launcher.h"
+#include "runtime/netns.h"
 #include "runtime/process_config.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp_cache.h"
@@ -208,39 +209,47 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     Cgroup& c;
     ~CgroupCleanup() { c.destroy(); }
   } cg_cleanup{*cg};
-  // 4. Pipes: parent → child "go" once it is in its cgroups; child → parent failure report (CLOEXEC).
+  // 4. Channels: parent → child "go" (with the network namespace) once the cgroups and the device filter are in
+  // place; child → parent failure report (CLOEXEC: EOF means exec succeeded).
   int go[2], err[2];
-  if (::pipe2(go, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0) return failure(kExitRuntime, sys_error("pipe"));
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 || ::pipe2(err, O_CLOEXEC) < 0)
+    return failure(kExitRuntime, sys_error("pipe"));
   UniqueFd go_r(go[0]), go_w(go[1]), err_r(err[0]), err_w(err[1]);
   Pty pty;
   if (spec.tty)
     if (auto st = pty.open(); !st) return failure(kExitRuntime, std::move(st).error());
   SignalGuard signals;
-  // 5. clone into new mount, pid, uts, ipc, cgroup (and net) namespaces.
+  // 5. clone into new mount, pid, uts, ipc and cgroup namespaces. The network namespace is made by the parent
+  // below while the child mounts its root: the two dearest steps of a start run on two CPUs.
   unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
-  if (spec.network == Network::none) flags |= CLONE_NEWNET;
   pid_t child = clone_into_cgroup(flags, cg->v2_fd());
   bool in_v2 = child >= 0;
   if (!in_v2) child = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (child < 0) return failure(kExitRuntime, sys_error("clone the container process"));
   if (child == 0) {
     int efd = err_w.get();
+    go_w.reset();
     // Die with kiln. (getppid() is 0 in the new pid namespace; if kiln is already gone the go pipe reads EOF.)
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     // Until exec this process is kiln's image: keep /proc/<pid>/exe and /proc/<pid>/mem away from the
     // container (CVE-2019-5736). exec of the command makes it dumpable again.
     ::prctl(PR_SET_DUMPABLE, 0);
-    char c;
-    if (::read(go_r.get(), &c, 1) != 1) ::_exit(kExitRuntime);
     if (!spec.tty && !spec.interactive) {
       int devnull = ::open("/dev/null", O_RDONLY);
       if (devnull >= 0) ::dup2(devnull, 0);
     }
-    if (spec.network == Network::none)
-      if (auto st = loopback_up(); !st) child_fail(efd, kExitRuntime, st.error().what());
     if (::sethostname(spec.hostname.c_str(), spec.hostname.size()) < 0)
       child_fail(efd, kExitRuntime, "sethostname", errno);
-    if (auto st = enter_rootfs(state->path(), spec); !st) child_fail(efd, kExitRuntime, st.error().what());
+    auto root = prepare_rootfs(state->path(), spec);
+    if (!root) child_fail(efd, kExitRuntime, root.error().what());
+    // Nothing of the command runs before kiln says go: it is then in its cgroups, behind the device filter.
+    char c;
+    int netns;
+    if (!receive_byte(go_r.get(), &c, &netns)) ::_exit(kExitRuntime);
+    if (spec.network == Network::none && (netns < 0 || ::setns(netns, CLONE_NEWNET) < 0))
+      child_fail(efd, kExitRuntime, "join the container's network namespace", netns < 0 ? EBADF : errno);
+    if (netns >= 0) ::close(netns);
+    if (auto st = finish_rootfs(std::move(*root), spec); !st) child_fail(efd, kExitRuntime, st.error().what());
     if (spec.tty)
       if (int e = make_container_tty(pty.child_sock))
         child_fail(efd, kExitRuntime, "create the container's terminal", e);
@@ -267,12 +276,22 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     int status;
     ::waitpid(child, &status, 0);
   };
+  UniqueFd netns;
+  if (spec.network == Network::none) {
+    auto made = make_network_namespace();
+    if (!made) {
+      kill_child();
+      return failure(kExitRuntime, std::move(made).error());
+    }
+    netns = std::move(*made);
+  }
   if (auto st = cg->join(child, in_v2); !st) {
     kill_child();
     return failure(kExitRuntime, std::move(st).error());
   }
-  (void)!::write(go_w.get(), "g", 1);
+  (void)send_byte(go_w.get(), 'g', netns.get());  // a child already gone reports on the error pipe
   go_w.reset();
+  netns.reset();
   // The state is written while the child builds its root (off the critical path); a start that fails
   // removes it with the state dir.
   cs.pid = child;

@@ -50,20 +50,7 @@ int make_container_tty(int sock) {
   std::snprintf(name, sizeof name, "/dev/pts/%d", n);
   int slave = ::open(name, O_RDWR | O_NOCTTY);
   if (slave < 0) return errno;
-  char byte = 't';
-  struct iovec iov = {&byte, 1};
-  alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl;
-  msg.msg_controllen = sizeof ctl;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &master, sizeof(int));
-  if (::sendmsg(sock, &msg, 0) < 0) return errno;
+  if (int e = send_byte(sock, 't', master)) return e;
   ::close(master);
   ::close(sock);
   return attach_tty(slave);
@@ -71,23 +58,8 @@ int make_container_tty(int sock) {
 
 int receive_tty_master(int sock) {
   char byte;
-  struct iovec iov = {&byte, 1};
-  alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = ctl;
-  msg.msg_controllen = sizeof ctl;
-  ssize_t n;
-  do {
-    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) return -1;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
   int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
-  return fd;
+  return receive_byte(sock, &byte, &fd) ? fd : -1;
 }
 
 namespace {

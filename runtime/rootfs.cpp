@@ -4,10 +4,7 @@
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
-#include <net/if.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -143,10 +140,9 @@ Status setup_dev(int rootfd) {
   return {};
 }
 
-Status mask_paths(int rootfd) {
-  // docker's masked paths: files hidden behind /dev/null, directories behind an empty read-only tmpfs.
-  for (const char* p : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats",
-                        "/proc/acpi", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"}) {
+/// docker's masked paths: files hidden behind /dev/null, directories behind an empty read-only tmpfs.
+Status mask_paths(int rootfd, std::initializer_list<const char*> paths) {
+  for (const char* p : paths) {
     auto fd = open_in_root(rootfd, p);
     if (!fd) continue;  // absent on this kernel
     struct stat st;
@@ -159,6 +155,13 @@ Status mask_paths(int rootfd) {
       return sys_error(std::string("mask ") + p);
     }
   }
+  return {};
+}
+
+/// docker's masked and read-only paths under /proc.
+Status protect_proc(int rootfd) {
+  TRY(mask_paths(rootfd, {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats",
+                          "/proc/acpi", "/proc/scsi"}));
   for (const char* p : {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}) {
     auto fd = open_in_root(rootfd, p);
     if (!fd) continue;
@@ -225,7 +228,7 @@ Status make_scratch(const std::string& dir, const ContainerSpec& spec) {
 
 }  // namespace
 
-Status enter_rootfs(const std::string& state_dir, const ContainerSpec& spec) {
+Result<UniqueFd> prepare_rootfs(const std::string& state_dir, const ContainerSpec& spec) {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return sys_error("make mounts private");
   TRY(make_scratch(state_dir, spec));
   std::string rootfs = state_dir + "/rootfs";
@@ -234,11 +237,6 @@ Status enter_rootfs(const std::string& state_dir, const ContainerSpec& spec) {
   int r = root.get();
   TRY(mount_at(r, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
   TRY(setup_dev(r));
-  unsigned long sysflags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-  if (spec.network == Network::host)
-    TRY(bind_at(r, "/sys", "/sys", true));
-  else
-    TRY(mount_at(r, "/sys", "sysfs", "sysfs", sysflags));
   if (!spec.upperdir.empty())
     for (const char* f : {"hosts", "hostname", "resolv.conf"})
       TRY(bind_at(r, state_dir + "/etc/" + f, std::string("/etc/") + f, true, false));
@@ -254,24 +252,23 @@ Status enter_rootfs(const std::string& state_dir, const ContainerSpec& spec) {
       TRY(bind_at(r, m.source, m.target, m.readonly));
     }
   }
-  TRY(mask_paths(r));
+  TRY(protect_proc(r));
+  return root;
+}
+
+Status finish_rootfs(UniqueFd root, const ContainerSpec& spec) {
+  int r = root.get();
+  // sysfs shows the network devices of the namespace its mounter is in: mounted only now, in the container's.
+  if (spec.network == Network::host)
+    TRY(bind_at(r, "/sys", "/sys", true));
+  else
+    TRY(mount_at(r, "/sys", "sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  TRY(mask_paths(r, {"/sys/firmware", "/sys/devices/virtual/powercap"}));
+  if (::fchdir(r) < 0) return sys_error("chdir into the container's root");
   root.reset();
-  if (::chdir(rootfs.c_str()) < 0) return sys_error("chdir " + rootfs);
   if (::syscall(SYS_pivot_root, ".", ".") < 0) return sys_error("pivot_root");
   if (::umount2(".", MNT_DETACH) < 0) return sys_error("detach the host root");
   if (::chdir("/") < 0) return sys_error("chdir /");
-  return {};
-}
-
-Status loopback_up() {
-  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return sys_error("socket");
-  UniqueFd sock(s);
-  struct ifreq ifr = {};
-  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-  if (::ioctl(s, SIOCGIFFLAGS, &ifr) < 0) return sys_error("get lo flags");
-  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-  if (::ioctl(s, SIOCSIFFLAGS, &ifr) < 0) return sys_error("bring lo up");
   return {};
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/fd.h"
 #include "runtime/spec.h"
 
 namespace kiln::runtime {
@@ -12,12 +13,12 @@ namespace kiln::runtime {
 /// Host side, before clone: every bind source exists (a clear error instead of a failed child).
 Status check_mount_sources(const ContainerSpec& spec);
 
-/// Child side, in the new mount namespace: a scratch tmpfs over state_dir for the top layer (mountpoints for
-/// /proc, /dev, /sys, /tmp, /etc/hosts…, volume targets) and the generated /etc files; then mount
-/// everything and pivot_root. Afterwards "/" is the container's root and no host path is reachable.
-Status enter_rootfs(const std::string& state_dir, const ContainerSpec& spec);
-
-/// Bring the loopback interface up (in a fresh network namespace).
-Status loopback_up();
+/// Child side, in the new mount namespace, first half: a scratch tmpfs over state_dir for the top layer
+/// (mountpoints for /proc, /dev, /sys, /tmp, /etc/hosts…, volume targets) and the generated /etc files, the
+/// overlay root, /proc, /dev and the user's mounts. Returns the root (O_PATH).
+Result<UniqueFd> prepare_rootfs(const std::string& state_dir, const ContainerSpec& spec);
+/// Second half, once the process is in the container's network namespace: /sys, docker's masked and read-only
+/// paths, pivot_root. Afterwards "/" is the container's root and no host path is reachable.
+Status finish_rootfs(UniqueFd root, const ContainerSpec& spec);
 
 }  // namespace kiln::runtime

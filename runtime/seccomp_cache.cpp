@@ -52,8 +52,8 @@ Result<SeccompProgram> seccomp_program(const std::string& profile, CapSet caps, 
   ::uname(&u);
   char capshex[17];
   std::snprintf(capshex, sizeof capshex, "%016llx", static_cast<unsigned long long>(caps));
-  std::string key = "kiln seccomp\n" + build + "\n" + u.release + " " + u.version + " " + u.machine + "\n" +
-                    capshex + "\n" + (profile.empty() ? "default" : "json") + "\n" + text;
+  std::string key = "kiln seccomp\n" + build + "\n" + u.release + " " + u.version + " " + u.machine + "\n" + capshex +
+                    "\n" + (profile.empty() ? "default" : "json") + "\n" + text;
   std::string path = cache_dir + "/" + build + "-" + cas::sha256_of(key).hex();
   if (auto cached = read_cached(path)) return std::move(*cached);
   SeccompProgram p = TRY(TRY(build_filter(profile, text, caps)).compile());

@@ -36,6 +36,15 @@ out=$(sh_in "$img" /bin/sh -c '
 for want in procsys-ro sysrq-ro sys-ro "acpi:0"; do echo "$out" | grep -qx "$want" || fail "missing $want in: $out"; done
 if echo "$out" | grep -q '^timer_list:'; then echo "$out" | grep -qx 'timer_list:0' || fail "timer_list not masked: $out"; fi
 
+# --network none (the default): a namespace of its own with lo alone, up; /sys (mounted once the container is
+# in that namespace) shows only lo too. --network host sees the host's interfaces.
+out=$(sh_in "$img" /bin/sh -c 'ls /sys/class/net | tr "\n" " "; cat /sys/class/net/lo/flags; grep -c : /proc/net/dev
+  readlink /proc/self/ns/net')
+assert_eq "$(echo $out | cut -d' ' -f1-3)" "lo 0x9 1" "network none: lo alone, up, in /sys and /proc/net"
+[ "$(echo "$out" | tail -1)" != "$(readlink /proc/self/ns/net)" ] || fail "network none shares the host's namespace"
+out=$(sh_in --network host "$img" /bin/sh -c 'ls /sys/class/net | wc -l; readlink /proc/self/ns/net')
+assert_eq "$(echo $out)" "$(ls /sys/class/net | wc -l) $(readlink /proc/self/ns/net)" "network host"
+
 # Capabilities, no_new_privs, seccomp, a blocked syscall.
 out=$(sh_in "$img" /bin/sh -c 'grep -E "^(CapEff|CapBnd|CapPrm|CapInh|CapAmb|NoNewPrivs|Seccomp):" /proc/self/status; unshare -m true 2>&1; mount -t tmpfs t /mnt 2>&1; true')
 echo "$out" | grep -q "CapEff:.*00000000a80425fb" || fail "CapEff is not docker's default: $out"
@@ -126,6 +135,10 @@ rc=0; "$KILN" run --name probe-bg "$img" /bin/true 2> "$WORK/dup.err" || rc=$?
 assert_eq $rc 125 "exit code of a second container with a name in use"
 grep -q 'already in use' "$WORK/dup.err" || fail "name conflict: $(cat "$WORK/dup.err")"
 expect_fail "invalid container name" kiln run --name '../x' "$img" /bin/true
+# Each container has a network namespace of its own, and exec joins its container's.
+bg_net=$(kiln exec probe-bg /bin/sh -c 'readlink /proc/self/ns/net')
+[ "$bg_net" != "$(sh_in "$img" /bin/sh -c 'readlink /proc/self/ns/net')" ] || fail "two running containers share a network namespace"
+[ "$bg_net" != "$(readlink /proc/self/ns/net)" ] || fail "a container is in the host's network namespace"
 out=$(kiln exec probe-bg /bin/sh -c 'echo "exec-pid=$$"; grep Seccomp: /proc/self/status')
 echo "$out" | grep -q "Seccomp:.*2" || fail "exec without seccomp: $out"
 rc=0; kiln exec probe-bg /bin/sh -c 'exit 7' || rc=$?; assert_eq $rc 7 "exec exit code"
