@@ -27,12 +27,13 @@ foreach(t archive crypto zstd zlib seccomp)
 endforeach()
 
 if(KILN_STATIC_DEPS)
-  foreach(n archive nettle bz2 lzma lz4 z seccomp crypto)
+  foreach(n archive nettle bz2 lzma lz4 z seccomp crypto zstd)
     kiln_static_lib(a_${n} ${n})
   endforeach()
   # Debian's libzstd.a is built without ZSTD_MULTITHREAD: it would ignore nbWorkers, making zstd layers
-  # slower and different from the shared library's (which kiln has always used). So zstd stays shared.
-  target_link_libraries(kiln::zstd INTERFACE PkgConfig::ZSTD)
+  # slower and different from the shared library's. It serves decompression (kiln's and libarchive's); the
+  # compressor dlopens libzstd.so.1 when it is first needed (oci/compress.cpp).
+  target_link_libraries(kiln::zstd INTERFACE ${a_zstd} ${CMAKE_DL_LIBS})
   target_link_libraries(kiln::zlib INTERFACE ${a_z})
   target_link_libraries(kiln::archive INTERFACE ${a_archive} ${a_nettle} ${a_bz2} ${a_lzma} ${a_lz4}
                                                 kiln::zstd kiln::zlib)
@@ -42,7 +43,7 @@ if(KILN_STATIC_DEPS)
   target_include_directories(kiln::crypto INTERFACE ${OPENSSL_INCLUDE_DIR})
   # libarchive's pax writer drags in every format writer (xar needs libxml2); dropping unused sections
   # keeps them out.
-  add_link_options(-static-libstdc++ -static-libgcc -Wl,--gc-sections)
+  add_link_options(-static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--as-needed)
 else()
   target_link_libraries(kiln::archive INTERFACE PkgConfig::LIBARCHIVE)
   target_link_libraries(kiln::crypto INTERFACE OpenSSL::Crypto)

@@ -1,14 +1,17 @@
 // Streaming compression and decompression.
 #include "oci/compress.h"
 
+#include <dlfcn.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include <algorithm>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace kiln::oci {
@@ -147,21 +150,70 @@ class GzipCompressor final : public Compressor {
   bool m_header_written = false;
 };
 
+/// zstd compression goes through the shared libzstd, loaded on first use: the static libzstd.a kiln links
+/// (for decompression, its own and libarchive's) is built without multithreading on Debian, and kiln's zstd
+/// layers have always been made with 2 workers (their bytes depend on it). Loading libzstd.so at every start
+/// of kiln cost ~0.15 ms, for the few commands that compress.
+struct ZstdMt {
+  ZSTD_CCtx* (*create)();
+  size_t (*free)(ZSTD_CCtx*);
+  size_t (*set)(ZSTD_CCtx*, ZSTD_cParameter, int);
+  size_t (*compress)(ZSTD_CCtx*, ZSTD_outBuffer*, ZSTD_inBuffer*, ZSTD_EndDirective);
+  size_t (*out_size)();
+  unsigned (*is_error)(size_t);
+  const char* (*error_name)(size_t);
+};
+
+Result<const ZstdMt*> zstd_mt() {
+  static const Result<ZstdMt> lib = []() -> Result<ZstdMt> {
+    void* h = ::dlopen("libzstd.so.1", RTLD_NOW | RTLD_LOCAL);
+    auto missing = [](const std::string& what) {
+      return make_error(ErrorCode::unsupported,
+                        "zstd compression needs " + what + " from libzstd.so.1: install libzstd1 (scripts/setup)");
+    };
+    if (!h) return missing("the library");
+    ZstdMt z{};
+    auto sym = [&](auto& fn, const char* name) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(h, name));
+      return fn != nullptr;
+    };
+    if (!sym(z.create, "ZSTD_createCCtx") || !sym(z.free, "ZSTD_freeCCtx") || !sym(z.set, "ZSTD_CCtx_setParameter") ||
+        !sym(z.compress, "ZSTD_compressStream2") || !sym(z.out_size, "ZSTD_CStreamOutSize") ||
+        !sym(z.is_error, "ZSTD_isError") || !sym(z.error_name, "ZSTD_getErrorName"))
+      return missing("a symbol");
+    return z;
+  }();
+  if (!lib) return lib.error();
+  return &*lib;
+}
+
 class ZstdCompressor final : public Compressor {
  public:
-  explicit ZstdCompressor(Sink out) : m_out(std::move(out)), m_cctx(ZSTD_createCCtx()), m_buf(ZSTD_CStreamOutSize()) {
-    ZSTD_CCtx_setParameter(m_cctx, ZSTD_c_compressionLevel, 3);
-    ZSTD_CCtx_setParameter(m_cctx, ZSTD_c_checksumFlag, 1);
+  explicit ZstdCompressor(Sink out) : m_out(std::move(out)) {
+    auto z = zstd_mt();
+    if (!z) {
+      m_error = z.error();
+      return;
+    }
+    m_z = *z;
+    m_cctx = m_z->create();
+    m_buf.resize(m_z->out_size());
+    m_z->set(m_cctx, ZSTD_c_compressionLevel, 3);
+    m_z->set(m_cctx, ZSTD_c_checksumFlag, 1);
     // A fixed worker count (not the machine's core count) keeps the output the same on every machine.
-    ZSTD_CCtx_setParameter(m_cctx, ZSTD_c_nbWorkers, 2);
+    m_z->set(m_cctx, ZSTD_c_nbWorkers, 2);
   }
-  ~ZstdCompressor() override { ZSTD_freeCCtx(m_cctx); }
+  ~ZstdCompressor() override {
+    if (m_cctx) m_z->free(m_cctx);
+  }
   Status write(const void* d, size_t n) override {
+    if (!m_z) return *m_error;
     ZSTD_inBuffer in{d, n, 0};
     while (in.pos < in.size) TRY(step(in, ZSTD_e_continue));
     return {};
   }
   Status finish() override {
+    if (!m_z) return *m_error;
     ZSTD_inBuffer in{nullptr, 0, 0};
     for (;;) {
       size_t left = TRY(step(in, ZSTD_e_end));
@@ -172,14 +224,16 @@ class ZstdCompressor final : public Compressor {
  private:
   Result<size_t> step(ZSTD_inBuffer& in, ZSTD_EndDirective mode) {
     ZSTD_outBuffer out{m_buf.data(), m_buf.size(), 0};
-    size_t rc = ZSTD_compressStream2(m_cctx, &out, &in, mode);
-    if (ZSTD_isError(rc))
-      return make_error(ErrorCode::generic, std::string("zstd compression failed: ") + ZSTD_getErrorName(rc));
+    size_t rc = m_z->compress(m_cctx, &out, &in, mode);
+    if (m_z->is_error(rc))
+      return make_error(ErrorCode::generic, std::string("zstd compression failed: ") + m_z->error_name(rc));
     if (out.pos) TRY(m_out(m_buf.data(), out.pos));
     return rc;
   }
   Sink m_out;
-  ZSTD_CCtx* m_cctx;
+  const ZstdMt* m_z = nullptr;
+  std::optional<Error> m_error;
+  ZSTD_CCtx* m_cctx = nullptr;
   std::vector<unsigned char> m_buf;
 };
 

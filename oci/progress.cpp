@@ -29,7 +29,7 @@ std::string Progress::bar_text(uint64_t done, uint64_t total, double seconds) {
     double rate = static_cast<double>(done) / seconds;
     s += " " + size_text(rate) + "/s";
     if (total && rate > 0 && done < total) {
-      long eta = std::lround(static_cast<double>(total - done) / rate);
+      auto eta = static_cast<long>(static_cast<double>(total - done) / rate + 0.5);
       s += " ETA " +
            (eta >= 60 ? std::to_string(eta / 60) + "m" + std::to_string(eta % 60) + "s" : std::to_string(eta) + "s");
     }

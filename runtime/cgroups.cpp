@@ -17,6 +17,9 @@ namespace kiln::runtime {
 
 namespace {
 
+/// --cpus as a CFS quota per 100 ms period, rounded (without libm: kiln does not load it for one call).
+long cpu_quota(double cpus) { return static_cast<long>(cpus * 100000 + 0.5); }
+
 constexpr const char* kBase = "/sys/fs/cgroup";
 
 /// A process's path in each hierarchy: controller list → path ("" key = v2).
@@ -103,9 +106,7 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
     if (spec.pids_limit > 0 && v2_pids)
       if (auto st = write_value(dir + "/pids.max", std::to_string(spec.pids_limit)); !st) return fail(st.error());
     if (spec.cpus > 0 && v2_cpu)
-      if (auto st = write_value(dir + "/cpu.max",
-                                std::to_string(static_cast<long>(std::lround(spec.cpus * 100000))) + " 100000");
-          !st)
+      if (auto st = write_value(dir + "/cpu.max", std::to_string(cpu_quota(spec.cpus)) + " 100000"); !st)
         return fail(st.error());
   }
   if (v2_dir.empty()) {
@@ -146,8 +147,7 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
       st = write_value(dir + "/pids.max", std::to_string(spec.pids_limit));
     } else {
       st = write_value(dir + "/cpu.cfs_period_us", "100000");
-      if (st)
-        st = write_value(dir + "/cpu.cfs_quota_us", std::to_string(static_cast<long>(std::lround(spec.cpus * 100000))));
+      if (st) st = write_value(dir + "/cpu.cfs_quota_us", std::to_string(cpu_quota(spec.cpus)));
     }
     if (!st) return fail(st.error());
   }
