@@ -1,12 +1,12 @@
 // kiln run: a disposable, read-only container from an image in the store.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <iostream>
-#include <random>
 
 #include "cas/digest.h"
 #include "cli/command.h"
@@ -32,11 +32,13 @@ struct RunFlags {
   bool init = false, interactive = false, tty = false, detach = false, rm = false;
 };
 
+/// 64 hex of the kernel's randomness (getrandom(2); std::random_device probed the CPU with cpuid first,
+/// which traps to the hypervisor on a VM), with the pid and time mixed in should it fail.
 std::string random_id() {
-  std::random_device rd;
-  std::string seed;
-  for (int i = 0; i < 8; ++i) seed += std::to_string(rd());
-  seed += std::to_string(::getpid()) + std::to_string(::time(nullptr));
+  unsigned char bytes[32] = {};
+  ssize_t n = ::getrandom(bytes, sizeof bytes, 0);
+  std::string seed(reinterpret_cast<const char*>(bytes), sizeof bytes);
+  if (n != static_cast<ssize_t>(sizeof bytes)) seed += std::to_string(::getpid()) + std::to_string(::time(nullptr));
   return cas::sha256_of(seed).hex();
 }
 

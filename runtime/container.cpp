@@ -240,16 +240,17 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     }
     if (::sethostname(spec.hostname.c_str(), spec.hostname.size()) < 0)
       child_fail(efd, kExitRuntime, "sethostname", errno);
-    auto root = prepare_rootfs(state->path(), spec);
-    if (!root) child_fail(efd, kExitRuntime, root.error().what());
-    // Nothing of the command runs before kiln says go: it is then in its cgroups, behind the device filter.
+    if (auto st = prepare_rootfs(state->path(), spec); !st) child_fail(efd, kExitRuntime, st.error().what());
+    auto user = resolve_user_in_root(spec.user);
+    if (!user) child_fail(efd, kExitRuntime, user.error().what());
+    // First message: the network namespace (for --network none), as soon as kiln has made it.
     char c;
     int netns;
     if (!receive_byte(go_r.get(), &c, &netns)) ::_exit(kExitRuntime);
     if (spec.network == Network::none && (netns < 0 || ::setns(netns, CLONE_NEWNET) < 0))
       child_fail(efd, kExitRuntime, "join the container's network namespace", netns < 0 ? EBADF : errno);
     if (netns >= 0) ::close(netns);
-    if (auto st = finish_rootfs(std::move(*root), spec); !st) child_fail(efd, kExitRuntime, st.error().what());
+    if (auto st = finish_rootfs(spec); !st) child_fail(efd, kExitRuntime, st.error().what());
     if (spec.tty)
       if (int e = make_container_tty(pty.child_sock))
         child_fail(efd, kExitRuntime, "create the container's terminal", e);
@@ -262,9 +263,13 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     plan.env = spec.env;
     plan.cwd = spec.cwd.empty() ? "/" : spec.cwd;
     plan.user = spec.user;
+    plan.resolved = std::move(*user);
     plan.caps = *caps;
     plan.seccomp = filter->empty() ? nullptr : &*filter;
     plan.init = spec.init;
+    // Nothing of the command runs before kiln's second message: the process is then in its cgroups, behind
+    // the device filter. launch waits for it as late as it can, before seccomp.
+    plan.gate_fd = go_r.get();
     launch(plan, efd);
   }
   // 6. Parent: cgroups, go, wait for exec.
@@ -285,13 +290,15 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     }
     netns = std::move(*made);
   }
+  // A child already gone reports on the error pipe.
+  (void)send_byte(go_w.get(), 'n', netns.get());
+  netns.reset();
   if (auto st = cg->join(child, in_v2); !st) {
     kill_child();
     return failure(kExitRuntime, std::move(st).error());
   }
-  (void)send_byte(go_w.get(), 'g', netns.get());  // a child already gone reports on the error pipe
+  (void)send_byte(go_w.get(), 'g');
   go_w.reset();
-  netns.reset();
   // The state is written while the child builds its root (off the critical path); a start that fails
   // removes it with the state dir.
   cs.pid = child;

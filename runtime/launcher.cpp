@@ -21,6 +21,12 @@
 
 namespace kiln::runtime {
 
+Result<ResolvedUser> resolve_user_in_root(const std::string& user) {
+  auto passwd = read_file("/etc/passwd", 4u << 20);
+  auto group = read_file("/etc/group", 4u << 20);
+  return resolve_user(user, passwd ? *passwd : "", group ? *group : "");
+}
+
 void child_fail(int fd, int exit_code, const std::string& message, int err) {
   ChildFailure f{exit_code, err, {}};
   std::string m = message;
@@ -120,10 +126,12 @@ namespace {
 
 void launch(const LaunchPlan& plan, int error_fd) {
   LaunchPlan p = plan;
-  auto passwd = read_file("/etc/passwd", 4u << 20);
-  auto group = read_file("/etc/group", 4u << 20);
-  auto user = resolve_user(p.user, passwd ? *passwd : "", group ? *group : "");
-  if (!user) child_fail(error_fd, 125, user.error().what());
+  if (!p.resolved) {
+    auto r = resolve_user_in_root(p.user);
+    if (!r) child_fail(error_fd, 125, r.error().what());
+    p.resolved = std::move(*r);
+  }
+  const ResolvedUser* user = &*p.resolved;
   if (!get_env(p.env, "HOME")) set_env(p.env, "HOME", user->home);
   if (int e = drop_bounding(p.caps)) child_fail(error_fd, 125, "drop capabilities", e);
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(error_fd, 125, "keep capabilities", errno);
@@ -141,6 +149,14 @@ void launch(const LaunchPlan& plan, int error_fd) {
   if (::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) < 0) {
     for (int fd = 3; fd < 65536; ++fd)
       if (fd != error_fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  if (p.gate_fd >= 0) {
+    char go;
+    ssize_t n;
+    do {
+      n = ::read(p.gate_fd, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) ::_exit(125);
   }
   sigset_t none;
   sigemptyset(&none);

@@ -2,11 +2,13 @@
 // PATH lookup. Runs in the child; reports failure as (exit code, errno, message) over a pipe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "runtime/caps.h"
 #include "runtime/seccomp.h"
+#include "runtime/user.h"
 
 namespace kiln::runtime {
 
@@ -22,10 +24,16 @@ struct LaunchPlan {
   std::vector<std::string> args, env;
   std::string cwd = "/";
   std::string user;
+  std::optional<ResolvedUser> resolved;  ///< user already resolved in the container's root, else launch does it
   CapSet caps = 0;
   const SeccompProgram* seccomp = nullptr;  ///< null or empty: unconfined
   bool init = false;
+  /// >= 0: read one byte here before seccomp and exec (EOF: kiln is gone, give up).
+  int gate_fd = -1;
 };
+
+/// Resolve user[:group] against the /etc/passwd and /etc/group of the current root (the container's).
+Result<ResolvedUser> resolve_user_in_root(const std::string& user);
 
 /// Report a failure to the parent over fd and _exit. Never returns.
 [[noreturn]] void child_fail(int fd, int exit_code, const std::string& message, int err = 0);

@@ -228,7 +228,7 @@ Status make_scratch(const std::string& dir, const ContainerSpec& spec) {
 
 }  // namespace
 
-Result<UniqueFd> prepare_rootfs(const std::string& state_dir, const ContainerSpec& spec) {
+Status prepare_rootfs(const std::string& state_dir, const ContainerSpec& spec) {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return sys_error("make mounts private");
   TRY(make_scratch(state_dir, spec));
   std::string rootfs = state_dir + "/rootfs";
@@ -253,22 +253,23 @@ Result<UniqueFd> prepare_rootfs(const std::string& state_dir, const ContainerSpe
     }
   }
   TRY(protect_proc(r));
-  return root;
-}
-
-Status finish_rootfs(UniqueFd root, const ContainerSpec& spec) {
-  int r = root.get();
-  // sysfs shows the network devices of the namespace its mounter is in: mounted only now, in the container's.
-  if (spec.network == Network::host)
-    TRY(bind_at(r, "/sys", "/sys", true));
-  else
-    TRY(mount_at(r, "/sys", "sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
-  TRY(mask_paths(r, {"/sys/firmware", "/sys/devices/virtual/powercap"}));
+  // A host /sys for --network host is bound now, while the host's tree is still reachable.
+  if (spec.network == Network::host) TRY(bind_at(r, "/sys", "/sys", true));
   if (::fchdir(r) < 0) return sys_error("chdir into the container's root");
   root.reset();
   if (::syscall(SYS_pivot_root, ".", ".") < 0) return sys_error("pivot_root");
   if (::umount2(".", MNT_DETACH) < 0) return sys_error("detach the host root");
   if (::chdir("/") < 0) return sys_error("chdir /");
+  return {};
+}
+
+Status finish_rootfs(const ContainerSpec& spec) {
+  UniqueFd root = TRY(open_fd("/", O_PATH | O_DIRECTORY));
+  int r = root.get();
+  // sysfs shows the network devices of the namespace its mounter is in: mounted only now, in the container's.
+  if (spec.network != Network::host)
+    TRY(mount_at(r, "/sys", "sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  TRY(mask_paths(r, {"/sys/firmware", "/sys/devices/virtual/powercap"}));
   return {};
 }
 

@@ -15,10 +15,11 @@ Status check_mount_sources(const ContainerSpec& spec);
 
 /// Child side, in the new mount namespace, first half: a scratch tmpfs over state_dir for the top layer
 /// (mountpoints for /proc, /dev, /sys, /tmp, /etc/hosts…, volume targets) and the generated /etc files, the
-/// overlay root, /proc, /dev and the user's mounts. Returns the root (O_PATH).
-Result<UniqueFd> prepare_rootfs(const std::string& state_dir, const ContainerSpec& spec);
-/// Second half, once the process is in the container's network namespace: /sys, docker's masked and read-only
-/// paths, pivot_root. Afterwards "/" is the container's root and no host path is reachable.
-Status finish_rootfs(UniqueFd root, const ContainerSpec& spec);
+/// overlay root, /proc, /dev, the user's mounts, docker's masked and read-only /proc paths, then pivot_root.
+/// Afterwards "/" is the container's root and no host path is reachable.
+Status prepare_rootfs(const std::string& state_dir, const ContainerSpec& spec);
+/// Second half, once the process is in the container's network namespace: /sys (unless --network host bound
+/// the host's in the first half) and its masked paths.
+Status finish_rootfs(const ContainerSpec& spec);
 
 }  // namespace kiln::runtime
