@@ -41,7 +41,7 @@ Status logs(const std::string& name, bool follow) {
                       "container " + name + " runs in the foreground: its output went to its terminal");
   // The fd keeps the log readable after the container exits and its state goes.
   UniqueFd fd = TRY(open_fd(c.log_path, O_RDONLY));
-  std::string state = runtime::state_dir_of(c.id);
+  std::string state = runtime::state_path_of(c.id);
   char buf[1 << 16];
   bool last_pass = false;
   for (;;) {
@@ -55,7 +55,7 @@ Status logs(const std::string& name, bool follow) {
     }
     if (!follow || last_pass) return {};
     std::cout.flush();
-    // -f: until the container is gone (its supervisor removes the state dir), then what it wrote last.
+    // -f: until the container is gone (its supervisor removes its state file), then what it wrote last.
     if (!path_exists(state))
       last_pass = true;
     else
@@ -72,7 +72,7 @@ Status stop(const std::vector<std::string>& names, int timeout) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (::kill(c.pid, 0) == 0) ::kill(c.pid, SIGKILL);
     // Wait for the supervisor to clean up, so a following `kiln ps` no longer shows it.
-    for (int i = 0; i < 500 && path_exists(runtime::state_dir_of(c.id)); ++i)
+    for (int i = 0; i < 500 && path_exists(runtime::state_path_of(c.id)); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     std::cout << n << "\n";
   }

@@ -116,7 +116,7 @@ Result<runtime::ContainerSpec> make_spec(oci::ImageStore& images, const RunFlags
   return spec;
 }
 
-/// -d: a supervisor process keeps the container; output goes to a log in the state dir.
+/// -d: a supervisor process keeps the container; output goes to a log beside the containers' state.
 Status run_detached(runtime::ContainerSpec spec) {
   std::string logdir = runtime::containers_dir() + "/../logs";
   TRY(make_dirs(logdir, 0700));

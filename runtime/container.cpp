@@ -181,11 +181,11 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   auto filter = seccomp_program(spec.seccomp_profile, *caps, spec.seccomp_cache);
   if (!filter) return failure(kExitRuntime, std::move(filter).error());
   if (auto st = check_mount_sources(spec); !st) return failure(kExitRuntime, std::move(st).error());
-  // 2. State directory, locked while we live; state.json once the container runs.
-  auto state = StateDir::create(spec);
+  // 2. State file, locked while we live; filled once the container runs.
+  auto state = StateFile::create(spec);
   if (!state) return failure(kExitRuntime, std::move(state).error());
   struct StateCleanup {
-    StateDir& s;
+    StateFile& s;
     ~StateCleanup() { s.remove(); }
   } state_cleanup{*state};
   ContainerState cs;
@@ -240,7 +240,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     }
     if (::sethostname(spec.hostname.c_str(), spec.hostname.size()) < 0)
       child_fail(efd, kExitRuntime, "sethostname", errno);
-    if (auto st = prepare_rootfs(state->path(), spec); !st) child_fail(efd, kExitRuntime, st.error().what());
+    if (auto st = prepare_rootfs(containers_dir(), spec); !st) child_fail(efd, kExitRuntime, st.error().what());
     auto user = resolve_user_in_root(spec.user);
     if (!user) child_fail(efd, kExitRuntime, user.error().what());
     // First message: the network namespace (for --network none), as soon as kiln has made it.
@@ -300,7 +300,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   (void)send_byte(go_w.get(), 'g');
   go_w.reset();
   // The state is written while the child builds its root (off the critical path); a start that fails
-  // removes it with the state dir.
+  // removes it with the state file.
   cs.pid = child;
   (void)state->save(cs);
   if (spec.tty) pty.receive();  // a failure before it shows on the error pipe next

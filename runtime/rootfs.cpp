@@ -88,8 +88,8 @@ Result<UniqueFd> make_overlay(const std::vector<std::string>& lowers, const std:
   return UniqueFd(mnt);
 }
 
-Status mount_overlay(const std::string& state_dir, const ContainerSpec& spec, const std::string& target) {
-  std::vector<std::string> lowers{state_dir + "/top"};
+Status mount_overlay(const std::string& scratch, const ContainerSpec& spec, const std::string& target) {
+  std::vector<std::string> lowers{scratch + "/top"};
   lowers.insert(lowers.end(), spec.layers.rbegin(), spec.layers.rend());
   UniqueFd mnt = TRY(make_overlay(lowers, spec.upperdir, spec.upperdir + ".work"));
   if (::syscall(SYS_move_mount, mnt.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
@@ -184,7 +184,8 @@ Status check_mount_sources(const ContainerSpec& spec) {
 
 namespace {
 
-/// In the child's own mount namespace: a small tmpfs over the state dir holds the top layer (mountpoints for
+/// In the child's own mount namespace: a small tmpfs over dir (kiln's containers directory, hidden from this
+/// namespace alone) holds the top layer (mountpoints for
 /// /proc, /dev, /sys, /tmp, /etc/hosts…, volume targets), the generated /etc files and the rootfs mountpoint.
 /// It never touches the host's disk and vanishes with the namespace, whatever happens to kiln.
 Status make_scratch(const std::string& dir, const ContainerSpec& spec) {
@@ -228,18 +229,18 @@ Status make_scratch(const std::string& dir, const ContainerSpec& spec) {
 
 }  // namespace
 
-Status prepare_rootfs(const std::string& state_dir, const ContainerSpec& spec) {
+Status prepare_rootfs(const std::string& scratch, const ContainerSpec& spec) {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return sys_error("make mounts private");
-  TRY(make_scratch(state_dir, spec));
-  std::string rootfs = state_dir + "/rootfs";
-  TRY(mount_overlay(state_dir, spec, rootfs));
+  TRY(make_scratch(scratch, spec));
+  std::string rootfs = scratch + "/rootfs";
+  TRY(mount_overlay(scratch, spec, rootfs));
   UniqueFd root = TRY(open_fd(rootfs, O_PATH | O_DIRECTORY));
   int r = root.get();
   TRY(mount_at(r, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
   TRY(setup_dev(r));
   if (!spec.upperdir.empty())
     for (const char* f : {"hosts", "hostname", "resolv.conf"})
-      TRY(bind_at(r, state_dir + "/etc/" + f, std::string("/etc/") + f, true, false));
+      TRY(bind_at(r, scratch + "/etc/" + f, std::string("/etc/") + f, true, false));
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     const auto& m = spec.mounts[i];
     if (m.type == MountSpec::Type::tmpfs) {
@@ -247,7 +248,7 @@ Status prepare_rootfs(const std::string& state_dir, const ContainerSpec& spec) {
       unsigned long flags = MS_NOSUID | MS_NODEV | (m.readonly ? MS_RDONLY : 0) | (m.noexec ? MS_NOEXEC : 0);
       TRY(mount_at(r, m.target, "tmpfs", "tmpfs", flags, opts.c_str()));
     } else if (m.discard_writes) {
-      TRY(overlay_discard_at(r, m.source, state_dir + "/rw" + std::to_string(i), m.target));
+      TRY(overlay_discard_at(r, m.source, scratch + "/rw" + std::to_string(i), m.target));
     } else {
       TRY(bind_at(r, m.source, m.target, m.readonly));
     }

@@ -13,11 +13,12 @@ namespace kiln::runtime {
 /// Host side, before clone: every bind source exists (a clear error instead of a failed child).
 Status check_mount_sources(const ContainerSpec& spec);
 
-/// Child side, in the new mount namespace, first half: a scratch tmpfs over state_dir for the top layer
+/// Child side, in the new mount namespace, first half: a scratch tmpfs over the directory scratch (seen from
+/// this namespace only) for the top layer
 /// (mountpoints for /proc, /dev, /sys, /tmp, /etc/hosts…, volume targets) and the generated /etc files, the
 /// overlay root, /proc, /dev, the user's mounts, docker's masked and read-only /proc paths, then pivot_root.
 /// Afterwards "/" is the container's root and no host path is reachable.
-Status prepare_rootfs(const std::string& state_dir, const ContainerSpec& spec);
+Status prepare_rootfs(const std::string& scratch, const ContainerSpec& spec);
 /// Second half, once the process is in the container's network namespace: /sys (unless --network host bound
 /// the host's in the first half) and its masked paths.
 Status finish_rootfs(const ContainerSpec& spec);

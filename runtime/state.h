@@ -27,25 +27,26 @@ struct ContainerState {
 
 /// Base directory of running containers: $KILN_RUN_DIR, else /run/kiln/containers.
 std::string containers_dir();
-std::string state_dir_of(const std::string& id);
+/// <containers_dir>/<id>.json: a live container's state, locked (flock) by its supervising kiln process.
+std::string state_path_of(const std::string& id);
 
-/// The state directory of a live container; its lock is held by the supervising kiln process.
-class StateDir {
+/// The state file of a live container. A file, not a directory: on ext4 a directory costs a block (and its
+/// discard at removal) that a short-lived file written once never gets.
+class StateFile {
  public:
-  /// Create the directory, take its lock, and reserve the name (refused while a live container has it).
-  static Result<StateDir> create(const ContainerSpec& spec);
-  const std::string& path() const { return m_path; }
+  /// Create the file, take its lock, and reserve the name (refused while a live container has it).
+  static Result<StateFile> create(const ContainerSpec& spec);
   Status save(const ContainerState& st) const;
-  /// Remove the directory and release the name (the container has exited).
+  /// Remove the file and release the name (the container has exited).
   void remove();
 
  private:
-  void remove_dir_only();
+  void remove_file_only();
   std::string m_path, m_name_link;
   UniqueFd m_lock;
 };
 
-/// Live containers; removes the leftovers (state dir, cgroups) of any whose supervisor is gone.
+/// Live containers; removes the leftovers (state file, cgroups, name) of any whose supervisor is gone.
 Result<std::vector<ContainerState>> list_containers();
 /// Find a live container by name, full ID or ID prefix.
 Result<ContainerState> find_container(const std::string& name_or_id);
