@@ -6,18 +6,25 @@ CACHE=${KILN_BENCH_CACHE:-$ROOT/build/bench-cache}
 RUNS=${RUNS:-3}
 mkdir -p "$CACHE"
 
-# median_time CMD...: run CMD $RUNS times (with `prepare` before each, if defined), print the median seconds.
+# time_once CMD...: run CMD once (after `prepare`, if defined), print the seconds it took.
+time_once() {
+  local t0 t1
+  if declare -F prepare >/dev/null; then prepare; fi
+  sync
+  t0=$(date +%s.%N)
+  "$@" >/dev/null 2>&1
+  t1=$(date +%s.%N)
+  echo "$t1 - $t0" | bc -l
+}
+
+# median X...: the median of the numbers given, to 3 decimals.
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {printf "%.3f\n", a[int((NR+1)/2)]}'; }
+
+# median_time CMD...: run CMD $RUNS times, print the median seconds.
 median_time() {
-  local times=() t0 t1
-  for _ in $(seq 1 "$RUNS"); do
-    if declare -F prepare >/dev/null; then prepare; fi
-    sync
-    t0=$(date +%s.%N)
-    "$@" >/dev/null 2>&1
-    t1=$(date +%s.%N)
-    times+=("$(echo "$t1 - $t0" | bc -l)")
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f\n", a[int((NR+1)/2)]}'
+  local times=()
+  for _ in $(seq 1 "$RUNS"); do times+=("$(time_once "$@")"); done
+  median "${times[@]}"
 }
 
 # row LABEL KILN_SECONDS PEER_LABEL PEER_SECONDS: one line of the side-by-side table with the ratio.
