@@ -209,8 +209,9 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     Cgroup& c;
     ~CgroupCleanup() { c.destroy(); }
   } cg_cleanup{*cg};
-  // 4. Channels: parent → child "go" (with the network namespace) once the cgroups and the device filter are in
-  // place; child → parent failure report (CLOEXEC: EOF means exec succeeded).
+  // 4. Channels: parent → child the network namespace, then "go" once the cgroups and the device filter are in
+  // place (a socketpair, to carry the namespace's fd); child → parent failure report (CLOEXEC: EOF means exec
+  // succeeded).
   int go[2], err[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 || ::pipe2(err, O_CLOEXEC) < 0)
     return failure(kExitRuntime, sys_error("pipe"));
@@ -229,7 +230,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   if (child == 0) {
     int efd = err_w.get();
     go_w.reset();
-    // Die with kiln. (getppid() is 0 in the new pid namespace; if kiln is already gone the go pipe reads EOF.)
+    // Die with kiln. (getppid() is 0 in the new pid namespace; if kiln is already gone the go socket reads EOF.)
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     // Until exec this process is kiln's image: keep /proc/<pid>/exe and /proc/<pid>/mem away from the
     // container (CVE-2019-5736). exec of the command makes it dumpable again.
@@ -272,7 +273,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     plan.gate_fd = go_r.get();
     launch(plan, efd);
   }
-  // 6. Parent: cgroups, go, wait for exec.
+  // 6. Parent: network namespace, cgroups and device filter, go, wait for exec.
   go_r.reset();
   err_w.reset();
   pty.close_child_end();
