@@ -1,8 +1,9 @@
-// Tests for common/fd: owned fds, whole-file I/O, recursive directory helpers.
+// Tests for common/fd: owned fds, whole-file I/O, recursive directory helpers, passing fds over a socket.
 #include "common/fd.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,6 +48,34 @@ TEST(Fd, MakeDirsRefusesFileInTheWay) {
   EXPECT_FALSE(make_dirs(t / "f").ok());
   EXPECT_TRUE(make_dirs(t / "d/e").ok());
   EXPECT_TRUE(make_dirs(t / "d/e").ok());
+}
+
+TEST(Fd, SendAndReceiveAByteWithAndWithoutAnFd) {
+  test::TempDir t;
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd a(sv[0]), b(sv[1]);
+  auto file = open_fd(t / "f", O_WRONLY | O_CREAT, 0644);
+  ASSERT_TRUE(file.ok());
+  ASSERT_EQ(send_byte(a.get(), 'n', file->get()), 0);
+  ASSERT_EQ(send_byte(a.get(), 'g'), 0);
+  char c = 0;
+  int fd = -2;
+  ASSERT_TRUE(receive_byte(b.get(), &c, &fd));
+  EXPECT_EQ(c, 'n');
+  ASSERT_GE(fd, 0);
+  UniqueFd got(fd);
+  struct stat sent {
+  }, received{};
+  fstat(file->get(), &sent);
+  fstat(got.get(), &received);
+  EXPECT_EQ(sent.st_ino, received.st_ino) << "the very file crossed the socket";
+  EXPECT_TRUE(fcntl(got.get(), F_GETFD) & FD_CLOEXEC);
+  ASSERT_TRUE(receive_byte(b.get(), &c, &fd));
+  EXPECT_EQ(c, 'g');
+  EXPECT_EQ(fd, -1) << "a byte alone brings no fd";
+  a.reset();
+  EXPECT_FALSE(receive_byte(b.get(), &c, &fd)) << "EOF once the sender is gone";
 }
 
 }  // namespace
