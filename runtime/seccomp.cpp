@@ -62,6 +62,11 @@ namespace {
 
 bool has(CapSet caps, int cap) { return caps & (CapSet{1} << cap); }
 
+/// Syscall numbers in a binary tree instead of a list: fewer instructions on each path, so installing the
+/// program (the kernel runs it for every syscall number to fill its action cache) takes ~0.13 ms instead
+/// of ~0.25 for kiln's default profile, and much less than a list for a long allowlist.
+void sort_as_tree(scmp_filter_ctx ctx) { seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2); }
+
 Status deny(scmp_filter_ctx ctx, const char* name, int err = EPERM) {
   int nr = seccomp_syscall_resolve_name(name);
   if (nr == __NR_SCMP_ERROR) return {};  // not on this architecture
@@ -79,6 +84,7 @@ Result<SeccompFilter> default_seccomp(CapSet caps) {
   SeccompFilter f(ctx);
   // Anything not of the native ABI (e.g. int 0x80 i386 calls) is killed, so the list cannot be bypassed.
   seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+  sort_as_tree(ctx);
   static const char* const always[] = {"acct",
                                        "add_key",
                                        "bpf",
@@ -175,6 +181,7 @@ Result<SeccompFilter> seccomp_from_json(const std::string& text, const std::stri
     scmp_filter_ctx ctx = seccomp_init(def);
     if (!ctx) return make_error(ErrorCode::generic, "seccomp_init failed");
     SeccompFilter f(ctx);
+    sort_as_tree(ctx);
     for (const auto& rule : j.value("syscalls", nlohmann::json::array())) {
       bool applies = true;
       auto check_caps = [&](const char* key, bool want) {
