@@ -177,24 +177,49 @@ void Cgroup::destroy() {
   m_v2_fd.reset();
 }
 
-void Cgroup::remove_stale(const std::string& id) {
-  std::string leaf = "kiln-" + id.substr(0, 16);
-  auto own = cgroups_of("self");
-  std::vector<std::string> candidates;
+namespace {
+
+/// The directories kiln makes its kiln-<id> cgroups in: this process's own cgroup in v2 and in the v1
+/// hierarchies of the controllers it may use.
+std::vector<std::string> kiln_parents() {
+  std::vector<std::string> out;
   std::string v2 = v2_mount();
-  for (const auto& [ctrls, p] : own) {
+  for (const auto& [ctrls, p] : cgroups_of("self")) {
     std::string sub = p == "/" ? "" : p;
     if (ctrls.empty()) {
-      if (!v2.empty()) candidates.push_back(v2 + sub + "/" + leaf);
+      if (!v2.empty()) out.push_back(v2 + sub);
       continue;
     }
     std::istringstream in(ctrls);
     std::string c;
     while (std::getline(in, c, ','))
       if (c == "memory" || c == "pids" || c == "cpu" || c == "devices")
-        candidates.push_back(std::string(kBase) + "/" + c + sub + "/" + leaf);
+        out.push_back(std::string(kBase) + "/" + c + sub);
   }
-  for (const auto& d : candidates) ::rmdir(d.c_str());
+  return out;
+}
+
+}  // namespace
+
+void Cgroup::remove_stale(const std::string& id) {
+  std::string leaf = "/kiln-" + id.substr(0, 16);
+  for (const auto& parent : kiln_parents()) ::rmdir((parent + leaf).c_str());
+}
+
+size_t Cgroup::remove_orphans(const std::vector<std::string>& live_ids) {
+  size_t removed = 0;
+  for (const auto& parent : kiln_parents()) {
+    auto names = list_dir(parent);
+    if (!names) continue;
+    for (const auto& n : *names) {
+      if (n.size() != 5 + 16 || !n.starts_with("kiln-")) continue;
+      bool live = false;
+      for (const auto& id : live_ids) live |= id.compare(0, 16, n, 5, 16) == 0;
+      // rmdir refuses a cgroup that still has processes or children: nothing alive is touched.
+      if (!live && ::rmdir((parent + "/" + n).c_str()) == 0) ++removed;
+    }
+  }
+  return removed;
 }
 
 std::vector<std::string> Cgroup::dirs_of(pid_t pid) {

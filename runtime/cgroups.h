@@ -28,6 +28,9 @@ class Cgroup {
   const std::vector<std::string>& dirs() const { return m_dirs; }
   /// Remove leftovers named kiln-<id> for containers no longer alive (after a kill -9 of kiln).
   static void remove_stale(const std::string& id);
+  /// Remove every empty kiln-<16 hex> cgroup that belongs to none of these containers, even one no state
+  /// records any more (kiln gc). Returns how many went.
+  static size_t remove_orphans(const std::vector<std::string>& live_ids);
   /// The kiln-made cgroup directories a running container's process is in (for exec to join).
   static std::vector<std::string> dirs_of(pid_t pid);
 

@@ -188,6 +188,15 @@ Result<std::vector<ContainerState>> list_containers() {
   return out;
 }
 
+std::vector<std::string> live_container_ids() {
+  std::vector<std::string> out;
+  std::string base = containers_dir();
+  for (const auto& entry : entries(base))
+    if (entry[0] != '.' && entry.ends_with(".json") && alive(base + "/" + entry))
+      out.push_back(entry.substr(0, entry.size() - 5));
+  return out;
+}
+
 Result<ContainerState> find_container(const std::string& key) {
   auto all = TRY(list_containers());
   const ContainerState* found = nullptr;

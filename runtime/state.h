@@ -48,6 +48,8 @@ class StateFile {
 
 /// Live containers; removes the leftovers (state file, cgroups, name) of any whose supervisor is gone.
 Result<std::vector<ContainerState>> list_containers();
+/// The IDs of containers whose supervisor lives, including one still starting (its state not yet written).
+std::vector<std::string> live_container_ids();
 /// Find a live container by name, full ID or ID prefix.
 Result<ContainerState> find_container(const std::string& name_or_id);
 

@@ -208,6 +208,17 @@ out=$(kiln run -v /bin/busybox:/bin/busybox:ro localhost/many:1 /bin/busybox sh 
 echo "$out" | grep -qx 300 || fail "300-layer image: $out"
 echo "$out" | grep -qx "layer 299" || fail "300-layer image top layer: $out"
 
+# kiln gc removes a container cgroup no state records (a kiln killed at the wrong moment), never a live one's.
+v2=/sys/fs/cgroup; [ -e $v2/cgroup.controllers ] || v2=/sys/fs/cgroup/unified
+own=$(grep '^0::' /proc/self/cgroup | cut -d: -f3); [ "$own" = / ] && own=
+mkdir "$v2$own/kiln-00000000deadbeef"
+cid=$(kiln run -d --name gc-live "$img" /bin/sleep 30)
+kiln gc > "$WORK/gc.out"
+grep -q "1 leftover cgroups" "$WORK/gc.out" || fail "gc: $(cat "$WORK/gc.out")"
+[ ! -e "$v2$own/kiln-00000000deadbeef" ] || fail "gc left the orphan cgroup"
+[ -d "$v2$own/kiln-${cid:0:16}" ] || fail "gc removed a live container's cgroup"
+kiln stop -t 1 gc-live >/dev/null
+
 # Nothing left behind on the host.
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "host mount table changed"
 assert_eq "$(find /sys/fs/cgroup -maxdepth 4 -name 'kiln-*' 2>/dev/null | wc -l)" "$cgroups_before" "cgroups left behind"
