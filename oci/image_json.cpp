@@ -1,4 +1,5 @@
 // The JSON adapter for image-spec types: the one file that calls nlohmann::json for them and catches its exceptions.
+#include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -227,8 +228,10 @@ std::string rfc3339(int64_t unix_seconds) {
   time_t t = static_cast<time_t>(unix_seconds);
   struct tm tm;
   gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  // snprintf, not strftime: strftime loads the local time zone (/etc/localtime) first, for nothing in UTC.
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;
 }
 

@@ -91,7 +91,8 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
     return {};
   };
   // v2 for whatever it offers; v1 controllers for the rest.
-  auto offered = v2_dir.empty() ? std::set<std::string>{} : v2_controllers(v2_dir);
+  bool limits = spec.memory_bytes > 0 || spec.pids_limit > 0 || spec.cpus > 0;
+  auto offered = v2_dir.empty() || !limits ? std::set<std::string>{} : v2_controllers(v2_dir);
   bool v2_mem = offered.count("memory") > 0, v2_pids = offered.count("pids") > 0, v2_cpu = offered.count("cpu") > 0;
   if (!v2_dir.empty()) {
     std::string dir = v2_dir + "/" + leaf;
