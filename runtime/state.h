@@ -1,4 +1,4 @@
-// Running containers on this host: /run/kiln/containers/<id>/ with state.json, flock-ed by its supervisor.
+// Running containers on this host: /run/kiln/containers/<id>.json, flock-ed by the kiln that supervises it.
 #pragma once
 
 #include <sys/types.h>

@@ -168,7 +168,7 @@ assert_eq "$(kiln ps -q | wc -l)" 0 "containers left after stop"
 kpid=$!
 sleep 0.5; kill -9 $kpid; wait $kpid 2>/dev/null || true
 sleep 0.3
-[ "$(ls "$KILN_RUN_DIR" | wc -l)" -eq 1 ] || fail "no state dir left by the killed kiln to clean up"
+[ "$(ls "$KILN_RUN_DIR" | wc -l)" -eq 1 ] || fail "no state file left by the killed kiln to clean up"
 # The next run clears what the killed one left, and its name is free again.
 assert_eq "$(kiln run --name doomed "$img" /bin/echo reused)" "reused" "the name of a killed container is free again"
 assert_eq "$(ls "$KILN_RUN_DIR" | wc -l)" 0 "state left after kill -9"
