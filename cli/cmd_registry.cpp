@@ -47,7 +47,7 @@ Status pull_cmd(Context& ctx, const std::string& name, const RegistryFlags& f, c
   oci::TransferOptions o;
   o.registry = TRY(registry_options(f));
   o.quiet = f.quiet;
-  o.progress = ::isatty(2) ? oci::Progress::Mode::live : oci::Progress::Mode::lines;
+  o.progress = oci::Progress::mode_for(2);
   o.jobs = f.jobs;
   if (!platform.empty()) o.platform = platform;
   o.all_platforms = all_platforms;
@@ -65,7 +65,7 @@ Status push_cmd(Context& ctx, const std::string& name, const std::string& dest_t
   oci::TransferOptions o;
   o.registry = TRY(registry_options(f));
   o.quiet = f.quiet;
-  o.progress = ::isatty(2) ? oci::Progress::Mode::live : oci::Progress::Mode::lines;
+  o.progress = oci::Progress::mode_for(2);
   o.jobs = f.jobs;
   auto digest = TRY(oci::push_image(images, img, dest, o, std::cerr));
   if (!digestfile.empty()) {

@@ -53,7 +53,7 @@ bool valid_container_name(const std::string& n) {
 
 Result<runtime::ContainerSpec> make_spec(oci::ImageStore& images, const RunFlags& f) {
   oci::TransferOptions topts;  // an absent image is pulled with its progress on stderr, as docker run does
-  topts.progress = ::isatty(2) ? oci::Progress::Mode::live : oci::Progress::Mode::lines;
+  topts.progress = oci::Progress::mode_for(2);
   auto img = TRY(oci::resolve_or_pull(images, f.image, f.pull, topts, std::cerr));
   runtime::ContainerSpec spec;
   spec.id = random_id();

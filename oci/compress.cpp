@@ -1,7 +1,6 @@
 // Streaming compression and decompression.
 #include "oci/compress.h"
 
-#include <dlfcn.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -11,8 +10,9 @@
 #include <optional>
 #include <system_error>
 #include <thread>
-#include <type_traits>
 #include <vector>
+
+#include "common/dynlib.h"
 
 namespace kiln::oci {
 
@@ -166,21 +166,21 @@ struct ZstdMt {
 
 Result<const ZstdMt*> zstd_mt() {
   static const Result<ZstdMt> lib = []() -> Result<ZstdMt> {
-    void* h = ::dlopen("libzstd.so.1", RTLD_NOW | RTLD_LOCAL);
     auto missing = [](const std::string& what) {
       return make_error(ErrorCode::unsupported,
                         "zstd compression needs " + what + " from libzstd.so.1: install libzstd1 (scripts/setup)");
     };
+    auto h = DynLib::open("libzstd.so.1");
     if (!h) return missing("the library");
     ZstdMt z{};
-    auto sym = [&](auto& fn, const char* name) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(h, name));
-      return fn != nullptr;
-    };
-    if (!sym(z.create, "ZSTD_createCCtx") || !sym(z.free, "ZSTD_freeCCtx") || !sym(z.set, "ZSTD_CCtx_setParameter") ||
-        !sym(z.compress, "ZSTD_compressStream2") || !sym(z.out_size, "ZSTD_CStreamOutSize") ||
-        !sym(z.is_error, "ZSTD_isError") || !sym(z.error_name, "ZSTD_getErrorName"))
-      return missing("a symbol");
+    h->bind(z.create, "ZSTD_createCCtx");
+    h->bind(z.free, "ZSTD_freeCCtx");
+    h->bind(z.set, "ZSTD_CCtx_setParameter");
+    h->bind(z.compress, "ZSTD_compressStream2");
+    h->bind(z.out_size, "ZSTD_CStreamOutSize");
+    h->bind(z.is_error, "ZSTD_isError");
+    h->bind(z.error_name, "ZSTD_getErrorName");
+    if (!h->missing().empty()) return missing(h->missing());
     return z;
   }();
   if (!lib) return lib.error();

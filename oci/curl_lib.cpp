@@ -1,10 +1,9 @@
 // dlopen of libcurl.
 #include "oci/curl_lib.h"
 
-#include <dlfcn.h>
-
 #include <string>
-#include <type_traits>
+
+#include "common/dynlib.h"
 
 namespace kiln::oci {
 
@@ -12,29 +11,20 @@ namespace {
 
 Result<CurlLib> load() {
   const char* name = "libcurl.so.4";
-  void* h = ::dlopen(name, RTLD_NOW | RTLD_LOCAL);
-  if (!h) {
-    const char* why = ::dlerror();
-    return make_error(ErrorCode::unsupported,
-                      std::string("load ") + name + " for HTTP: " + (why ? why : "not found") + " (install libcurl4)");
-  }
+  auto h = DynLib::open(name, "for HTTP");
+  if (!h) return make_error(ErrorCode::unsupported, h.error().what() + " (install libcurl4)");
   CurlLib lib{};
-  std::string missing;
-  auto sym = [&](auto& fn, const char* sym_name) {
-    fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(h, sym_name));
-    if (!fn) missing = sym_name;
-  };
-  sym(lib.easy_init, "curl_easy_init");
-  sym(lib.easy_cleanup, "curl_easy_cleanup");
-  sym(lib.easy_setopt, "curl_easy_setopt");
-  sym(lib.easy_perform, "curl_easy_perform");
-  sym(lib.easy_strerror, "curl_easy_strerror");
-  sym(lib.slist_append, "curl_slist_append");
-  sym(lib.slist_free_all, "curl_slist_free_all");
+  h->bind(lib.easy_init, "curl_easy_init");
+  h->bind(lib.easy_cleanup, "curl_easy_cleanup");
+  h->bind(lib.easy_setopt, "curl_easy_setopt");
+  h->bind(lib.easy_perform, "curl_easy_perform");
+  h->bind(lib.easy_strerror, "curl_easy_strerror");
+  h->bind(lib.slist_append, "curl_slist_append");
+  h->bind(lib.slist_free_all, "curl_slist_free_all");
   CURLcode (*global_init)(long) = nullptr;
-  sym(global_init, "curl_global_init");
-  if (!missing.empty())
-    return make_error(ErrorCode::unsupported, std::string(name) + " lacks " + missing + " (libcurl too old?)");
+  h->bind(global_init, "curl_global_init");
+  if (!h->missing().empty())
+    return make_error(ErrorCode::unsupported, std::string(name) + " lacks " + h->missing() + " (libcurl too old?)");
   if (global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return make_error(ErrorCode::generic, "curl_global_init failed");
   return lib;
 }

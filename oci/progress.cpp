@@ -1,7 +1,9 @@
 // Progress display.
 #include "oci/progress.h"
 
-#include <cmath>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 
 namespace kiln::oci {
@@ -21,6 +23,8 @@ std::string size_text(double bytes) {
 }
 
 }  // namespace
+
+Progress::Mode Progress::mode_for(int fd) { return ::isatty(fd) ? Mode::live : Mode::lines; }
 
 std::string Progress::bar_text(uint64_t done, uint64_t total, double seconds) {
   std::string s = size_text(static_cast<double>(done));

@@ -14,6 +14,8 @@ namespace kiln::oci {
 class Progress {
  public:
   enum class Mode { quiet, lines, live };
+  /// Bars redrawn in place when fd is a terminal, a line per finished blob otherwise.
+  static Mode mode_for(int fd);
   Progress(std::ostream& out, Mode mode) : m_out(out), m_mode(mode) {}
   ~Progress();
   /// A new line for a blob of total bytes (0: unknown); returns its handle.

@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -120,8 +119,7 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
     std::string dir = root + (p == "/" ? "" : p) + "/" + leaf;
     if (auto st = make(dir); !st) return fail(st.error());
     Status st = write_value(dir + "/devices.deny", "a");
-    for (const char* rule : {"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-                             "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm"})
+    for (const char* rule : v1_device_rules())
       if (st) st = write_value(dir + "/devices.allow", rule);
     if (!st) return fail(st.error());
   }

@@ -266,7 +266,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     plan.user = spec.user;
     plan.resolved = std::move(*user);
     plan.caps = *caps;
-    plan.seccomp = filter->empty() ? nullptr : &*filter;
+    plan.seccomp = &*filter;
     plan.init = spec.init;
     // Nothing of the command runs before kiln's second message: the process is then in its cgroups, behind
     // the device filter. launch waits for it as late as it can, before seccomp.
@@ -393,7 +393,7 @@ RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::st
     plan.cwd = st.cwd.empty() ? "/" : st.cwd;
     plan.user = st.user;
     plan.caps = *caps;
-    plan.seccomp = filter->empty() ? nullptr : &*filter;
+    plan.seccomp = &*filter;
     launch(plan, efd);
   }
   go_r.reset();

@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -152,11 +151,8 @@ void launch(const LaunchPlan& plan, int error_fd) {
   }
   if (p.gate_fd >= 0) {
     char go;
-    ssize_t n;
-    do {
-      n = ::read(p.gate_fd, &go, 1);
-    } while (n < 0 && errno == EINTR);
-    if (n != 1) ::_exit(125);
+    int no_fd;
+    if (!receive_byte(p.gate_fd, &go, &no_fd)) ::_exit(125);
   }
   sigset_t none;
   sigemptyset(&none);

@@ -26,7 +26,7 @@ struct LaunchPlan {
   std::string user;
   std::optional<ResolvedUser> resolved;  ///< user already resolved in the container's root, else launch does it
   CapSet caps = 0;
-  const SeccompProgram* seccomp = nullptr;  ///< null or empty: unconfined
+  const SeccompProgram* seccomp = nullptr;  ///< null or an empty program: unconfined
   bool init = false;
   /// >= 0: read one byte here before seccomp and exec (EOF: kiln is gone, give up).
   int gate_fd = -1;

@@ -185,14 +185,14 @@ Status check_mount_sources(const ContainerSpec& spec) {
 namespace {
 
 /// In the child's own mount namespace: a small tmpfs over dir (kiln's containers directory, hidden from this
-/// namespace alone) holds the top layer (mountpoints for
-/// /proc, /dev, /sys, /tmp, /etc/hosts…, volume targets), the generated /etc files and the rootfs mountpoint.
+/// namespace alone) holds the top layer (mountpoints for /proc, /dev, /sys, /tmp, /etc/hosts…, volume
+/// targets), the generated /etc files and the rootfs mountpoint.
 /// It never touches the host's disk and vanishes with the namespace, whatever happens to kiln.
 Status make_scratch(const std::string& dir, const ContainerSpec& spec) {
   if (::mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=4m") < 0)
     return sys_error("mount the container's scratch tmpfs");
   std::string top = dir + "/top";
-  for (const char* d : {"top", "top/proc", "top/sys", "top/dev", "top/tmp", "top/etc", "etc", "rootfs"})
+  for (const char* d : {"top", "top/proc", "top/sys", "top/dev", "top/tmp", "top/etc", "rootfs"})
     if (::mkdir((dir + "/" + d).c_str(), 0755) < 0) return sys_error(std::string("mkdir ") + d);
   ::chmod((top + "/tmp").c_str(), 01777);
   for (const auto& m : spec.mounts) {
@@ -208,8 +208,10 @@ Status make_scratch(const std::string& dir, const ContainerSpec& spec) {
   // mounts to make or tear down); a RUN step's writable root gets them bind-mounted read-only, so a step that
   // writes them fails instead of baking them into its layer.
   std::string etc = spec.upperdir.empty() ? top + "/etc/" : dir + "/etc/";
-  if (!spec.upperdir.empty())
+  if (!spec.upperdir.empty()) {
+    if (::mkdir(etc.c_str(), 0755) < 0) return sys_error("mkdir " + etc);
     for (const char* f : {"hosts", "hostname", "resolv.conf"}) TRY(touch(top + "/etc/" + f, false));
+  }
   std::string hosts =
       "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + spec.hostname + "\n";
   auto write = [&](const std::string& name, const std::string& text) -> Status {

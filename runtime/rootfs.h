@@ -5,7 +5,6 @@
 #include <string>
 
 #include "common/error.h"
-#include "common/fd.h"
 #include "runtime/spec.h"
 
 namespace kiln::runtime {
@@ -14,9 +13,9 @@ namespace kiln::runtime {
 Status check_mount_sources(const ContainerSpec& spec);
 
 /// Child side, in the new mount namespace, first half: a scratch tmpfs over the directory scratch (seen from
-/// this namespace only) for the top layer
-/// (mountpoints for /proc, /dev, /sys, /tmp, /etc/hosts…, volume targets) and the generated /etc files, the
-/// overlay root, /proc, /dev, the user's mounts, docker's masked and read-only /proc paths, then pivot_root.
+/// this namespace only) for the top layer (mountpoints for /proc, /dev, /sys, /tmp, /etc/hosts…, volume
+/// targets) and the generated /etc files, the overlay root, /proc, /dev, the user's mounts, docker's masked
+/// and read-only /proc paths, then pivot_root.
 /// Afterwards "/" is the container's root and no host path is reachable.
 Status prepare_rootfs(const std::string& scratch, const ContainerSpec& spec);
 /// Second half, once the process is in the container's network namespace: /sys (unless --network host bound

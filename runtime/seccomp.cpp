@@ -40,8 +40,7 @@ int SeccompProgram::install() const {
 }
 
 Result<SeccompProgram> SeccompFilter::compile() const {
-  SeccompProgram p;
-  if (!m_ctx) return p;
+  if (!m_ctx) return SeccompProgram();
   // libseccomp 2.5 exports only to a file descriptor.
   int mfd = ::memfd_create("kiln-seccomp", MFD_CLOEXEC);
   if (mfd < 0) return sys_error("memfd for the seccomp program");
@@ -49,12 +48,18 @@ Result<SeccompProgram> SeccompFilter::compile() const {
   if (int rc = seccomp_export_bpf(m_ctx, fd.get()); rc < 0)
     return make_error(ErrorCode::generic, std::string("compile the seccomp filter: ") + std::strerror(-rc));
   off_t size = ::lseek(fd.get(), 0, SEEK_END);
-  if (size <= 0 || size % sizeof(struct sock_filter) != 0 || size > BPF_MAXINSNS * 8)
+  auto exported = SeccompProgram::read(fd.get(), size);
+  if (!exported)
     return make_error(ErrorCode::generic,
                       "compile the seccomp filter: unexpected program size " + std::to_string(size));
+  return std::move(*exported);
+}
+
+std::optional<SeccompProgram> SeccompProgram::read(int fd, int64_t size) {
+  if (size <= 0 || size % sizeof(struct sock_filter) != 0 || size > BPF_MAXINSNS * 8) return std::nullopt;
+  SeccompProgram p;
   p.insns.resize(static_cast<size_t>(size) / sizeof(struct sock_filter));
-  if (::pread(fd.get(), p.insns.data(), static_cast<size_t>(size), 0) != size)
-    return sys_error("read the compiled seccomp program");
+  if (::pread(fd, p.insns.data(), static_cast<size_t>(size), 0) != size) return std::nullopt;
   return p;
 }
 

@@ -4,6 +4,7 @@
 #include <linux/filter.h>
 #include <seccomp.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct SeccompProgram {
   bool empty() const { return insns.empty(); }
   /// Install in the calling thread; no_new_privs must be set already. errno or 0; never allocates.
   int install() const;
+  /// The program held in the first size bytes of fd, if size is a whole number of instructions within the
+  /// kernel's limit and they read back whole.
+  static std::optional<SeccompProgram> read(int fd, int64_t size);
 };
 
 /// A filter being built with libseccomp's rule API.

@@ -30,13 +30,9 @@ std::optional<SeccompProgram> read_cached(const std::string& path) {
   if (raw < 0) return std::nullopt;
   UniqueFd fd(raw);
   struct stat st;
-  if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 022) ||
-      st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0 || st.st_size > BPF_MAXINSNS * 8)
+  if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 022))
     return std::nullopt;
-  SeccompProgram p;
-  p.insns.resize(static_cast<size_t>(st.st_size) / sizeof(struct sock_filter));
-  if (::pread(fd.get(), p.insns.data(), static_cast<size_t>(st.st_size), 0) != st.st_size) return std::nullopt;
-  return p;
+  return SeccompProgram::read(fd.get(), st.st_size);
 }
 
 }  // namespace
