@@ -8,7 +8,8 @@ Result<DynLib> DynLib::open(const char* name, const std::string& purpose) {
   lib.m_handle = ::dlopen(name, RTLD_NOW | RTLD_LOCAL);
   if (!lib.m_handle) {
     const char* why = ::dlerror();
-    return make_error(ErrorCode::unsupported, std::string("load ") + name + (purpose.empty() ? "" : " " + purpose) + ": " + (why ? why : "not found"));
+    return make_error(ErrorCode::unsupported, std::string("load ") + name + (purpose.empty() ? "" : " " + purpose) +
+                                                  ": " + (why ? why : "not found"));
   }
   return lib;
 }
