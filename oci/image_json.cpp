@@ -1,4 +1,5 @@
 // The JSON adapter for image-spec types: the one file that calls nlohmann::json for them and catches its exceptions.
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -225,13 +226,18 @@ std::string pretty_json(std::string_view bytes) {
 }
 
 std::string rfc3339(int64_t unix_seconds) {
-  time_t t = static_cast<time_t>(unix_seconds);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  // snprintf, not strftime: strftime loads the local time zone (/etc/localtime) first, for nothing in UTC.
+  // The civil date by std::chrono, not gmtime_r: glibc's gmtime_r reads the local time zone (/etc/localtime)
+  // on first use, for nothing in UTC.
+  using namespace std::chrono;
+  sys_seconds t{seconds{unix_seconds}};
+  auto day = floor<days>(t);
+  year_month_day ymd{day};
+  hh_mm_ss hms{t - day};
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                static_cast<int>(hms.seconds().count()));
   return buf;
 }
 

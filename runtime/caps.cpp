@@ -1,6 +1,8 @@
 // Capabilities.
 #include "runtime/caps.h"
 
+#include "common/fd.h"
+
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -9,7 +11,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstdio>
+#include <cstdlib>
 
 namespace kiln::runtime {
 
@@ -62,11 +64,8 @@ int last_cap() {
   static int cached = -1;
   if (cached >= 0) return cached;
   cached = kKnown - 1;
-  if (FILE* f = std::fopen("/proc/sys/kernel/cap_last_cap", "r")) {
-    int v;
-    if (std::fscanf(f, "%d", &v) == 1) cached = std::min(v, 63);
-    std::fclose(f);
-  }
+  if (auto text = read_file("/proc/sys/kernel/cap_last_cap", 64); text && !text->empty())
+    cached = std::min(std::atoi(text->c_str()), 63);
   return cached;
 }
 
