@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -158,15 +159,29 @@ Status mask_paths(int rootfd, std::initializer_list<const char*> paths) {
   return {};
 }
 
-/// docker's masked and read-only paths under /proc.
+/// docker's masked and read-only paths under /proc. They are reached through the fresh proc mount's root:
+/// these names are plain procfs entries (no symlink an image could plant), so one mount call each, no lookup.
 Status protect_proc(int rootfd) {
-  TRY(mask_paths(rootfd, {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats",
-                          "/proc/acpi", "/proc/scsi"}));
-  for (const char* p : {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}) {
-    auto fd = open_in_root(rootfd, p);
-    if (!fd) continue;
-    std::string self = fd_path(fd->get());  // bind the path onto itself, then make that mount read-only
-    TRY(bind_at(rootfd, self, p, true));
+  UniqueFd proc = TRY(open_in_root(rootfd, "/proc"));
+  std::string base = fd_path(proc.get()) + "/";
+  auto mask = [&](const char* name, const char* src, const char* type, unsigned long flags,
+                  const char* data) -> Status {
+    if (::mount(src, (base + name).c_str(), type, flags, data) == 0 || errno == ENOENT) return {};
+    return sys_error(std::string("mask /proc/") + name);  // ENOENT: absent on this kernel
+  };
+  for (const char* f : {"kcore", "keys", "timer_list", "sched_debug", "latency_stats"})
+    TRY(mask(f, "/dev/null", nullptr, MS_BIND, nullptr));
+  for (const char* d : {"acpi", "scsi"})
+    TRY(mask(d, "tmpfs", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0"));
+  for (const char* p : {"bus", "fs", "irq", "sys", "sysrq-trigger"}) {
+    std::string path = base + p;  // bind the path onto itself, then make that new mount read-only
+    if (::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+      if (errno == ENOENT) continue;
+      return sys_error(std::string("bind /proc/") + p);
+    }
+    if (::mount(nullptr, path.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) < 0 &&
+        ::mount(nullptr, path.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
+      return sys_error(std::string("make /proc/") + p + " read-only");
   }
   return {};
 }
