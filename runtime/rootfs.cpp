@@ -116,28 +116,34 @@ Status overlay_discard_at(int rootfd, const std::string& dir, const std::string&
 Status setup_dev(int rootfd) {
   TRY(mount_at(rootfd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"));
   UniqueFd dev = TRY(open_in_root(rootfd, "/dev"));
-  std::string devpath = fd_path(dev.get());
+  int d = dev.get();
   // Device nodes made with mknod, as runc does outside a user namespace: cheaper than a bind mount each, and
-  // nothing to unmount at exit. This tmpfs is mounted without nodev for them.
+  // nothing to unmount at exit. This tmpfs is mounted without nodev for them. Nodes, directories and links
+  // are made relative to the new tmpfs's fd (a walk through /proc/self/fd/N costs more than the call).
   const std::pair<const char*, dev_t> devices[] = {{"null", makedev(1, 3)},    {"zero", makedev(1, 5)},
                                                    {"full", makedev(1, 7)},    {"random", makedev(1, 8)},
                                                    {"urandom", makedev(1, 9)}, {"tty", makedev(5, 0)}};
   for (const auto& [name, dev] : devices) {
-    std::string p = devpath + "/" + name;
-    if (::mknod(p.c_str(), S_IFCHR | 0666, dev) < 0) return sys_error(std::string("mknod /dev/") + name);
-    ::chmod(p.c_str(), 0666);  // past the umask
+    if (::mknodat(d, name, S_IFCHR | 0666, dev) < 0) return sys_error(std::string("mknod /dev/") + name);
+    ::fchmodat(d, name, 0666, 0);  // past the umask
   }
-  for (const char* d : {"pts", "shm", "mqueue"})
-    if (::mkdir((devpath + "/" + d).c_str(), 0755) < 0) return sys_error(std::string("mkdir /dev/") + d);
+  for (const char* dir : {"pts", "shm", "mqueue"})
+    if (::mkdirat(d, dir, 0755) < 0) return sys_error(std::string("mkdir /dev/") + dir);
   const std::pair<const char*, const char*> links[] = {{"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
                                                        {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
                                                        {"ptmx", "pts/ptmx"},          {"core", "/proc/kcore"}};
   for (const auto& [name, target] : links)
-    if (::symlink(target, (devpath + "/" + name).c_str()) < 0) return sys_error(std::string("symlink /dev/") + name);
-  TRY(mount_at(rootfd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
-               "newinstance,ptmxmode=0666,mode=0620,gid=5"));
-  TRY(mount_at(rootfd, "/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"));
-  TRY(mount_at(rootfd, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+    if (::symlinkat(target, d, name) < 0) return sys_error(std::string("symlink /dev/") + name);
+  std::string devpath = fd_path(d);
+  auto mount_in_dev = [&](const char* name, const char* src, const char* type, unsigned long flags,
+                          const char* data) -> Status {
+    if (::mount(src, (devpath + "/" + name).c_str(), type, flags, data) < 0)
+      return sys_error(std::string("mount ") + type + " on /dev/" + name);
+    return {};
+  };
+  TRY(mount_in_dev("pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"));
+  TRY(mount_in_dev("shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"));
+  TRY(mount_in_dev("mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr));
   return {};
 }
 
@@ -159,28 +165,28 @@ Status mask_paths(int rootfd, std::initializer_list<const char*> paths) {
   return {};
 }
 
-/// docker's masked and read-only paths under /proc. They are reached through the fresh proc mount's root:
-/// these names are plain procfs entries (no symlink an image could plant), so one mount call each, no lookup.
+/// docker's masked and read-only paths under /proc, by name inside the fresh proc mount: these are plain procfs
+/// entries (no symlink an image could plant), so one mount call each from its root, no lookup per path. The
+/// cwd stays there: nothing after this resolves a relative path before the pivot.
 Status protect_proc(int rootfd) {
   UniqueFd proc = TRY(open_in_root(rootfd, "/proc"));
-  std::string base = fd_path(proc.get()) + "/";
-  auto mask = [&](const char* name, const char* src, const char* type, unsigned long flags,
-                  const char* data) -> Status {
-    if (::mount(src, (base + name).c_str(), type, flags, data) == 0 || errno == ENOENT) return {};
-    return sys_error(std::string("mask /proc/") + name);  // ENOENT: absent on this kernel
+  if (::fchdir(proc.get()) < 0) return sys_error("chdir into the container's /proc");
+  auto mask = [](const char* name, const char* src, const char* type, unsigned long flags, const char* data) -> Status {
+    if (::mount(src, name, type, flags, data) == 0 || errno == ENOENT) return {};  // ENOENT: not on this kernel
+    return sys_error(std::string("mask /proc/") + name);
   };
   for (const char* f : {"kcore", "keys", "timer_list", "sched_debug", "latency_stats"})
     TRY(mask(f, "/dev/null", nullptr, MS_BIND, nullptr));
   for (const char* d : {"acpi", "scsi"})
     TRY(mask(d, "tmpfs", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0"));
   for (const char* p : {"bus", "fs", "irq", "sys", "sysrq-trigger"}) {
-    std::string path = base + p;  // bind the path onto itself, then make that new mount read-only
-    if (::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+    // bind the path onto itself, then make that new mount read-only
+    if (::mount(p, p, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
       if (errno == ENOENT) continue;
       return sys_error(std::string("bind /proc/") + p);
     }
-    if (::mount(nullptr, path.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) < 0 &&
-        ::mount(nullptr, path.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
+    if (::mount(nullptr, p, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) < 0 &&
+        ::mount(nullptr, p, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
       return sys_error(std::string("make /proc/") + p + " read-only");
   }
   return {};
