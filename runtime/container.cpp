@@ -175,11 +175,10 @@ struct Pty {
 }  // namespace
 
 RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid_t)>& on_started) {
-  // 1. Decide everything that can fail cleanly before any namespace exists.
+  // 1. Decide what can fail cleanly before any namespace exists. (The seccomp program is prepared by the parent
+  // while the child mounts the root, and sent to it with "go".)
   auto caps = compute_caps(spec.cap_add, spec.cap_drop);
   if (!caps) return failure(kExitRuntime, std::move(caps).error());
-  auto filter = seccomp_program(spec.seccomp_profile, *caps, spec.seccomp_cache);
-  if (!filter) return failure(kExitRuntime, std::move(filter).error());
   if (auto st = check_mount_sources(spec); !st) return failure(kExitRuntime, std::move(st).error());
   // 2. State file, locked while we live; filled once the container runs.
   auto state = StateFile::create(spec);
@@ -266,11 +265,11 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     plan.user = spec.user;
     plan.resolved = std::move(*user);
     plan.caps = *caps;
-    plan.seccomp = &*filter;
     plan.init = spec.init;
     // Nothing of the command runs before kiln's second message: the process is then in its cgroups, behind
-    // the device filter. launch waits for it as late as it can, before seccomp.
+    // the device filter. launch waits for it as late as it can, then reads the seccomp program that follows.
     plan.gate_fd = go_r.get();
+    plan.seccomp_from_gate = true;
     launch(plan, efd);
   }
   // 6. Parent: network namespace, cgroups and device filter, go, wait for exec.
@@ -294,11 +293,18 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   // A child already gone reports on the error pipe.
   (void)send_byte(go_w.get(), 'n', netns.get());
   netns.reset();
+  // While the child mounts: the leftovers of killed kilns, then the seccomp program.
+  StateFile::sweep_leftovers();
+  auto filter = seccomp_program(spec.seccomp_profile, *caps, spec.seccomp_cache);
+  if (!filter) {
+    kill_child();
+    return failure(kExitRuntime, std::move(filter).error());
+  }
   if (auto st = cg->join(child, in_v2); !st) {
     kill_child();
     return failure(kExitRuntime, std::move(st).error());
   }
-  (void)send_byte(go_w.get(), 'g');
+  if (send_byte(go_w.get(), 'g') == 0) (void)filter->send(go_w.get());
   go_w.reset();
   // The state is written while the child builds its root (off the critical path); a start that fails
   // removes it with the state file.

@@ -149,10 +149,16 @@ void launch(const LaunchPlan& plan, int error_fd) {
     for (int fd = 3; fd < 65536; ++fd)
       if (fd != error_fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
+  std::optional<SeccompProgram> sent;
   if (p.gate_fd >= 0) {
     char go;
     int no_fd;
     if (!receive_byte(p.gate_fd, &go, &no_fd)) ::_exit(125);
+    if (p.seccomp_from_gate) {
+      sent = SeccompProgram::receive(p.gate_fd);
+      if (!sent) ::_exit(125);  // kiln is gone
+      p.seccomp = &*sent;
+    }
   }
   sigset_t none;
   sigemptyset(&none);

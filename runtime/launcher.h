@@ -30,6 +30,9 @@ struct LaunchPlan {
   bool init = false;
   /// >= 0: read one byte here before seccomp and exec (EOF: kiln is gone, give up).
   int gate_fd = -1;
+  /// The seccomp program follows the gate's byte (SeccompProgram::send): kiln prepares it while the child
+  /// mounts the root. Replaces seccomp.
+  bool seccomp_from_gate = false;
 };
 
 /// Resolve user[:group] against the /etc/passwd and /etc/group of the current root (the container's).

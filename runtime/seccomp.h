@@ -22,6 +22,10 @@ struct SeccompProgram {
   /// The program held in the first size bytes of fd, if size is a whole number of instructions within the
   /// kernel's limit and they read back whole.
   static std::optional<SeccompProgram> read(int fd, int64_t size);
+  /// Over a stream socket: the instruction count, then the instructions (none: unconfined).
+  bool send(int sock) const;
+  /// What send sent; nullopt on EOF, a short read or a count over the kernel's limit.
+  static std::optional<SeccompProgram> receive(int sock);
 };
 
 /// A filter being built with libseccomp's rule API.

@@ -113,7 +113,6 @@ void sweep_dead() {
 
 Result<StateFile> StateFile::create(const ContainerSpec& spec) {
   UniqueFd registry = TRY(lock_registry());
-  sweep_dead();
   StateFile s;
   s.m_path = state_path_of(spec.id);
   auto fd = open_fd(s.m_path, O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -123,10 +122,16 @@ Result<StateFile> StateFile::create(const ContainerSpec& spec) {
     return sys_error("lock " + s.m_path);
   }
   s.m_lock = std::move(*fd);
-  // The name is a symlink .names/NAME -> ID (its first kNameTarget digits); after the sweep, one that exists
-  // belongs to a live container.
+  // The name is a symlink .names/NAME -> ID (its first kNameTarget digits). One that exists may be a killed
+  // kiln's: sweep, and try once more; after the sweep, one that exists belongs to a live container.
   std::string link = containers_dir() + "/" + kNames + "/" + spec.name;
-  if (::symlink(spec.id.substr(0, kNameTarget).c_str(), link.c_str()) < 0) {
+  std::string target = spec.id.substr(0, kNameTarget);
+  int made = ::symlink(target.c_str(), link.c_str());
+  if (made < 0 && errno == EEXIST) {
+    sweep_dead();
+    made = ::symlink(target.c_str(), link.c_str());
+  }
+  if (made < 0) {
     int e = errno;
     s.remove_file_only();
     if (e != EEXIST) return sys_error("reserve the container name " + spec.name);
@@ -135,6 +140,10 @@ Result<StateFile> StateFile::create(const ContainerSpec& spec) {
   }
   s.m_name_link = link;
   return s;
+}
+
+void StateFile::sweep_leftovers() {
+  if (auto registry = lock_registry()) sweep_dead();
 }
 
 Status StateFile::save(const ContainerState& st) const {

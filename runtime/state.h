@@ -39,6 +39,9 @@ class StateFile {
   Status save(const ContainerState& st) const;
   /// Remove the file and release the name (the container has exited).
   void remove();
+  /// Remove what containers whose kiln was killed (kill -9) left: state files, cgroups, names. Each
+  /// `kiln run` calls it once its own container is being made (create sweeps only when a name is taken).
+  static void sweep_leftovers();
 
  private:
   void remove_file_only();

@@ -7,6 +7,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -157,6 +158,32 @@ TEST(Seccomp, UnconfinedIsEmptyAndJsonComesFromTheFile) {
   auto missing = seccomp_program("/nonexistent/profile.json", default_caps(), "");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().what().find("/nonexistent/profile.json"), std::string::npos);
+}
+
+// kiln run sends the program to the child over the go socket, after the child was cloned.
+TEST(Seccomp, ProgramTravelsOverASocketWhole) {
+  auto program = default_seccomp(default_caps())->compile().value();
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  ASSERT_TRUE(program.send(sv[0]));
+  ASSERT_TRUE(SeccompProgram{}.send(sv[0]));  // unconfined: no instructions
+  auto got = SeccompProgram::receive(sv[1]);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->insns.size(), program.insns.size());
+  EXPECT_EQ(std::memcmp(got->insns.data(), program.insns.data(), program.insns.size() * sizeof(sock_filter)), 0);
+  auto none = SeccompProgram::receive(sv[1]);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  // A count over the kernel's limit, or a sender gone halfway, gives nothing to install.
+  uint32_t huge = BPF_MAXINSNS + 1;
+  ASSERT_EQ(write(sv[0], &huge, sizeof huge), static_cast<ssize_t>(sizeof huge));
+  EXPECT_FALSE(SeccompProgram::receive(sv[1]));
+  uint32_t two = 2;
+  ASSERT_EQ(write(sv[0], &two, sizeof two), static_cast<ssize_t>(sizeof two));
+  ASSERT_EQ(write(sv[0], program.insns.data(), sizeof(sock_filter)), static_cast<ssize_t>(sizeof(sock_filter)));
+  close(sv[0]);
+  EXPECT_FALSE(SeccompProgram::receive(sv[1]));
+  close(sv[1]);
 }
 
 TEST(Signals, Names) {
