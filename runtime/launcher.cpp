@@ -20,10 +20,22 @@
 
 namespace kiln::runtime {
 
+namespace {
+
+/// The file's text, or nothing when it cannot be read (an image without /etc/group is common). No Error is
+/// built for that: in a container's start its first run costs more than the read.
+std::string read_if_present(const char* path) {
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  auto text = read_fd(fd, 4u << 20);
+  ::close(fd);
+  return text ? std::move(*text) : std::string{};
+}
+
+}  // namespace
+
 Result<ResolvedUser> resolve_user_in_root(const std::string& user) {
-  auto passwd = read_file("/etc/passwd", 4u << 20);
-  auto group = read_file("/etc/group", 4u << 20);
-  return resolve_user(user, passwd ? *passwd : "", group ? *group : "");
+  return resolve_user(user, read_if_present("/etc/passwd"), read_if_present("/etc/group"));
 }
 
 void child_fail(int fd, int exit_code, const std::string& message, int err) {
