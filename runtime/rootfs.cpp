@@ -147,18 +147,19 @@ Status setup_dev(int rootfd) {
   return {};
 }
 
-/// docker's masked paths: files hidden behind /dev/null, directories behind an empty read-only tmpfs.
+/// docker's masked paths (absolute): files hidden behind /dev/null, directories behind an empty read-only tmpfs.
 Status mask_paths(int rootfd, std::initializer_list<const char*> paths) {
   for (const char* p : paths) {
-    auto fd = open_in_root(rootfd, p);
-    if (!fd) continue;  // absent on this kernel
+    int raw = openat2_raw(rootfd, p + 1, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    if (raw < 0) continue;  // absent on this kernel (no Error built: this runs in every container's start)
+    UniqueFd fd(raw);
     struct stat st;
-    if (::fstat(fd->get(), &st) < 0) continue;
+    if (::fstat(fd.get(), &st) < 0) continue;
     if (S_ISDIR(st.st_mode)) {
-      if (::mount("tmpfs", fd_path(fd->get()).c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                  "size=0") < 0)
+      if (::mount("tmpfs", fd_path(fd.get()).c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") <
+          0)
         return sys_error(std::string("mask ") + p);
-    } else if (::mount("/dev/null", fd_path(fd->get()).c_str(), nullptr, MS_BIND, nullptr) < 0) {
+    } else if (::mount("/dev/null", fd_path(fd.get()).c_str(), nullptr, MS_BIND, nullptr) < 0) {
       return sys_error(std::string("mask ") + p);
     }
   }
