@@ -20,6 +20,8 @@ class Cgroup {
   /// The v2 directory, open for clone3(CLONE_INTO_CGROUP); -1 on a host without cgroup v2 (the v1 devices
   /// controller holds the allow list there).
   int v2_fd() const { return m_v2_fd.get(); }
+  /// True when v1 controllers hold limits: join must then write the container's pid there.
+  bool has_v1_dirs() const { return m_dirs.size() > (m_v2_dir.empty() ? 0u : 1u); }
   /// Move a process in and restrict the cgroup's devices to docker's default allow list (a v2 device program);
   /// before the process runs anything of the container's. skip_v2 when it was born in the v2 cgroup already.
   Status join(pid_t pid, bool skip_v2 = false) const;

@@ -19,9 +19,11 @@
 
 #include <cstring>
 #include <ctime>
+#include <thread>
 
 #include "oci/image.h"
 #include "runtime/cgroups.h"
+#include "runtime/clone_vm.h"
 #include "runtime/launcher.h"
 #include "runtime/netns.h"
 #include "runtime/process_config.h"
@@ -172,6 +174,80 @@ struct Pty {
   }
 };
 
+/// What the child needs, read-only: with clone_vm it shares this memory with kiln until exec.
+struct ChildArgs {
+  const ContainerSpec* spec;
+  CapSet caps;
+  int go_r, go_w, err_w, pty_sock;
+};
+
+/// The container's side, from clone to exec. Writes nothing the parent reads (see clone_vm.h): fds are closed
+/// by number, not through the parent's UniqueFd objects.
+[[noreturn]] void run_child(const ChildArgs& a) {
+  const ContainerSpec& spec = *a.spec;
+  int efd = a.err_w;
+  ::close(a.go_w);
+  // Die with kiln. (getppid() is 0 in the new pid namespace; if kiln is already gone the go socket reads EOF.)
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // Until exec this process is kiln's image: keep /proc/<pid>/exe and /proc/<pid>/mem away from the
+  // container (CVE-2019-5736). exec of the command makes it dumpable again.
+  ::prctl(PR_SET_DUMPABLE, 0);
+  if (!spec.tty && !spec.interactive) {
+    int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, 0);
+  }
+  if (::sethostname(spec.hostname.c_str(), spec.hostname.size()) < 0)
+    child_fail(efd, kExitRuntime, "sethostname", errno);
+  if (auto st = prepare_rootfs(containers_dir(), spec); !st) child_fail(efd, kExitRuntime, st.error().what());
+  auto user = resolve_user_in_root(spec.user);
+  if (!user) child_fail(efd, kExitRuntime, user.error().what());
+  // First message: the network namespace (for --network none), as soon as kiln has made it.
+  char c;
+  int netns;
+  if (!receive_byte(a.go_r, &c, &netns)) ::_exit(kExitRuntime);
+  if (spec.network == Network::none && (netns < 0 || ::setns(netns, CLONE_NEWNET) < 0))
+    child_fail(efd, kExitRuntime, "join the container's network namespace", netns < 0 ? EBADF : errno);
+  if (netns >= 0) ::close(netns);
+  if (auto st = finish_rootfs(spec); !st) child_fail(efd, kExitRuntime, st.error().what());
+  if (spec.tty)
+    if (int e = make_container_tty(a.pty_sock)) child_fail(efd, kExitRuntime, "create the container's terminal", e);
+  for (const auto& r : spec.rlimits) {
+    struct rlimit rl = {r.soft, r.hard};
+    if (::setrlimit(r.resource, &rl) < 0) child_fail(efd, kExitRuntime, "setrlimit", errno);
+  }
+  LaunchPlan plan;
+  plan.args = spec.args;
+  plan.env = spec.env;
+  plan.cwd = spec.cwd.empty() ? "/" : spec.cwd;
+  plan.user = spec.user;
+  plan.resolved = std::move(*user);
+  plan.caps = a.caps;
+  plan.init = spec.init;
+  // Nothing of the command runs before kiln's second message: the process is then in its cgroups, behind
+  // the device filter. launch waits for it as late as it can, then reads the seccomp program that follows.
+  plan.gate_fd = a.go_r;
+  plan.seccomp_from_gate = true;
+  launch(plan, efd);
+}
+
+int child_entry(void* args) { run_child(*static_cast<const ChildArgs*>(args)); }
+
+/// The parent's share of a start, while the child mounts its root: the network namespace (sent first), the
+/// leftovers of killed kilns, the seccomp program, the cgroups and the device filter, then "go" with the
+/// program. pid is the child's when v1 cgroups need it written (0 otherwise).
+Status prepare_beside_child(const ContainerSpec& spec, CapSet caps, const Cgroup& cg, pid_t pid, bool in_v2, int go_w) {
+  UniqueFd netns;
+  if (spec.network == Network::none) netns = TRY(make_network_namespace());
+  // A child already gone reports on the error pipe.
+  (void)send_byte(go_w, 'n', netns.get());
+  netns.reset();
+  StateFile::sweep_leftovers();
+  SeccompProgram filter = TRY(seccomp_program(spec.seccomp_profile, caps, spec.seccomp_cache));
+  TRY(cg.join(pid, in_v2));
+  if (send_byte(go_w, 'g') == 0) (void)filter.send(go_w);
+  return {};
+}
+
 }  // namespace
 
 RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid_t)>& on_started) {
@@ -219,95 +295,62 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   if (spec.tty)
     if (auto st = pty.open(); !st) return failure(kExitRuntime, std::move(st).error());
   SignalGuard signals;
-  // 5. clone into new mount, pid, uts, ipc and cgroup namespaces. The network namespace is made by the parent
-  // below while the child mounts its root: the two dearest steps of a start run on two CPUs.
+  // 5. clone into new mount, pid, uts, ipc and cgroup namespaces. The network namespace, the seccomp program
+  // and the device filter are made by the parent while the child mounts its root: two CPUs at work.
   unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
-  pid_t child = clone_into_cgroup(flags, cg->v2_fd());
-  bool in_v2 = child >= 0;
-  if (!in_v2) child = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
-  if (child < 0) return failure(kExitRuntime, sys_error("clone the container process"));
-  if (child == 0) {
-    int efd = err_w.get();
-    go_w.reset();
-    // Die with kiln. (getppid() is 0 in the new pid namespace; if kiln is already gone the go socket reads EOF.)
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    // Until exec this process is kiln's image: keep /proc/<pid>/exe and /proc/<pid>/mem away from the
-    // container (CVE-2019-5736). exec of the command makes it dumpable again.
-    ::prctl(PR_SET_DUMPABLE, 0);
-    if (!spec.tty && !spec.interactive) {
-      int devnull = ::open("/dev/null", O_RDONLY);
-      if (devnull >= 0) ::dup2(devnull, 0);
+  ChildArgs args{&spec, *caps, go_r.get(), go_w.get(), err_w.get(), pty.child_sock};
+  pid_t child = -1;
+  bool in_v2 = false;
+  Status beside;
+  if (cg->v2_fd() >= 0 && !cg->has_v1_dirs() && !spec.init && can_clone_vm()) {
+    // The child shares kiln's memory until exec, and this thread waits for that (clone_vm): the parent's
+    // share runs on a thread of its own. A failure there closes the go socket, and the child exits on EOF.
+    std::thread parent_side([&] {
+      beside = prepare_beside_child(spec, *caps, *cg, 0, true, go_w.get());
+      if (!beside) ::shutdown(go_w.get(), SHUT_WR);
+    });
+    struct clone_args ca {};
+    ca.flags = flags | CLONE_INTO_CGROUP;
+    ca.exit_signal = SIGCHLD;
+    ca.cgroup = static_cast<uint64_t>(cg->v2_fd());
+    child = clone_vm(ca, child_entry, &args);
+    int clone_errno = errno;
+    if (child < 0) ::shutdown(go_w.get(), SHUT_WR);  // the parent side finds no reader
+    parent_side.join();
+    if (child < 0) return failure(kExitRuntime, sys_error("clone the container process", clone_errno));
+    in_v2 = true;
+    go_r.reset();
+    err_w.reset();
+    pty.close_child_end();
+    if (!beside) {
+      int status;
+      ::waitpid(child, &status, 0);  // it read EOF and exited
+      return failure(kExitRuntime, std::move(beside).error());
     }
-    if (::sethostname(spec.hostname.c_str(), spec.hostname.size()) < 0)
-      child_fail(efd, kExitRuntime, "sethostname", errno);
-    if (auto st = prepare_rootfs(containers_dir(), spec); !st) child_fail(efd, kExitRuntime, st.error().what());
-    auto user = resolve_user_in_root(spec.user);
-    if (!user) child_fail(efd, kExitRuntime, user.error().what());
-    // First message: the network namespace (for --network none), as soon as kiln has made it.
-    char c;
-    int netns;
-    if (!receive_byte(go_r.get(), &c, &netns)) ::_exit(kExitRuntime);
-    if (spec.network == Network::none && (netns < 0 || ::setns(netns, CLONE_NEWNET) < 0))
-      child_fail(efd, kExitRuntime, "join the container's network namespace", netns < 0 ? EBADF : errno);
-    if (netns >= 0) ::close(netns);
-    if (auto st = finish_rootfs(spec); !st) child_fail(efd, kExitRuntime, st.error().what());
-    if (spec.tty)
-      if (int e = make_container_tty(pty.child_sock))
-        child_fail(efd, kExitRuntime, "create the container's terminal", e);
-    for (const auto& r : spec.rlimits) {
-      struct rlimit rl = {r.soft, r.hard};
-      if (::setrlimit(r.resource, &rl) < 0) child_fail(efd, kExitRuntime, "setrlimit", errno);
+  } else {
+    child = clone_into_cgroup(flags, cg->v2_fd());
+    in_v2 = child >= 0;
+    if (!in_v2) child = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+    if (child < 0) return failure(kExitRuntime, sys_error("clone the container process"));
+    if (child == 0) run_child(args);
+    go_r.reset();
+    err_w.reset();
+    pty.close_child_end();
+    beside = prepare_beside_child(spec, *caps, *cg, child, in_v2, go_w.get());
+    if (!beside) {
+      ::kill(child, SIGKILL);
+      int status;
+      ::waitpid(child, &status, 0);
+      return failure(kExitRuntime, std::move(beside).error());
     }
-    LaunchPlan plan;
-    plan.args = spec.args;
-    plan.env = spec.env;
-    plan.cwd = spec.cwd.empty() ? "/" : spec.cwd;
-    plan.user = spec.user;
-    plan.resolved = std::move(*user);
-    plan.caps = *caps;
-    plan.init = spec.init;
-    // Nothing of the command runs before kiln's second message: the process is then in its cgroups, behind
-    // the device filter. launch waits for it as late as it can, then reads the seccomp program that follows.
-    plan.gate_fd = go_r.get();
-    plan.seccomp_from_gate = true;
-    launch(plan, efd);
   }
-  // 6. Parent: network namespace, cgroups and device filter, go, wait for exec.
-  go_r.reset();
-  err_w.reset();
-  pty.close_child_end();
+  go_w.reset();
   auto kill_child = [&] {
     ::kill(child, SIGKILL);
     int status;
     ::waitpid(child, &status, 0);
   };
-  UniqueFd netns;
-  if (spec.network == Network::none) {
-    auto made = make_network_namespace();
-    if (!made) {
-      kill_child();
-      return failure(kExitRuntime, std::move(made).error());
-    }
-    netns = std::move(*made);
-  }
-  // A child already gone reports on the error pipe.
-  (void)send_byte(go_w.get(), 'n', netns.get());
-  netns.reset();
-  // While the child mounts: the leftovers of killed kilns, then the seccomp program.
-  StateFile::sweep_leftovers();
-  auto filter = seccomp_program(spec.seccomp_profile, *caps, spec.seccomp_cache);
-  if (!filter) {
-    kill_child();
-    return failure(kExitRuntime, std::move(filter).error());
-  }
-  if (auto st = cg->join(child, in_v2); !st) {
-    kill_child();
-    return failure(kExitRuntime, std::move(st).error());
-  }
-  if (send_byte(go_w.get(), 'g') == 0) (void)filter->send(go_w.get());
-  go_w.reset();
-  // The state is written while the child builds its root (off the critical path); a start that fails
-  // removes it with the state file.
+  // A start that fails removes the state with the state file.
   cs.pid = child;
   (void)state->save(cs);
   if (spec.tty) pty.receive();  // a failure before it shows on the error pipe next

@@ -146,9 +146,12 @@ void launch(const LaunchPlan& plan, int error_fd) {
   if (!get_env(p.env, "HOME")) set_env(p.env, "HOME", user->home);
   if (int e = drop_bounding(p.caps)) child_fail(error_fd, 125, "drop capabilities", e);
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(error_fd, 125, "keep capabilities", errno);
-  if (::setgroups(user->groups.size(), user->groups.data()) < 0) child_fail(error_fd, 125, "setgroups", errno);
-  if (::setresgid(user->gid, user->gid, user->gid) < 0) child_fail(error_fd, 125, "setgid", errno);
-  if (::setresuid(user->uid, user->uid, user->uid) < 0) child_fail(error_fd, 125, "setuid", errno);
+  // Raw syscalls: glibc's wrappers would also signal every thread of kiln (its setxid broadcast), and a `run`
+  // child shares kiln's memory, thread list included (clone_vm.h).
+  if (::syscall(SYS_setgroups, user->groups.size(), user->groups.data()) < 0)
+    child_fail(error_fd, 125, "setgroups", errno);
+  if (::syscall(SYS_setresgid, user->gid, user->gid, user->gid) < 0) child_fail(error_fd, 125, "setgid", errno);
+  if (::syscall(SYS_setresuid, user->uid, user->uid, user->uid) < 0) child_fail(error_fd, 125, "setuid", errno);
   if (int e = set_process_caps(p.caps, user->uid == 0)) child_fail(error_fd, 125, "set capabilities", e);
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(error_fd, 125, "set no_new_privs", errno);
   if (::chdir(p.cwd.c_str()) < 0) child_fail(error_fd, 125, "chdir to working directory \"" + p.cwd + "\"", errno);
