@@ -26,6 +26,11 @@ out=$(sh_in --tmpfs /ne:rw,noexec,size=8m --tmpfs /ex:exec "$img" /bin/sh -c '
   cp /bin/busybox /ex/true; /ex/true && echo exec-ran')
 assert_eq "$(echo $out)" "noexec-refused exec-ran" "--tmpfs exec/noexec"
 
+# kiln holds itself to one CPU for the milliseconds of a start; the container keeps the whole mask.
+host_cpus=$(grep Cpus_allowed_list /proc/self/status | cut -f2)
+assert_eq "$(sh_in "$img" /bin/sh -c 'grep Cpus_allowed_list /proc/self/status' | cut -f2)" "$host_cpus" \
+  "the container's CPU mask"
+
 # Masked and read-only /proc paths, /sys read-only.
 out=$(sh_in "$img" /bin/sh -c '
   [ -e /proc/timer_list ] && echo "timer_list:$(wc -c < /proc/timer_list)"
