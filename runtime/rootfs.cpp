@@ -123,10 +123,15 @@ Status setup_dev(int rootfd) {
   const std::pair<const char*, dev_t> devices[] = {{"null", makedev(1, 3)},    {"zero", makedev(1, 5)},
                                                    {"full", makedev(1, 7)},    {"random", makedev(1, 8)},
                                                    {"urandom", makedev(1, 9)}, {"tty", makedev(5, 0)}};
+  mode_t umask_was = ::umask(0);  // 0666 whatever kiln's umask (the container's own is restored at once)
   for (const auto& [name, dev] : devices) {
-    if (::mknodat(d, name, S_IFCHR | 0666, dev) < 0) return sys_error(std::string("mknod /dev/") + name);
-    ::fchmodat(d, name, 0666, 0);  // past the umask
+    if (::mknodat(d, name, S_IFCHR | 0666, dev) < 0) {
+      int e = errno;
+      ::umask(umask_was);
+      return sys_error(std::string("mknod /dev/") + name, e);
+    }
   }
+  ::umask(umask_was);
   for (const char* dir : {"pts", "shm", "mqueue"})
     if (::mkdirat(d, dir, 0755) < 0) return sys_error(std::string("mkdir /dev/") + dir);
   const std::pair<const char*, const char*> links[] = {{"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
@@ -213,10 +218,13 @@ namespace {
 Status make_scratch(const std::string& dir, const ContainerSpec& spec) {
   if (::mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=4m") < 0)
     return sys_error("mount the container's scratch tmpfs");
+  // Made relative to the new tmpfs: one lookup per call instead of a walk of the containers directory's path.
+  UniqueFd scratch = TRY(open_fd(dir, O_PATH | O_DIRECTORY));
+  int sd = scratch.get();
   std::string top = dir + "/top";
   for (const char* d : {"top", "top/proc", "top/sys", "top/dev", "top/tmp", "top/etc", "rootfs"})
-    if (::mkdir((dir + "/" + d).c_str(), 0755) < 0) return sys_error(std::string("mkdir ") + d);
-  ::chmod((top + "/tmp").c_str(), 01777);
+    if (::mkdirat(sd, d, 0755) < 0) return sys_error(std::string("mkdir ") + d);
+  ::fchmodat(sd, "top/tmp", 01777, 0);
   for (const auto& m : spec.mounts) {
     bool is_dir = true;
     if (m.type == MountSpec::Type::bind) {
@@ -229,16 +237,18 @@ Status make_scratch(const std::string& dir, const ContainerSpec& spec) {
   // A read-only root gets the generated files right in the top layer, where they shadow the image's (no
   // mounts to make or tear down); a RUN step's writable root gets them bind-mounted read-only, so a step that
   // writes them fails instead of baking them into its layer.
-  std::string etc = spec.upperdir.empty() ? top + "/etc/" : dir + "/etc/";
+  std::string etc = spec.upperdir.empty() ? "top/etc/" : "etc/";
   if (!spec.upperdir.empty()) {
-    if (::mkdir(etc.c_str(), 0755) < 0) return sys_error("mkdir " + etc);
+    if (::mkdirat(sd, "etc", 0755) < 0) return sys_error("mkdir " + dir + "/etc");
     for (const char* f : {"hosts", "hostname", "resolv.conf"}) TRY(touch(top + "/etc/" + f, false));
   }
   std::string hosts =
       "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + spec.hostname + "\n";
   auto write = [&](const std::string& name, const std::string& text) -> Status {
-    UniqueFd fd = TRY(open_fd(etc + name, O_WRONLY | O_CREAT | O_TRUNC, 0644));
-    return write_all(fd.get(), text);
+    int fd = ::openat(sd, (etc + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return sys_error("create " + dir + "/" + etc + name);
+    UniqueFd owned(fd);
+    return write_all(fd, text);
   };
   TRY(write("hosts", hosts));
   TRY(write("hostname", spec.hostname + "\n"));
