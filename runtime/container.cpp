@@ -189,29 +189,34 @@ struct ChildArgs {
 struct CpuSplit {
   cpu_set_t all{};
   int cpu = -1;
-  bool active = false;
+  pid_t kiln_tid = ::gettid();
+  bool usable = false;  // fixed before the side thread starts
   CpuSplit() {
     if (::sched_getaffinity(0, sizeof all, &all) < 0 || CPU_COUNT(&all) < 2) return;
     cpu = ::sched_getcpu();
-    active = cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &all);
+    usable = cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &all);
   }
-  /// In the side thread, started before pin_here.
+  /// In the side thread, first.
   void keep_away() const {
-    if (!active) return;
+    if (!usable) return;
     cpu_set_t others = all;
     CPU_CLR(cpu, &others);
     ::sched_setaffinity(0, sizeof others, &others);
   }
-  void pin_here() {
-    if (!active) return;
+  /// In the side thread, once the child runs (it has its own mask by then): kiln's thread may go anywhere
+  /// again, so the child's exec does not wake it on the CPU the container is using.
+  void release_kiln() const {
+    if (usable) ::sched_setaffinity(kiln_tid, sizeof all, &all);
+  }
+  /// In kiln's thread, before clone.
+  bool pin_here() const {
+    if (!usable) return false;
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(cpu, &one);
-    active = ::sched_setaffinity(0, sizeof one, &one) == 0;
+    return ::sched_setaffinity(0, sizeof one, &one) == 0;
   }
-  ~CpuSplit() {
-    if (active) ::sched_setaffinity(0, sizeof all, &all);
-  }
+  ~CpuSplit() { release_kiln(); }
 };
 
 /// The container's side, from clone to exec. Writes nothing the parent reads (see clone_vm.h): fds are closed
@@ -344,9 +349,9 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
       split.keep_away();
       beside = prepare_beside_child(spec, *caps, *cg, 0, true, go_w.get());
       if (!beside) ::shutdown(go_w.get(), SHUT_WR);
+      split.release_kiln();
     });
-    split.pin_here();
-    if (split.active) args.cpus = &split.all;
+    if (split.pin_here()) args.cpus = &split.all;
     struct clone_args ca {};
     ca.flags = flags | CLONE_INTO_CGROUP;
     ca.exit_signal = SIGCHLD;
