@@ -19,6 +19,8 @@
 
 #include <cstring>
 #include <ctime>
+#include <optional>
+#include <system_error>
 #include <thread>
 
 #include "oci/image.h"
@@ -345,32 +347,48 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     // The child shares kiln's memory until exec, and this thread waits for that (clone_vm): the parent's
     // share runs on a thread of its own. A failure there closes the go socket, and the child exits on EOF.
     CpuSplit split;
-    std::thread parent_side([&] {
-      split.keep_away();
-      beside = prepare_beside_child(spec, *caps, *cg, 0, true, go_w.get());
-      if (!beside) ::shutdown(go_w.get(), SHUT_WR);
-      split.release_kiln();
-    });
-    if (split.pin_here()) args.cpus = &split.all;
-    struct clone_args ca {};
-    ca.flags = flags | CLONE_INTO_CGROUP;
-    ca.exit_signal = SIGCHLD;
-    ca.cgroup = static_cast<uint64_t>(cg->v2_fd());
-    child = clone_vm(ca, child_entry, &args);
-    int clone_errno = errno;
-    if (child < 0) ::shutdown(go_w.get(), SHUT_WR);  // the parent side finds no reader
-    parent_side.join();
-    if (child < 0) return failure(kExitRuntime, sys_error("clone the container process", clone_errno));
-    in_v2 = true;
-    go_r.reset();
-    err_w.reset();
-    pty.close_child_end();
-    if (!beside) {
-      int status;
-      ::waitpid(child, &status, 0);  // it read EOF and exited
-      return failure(kExitRuntime, std::move(beside).error());
+    std::optional<std::thread> parent_side;
+    try {
+      parent_side.emplace([&] {
+        split.keep_away();
+        beside = prepare_beside_child(spec, *caps, *cg, 0, true, go_w.get());
+        if (!beside) ::shutdown(go_w.get(), SHUT_WR);
+        split.release_kiln();
+      });
+    } catch (const std::system_error&) {  // no thread to be had: fork instead, below
     }
-  } else {
+    if (parent_side) {
+      if (split.pin_here()) args.cpus = &split.all;
+      struct clone_args ca {};
+      ca.flags = flags | CLONE_INTO_CGROUP;
+      ca.exit_signal = SIGCHLD;
+      ca.cgroup = static_cast<uint64_t>(cg->v2_fd());
+      child = clone_vm(ca, child_entry, &args);
+      if (child < 0) ::shutdown(go_w.get(), SHUT_WR);  // the parent side finds no reader
+      parent_side->join();
+      if (child >= 0) {
+        in_v2 = true;
+        go_r.reset();
+        err_w.reset();
+        pty.close_child_end();
+        if (!beside) {
+          int status;
+          ::waitpid(child, &status, 0);  // it read EOF and exited
+          return failure(kExitRuntime, std::move(beside).error());
+        }
+      } else {
+        // Not into this cgroup, or not this way: fork as below, on a fresh go socket (the old one holds what
+        // the parent side sent).
+        int fresh[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fresh) < 0)
+          return failure(kExitRuntime, sys_error("pipe"));
+        go_r.reset(fresh[0]);
+        go_w.reset(fresh[1]);
+        args = ChildArgs{&spec, *caps, go_r.get(), go_w.get(), err_w.get(), pty.child_sock};
+      }
+    }
+  }
+  if (child < 0) {
     child = clone_into_cgroup(flags, cg->v2_fd());
     in_v2 = child >= 0;
     if (!in_v2) child = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
