@@ -1,8 +1,6 @@
 // Capabilities.
 #include "runtime/caps.h"
 
-#include "common/fd.h"
-
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -12,6 +10,8 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+
+#include "common/fd.h"
 
 namespace kiln::runtime {
 

@@ -160,13 +160,11 @@ Status mask_paths(int rootfd, std::initializer_list<const char*> paths) {
     UniqueFd fd(raw);
     struct stat st;
     if (::fstat(fd.get(), &st) < 0) continue;
-    if (S_ISDIR(st.st_mode)) {
-      if (::mount("tmpfs", fd_path(fd.get()).c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") <
-          0)
-        return sys_error(std::string("mask ") + p);
-    } else if (::mount("/dev/null", fd_path(fd.get()).c_str(), nullptr, MS_BIND, nullptr) < 0) {
-      return sys_error(std::string("mask ") + p);
-    }
+    std::string target = fd_path(fd.get());
+    int r = S_ISDIR(st.st_mode)
+                ? ::mount("tmpfs", target.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0")
+                : ::mount("/dev/null", target.c_str(), nullptr, MS_BIND, nullptr);
+    if (r < 0) return sys_error(std::string("mask ") + p);
   }
   return {};
 }
