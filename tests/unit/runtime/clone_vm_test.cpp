@@ -21,7 +21,7 @@ struct Shared {
 
 int child_writes(void* arg) {
   auto* s = static_cast<Shared*>(arg);
-  s->written = 42;       // lands in the parent's memory: no copy-on-write copy
+  s->written = 42;         // lands in the parent's memory: no copy-on-write copy
   s->seen_pid = getpid();  // the child's own pid, not the parent's
   return 7;
 }
