@@ -47,6 +47,18 @@ Result<UniqueFd> openat_fd(int dirfd, const std::string& path, int flags, int mo
   return UniqueFd(fd);
 }
 
+bool read_exact(int fd, void* data, size_t len) {
+  char* p = static_cast<char*>(data);
+  while (len > 0) {
+    ssize_t n = ::read(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
 Status write_all(int fd, const void* data, size_t len) {
   const char* p = static_cast<const char*>(data);
   while (len > 0) {

@@ -35,6 +35,9 @@ Result<UniqueFd> openat_fd(int dirfd, const std::string& path, int flags, int mo
 /// Write every byte, retrying on EINTR and short writes.
 Status write_all(int fd, const void* data, size_t len);
 inline Status write_all(int fd, std::string_view s) { return write_all(fd, s.data(), s.size()); }
+/// Read exactly len bytes (retrying short reads and EINTR); false on EOF before that or an error. Builds no
+/// Error, so a child about to exec can use it cheaply.
+bool read_exact(int fd, void* data, size_t len);
 /// The whole content of a file (refuses files over max_size bytes).
 Result<std::string> read_file(const std::string& path, size_t max_size = 64u << 20);
 Result<std::string> read_fd(int fd, size_t max_size = 64u << 20);

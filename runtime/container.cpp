@@ -126,13 +126,7 @@ RunOutcome failure(int code, Error e) {
 }
 
 /// Read the child's report: EOF means exec succeeded.
-bool read_failure(int fd, ChildFailure& f) {
-  ssize_t n;
-  do {
-    n = ::read(fd, &f, sizeof f);
-  } while (n < 0 && errno == EINTR);
-  return n == static_cast<ssize_t>(sizeof f);
-}
+bool read_failure(int fd, ChildFailure& f) { return read_exact(fd, &f, sizeof f); }
 
 /// clone3 with CLONE_INTO_CGROUP: the child is born in its v2 cgroup, sparing the cgroup.procs write and
 /// the RCU grace period it waits for. -1 (errno set) when the kernel or the host cannot (no v2, old kernel).
@@ -289,6 +283,35 @@ Status prepare_beside_child(const ContainerSpec& spec, CapSet caps, const Cgroup
   return {};
 }
 
+/// The shared-memory start (clone_vm.h): the parent's share runs on a side thread while kiln's thread waits in
+/// clone_vm until the child has exec'd or exited; beside gets the side's status (a failure there closed the go
+/// socket, and the child exited on EOF). -1 when this start cannot be had (no thread, clone3 refused).
+pid_t start_sharing_memory(const ContainerSpec& spec, CapSet caps, const Cgroup& cg, unsigned long flags,
+                           ChildArgs& args, int go_w, Status& beside) {
+  CpuSplit split;
+  std::optional<std::thread> parent_side;
+  try {
+    parent_side.emplace([&] {
+      split.keep_away();
+      beside = prepare_beside_child(spec, caps, cg, 0, true, go_w);
+      if (!beside) ::shutdown(go_w, SHUT_WR);
+      split.release_kiln();
+    });
+  } catch (const std::system_error&) {
+    return -1;
+  }
+  if (split.pin_here()) args.cpus = &split.all;
+  struct clone_args ca {};
+  ca.flags = flags | CLONE_INTO_CGROUP;
+  ca.exit_signal = SIGCHLD;
+  ca.cgroup = static_cast<uint64_t>(cg.v2_fd());
+  pid_t child = clone_vm(ca, child_entry, &args);
+  args.cpus = nullptr;                       // split goes with this frame
+  if (child < 0) ::shutdown(go_w, SHUT_WR);  // the parent side finds no reader
+  parent_side->join();
+  return child;
+}
+
 }  // namespace
 
 RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid_t)>& on_started) {
@@ -344,73 +367,41 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   bool in_v2 = false;
   Status beside;
   if (cg->v2_fd() >= 0 && !cg->has_v1_dirs() && !spec.init && can_clone_vm()) {
-    // The child shares kiln's memory until exec, and this thread waits for that (clone_vm): the parent's
-    // share runs on a thread of its own. A failure there closes the go socket, and the child exits on EOF.
-    CpuSplit split;
-    std::optional<std::thread> parent_side;
-    try {
-      parent_side.emplace([&] {
-        split.keep_away();
-        beside = prepare_beside_child(spec, *caps, *cg, 0, true, go_w.get());
-        if (!beside) ::shutdown(go_w.get(), SHUT_WR);
-        split.release_kiln();
-      });
-    } catch (const std::system_error&) {  // no thread to be had: fork instead, below
-    }
-    if (parent_side) {
-      if (split.pin_here()) args.cpus = &split.all;
-      struct clone_args ca {};
-      ca.flags = flags | CLONE_INTO_CGROUP;
-      ca.exit_signal = SIGCHLD;
-      ca.cgroup = static_cast<uint64_t>(cg->v2_fd());
-      child = clone_vm(ca, child_entry, &args);
-      if (child < 0) ::shutdown(go_w.get(), SHUT_WR);  // the parent side finds no reader
-      parent_side->join();
-      if (child >= 0) {
-        in_v2 = true;
-        go_r.reset();
-        err_w.reset();
-        pty.close_child_end();
-        if (!beside) {
-          int status;
-          ::waitpid(child, &status, 0);  // it read EOF and exited
-          return failure(kExitRuntime, std::move(beside).error());
-        }
-      } else {
-        // Not into this cgroup, or not this way: fork as below, on a fresh go socket (the old one holds what
-        // the parent side sent).
-        int fresh[2];
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fresh) < 0)
-          return failure(kExitRuntime, sys_error("pipe"));
-        go_r.reset(fresh[0]);
-        go_w.reset(fresh[1]);
-        args = ChildArgs{&spec, *caps, go_r.get(), go_w.get(), err_w.get(), pty.child_sock};
-      }
+    child = start_sharing_memory(spec, *caps, *cg, flags, args, go_w.get(), beside);
+    in_v2 = child >= 0;
+    if (child < 0) {
+      // Not into this cgroup, or not this way: fork as below, on a fresh go socket (the old one holds what
+      // the parent side sent).
+      int fresh[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fresh) < 0)
+        return failure(kExitRuntime, sys_error("pipe"));
+      go_r.reset(fresh[0]);
+      go_w.reset(fresh[1]);
+      args = ChildArgs{&spec, *caps, go_r.get(), go_w.get(), err_w.get(), pty.child_sock};
     }
   }
-  if (child < 0) {
+  auto kill_child = [&] {  // a shared-memory child that failed has exited already: then this only reaps it
+    ::kill(child, SIGKILL);
+    int status;
+    ::waitpid(child, &status, 0);
+  };
+  bool forked = child < 0;
+  if (forked) {
     child = clone_into_cgroup(flags, cg->v2_fd());
     in_v2 = child >= 0;
     if (!in_v2) child = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
     if (child < 0) return failure(kExitRuntime, sys_error("clone the container process"));
     if (child == 0) run_child(args);
-    go_r.reset();
-    err_w.reset();
-    pty.close_child_end();
-    beside = prepare_beside_child(spec, *caps, *cg, child, in_v2, go_w.get());
-    if (!beside) {
-      ::kill(child, SIGKILL);
-      int status;
-      ::waitpid(child, &status, 0);
-      return failure(kExitRuntime, std::move(beside).error());
-    }
+  }
+  go_r.reset();
+  err_w.reset();
+  pty.close_child_end();
+  if (forked) beside = prepare_beside_child(spec, *caps, *cg, child, in_v2, go_w.get());
+  if (!beside) {
+    kill_child();
+    return failure(kExitRuntime, std::move(beside).error());
   }
   go_w.reset();
-  auto kill_child = [&] {
-    ::kill(child, SIGKILL);
-    int status;
-    ::waitpid(child, &status, 0);
-  };
   // A start that fails removes the state with the state file.
   cs.pid = child;
   (void)state->save(cs);

@@ -152,37 +152,26 @@ Status setup_dev(int rootfd) {
   return {};
 }
 
-/// docker's masked paths (absolute): files hidden behind /dev/null, directories behind an empty read-only tmpfs.
-Status mask_paths(int rootfd, std::initializer_list<const char*> paths) {
-  for (const char* p : paths) {
-    int raw = openat2_raw(rootfd, p + 1, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-    if (raw < 0) continue;  // absent on this kernel (no Error built: this runs in every container's start)
-    UniqueFd fd(raw);
-    struct stat st;
-    if (::fstat(fd.get(), &st) < 0) continue;
-    std::string target = fd_path(fd.get());
-    int r = S_ISDIR(st.st_mode)
-                ? ::mount("tmpfs", target.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0")
-                : ::mount("/dev/null", target.c_str(), nullptr, MS_BIND, nullptr);
-    if (r < 0) return sys_error(std::string("mask ") + p);
-  }
+/// docker's masks in a fresh kernel filesystem (procfs, sysfs) whose root is the current directory: entries
+/// the kernel made, no symlink an image could plant, so one mount call each by name and no lookup. A file is
+/// hidden behind /dev/null, a directory behind an empty read-only tmpfs; an entry this kernel lacks is skipped.
+Status mask_here(const char* where, std::initializer_list<const char*> files, std::initializer_list<const char*> dirs) {
+  auto masked = [where](int r, const char* name) -> Status {
+    if (r == 0 || errno == ENOENT) return {};
+    return sys_error(std::string("mask ") + where + "/" + name);
+  };
+  for (const char* f : files) TRY(masked(::mount("/dev/null", f, nullptr, MS_BIND, nullptr), f));
+  for (const char* d : dirs)
+    TRY(masked(::mount("tmpfs", d, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0"), d));
   return {};
 }
 
-/// docker's masked and read-only paths under /proc, by name inside the fresh proc mount: these are plain procfs
-/// entries (no symlink an image could plant), so one mount call each from its root, no lookup per path. The
-/// cwd stays there: nothing after this resolves a relative path before the pivot.
+/// docker's masked and read-only paths under /proc, from a cwd inside the fresh proc mount. The cwd stays
+/// there: nothing after this resolves a relative path before the pivot.
 Status protect_proc(int rootfd) {
   UniqueFd proc = TRY(open_in_root(rootfd, "/proc"));
   if (::fchdir(proc.get()) < 0) return sys_error("chdir into the container's /proc");
-  auto mask = [](const char* name, const char* src, const char* type, unsigned long flags, const char* data) -> Status {
-    if (::mount(src, name, type, flags, data) == 0 || errno == ENOENT) return {};  // ENOENT: not on this kernel
-    return sys_error(std::string("mask /proc/") + name);
-  };
-  for (const char* f : {"kcore", "keys", "timer_list", "sched_debug", "latency_stats"})
-    TRY(mask(f, "/dev/null", nullptr, MS_BIND, nullptr));
-  for (const char* d : {"acpi", "scsi"})
-    TRY(mask(d, "tmpfs", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0"));
+  TRY(mask_here("/proc", {"kcore", "keys", "timer_list", "sched_debug", "latency_stats"}, {"acpi", "scsi"}));
   for (const char* p : {"bus", "fs", "irq", "sys", "sysrq-trigger"}) {
     // bind the path onto itself, then make that new mount read-only
     if (::mount(p, p, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
@@ -302,7 +291,10 @@ Status finish_rootfs(const ContainerSpec& spec) {
   // sysfs shows the network devices of the namespace its mounter is in: mounted only now, in the container's.
   if (spec.network != Network::host)
     TRY(mount_at(r, "/sys", "sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
-  TRY(mask_paths(r, {"/sys/firmware", "/sys/devices/virtual/powercap"}));
+  UniqueFd sys = TRY(open_in_root(r, "/sys"));
+  if (::fchdir(sys.get()) < 0) return sys_error("chdir into the container's /sys");
+  TRY(mask_here("/sys", {}, {"firmware", "devices/virtual/powercap"}));
+  if (::chdir("/") < 0) return sys_error("chdir /");
   return {};
 }
 

@@ -69,22 +69,11 @@ bool SeccompProgram::send(int sock) const {
 }
 
 std::optional<SeccompProgram> SeccompProgram::receive(int sock) {
-  auto read_exact = [sock](void* buf, size_t len) {
-    auto* p = static_cast<char*>(buf);
-    while (len > 0) {
-      ssize_t r = ::read(sock, p, len);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return false;
-      p += r;
-      len -= static_cast<size_t>(r);
-    }
-    return true;
-  };
   uint32_t n;
-  if (!read_exact(&n, sizeof n) || n > BPF_MAXINSNS) return std::nullopt;
+  if (!read_exact(sock, &n, sizeof n) || n > BPF_MAXINSNS) return std::nullopt;
   SeccompProgram p;
   p.insns.resize(n);
-  if (!read_exact(p.insns.data(), n * sizeof(struct sock_filter))) return std::nullopt;
+  if (!read_exact(sock, p.insns.data(), n * sizeof(struct sock_filter))) return std::nullopt;
   return p;
 }
 

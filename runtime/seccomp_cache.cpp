@@ -1,7 +1,6 @@
 // The seccomp program cache: <store>/kiln/cache/seccomp/<build-id>-<sha256 of the key>.
 #include "runtime/seccomp_cache.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -62,16 +61,13 @@ Result<SeccompProgram> seccomp_program(const std::string& profile, CapSet caps, 
 }
 
 void prune_seccomp_cache(const std::string& cache_dir) {
-  DIR* d = ::opendir(cache_dir.c_str());
-  if (!d) return;
-  const std::string prefix = build_id_hex() + "-";
-  while (struct dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    bool current = !build_id_hex().empty() && name.rfind(prefix, 0) == 0 && name.find(".tmp-") == std::string::npos;
-    if (!current) ::unlinkat(::dirfd(d), name.c_str(), 0);
+  auto names = list_dir(cache_dir);
+  if (!names) return;
+  const std::string& build = build_id_hex();
+  for (const auto& name : *names) {
+    bool current = !build.empty() && name.starts_with(build + "-") && name.find(".tmp-") == std::string::npos;
+    if (!current) ::unlink((cache_dir + "/" + name).c_str());
   }
-  ::closedir(d);
 }
 
 }  // namespace kiln::runtime
