@@ -7,11 +7,13 @@
 
 #include <cctype>
 #include <iostream>
+#include <optional>
 
 #include "cas/digest.h"
 #include "cli/command.h"
 #include "oci/distribution.h"
 #include "runtime/container.h"
+#include "runtime/netns.h"
 #include "runtime/options.h"
 #include "runtime/process_config.h"
 #include "runtime/seccomp_cache.h"
@@ -162,6 +164,10 @@ Status run_detached(runtime::ContainerSpec spec) {
 }
 
 Status run_cmd(Context& ctx, const RunFlags& f) {
+  // The network namespace is made on a side thread while the image is resolved (runtime/netns.h); not for -d,
+  // which forks.
+  std::optional<runtime::NetnsAhead> netns;
+  if (!f.detach && f.network == "none") netns.emplace();
   auto store = TRY(ctx.store());
   oci::ImageStore images(store);
   // The store's writer lock is held while the image is resolved, pulled and unpacked (so gc cannot sweep a
@@ -180,6 +186,7 @@ Status run_cmd(Context& ctx, const RunFlags& f) {
     ctx.exit_code = 0;
     return {};
   }
+  spec->netns_ahead = netns ? &*netns : nullptr;
   auto out = runtime::run_container(*spec);
   ctx.exit_code = out.exit_code;
   if (out.failed_to_start) return out.error;

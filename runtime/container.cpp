@@ -272,7 +272,8 @@ int child_entry(void* args) { run_child(*static_cast<const ChildArgs*>(args)); }
 /// program. pid is the child's when v1 cgroups need it written (0 otherwise).
 Status prepare_beside_child(const ContainerSpec& spec, CapSet caps, const Cgroup& cg, pid_t pid, bool in_v2, int go_w) {
   UniqueFd netns;
-  if (spec.network == Network::none) netns = TRY(make_network_namespace());
+  if (spec.network == Network::none)
+    netns = TRY(spec.netns_ahead ? spec.netns_ahead->take() : make_network_namespace());
   // A child already gone reports on the error pipe.
   (void)send_byte(go_w, 'n', netns.get());
   netns.reset();
@@ -387,6 +388,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   };
   bool forked = child < 0;
   if (forked) {
+    if (spec.netns_ahead) spec.netns_ahead->wait();  // a raw clone, so no other thread may run
     child = clone_into_cgroup(flags, cg->v2_fd());
     in_v2 = child >= 0;
     if (!in_v2) child = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));

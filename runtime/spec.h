@@ -28,6 +28,8 @@ struct Rlimit {
 
 enum class Network { none, host };
 
+class NetnsAhead;
+
 /// The process a container runs and the limits around it.
 struct ContainerSpec {
   std::string id;                   ///< 64 hex
@@ -41,6 +43,7 @@ struct ContainerSpec {
   std::string user;  ///< user[:group] as given; resolved inside the container's /etc/passwd
   std::string hostname;
   Network network = Network::none;
+  NetnsAhead* netns_ahead = nullptr;  ///< none: the namespace already being made (kiln run), not owned; null: make it
   std::vector<MountSpec> mounts;
   std::vector<std::string> cap_add, cap_drop;
   std::string seccomp_profile;  ///< "" default, "unconfined", or a JSON file path
