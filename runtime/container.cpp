@@ -19,10 +19,8 @@
 
 #include <cstring>
 #include <ctime>
-#include <optional>
-#include <system_error>
-#include <thread>
 
+#include "common/side_thread.h"
 #include "oci/image.h"
 #include "runtime/cgroups.h"
 #include "runtime/clone_vm.h"
@@ -179,9 +177,9 @@ struct ChildArgs {
 };
 
 /// For the few milliseconds of a shared-memory start: kiln's thread (and the child it clones, which inherits
-/// the mask) on the CPU it is on, the parent's side thread on the others. Otherwise the kernel may queue the
-/// new child behind the side thread's network namespace setup, which it does not preempt (~0.4 ms here).
-/// The child takes the whole mask back first thing, so the container is never pinned; kiln on destruction.
+/// the mask) on the CPU it is on, the parent's side thread (a SideThread) on the others. Otherwise the kernel
+/// may queue the new child behind the side thread's work, which it does not preempt (~0.4 ms here). The child
+/// takes the whole mask back first thing, so the container is never pinned; kiln on destruction.
 struct CpuSplit {
   cpu_set_t all{};
   int cpu = -1;
@@ -191,13 +189,6 @@ struct CpuSplit {
     if (::sched_getaffinity(0, sizeof all, &all) < 0 || CPU_COUNT(&all) < 2) return;
     cpu = ::sched_getcpu();
     usable = cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &all);
-  }
-  /// In the side thread, first.
-  void keep_away() const {
-    if (!usable) return;
-    cpu_set_t others = all;
-    CPU_CLR(cpu, &others);
-    ::sched_setaffinity(0, sizeof others, &others);
   }
   /// In the side thread, once the child runs (it has its own mask by then): kiln's thread may go anywhere
   /// again, so the child's exec does not wake it on the CPU the container is using.
@@ -290,17 +281,13 @@ Status prepare_beside_child(const ContainerSpec& spec, CapSet caps, const Cgroup
 pid_t start_sharing_memory(const ContainerSpec& spec, CapSet caps, const Cgroup& cg, unsigned long flags,
                            ChildArgs& args, int go_w, Status& beside) {
   CpuSplit split;
-  std::optional<std::thread> parent_side;
-  try {
-    parent_side.emplace([&] {
-      split.keep_away();
-      beside = prepare_beside_child(spec, caps, cg, 0, true, go_w);
-      if (!beside) ::shutdown(go_w, SHUT_WR);
-      split.release_kiln();
-    });
-  } catch (const std::system_error&) {
+  SideThread parent_side;
+  if (!parent_side.start([&] {
+        beside = prepare_beside_child(spec, caps, cg, 0, true, go_w);
+        if (!beside) ::shutdown(go_w, SHUT_WR);
+        split.release_kiln();
+      }))
     return -1;
-  }
   if (split.pin_here()) args.cpus = &split.all;
   struct clone_args ca {};
   ca.flags = flags | CLONE_INTO_CGROUP;
@@ -309,7 +296,7 @@ pid_t start_sharing_memory(const ContainerSpec& spec, CapSet caps, const Cgroup&
   pid_t child = clone_vm(ca, child_entry, &args);
   args.cpus = nullptr;                       // split goes with this frame
   if (child < 0) ::shutdown(go_w, SHUT_WR);  // the parent side finds no reader
-  parent_side->join();
+  parent_side.join();
   return child;
 }
 

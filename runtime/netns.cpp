@@ -35,30 +35,11 @@ Result<UniqueFd> make_network_namespace() {
   return made;
 }
 
-void* NetnsAhead::thread_main(void* self) {
-  auto* ahead = static_cast<NetnsAhead*>(self);
-  ahead->m_made = make_network_namespace();
-  return nullptr;
-}
-
 NetnsAhead::NetnsAhead() {
-  pthread_attr_t attr;
-  if (::pthread_attr_init(&attr) != 0) return;
-  cpu_set_t others;
-  int cpu = ::sched_getcpu();
-  if (cpu >= 0 && cpu < CPU_SETSIZE && ::sched_getaffinity(0, sizeof others, &others) == 0 && CPU_ISSET(cpu, &others) &&
-      CPU_COUNT(&others) > 1) {
-    CPU_CLR(cpu, &others);
-    ::pthread_attr_setaffinity_np(&attr, sizeof others, &others);
-  }
-  m_running = ::pthread_create(&m_thread, &attr, thread_main, this) == 0;
-  ::pthread_attr_destroy(&attr);
+  m_thread.start([this] { m_made = make_network_namespace(); });
 }
 
-void NetnsAhead::wait() {
-  if (m_running) ::pthread_join(m_thread, nullptr);
-  m_running = false;
-}
+void NetnsAhead::wait() { m_thread.join(); }
 
 Result<UniqueFd> NetnsAhead::take() {
   wait();

@@ -1,12 +1,11 @@
 // The container's network namespace for --network none: made by kiln itself while the child builds its root.
 #pragma once
 
-#include <pthread.h>
-
 #include <optional>
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/side_thread.h"
 
 namespace kiln::runtime {
 
@@ -21,11 +20,8 @@ Result<UniqueFd> make_network_namespace();
 /// ready by the time the child has mounted its root instead of holding it up. Not to be carried across fork.
 class NetnsAhead {
  public:
-  /// Starts the thread on the CPUs other than the caller's. (Left to the scheduler, the new thread often ran
-  /// first on kiln's CPU and held kiln up for ~0.3 ms: this kernel does not preempt the namespace setup.)
-  /// If no thread can be had, take() makes the namespace itself.
+  /// Starts the thread (a SideThread, off kiln's CPU). If no thread can be had, take() makes the namespace.
   NetnsAhead();
-  ~NetnsAhead() { wait(); }
   NetnsAhead(const NetnsAhead&) = delete;
   NetnsAhead& operator=(const NetnsAhead&) = delete;
   /// Until the namespace is made (or failed). Call before a raw clone without CLONE_VM: no thread may be
@@ -35,10 +31,8 @@ class NetnsAhead {
   Result<UniqueFd> take();
 
  private:
-  static void* thread_main(void* self);
-  pthread_t m_thread{};
-  bool m_running = false;
   std::optional<Result<UniqueFd>> m_made;
+  SideThread m_thread;  // last: joined before m_made goes
 };
 
 /// Bring the loopback interface of the calling thread's network namespace up.

@@ -1,0 +1,36 @@
+// SideThread: pthread_create with the creator's CPU taken out of the new thread's affinity.
+#include "common/side_thread.h"
+
+#include <sched.h>
+
+namespace kiln {
+
+void* SideThread::main(void* self) {
+  static_cast<SideThread*>(self)->m_fn();
+  return nullptr;
+}
+
+bool SideThread::start(std::function<void()> fn) {
+  join();
+  m_fn = std::move(fn);
+  pthread_attr_t attr;
+  if (::pthread_attr_init(&attr) != 0) return false;
+  cpu_set_t others;
+  int cpu = ::sched_getcpu();
+  // glibc applies the affinity before the thread first runs.
+  if (cpu >= 0 && cpu < CPU_SETSIZE && ::sched_getaffinity(0, sizeof others, &others) == 0 && CPU_ISSET(cpu, &others) &&
+      CPU_COUNT(&others) > 1) {
+    CPU_CLR(cpu, &others);
+    ::pthread_attr_setaffinity_np(&attr, sizeof others, &others);
+  }
+  m_running = ::pthread_create(&m_thread, &attr, main, this) == 0;
+  ::pthread_attr_destroy(&attr);
+  return m_running;
+}
+
+void SideThread::join() {
+  if (m_running) ::pthread_join(m_thread, nullptr);
+  m_running = false;
+}
+
+}  // namespace kiln

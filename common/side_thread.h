@@ -1,0 +1,32 @@
+// SideThread: a thread born on the CPUs other than its creator's, for work done beside kiln's own thread.
+#pragma once
+
+#include <pthread.h>
+
+#include <functional>
+
+namespace kiln {
+
+/// Left to the scheduler, a new thread often starts on its creator's CPU and either holds the creator up
+/// (this kernel, PREEMPT_NONE, does not preempt long system calls such as a network namespace setup) or
+/// waits ~0.3 ms for a migration to the idle CPU. Born with the other CPUs as its affinity, it starts on one
+/// of them at once; never on a CPU outside the creator's own mask (taskset), and with one CPU a plain thread.
+class SideThread {
+ public:
+  SideThread() = default;
+  ~SideThread() { join(); }
+  SideThread(const SideThread&) = delete;
+  SideThread& operator=(const SideThread&) = delete;
+  /// Run fn on the new thread; false when no thread can be had (fn is then not run).
+  bool start(std::function<void()> fn);
+  /// Wait for fn to return; nothing when the thread was never started or is joined already.
+  void join();
+
+ private:
+  static void* main(void* self);
+  std::function<void()> m_fn;
+  pthread_t m_thread{};
+  bool m_running = false;
+};
+
+}  // namespace kiln
