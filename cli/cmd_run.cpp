@@ -13,11 +13,11 @@
 #include "cli/command.h"
 #include "oci/distribution.h"
 #include "runtime/container.h"
-#include "runtime/netns.h"
 #include "runtime/options.h"
 #include "runtime/process_config.h"
 #include "runtime/seccomp_cache.h"
 #include "runtime/signals.h"
+#include "runtime/start_ahead.h"
 
 namespace kiln::cli {
 
@@ -53,13 +53,12 @@ bool valid_container_name(const std::string& n) {
   return true;
 }
 
-Result<runtime::ContainerSpec> make_spec(oci::ImageStore& images, const RunFlags& f) {
-  oci::TransferOptions topts;  // an absent image is pulled with its progress on stderr, as docker run does
-  topts.progress = oci::Progress::mode_for(2);
-  auto img = TRY(oci::resolve_or_pull(images, f.image, f.pull, topts, std::cerr));
+/// What the flags alone decide, checked before the image is looked up (as docker does): enough for the start's
+/// first steps (runtime/start_ahead.h) to begin while the image is resolved.
+Result<runtime::ContainerSpec> spec_from_flags(const RunFlags& f, const std::string& store_root) {
   runtime::ContainerSpec spec;
   spec.id = random_id();
-  spec.seccomp_cache = runtime::seccomp_cache_dir(images.store().root());
+  spec.seccomp_cache = runtime::seccomp_cache_dir(store_root);
   if (!f.name.empty() && !valid_container_name(f.name))
     return make_error(ErrorCode::invalid_argument,
                       "invalid container name \"" + f.name + "\": use [a-zA-Z0-9][a-zA-Z0-9_.-]+, as docker does");
@@ -71,22 +70,6 @@ Result<runtime::ContainerSpec> make_spec(oci::ImageStore& images, const RunFlags
   else if (f.network != "none")
     return make_error(ErrorCode::invalid_argument,
                       "unsupported --network \"" + f.network + "\": use none (default) or host");
-  runtime::ProcessOverrides o;
-  o.entrypoint = f.entrypoint;
-  o.cmd = f.cmd;
-  for (const auto& file : f.env_files) {
-    std::string text = TRY(read_file(file));
-    for (auto& e : TRY(runtime::parse_env_file(text, file))) o.env.push_back(e);
-  }
-  o.env.insert(o.env.end(), f.env.begin(), f.env.end());
-  spec.args = TRY(runtime::resolve_args(img.config.config, o));
-  spec.env = runtime::resolve_env(img.config.config, o.env);
-  runtime::set_env(spec.env, "HOSTNAME", spec.hostname);
-  if (f.tty && !runtime::get_env(spec.env, "TERM")) runtime::set_env(spec.env, "TERM", "xterm");
-  spec.cwd = !f.workdir.empty()                      ? f.workdir
-             : img.config.config.working_dir.empty() ? "/"
-                                                     : img.config.config.working_dir;
-  spec.user = !f.user.empty() ? f.user : img.config.config.user;
   for (const auto& v : f.volumes) spec.mounts.push_back(TRY(runtime::parse_volume(v)));
   for (const auto& m : f.mounts) spec.mounts.push_back(TRY(runtime::parse_mount(m)));
   for (const auto& t : f.tmpfs) spec.mounts.push_back(TRY(runtime::parse_tmpfs(t)));
@@ -112,10 +95,34 @@ Result<runtime::ContainerSpec> make_spec(oci::ImageStore& images, const RunFlags
   spec.tty = f.tty;
   spec.interactive = f.interactive;
   spec.detached = f.detach;
+  return spec;
+}
+
+/// The image's part: resolved (pulled when missing) and unpacked, its config under the flags' overrides.
+Status add_image(runtime::ContainerSpec& spec, oci::ImageStore& images, const RunFlags& f) {
+  oci::TransferOptions topts;  // an absent image is pulled with its progress on stderr, as docker run does
+  topts.progress = oci::Progress::mode_for(2);
+  auto img = TRY(oci::resolve_or_pull(images, f.image, f.pull, topts, std::cerr));
+  runtime::ProcessOverrides o;
+  o.entrypoint = f.entrypoint;
+  o.cmd = f.cmd;
+  for (const auto& file : f.env_files) {
+    std::string text = TRY(read_file(file));
+    for (auto& e : TRY(runtime::parse_env_file(text, file))) o.env.push_back(e);
+  }
+  o.env.insert(o.env.end(), f.env.begin(), f.env.end());
+  spec.args = TRY(runtime::resolve_args(img.config.config, o));
+  spec.env = runtime::resolve_env(img.config.config, o.env);
+  runtime::set_env(spec.env, "HOSTNAME", spec.hostname);
+  if (f.tty && !runtime::get_env(spec.env, "TERM")) runtime::set_env(spec.env, "TERM", "xterm");
+  spec.cwd = !f.workdir.empty()                      ? f.workdir
+             : img.config.config.working_dir.empty() ? "/"
+                                                     : img.config.config.working_dir;
+  spec.user = !f.user.empty() ? f.user : img.config.config.user;
   int sig = runtime::signal_from_name(img.config.config.stop_signal);
   spec.stop_signal = sig > 0 ? sig : SIGTERM;
   spec.layers = TRY(images.layer_roots(img));
-  return spec;
+  return {};
 }
 
 /// -d: a supervisor process keeps the container; output goes to a log beside the containers' state.
@@ -164,30 +171,27 @@ Status run_detached(runtime::ContainerSpec spec) {
 }
 
 Status run_cmd(Context& ctx, const RunFlags& f) {
-  // The network namespace is made on a side thread while the image is resolved (runtime/netns.h); not for -d,
-  // which forks.
-  std::optional<runtime::NetnsAhead> netns;
-  if (!f.detach && f.network == "none") netns.emplace();
+  ctx.exit_code = runtime::kExitRuntime;  // until the container runs
   auto store = TRY(ctx.store());
+  auto spec = TRY(spec_from_flags(f, store.root()));
+  // The state file, cgroups and network namespace are made on a side thread while the image is resolved
+  // (runtime/start_ahead.h); not for -d, which forks.
+  std::optional<runtime::StartAhead> ahead;
+  if (!f.detach) ahead.emplace(spec);
   oci::ImageStore images(store);
-  // The store's writer lock is held while the image is resolved, pulled and unpacked (so gc cannot sweep a
-  // tree being extracted), and released before the container runs.
-  auto spec = [&]() -> Result<runtime::ContainerSpec> {
+  {
+    // The store's writer lock is held while the image is resolved, pulled and unpacked (so gc cannot sweep a
+    // tree being extracted), and released before the container runs.
     auto lock = TRY(store.writer_lock());
-    return make_spec(images, f);
-  }();
-  if (!spec) {
-    ctx.exit_code = runtime::kExitRuntime;
-    return std::move(spec).error();
+    TRY(add_image(spec, images, f));
   }
   if (f.detach) {
-    ctx.exit_code = runtime::kExitRuntime;
-    TRY(run_detached(std::move(*spec)));
+    TRY(run_detached(std::move(spec)));
     ctx.exit_code = 0;
     return {};
   }
-  spec->netns_ahead = netns ? &*netns : nullptr;
-  auto out = runtime::run_container(*spec);
+  spec.ahead = &*ahead;
+  auto out = runtime::run_container(spec);
   ctx.exit_code = out.exit_code;
   if (out.failed_to_start) return out.error;
   return {};

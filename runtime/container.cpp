@@ -29,6 +29,7 @@
 #include "runtime/process_config.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp_cache.h"
+#include "runtime/start_ahead.h"
 
 namespace kiln::runtime {
 
@@ -263,8 +264,7 @@ int child_entry(void* args) { run_child(*static_cast<const ChildArgs*>(args)); }
 /// program. pid is the child's when v1 cgroups need it written (0 otherwise).
 Status prepare_beside_child(const ContainerSpec& spec, CapSet caps, const Cgroup& cg, pid_t pid, bool in_v2, int go_w) {
   UniqueFd netns;
-  if (spec.network == Network::none)
-    netns = TRY(spec.netns_ahead ? spec.netns_ahead->take() : make_network_namespace());
+  if (spec.network == Network::none) netns = TRY(spec.ahead ? spec.ahead->take_netns() : make_network_namespace());
   // A child already gone reports on the error pipe.
   (void)send_byte(go_w, 'n', netns.get());
   netns.reset();
@@ -309,7 +309,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   if (!caps) return failure(kExitRuntime, std::move(caps).error());
   if (auto st = check_mount_sources(spec); !st) return failure(kExitRuntime, std::move(st).error());
   // 2. State file, locked while we live; filled once the container runs.
-  auto state = StateFile::create(spec);
+  auto state = spec.ahead ? spec.ahead->take_state() : StateFile::create(spec);
   if (!state) return failure(kExitRuntime, std::move(state).error());
   struct StateCleanup {
     StateFile& s;
@@ -330,7 +330,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   cs.cap_add = spec.cap_add;
   cs.cap_drop = spec.cap_drop;
   // 3. Cgroups with the limits.
-  auto cg = Cgroup::create(spec.id, spec);
+  auto cg = spec.ahead ? spec.ahead->take_cgroup() : Cgroup::create(spec.id, spec);
   if (!cg) return failure(kExitRuntime, std::move(cg).error());
   struct CgroupCleanup {
     Cgroup& c;
@@ -375,7 +375,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   };
   bool forked = child < 0;
   if (forked) {
-    if (spec.netns_ahead) spec.netns_ahead->wait();  // a raw clone, so no other thread may run
+    if (spec.ahead) spec.ahead->wait();  // a raw clone, so no other thread may run
     child = clone_into_cgroup(flags, cg->v2_fd());
     in_v2 = child >= 0;
     if (!in_v2) child = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));

@@ -35,18 +35,4 @@ Result<UniqueFd> make_network_namespace() {
   return made;
 }
 
-NetnsAhead::NetnsAhead() {
-  m_thread.start([this] { m_made = make_network_namespace(); });
-}
-
-void NetnsAhead::wait() { m_thread.join(); }
-
-Result<UniqueFd> NetnsAhead::take() {
-  wait();
-  if (!m_made) return make_network_namespace();
-  Result<UniqueFd> made = std::move(*m_made);
-  m_made.reset();
-  return made;
-}
-
 }  // namespace kiln::runtime

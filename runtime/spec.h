@@ -28,7 +28,7 @@ struct Rlimit {
 
 enum class Network { none, host };
 
-class NetnsAhead;
+class StartAhead;
 
 /// The process a container runs and the limits around it.
 struct ContainerSpec {
@@ -43,7 +43,6 @@ struct ContainerSpec {
   std::string user;  ///< user[:group] as given; resolved inside the container's /etc/passwd
   std::string hostname;
   Network network = Network::none;
-  NetnsAhead* netns_ahead = nullptr;  ///< none: the namespace already being made (kiln run), not owned; null: make it
   std::vector<MountSpec> mounts;
   std::vector<std::string> cap_add, cap_drop;
   std::string seccomp_profile;  ///< "" default, "unconfined", or a JSON file path
@@ -60,6 +59,9 @@ struct ContainerSpec {
   int stop_signal = 15;
   /// Builds: SIGINT/SIGTERM/SIGHUP to kiln cancel the container (SIGKILL) instead of being forwarded.
   bool kill_on_interrupt = false;
+  /// kiln run: the state file, cgroups and network namespace being made already (start_ahead.h), not owned;
+  /// null: run_container makes them.
+  StartAhead* ahead = nullptr;
 };
 
 }  // namespace kiln::runtime

@@ -15,7 +15,7 @@ TEST(SideThread, RunsTheWorkAndJoinWaitsForIt) {
   ASSERT_TRUE(t.start([&] { ran = 1; }));
   t.join();
   EXPECT_EQ(ran.load(), 1);
-  t.join();  // a second join is harmless
+  t.join();                                // a second join is harmless
   ASSERT_TRUE(t.start([&] { ran = 2; }));  // and the object can start again
   t.join();
   EXPECT_EQ(ran.load(), 2);

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <filesystem>
 
 namespace kiln::runtime {
 namespace {
@@ -54,37 +53,6 @@ TEST(NetNs, FreshNamespaceWithLoopbackUpAndCallerUntouched) {
   int status = 0;
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
-}
-
-size_t open_fds() {
-  size_t n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
-}
-
-TEST(NetNsAhead, TakeHandsOverANamespaceMadeOnAnotherThread) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root";
-  ino_t home = own_ns_inode();
-  NetnsAhead ahead;
-  auto made = ahead.take();
-  ASSERT_TRUE(made.ok()) << made.error().what();
-  EXPECT_NE(ns_inode(made->get()), home);
-  EXPECT_EQ(own_ns_inode(), home);
-  // A second take (a shared-memory start that fell back to fork) makes another one.
-  auto again = ahead.take();
-  ASSERT_TRUE(again.ok());
-  EXPECT_NE(ns_inode(again->get()), ns_inode(made->get()));
-}
-
-TEST(NetNsAhead, UntakenNamespaceIsClosedWithIt) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root";
-  size_t before = open_fds();
-  {
-    NetnsAhead ahead;
-    ahead.wait();
-    EXPECT_EQ(open_fds(), before + 1) << "the made namespace is held as one fd";
-  }
-  EXPECT_EQ(open_fds(), before) << "a run that failed before its start leaves no fd behind";
 }
 
 }  // namespace
