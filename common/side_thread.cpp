@@ -17,13 +17,15 @@ bool SideThread::start(std::function<void()> fn) {
   if (::pthread_attr_init(&attr) != 0) return false;
   cpu_set_t others;
   int cpu = ::sched_getcpu();
+  m_elsewhere = false;
   // glibc applies the affinity before the thread first runs.
   if (cpu >= 0 && cpu < CPU_SETSIZE && ::sched_getaffinity(0, sizeof others, &others) == 0 && CPU_ISSET(cpu, &others) &&
       CPU_COUNT(&others) > 1) {
     CPU_CLR(cpu, &others);
-    ::pthread_attr_setaffinity_np(&attr, sizeof others, &others);
+    m_elsewhere = ::pthread_attr_setaffinity_np(&attr, sizeof others, &others) == 0;
   }
   m_running = ::pthread_create(&m_thread, &attr, main, this) == 0;
+  m_elsewhere = m_elsewhere && m_running;
   ::pthread_attr_destroy(&attr);
   return m_running;
 }

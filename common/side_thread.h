@@ -21,12 +21,15 @@ class SideThread {
   bool start(std::function<void()> fn);
   /// Wait for fn to return; nothing when the thread was never started or is joined already.
   void join();
+  /// True when the thread was born on other CPUs than its creator's: only then may the creator spin-wait for it.
+  bool elsewhere() const { return m_elsewhere; }
 
  private:
   static void* main(void* self);
   std::function<void()> m_fn;
   pthread_t m_thread{};
   bool m_running = false;
+  bool m_elsewhere = false;
 };
 
 }  // namespace kiln

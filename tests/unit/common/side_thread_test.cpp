@@ -36,6 +36,11 @@ TEST(SideThread, BornOnTheOtherCpusButWithinTheCreatorsMask) {
   if (CPU_COUNT(&mine) < 2) GTEST_SKIP() << "one CPU";
   cpu_set_t seen = mask_in_side_thread();
   EXPECT_EQ(CPU_COUNT(&seen), CPU_COUNT(&mine) - 1) << "all but the creator's CPU";
+  {
+    SideThread t;
+    ASSERT_TRUE(t.start([] {}));
+    EXPECT_TRUE(t.elsewhere());
+  }
   cpu_set_t outside;
   CPU_OR(&outside, &seen, &mine);
   EXPECT_TRUE(CPU_EQUAL(&outside, &mine)) << "no CPU the creator may not use";
@@ -46,6 +51,10 @@ TEST(SideThread, BornOnTheOtherCpusButWithinTheCreatorsMask) {
   CPU_SET(cpu, &one);
   ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
   seen = mask_in_side_thread();
+  SideThread pinned;
+  ASSERT_TRUE(pinned.start([] {}));
+  EXPECT_FALSE(pinned.elsewhere()) << "a plain thread beside a pinned creator";
+  pinned.join();
   sched_setaffinity(0, sizeof mine, &mine);
   EXPECT_TRUE(CPU_EQUAL(&seen, &one));
 }
