@@ -24,6 +24,7 @@ void StartAhead::make() {
   Result<StateFile> state = StateFile::create(m_spec);
   std::optional<Result<Cgroup>> cg;
   if (state) cg = Cgroup::create(m_spec.id, m_spec);
+  bool going_on = cg && *cg;  // else the start stops at take_state or take_cgroup: no namespace to make
   {
     std::lock_guard lock(m_mutex);
     m_state = std::move(state);
@@ -31,7 +32,7 @@ void StartAhead::make() {
     m_host_side_ready = true;
   }
   m_ready_cv.notify_one();
-  if (m_spec.network == Network::none) m_netns = make_network_namespace();
+  if (going_on && m_spec.network == Network::none) m_netns = make_network_namespace();
 }
 
 /// Spins for a while before it sleeps: the side thread is usually a fraction of a millisecond from done, and
