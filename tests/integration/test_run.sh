@@ -96,7 +96,10 @@ rc=0; sh_in "$img" /bin/sh -c 'exit 42' || rc=$?; assert_eq $rc 42 "exit code"
 rc=0; sh_in --init "$img" /bin/sh -c 'kill -USR1 $$' || rc=$?; assert_eq $rc 138 "signal exit code through --init"
 rc=0; sh_in "$img" nosuchcmd 2>/dev/null || rc=$?; assert_eq $rc 127 "not found"
 rc=0; sh_in "$img" /etc/passwd 2>/dev/null || rc=$?; assert_eq $rc 126 "not executable"
-rc=0; kiln run localhost/missing:1 true 2>/dev/null || rc=$?; assert_eq $rc 125 "unknown image"
+rc=0; kiln run --name early localhost/missing:1 true 2>/dev/null || rc=$?; assert_eq $rc 125 "unknown image"
+# The state file, name and cgroup were made while the image was looked up: a failed lookup undoes them.
+assert_eq "$(ls -A "$KILN_RUN_DIR" "$KILN_RUN_DIR/.names" | grep -c -e '\.json$' -e '^early$')" 0 "state or name left by a failed lookup"
+assert_eq "$(find /sys/fs/cgroup -maxdepth 4 -name 'kiln-*' 2>/dev/null | wc -l)" "$cgroups_before" "cgroup left by a failed lookup"
 rc=0; kiln run -v /no/such/dir:/x "$img" true 2>/dev/null || rc=$?; assert_eq $rc 125 "missing volume source"
 expect_fail "bind source path does not exist" kiln run -v /no/such/dir:/x "$img" true
 expect_fail "/proc" kiln run --tmpfs /proc/x "$img" true
