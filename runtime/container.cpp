@@ -365,7 +365,8 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
         return failure(kExitRuntime, sys_error("pipe"));
       go_r.reset(fresh[0]);
       go_w.reset(fresh[1]);
-      args = ChildArgs{&spec, *caps, go_r.get(), go_w.get(), err_w.get(), pty.child_sock};
+      args.go_r = go_r.get();
+      args.go_w = go_w.get();
     }
   }
   auto kill_child = [&] {  // a shared-memory child that failed has exited already: then this only reaps it

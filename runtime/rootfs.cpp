@@ -40,14 +40,18 @@ Status mount_at(int rootfd, const std::string& target, const char* src, const ch
   return {};
 }
 
+/// Make the bind mount at path read-only, nosuid and nodev where its source allows (a source mounted with
+/// neither refuses them in a bind remount), else read-only alone.
+bool remount_readonly(const char* path) {
+  return ::mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) == 0 ||
+         ::mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) == 0;
+}
+
 Status bind_at(int rootfd, const std::string& src, const std::string& target, bool readonly, bool recursive = true) {
   TRY(mount_at(rootfd, target, src.c_str(), nullptr, MS_BIND | (recursive ? MS_REC : 0)));
   if (readonly) {
     UniqueFd t = TRY(open_in_root(rootfd, target));  // the new mount, now on top
-    if (::mount(nullptr, fd_path(t.get()).c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
-                nullptr) < 0 &&
-        ::mount(nullptr, fd_path(t.get()).c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
-      return sys_error("make " + target + " read-only");
+    if (!remount_readonly(fd_path(t.get()).c_str())) return sys_error("make " + target + " read-only");
   }
   return {};
 }
@@ -178,9 +182,7 @@ Status protect_proc(int rootfd) {
       if (errno == ENOENT) continue;
       return sys_error(std::string("bind /proc/") + p);
     }
-    if (::mount(nullptr, p, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) < 0 &&
-        ::mount(nullptr, p, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
-      return sys_error(std::string("make /proc/") + p + " read-only");
+    if (!remount_readonly(p)) return sys_error(std::string("make /proc/") + p + " read-only");
   }
   return {};
 }
