@@ -20,6 +20,8 @@ namespace {
 long cpu_quota(double cpus) { return static_cast<long>(cpus * 100000 + 0.5); }
 
 constexpr const char* kBase = "/sys/fs/cgroup";
+/// In cgroup v2, the containers' cgroups live in this one below kiln's own, which holds the device filter.
+constexpr const char* kContainersCgroup = "kiln";
 
 /// A process's path in each hierarchy: controller list → path ("" key = v2).
 std::vector<std::pair<std::string, std::string>> cgroups_of(const std::string& proc) {
@@ -91,14 +93,33 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
   };
   // v2 for whatever it offers; v1 controllers for the rest.
   bool limits = spec.memory_bytes > 0 || spec.pids_limit > 0 || spec.cpus > 0;
-  auto offered = v2_dir.empty() || !limits ? std::set<std::string>{} : v2_controllers(v2_dir);
-  bool v2_mem = offered.count("memory") > 0, v2_pids = offered.count("pids") > 0, v2_cpu = offered.count("cpu") > 0;
+  std::string parent = v2_dir.empty() ? "" : v2_dir + "/" + kContainersCgroup;
   if (!v2_dir.empty()) {
-    std::string dir = v2_dir + "/" + leaf;
-    if (auto st = make(dir); !st) return fail(st.error());
+    std::string dir = parent + "/" + leaf;
+    bool made = ::mkdir(dir.c_str(), 0755) == 0;
+    if (!made && errno == ENOENT) {  // the first container below this cgroup: the parent first
+      if (::mkdir(parent.c_str(), 0755) < 0 && errno != EEXIST) return fail(sys_error("create cgroup " + parent));
+      made = ::mkdir(dir.c_str(), 0755) == 0;
+    }
+    if (!made && errno != EEXIST) return fail(sys_error("create cgroup " + dir));
+    cg.m_dirs.push_back(dir);
     cg.m_v2_dir = dir;
     cg.m_v2_fd = UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (cg.m_v2_fd.get() < 0) return fail(sys_error("open cgroup " + dir));
+    cg.m_v2_parent_fd = UniqueFd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (cg.m_v2_parent_fd.get() < 0) return fail(sys_error("open cgroup " + parent));
+  }
+  // The parent hands its children the controllers it has itself (cgroup.controllers) once they are enabled
+  // in its cgroup.subtree_control.
+  auto offered = parent.empty() || !limits ? std::set<std::string>{} : v2_controllers(parent);
+  for (const auto& [ctrl, wanted] : {std::pair<const char*, bool>{"memory", spec.memory_bytes > 0},
+                                     {"pids", spec.pids_limit > 0},
+                                     {"cpu", spec.cpus > 0}})
+    if (wanted && offered.count(ctrl) && !write_value(parent + "/cgroup.subtree_control", std::string("+") + ctrl))
+      offered.erase(ctrl);
+  bool v2_mem = offered.count("memory") > 0, v2_pids = offered.count("pids") > 0, v2_cpu = offered.count("cpu") > 0;
+  if (!v2_dir.empty()) {
+    std::string dir = cg.m_v2_dir;
     if (spec.memory_bytes > 0 && v2_mem) {
       if (auto st = write_value(dir + "/memory.max", std::to_string(spec.memory_bytes)); !st) return fail(st.error());
       (void)write_value(dir + "/memory.swap.max", "0");
@@ -158,8 +179,8 @@ Status Cgroup::join(pid_t pid, bool skip_v2) const {
   // run_container prefers to clone straight into the v2 cgroup.
   for (const auto& d : m_dirs)
     if (!(skip_v2 && d == m_v2_dir)) TRY(write_value(d + "/cgroup.procs", std::to_string(pid)));
-  // The kernel verifies the device program on load (~0.1 ms): done here, while the child builds its root.
-  if (m_v2_fd.valid()) TRY(attach_device_filter(m_v2_fd.get()));
+  // Found on the parent (or attached there, the first time): done here, while the child builds its root.
+  if (m_v2_parent_fd.valid()) TRY(ensure_device_filter(m_v2_parent_fd.get()));
   return {};
 }
 
@@ -174,6 +195,7 @@ void Cgroup::destroy() {
   m_dirs.clear();
   m_v2_dir.clear();
   m_v2_fd.reset();
+  m_v2_parent_fd.reset();
 }
 
 namespace {
@@ -186,7 +208,8 @@ std::vector<std::string> kiln_parents() {
   for (const auto& [ctrls, p] : cgroups_of("self")) {
     std::string sub = p == "/" ? "" : p;
     if (ctrls.empty()) {
-      if (!v2.empty()) out.push_back(v2 + sub);
+      if (!v2.empty()) out.push_back(v2 + sub + "/" + kContainersCgroup);
+      if (!v2.empty()) out.push_back(v2 + sub);  // where earlier kilns made them
       continue;
     }
     std::istringstream in(ctrls);

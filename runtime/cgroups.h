@@ -14,16 +14,18 @@ namespace kiln::runtime {
 /// The cgroup directories made for one container, removed by destroy().
 class Cgroup {
  public:
-  /// Create "kiln-<id>" under this process's own cgroup in each hierarchy that offers a needed controller and
-  /// write the limits (on a v1-only host also docker's device allow list).
+  /// Create "kiln-<id>" under this process's own cgroup in each hierarchy that offers a needed controller (in
+  /// v2 under "kiln" there, made once and kept, as docker keeps its "docker") and write the limits (on a
+  /// v1-only host also docker's device allow list).
   static Result<Cgroup> create(const std::string& id, const ContainerSpec& spec);
   /// The v2 directory, open for clone3(CLONE_INTO_CGROUP); -1 on a host without cgroup v2 (the v1 devices
   /// controller holds the allow list there).
   int v2_fd() const { return m_v2_fd.get(); }
   /// True when v1 controllers hold limits: join must then write the container's pid there.
   bool has_v1_dirs() const { return m_dirs.size() > (m_v2_dir.empty() ? 0u : 1u); }
-  /// Move a process in and restrict the cgroup's devices to docker's default allow list (a v2 device program);
-  /// before the process runs anything of the container's. skip_v2 when it was born in the v2 cgroup already.
+  /// Move a process in and restrict the cgroup's devices to docker's default allow list (a v2 device program
+  /// on the parent, see devices.h); before the process runs anything of the container's. skip_v2 when it was
+  /// born in the v2 cgroup already.
   Status join(pid_t pid, bool skip_v2 = false) const;
   /// Remove the directories (retrying while the kernel finishes reaping).
   void destroy();
@@ -40,6 +42,7 @@ class Cgroup {
   std::vector<std::string> m_dirs;
   std::string m_v2_dir;
   UniqueFd m_v2_fd;
+  UniqueFd m_v2_parent_fd;  ///< "kiln", the v2 parent of every container cgroup, holding the device filter
 };
 
 }  // namespace kiln::runtime

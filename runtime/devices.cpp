@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -94,20 +95,56 @@ std::vector<bpf_insn> program() {
 
 long bpf(int cmd, bpf_attr& attr) { return ::syscall(SYS_bpf, cmd, &attr, sizeof attr); }
 
-}  // namespace
+/// The program's name in the kernel (bpf_prog_info.name, at most 15 characters): how kiln recognises its own
+/// program on a parent cgroup. A change to program() takes a new number, so an older program gets replaced.
+constexpr char kProgramName[] = "kiln_devices_1";
 
+uint64_t ptr(const void* p) { return reinterpret_cast<uint64_t>(p); }
+
+/// True when kiln's device program is attached to the cgroup at cgroup_fd itself (not only to an ancestor).
+bool has_kiln_program(int cgroup_fd) {
+  uint32_t ids[8];
+  bpf_attr q;
+  std::memset(&q, 0, sizeof q);
+  q.query.target_fd = static_cast<uint32_t>(cgroup_fd);
+  q.query.attach_type = BPF_CGROUP_DEVICE;
+  q.query.prog_ids = ptr(ids);
+  q.query.prog_cnt = 8;
+  if (bpf(BPF_PROG_QUERY, q) < 0) return false;
+  for (uint32_t i = 0; i < std::min<uint32_t>(q.query.prog_cnt, 8); ++i) {
+    bpf_attr by_id;
+    std::memset(&by_id, 0, sizeof by_id);
+    by_id.prog_id = ids[i];
+    UniqueFd prog(static_cast<int>(bpf(BPF_PROG_GET_FD_BY_ID, by_id)));
+    if (!prog.valid()) continue;
+    bpf_prog_info info;
+    std::memset(&info, 0, sizeof info);
+    bpf_attr get;
+    std::memset(&get, 0, sizeof get);
+    get.info.bpf_fd = static_cast<uint32_t>(prog.get());
+    get.info.info_len = sizeof info;
+    get.info.info = ptr(&info);
+    if (bpf(BPF_OBJ_GET_INFO_BY_FD, get) == 0 && info.type == BPF_PROG_TYPE_CGROUP_DEVICE &&
+        std::strncmp(info.name, kProgramName, sizeof info.name) == 0)
+      return true;
+  }
+  return false;
+}
+
+/// Load the program and attach it to the cgroup at cgroup_fd.
 Status attach_device_filter(int cgroup_fd) {
   std::vector<bpf_insn> prog = program();
   auto load = [&](char* log, uint32_t log_size) {
     bpf_attr a;
     std::memset(&a, 0, sizeof a);
     a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-    a.insns = reinterpret_cast<uint64_t>(prog.data());
+    a.insns = ptr(prog.data());
     a.insn_cnt = static_cast<uint32_t>(prog.size());
-    a.license = reinterpret_cast<uint64_t>("Apache-2.0");
-    a.log_buf = reinterpret_cast<uint64_t>(log);
+    a.license = ptr("Apache-2.0");
+    a.log_buf = ptr(log);
     a.log_size = log_size;
     a.log_level = log ? 1 : 0;
+    std::memcpy(a.prog_name, kProgramName, sizeof kProgramName);
     return static_cast<int>(bpf(BPF_PROG_LOAD, a));
   };
   int fd = load(nullptr, 0);
@@ -126,8 +163,17 @@ Status attach_device_filter(int cgroup_fd) {
   attach.target_fd = static_cast<uint32_t>(cgroup_fd);
   attach.attach_bpf_fd = static_cast<uint32_t>(fd);
   attach.attach_type = BPF_CGROUP_DEVICE;
-  if (bpf(BPF_PROG_ATTACH, attach) < 0) return sys_error("attach the device filter to the container's cgroup");
-  return {};  // the cgroup holds the program now; it goes with the cgroup
+  // No flags: one program per cgroup, so a second attach (two kilns at once) replaces the first instead of
+  // adding to it, and no cgroup below can attach a program of its own.
+  if (bpf(BPF_PROG_ATTACH, attach) < 0) return sys_error("attach the device filter to the containers' cgroup");
+  return {};  // the cgroup holds the program now
+}
+
+}  // namespace
+
+Status ensure_device_filter(int cgroup_fd) {
+  if (has_kiln_program(cgroup_fd)) return {};
+  return attach_device_filter(cgroup_fd);
 }
 
 const std::vector<const char*>& v1_device_rules() {

@@ -219,12 +219,14 @@ echo "$out" | grep -qx "layer 299" || fail "300-layer image top layer: $out"
 # kiln gc removes a container cgroup no state records (a kiln killed at the wrong moment), never a live one's.
 v2=/sys/fs/cgroup; [ -e $v2/cgroup.controllers ] || v2=/sys/fs/cgroup/unified
 own=$(grep '^0::' /proc/self/cgroup | cut -d: -f3); [ "$own" = / ] && own=
-mkdir "$v2$own/kiln-00000000deadbeef"
+# Container cgroups live in "kiln" below kiln's own, which holds the device filter; earlier kilns made them beside it.
+mkdir -p "$v2$own/kiln/kiln-00000000deadbeef" "$v2$own/kiln-00000000feedbeef"
 cid=$(kiln run -d --name gc-live "$img" /bin/sleep 30)
 kiln gc > "$WORK/gc.out"
-grep -q "1 leftover cgroups" "$WORK/gc.out" || fail "gc: $(cat "$WORK/gc.out")"
-[ ! -e "$v2$own/kiln-00000000deadbeef" ] || fail "gc left the orphan cgroup"
-[ -d "$v2$own/kiln-${cid:0:16}" ] || fail "gc removed a live container's cgroup"
+grep -q "2 leftover cgroups" "$WORK/gc.out" || fail "gc: $(cat "$WORK/gc.out")"
+[ ! -e "$v2$own/kiln/kiln-00000000deadbeef" ] || fail "gc left the orphan cgroup"
+[ ! -e "$v2$own/kiln-00000000feedbeef" ] || fail "gc left the orphan cgroup of the old layout"
+[ -d "$v2$own/kiln/kiln-${cid:0:16}" ] || fail "gc removed a live container's cgroup"
 kiln stop -t 1 gc-live >/dev/null
 
 # Nothing left behind on the host.
