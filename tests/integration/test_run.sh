@@ -128,6 +128,8 @@ echo "$out" | grep -qx ro-ok || fail "ro volume writable: $out"
 mkdir -p "$WORK/evil/bin" "$WORK/evil/etc"; cp /bin/busybox "$WORK/evil/bin/"; ln -s busybox "$WORK/evil/bin/sh"
 ln -s /proc/1/root/etc/shadow "$WORK/evil/etc/hosts"; ln -s / "$WORK/evil/tmp"; ln -s "$WORK/hostdir" "$WORK/evil/data"
 mkdir -p "$WORK/hostdir"
+# /proc, /dev and /sys of the image pointing at the host: kiln's own mountpoints shadow them.
+for d in proc dev sys; do mkdir -p "$WORK/hostmnt/$d"; ln -s "$WORK/hostmnt/$d" "$WORK/evil/$d"; done
 tar -C "$WORK/evil" -cf "$WORK/evil.tar" .
 kiln import "$WORK/evil.tar" localhost/evil:1 >/dev/null
 out=$(kiln run -v "$WORK/vol:/data/mnt" --tmpfs /tmp localhost/evil:1 /bin/sh -c 'cat /etc/hosts; ls /data/mnt; echo t > /tmp/t && echo tmp-ok')
@@ -135,6 +137,10 @@ echo "$out" | grep -q "127.0.0.1.*localhost" || fail "/etc/hosts followed the im
 echo "$out" | grep -qx file || fail "volume under a symlinked dir: $out"
 assert_eq "$(ls "$WORK/hostdir" | wc -l)" 0 "a mount or write reached the host through /data"
 [ ! -e /t ] || fail "/tmp -> / in the image let a write reach the host"
+out=$(kiln run localhost/evil:1 /bin/sh -c 'ls /proc/self/fd >/dev/null && echo proc-ok; echo x > /dev/null && echo dev-ok
+  ls /sys/kernel >/dev/null && echo sys-ok')
+assert_eq "$(echo $out)" "proc-ok dev-ok sys-ok" "/proc, /dev, /sys over the image's symlinks"
+assert_eq "$(find "$WORK/hostmnt" -mindepth 2 | wc -l)" 0 "a mount reached the host through /proc, /dev or /sys"
 
 # -t: a terminal from the container's own devpts, with the caller's window size; exec -t too.
 out=$(script -qec "stty cols 91 rows 33; $KILN run -t $img /bin/sh -c 'tty; stty size'" /dev/null < /dev/null | tr -d '\r')

@@ -40,10 +40,9 @@ std::vector<uint32_t> attached(int cgroup_fd) {
 
 /// This process's own directory in the cgroup v2 hierarchy, or "" without one.
 std::string own_v2_dir() {
-  std::string mount = ::access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ? "/sys/fs/cgroup"
-                      : ::access("/sys/fs/cgroup/unified/cgroup.controllers", F_OK) == 0
-                          ? "/sys/fs/cgroup/unified"
-                          : "";
+  std::string mount = ::access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0           ? "/sys/fs/cgroup"
+                      : ::access("/sys/fs/cgroup/unified/cgroup.controllers", F_OK) == 0 ? "/sys/fs/cgroup/unified"
+                                                                                         : "";
   if (mount.empty()) return "";
   std::ifstream in("/proc/self/cgroup");
   std::string line;
