@@ -11,6 +11,7 @@ namespace kiln {
 /// (this kernel, PREEMPT_NONE, does not preempt long system calls such as a network namespace setup) or
 /// waits ~0.3 ms for a migration to the idle CPU. Born with the other CPUs as its affinity, it starts on one
 /// of them at once; never on a CPU outside the creator's own mask (taskset), and with one CPU a plain thread.
+/// All signals stay blocked in it, so it never takes one meant for kiln's thread.
 class SideThread {
  public:
   SideThread() = default;
@@ -23,6 +24,8 @@ class SideThread {
   void join();
   /// True when the thread was born on other CPUs than its creator's: only then may the creator spin-wait for it.
   bool elsewhere() const { return m_elsewhere; }
+  /// The creator's CPU at the start, which the thread's affinity leaves out; -1 unless elsewhere().
+  int off_cpu() const { return m_off_cpu; }
 
  private:
   static void* main(void* self);
@@ -30,6 +33,7 @@ class SideThread {
   pthread_t m_thread{};
   bool m_running = false;
   bool m_elsewhere = false;
+  int m_off_cpu = -1;
 };
 
 }  // namespace kiln

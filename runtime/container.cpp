@@ -281,13 +281,15 @@ Status prepare_beside_child(const ContainerSpec& spec, CapSet caps, const Cgroup
 pid_t start_sharing_memory(const ContainerSpec& spec, CapSet caps, const Cgroup& cg, unsigned long flags,
                            ChildArgs& args, int go_w, Status& beside) {
   CpuSplit split;
+  auto parent_share = [&] {
+    beside = prepare_beside_child(spec, caps, cg, 0, true, go_w);
+    if (!beside) ::shutdown(go_w, SHUT_WR);
+    split.release_kiln();
+  };
+  // The StartAhead's thread takes it when there is one (done with its own work, or nearly): one thread a start.
   SideThread parent_side;
-  if (!parent_side.start([&] {
-        beside = prepare_beside_child(spec, caps, cg, 0, true, go_w);
-        if (!beside) ::shutdown(go_w, SHUT_WR);
-        split.release_kiln();
-      }))
-    return -1;
+  bool on_ahead = spec.ahead && spec.ahead->then(parent_share, split.cpu);
+  if (!on_ahead && !parent_side.start(parent_share)) return -1;
   if (split.pin_here()) args.cpus = &split.all;
   struct clone_args ca {};
   ca.flags = flags | CLONE_INTO_CGROUP;
@@ -296,6 +298,7 @@ pid_t start_sharing_memory(const ContainerSpec& spec, CapSet caps, const Cgroup&
   pid_t child = clone_vm(ca, child_entry, &args);
   args.cpus = nullptr;                       // split goes with this frame
   if (child < 0) ::shutdown(go_w, SHUT_WR);  // the parent side finds no reader
+  if (spec.ahead) spec.ahead->wait();        // done with its job, or idle since its own work when it had none
   parent_side.join();
   return child;
 }

@@ -14,10 +14,37 @@ StartAhead::StartAhead(const ContainerSpec& spec) {
   m_spec.memory_bytes = spec.memory_bytes;
   m_spec.pids_limit = spec.pids_limit;
   m_spec.cpus = spec.cpus;
-  if (!m_thread.start([this] { make(); })) {
-    make();  // no thread to be had: the same work, now
-    m_thread.join();
+  if (!m_thread.start([this] { serve(); })) make();  // no thread to be had: the same work, now
+}
+
+void StartAhead::serve() {
+  make();
+  std::function<void()> job;
+  {
+    std::unique_lock lock(m_mutex);
+    m_ready_cv.wait(lock, [this] { return m_job || m_closing; });
+    job = std::move(m_job);
   }
+  if (job) job();
+}
+
+bool StartAhead::then(std::function<void()> job, int kiln_cpu) {
+  {
+    std::lock_guard lock(m_mutex);
+    if (!m_thread.elsewhere() || kiln_cpu != m_thread.off_cpu() || m_closing || m_job) return false;
+    m_job = std::move(job);
+  }
+  m_ready_cv.notify_all();
+  return true;
+}
+
+void StartAhead::wait() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_closing = true;
+  }
+  m_ready_cv.notify_all();
+  m_thread.join();
 }
 
 void StartAhead::make() {
@@ -31,8 +58,15 @@ void StartAhead::make() {
     if (cg) m_cgroup = std::move(*cg);
     m_host_side_ready = true;
   }
-  m_ready_cv.notify_one();
-  if (going_on && m_spec.network == Network::none) m_netns = make_network_namespace();
+  m_ready_cv.notify_all();
+  std::optional<Result<UniqueFd>> netns;
+  if (going_on && m_spec.network == Network::none) netns = make_network_namespace();
+  {
+    std::lock_guard lock(m_mutex);
+    m_netns = std::move(netns);
+    m_made = true;
+  }
+  m_ready_cv.notify_all();
 }
 
 /// Spins for a while before it sleeps: the side thread is usually a fraction of a millisecond from done, and
@@ -68,11 +102,13 @@ Result<Cgroup> StartAhead::take_cgroup() {
 }
 
 Result<UniqueFd> StartAhead::take_netns() {
-  wait();
-  if (!m_netns) return make_network_namespace();
-  Result<UniqueFd> n = std::move(*m_netns);
-  m_netns.reset();
-  return n;
+  std::optional<Result<UniqueFd>> n;
+  {
+    std::unique_lock lock(m_mutex);
+    m_ready_cv.wait(lock, [this] { return m_made; });
+    n.swap(m_netns);
+  }
+  return n ? std::move(*n) : make_network_namespace();
 }
 
 StartAhead::~StartAhead() {

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 
@@ -32,18 +33,27 @@ class StartAhead {
   /// The state file, then the cgroups: each waits for the side thread to have made both.
   Result<StateFile> take_state();
   Result<Cgroup> take_cgroup();
-  /// The network namespace; waits for the thread to finish. A second call makes a fresh one.
+  /// The network namespace; waits for the thread to have made it. A second call makes a fresh one.
   Result<UniqueFd> take_netns();
-  /// Until the thread has finished. Call before a raw clone without CLONE_VM (see clone_vm.h).
-  void wait() { m_thread.join(); }
+  /// Hand the side thread one more job, run once its own work is done (the parent's share of the start, so a
+  /// start creates one thread, not two). False when there is no thread to take it, or when kiln's thread is
+  /// now on kiln_cpu and the side thread may run there too (moving a running thread waits for it).
+  bool then(std::function<void()> job, int kiln_cpu);
+  /// Until the thread has finished, with its job if it had one. Call before a raw clone without CLONE_VM (see
+  /// clone_vm.h).
+  void wait();
 
  private:
   void make();
+  void serve();
   void wait_host_side();
   ContainerSpec m_spec;
   std::mutex m_mutex;
-  std::condition_variable m_ready_cv;
+  std::condition_variable m_ready_cv;  ///< state and cgroup made; the namespace made; a job or the end posted
   std::atomic<bool> m_host_side_ready{false};
+  bool m_made = false;
+  bool m_closing = false;
+  std::function<void()> m_job;
   std::optional<Result<StateFile>> m_state;
   std::optional<Result<Cgroup>> m_cgroup;
   std::optional<Result<UniqueFd>> m_netns;

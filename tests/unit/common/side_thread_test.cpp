@@ -1,8 +1,10 @@
-// Tests for common/side_thread: the work runs, join waits for it, and the thread is born off its creator's CPU.
+// Tests for common/side_thread: the work runs, join waits for it, the thread is born off its creator's CPU and
+// takes no signal.
 #include "common/side_thread.h"
 
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <signal.h>
 
 #include <atomic>
 
@@ -19,6 +21,17 @@ TEST(SideThread, RunsTheWorkAndJoinWaitsForIt) {
   ASSERT_TRUE(t.start([&] { ran = 2; }));  // and the object can start again
   t.join();
   EXPECT_EQ(ran.load(), 2);
+}
+
+TEST(SideThread, TakesNoSignal) {
+  // kiln's thread blocks SIGCHLD for its signalfd; a side thread with it unblocked would swallow it.
+  sigset_t seen;
+  sigemptyset(&seen);
+  SideThread t;
+  ASSERT_TRUE(t.start([&] { pthread_sigmask(SIG_BLOCK, nullptr, &seen); }));
+  t.join();
+  for (int sig : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGUSR1})
+    EXPECT_EQ(sigismember(&seen, sig), 1) << "signal " << sig << " not blocked in the side thread";
 }
 
 cpu_set_t mask_in_side_thread() {

@@ -3,6 +3,7 @@
 #include "runtime/start_ahead.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,6 +97,38 @@ TEST_F(StartAheadTest, NameInUseIsReportedAndNothingIsMade) {
   EXPECT_NE(std::string(state.error().what()).find("already in use"), std::string::npos) << state.error().what();
   EXPECT_FALSE(second.take_cgroup().ok()) << "no cgroup for a start that cannot go on";
   held->remove();
+}
+
+TEST_F(StartAheadTest, TakesOneMoreJobOnItsThreadAfterItsOwnWork) {
+  cpu_set_t mine;
+  ASSERT_EQ(sched_getaffinity(0, sizeof mine, &mine), 0);
+  if (CPU_COUNT(&mine) < 2) GTEST_SKIP() << "one CPU: no side thread to hand a job to";
+  StartAhead ahead(spec("f", "ahead-four"));
+  auto state = ahead.take_state();
+  auto cg = ahead.take_cgroup();
+  ASSERT_TRUE(state.ok() && cg.ok());
+  pid_t job_tid = 0;
+  bool had_netns = false;
+  auto job = [&] {
+    job_tid = gettid();
+    had_netns = ahead.take_netns().ok();  // on the thread itself: made already, no join of itself
+  };
+  // Taken only when kiln's thread is on the CPU the side thread was born off: exactly one of the CPUs.
+  int accepted = 0;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &mine) && ahead.then(job, c)) ++accepted;
+  EXPECT_EQ(accepted, 1);
+  ahead.wait();
+  EXPECT_NE(job_tid, 0) << "wait() returned before the job ran";
+  EXPECT_NE(job_tid, gettid()) << "the job ran on the caller's thread";
+  EXPECT_TRUE(had_netns);
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &mine)) {
+      EXPECT_FALSE(ahead.then([] {}, c)) << "a joined thread takes no job";
+    }
+  }
+  cg->destroy();
+  state->remove();
 }
 
 }  // namespace
