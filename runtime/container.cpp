@@ -225,7 +225,8 @@ struct CpuSplit {
   }
   if (::sethostname(spec.hostname.c_str(), spec.hostname.size()) < 0)
     child_fail(efd, kExitRuntime, "sethostname", errno);
-  if (auto st = prepare_rootfs(containers_dir(), spec); !st) child_fail(efd, kExitRuntime, st.error().what());
+  auto empty = prepare_rootfs(containers_dir(), spec);
+  if (!empty) child_fail(efd, kExitRuntime, empty.error().what());
   auto user = resolve_user_in_root(spec.user);
   if (!user) child_fail(efd, kExitRuntime, user.error().what());
   // First message: the network namespace (for --network none), as soon as kiln has made it.
@@ -235,7 +236,7 @@ struct CpuSplit {
   if (spec.network == Network::none && (netns < 0 || ::setns(netns, CLONE_NEWNET) < 0))
     child_fail(efd, kExitRuntime, "join the container's network namespace", netns < 0 ? EBADF : errno);
   if (netns >= 0) ::close(netns);
-  if (auto st = finish_rootfs(spec); !st) child_fail(efd, kExitRuntime, st.error().what());
+  if (auto st = finish_rootfs(spec, std::move(*empty)); !st) child_fail(efd, kExitRuntime, st.error().what());
   if (spec.tty)
     if (int e = make_container_tty(a.pty_sock)) child_fail(efd, kExitRuntime, "create the container's terminal", e);
   for (const auto& r : spec.rlimits) {
