@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -26,7 +25,9 @@ constexpr const char* kContainersCgroup = "kiln";
 /// A process's path in each hierarchy: controller list → path ("" key = v2).
 std::vector<std::pair<std::string, std::string>> cgroups_of(const std::string& proc) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::ifstream in("/proc/" + proc + "/cgroup");
+  auto text = read_file("/proc/" + proc + "/cgroup");
+  if (!text) return out;
+  std::istringstream in(*text);
   std::string line;
   while (std::getline(in, line)) {
     auto a = line.find(':'), b = line.find(':', a + 1);

@@ -79,8 +79,12 @@ std::vector<std::string> entries(const std::string& dir) {
 /// against the sweeping of dead ones: without it a sweeper could take a state file made but not yet locked.
 Result<UniqueFd> lock_registry() {
   std::string names = containers_dir() + "/" + kNames;
-  TRY(make_dirs(names, 0700));
-  UniqueFd fd = TRY(open_fd(names, O_RDONLY | O_DIRECTORY));
+  auto opened = open_fd(names, O_RDONLY | O_DIRECTORY);  // made by the first container only
+  if (!opened && opened.error().code == ErrorCode::not_found) {
+    TRY(make_dirs(names, 0700));
+    opened = open_fd(names, O_RDONLY | O_DIRECTORY);
+  }
+  UniqueFd fd = TRY(std::move(opened));
   if (::flock(fd.get(), LOCK_EX) < 0) return sys_error("lock " + names);
   return fd;
 }
