@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cas/store.h"
 #include "oci/image_store.h"
@@ -14,9 +15,10 @@ namespace kiln::cli {
 
 /// Global state a subcommand sees.
 struct Context {
-  std::string root;                ///< --root, resolved before the action runs
-  std::function<Status()> action;  ///< set by the chosen subcommand's callback
-  int exit_code = 0;               ///< a subcommand may set a non-error exit code (e.g. fsck)
+  std::string root;                        ///< --root, resolved before the action runs
+  std::function<Status()> action;          ///< set by the chosen subcommand's callback
+  int exit_code = 0;                       ///< a subcommand may set a non-error exit code (e.g. fsck)
+  std::vector<std::string> after_command;  ///< the raw arguments after the subcommand's word
 
   /// Open the store at root.
   Result<cas::Store> store() const { return cas::Store::open(root); }

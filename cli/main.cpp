@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   kiln::cli::Context ctx;
   app.add_option("--root", ctx.root, "store directory (default: $KILN_ROOT, /var/lib/kiln as root)");
   std::string_view word = command_word(argc, argv);
+  for (int i = 1; i < argc && !word.empty(); ++i)
+    if (argv[i] == word.data()) ctx.after_command.assign(argv + i + 1, argv + argc);
   const Group* only = nullptr;
   for (const auto& g : kGroups)
     for (auto c : g.commands)

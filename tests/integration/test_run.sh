@@ -100,6 +100,10 @@ rc=0; kiln run --name early localhost/missing:1 true 2>/dev/null || rc=$?; asser
 # The state file, name and cgroup were made while the image was looked up: a failed lookup undoes them.
 assert_eq "$(ls -A "$KILN_RUN_DIR" "$KILN_RUN_DIR/.names" | grep -c -e '\.json$' -e '^early$')" 0 "state or name left by a failed lookup"
 assert_eq "$(find /sys/fs/cgroup -maxdepth 4 -name 'kiln-*' 2>/dev/null | wc -l)" "$cgroups_before" "cgroup left by a failed lookup"
+# A flag run does not know, before the image, is docker's "unknown flag"; after the image it is the command's.
+rc=0; kiln run --bogus -e A=1 "$img" true 2> "$WORK/flag.err" || rc=$?; assert_eq $rc 125 "unknown flag"
+grep -q 'unknown flag: --bogus' "$WORK/flag.err" || fail "unknown flag: $(cat "$WORK/flag.err")"
+assert_eq "$(kiln run -eX=1 -w / "$img" /bin/echo --bogus -e x)" "--bogus -e x" "flags after the image"
 rc=0; kiln run -v /no/such/dir:/x "$img" true 2>/dev/null || rc=$?; assert_eq $rc 125 "missing volume source"
 expect_fail "bind source path does not exist" kiln run -v /no/such/dir:/x "$img" true
 expect_fail "/proc" kiln run --tmpfs /proc/x "$img" true
