@@ -197,8 +197,6 @@ Status run_cmd(Context& ctx, const RunFlags& f) {
   return {};
 }
 
-}  // namespace
-
 /// The first flag before the image that run does not know, or "" when there is none. CLI11 keeps an unknown
 /// one among the arguments it leaves for the command, so `kiln run --bogus IMAGE` would run "--bogus";
 /// docker calls it an unknown flag. args: what follows the word "run".
@@ -224,6 +222,8 @@ std::string unknown_flag_before_image(CLI::App& run, const std::vector<std::stri
   }
   return "";
 }
+
+}  // namespace
 
 void register_run_command(CLI::App& app, Context& ctx) {
   auto f = std::make_shared<RunFlags>();

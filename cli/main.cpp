@@ -32,20 +32,20 @@ const Group kGroups[] = {
     {{"ps", "logs", "stop", "kill", "exec"}, kiln::cli::register_container_commands},
 };
 
-/// The subcommand word: the first argument that is neither an option nor the value of --root; empty when
-/// kiln's own help or version comes first.
-std::string_view command_word(int argc, char** argv) {
+/// Where the subcommand word is: the first argument that is neither an option nor the value of --root; argc
+/// when there is none or kiln's own help or version comes first.
+int command_index(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--root") {
       ++i;
       continue;
     }
-    if (a == "-h" || a == "--help" || a == "--help-all" || a == "--version") return {};  // kiln's own help
+    if (a == "-h" || a == "--help" || a == "--help-all" || a == "--version") return argc;  // kiln's own help
     if (!a.empty() && a[0] == '-') continue;
-    return a;
+    return i;
   }
-  return {};
+  return argc;
 }
 
 }  // namespace
@@ -58,9 +58,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("kiln 0.1.0"));
   kiln::cli::Context ctx;
   app.add_option("--root", ctx.root, "store directory (default: $KILN_ROOT, /var/lib/kiln as root)");
-  std::string_view word = command_word(argc, argv);
-  for (int i = 1; i < argc && !word.empty(); ++i)
-    if (argv[i] == word.data()) ctx.after_command.assign(argv + i + 1, argv + argc);
+  int at = command_index(argc, argv);
+  std::string_view word = at < argc ? argv[at] : "";
+  if (at < argc) ctx.after_command.assign(argv + at + 1, argv + argc);
   const Group* only = nullptr;
   for (const auto& g : kGroups)
     for (auto c : g.commands)

@@ -23,18 +23,15 @@ bool SideThread::start(std::function<void()> fn) {
   ::pthread_attr_setsigmask_np(&attr, &all);
   cpu_set_t others;
   int cpu = ::sched_getcpu();
-  m_elsewhere = false;
   m_off_cpu = -1;
   // glibc applies the affinity before the thread first runs.
   if (cpu >= 0 && cpu < CPU_SETSIZE && ::sched_getaffinity(0, sizeof others, &others) == 0 && CPU_ISSET(cpu, &others) &&
       CPU_COUNT(&others) > 1) {
     CPU_CLR(cpu, &others);
-    m_elsewhere = ::pthread_attr_setaffinity_np(&attr, sizeof others, &others) == 0;
-    m_off_cpu = cpu;
+    if (::pthread_attr_setaffinity_np(&attr, sizeof others, &others) == 0) m_off_cpu = cpu;
   }
   m_running = ::pthread_create(&m_thread, &attr, main, this) == 0;
-  m_elsewhere = m_elsewhere && m_running;
-  if (!m_elsewhere) m_off_cpu = -1;
+  if (!m_running) m_off_cpu = -1;
   ::pthread_attr_destroy(&attr);
   return m_running;
 }

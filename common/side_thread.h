@@ -23,7 +23,7 @@ class SideThread {
   /// Wait for fn to return; nothing when the thread was never started or is joined already.
   void join();
   /// True when the thread was born on other CPUs than its creator's: only then may the creator spin-wait for it.
-  bool elsewhere() const { return m_elsewhere; }
+  bool elsewhere() const { return m_off_cpu >= 0; }
   /// The creator's CPU at the start, which the thread's affinity leaves out; -1 unless elsewhere().
   int off_cpu() const { return m_off_cpu; }
 
@@ -32,7 +32,6 @@ class SideThread {
   std::function<void()> m_fn;
   pthread_t m_thread{};
   bool m_running = false;
-  bool m_elsewhere = false;
   int m_off_cpu = -1;
 };
 

@@ -83,22 +83,29 @@ void StartAhead::wait_host_side() {
   m_ready_cv.wait(lock, [this] { return m_host_side_ready.load(); });
 }
 
+namespace {
+
+/// A part made ahead, handed over once; why is the error when there is none.
+template <typename T>
+Result<T> hand_over(std::optional<Result<T>>& part, const char* why) {
+  if (!part) return make_error(ErrorCode::generic, why);
+  Result<T> p = std::move(*part);
+  part.reset();
+  return p;
+}
+
+}  // namespace
+
 Result<StateFile> StartAhead::take_state() {
   wait_host_side();
   std::lock_guard lock(m_mutex);
-  if (!m_state) return make_error(ErrorCode::generic, "the container's state file was taken already");
-  Result<StateFile> s = std::move(*m_state);
-  m_state.reset();
-  return s;
+  return hand_over(m_state, "the container's state file was taken already");
 }
 
 Result<Cgroup> StartAhead::take_cgroup() {
   wait_host_side();
   std::lock_guard lock(m_mutex);
-  if (!m_cgroup) return make_error(ErrorCode::generic, "the container's cgroup was not made (its state file failed)");
-  Result<Cgroup> c = std::move(*m_cgroup);
-  m_cgroup.reset();
-  return c;
+  return hand_over(m_cgroup, "the container's cgroup was not made (its state file failed)");
 }
 
 Result<UniqueFd> StartAhead::take_netns() {
