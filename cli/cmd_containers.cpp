@@ -126,13 +126,12 @@ void register_container_commands(CLI::App& app, Context& ctx) {
   };
   auto ef = std::make_shared<ExecFlags>();
   auto* exec_cmd = app.add_subcommand("exec", "Run a command in a running container");
-  exec_cmd->prefix_command();
   exec_cmd->add_option("-e,--env", ef->env, "set an environment variable")->allow_extra_args(false);
   exec_cmd->add_flag("-t,--tty", ef->tty, "allocate a pseudo-terminal");
   exec_cmd->add_flag("-i,--interactive", ef->interactive, "keep standard input open");
   exec_cmd->add_option("CONTAINER", ef->name, "name or ID, then the command")->required();
-  exec_cmd->callback([&ctx, ef, exec_cmd] {
-    auto args = std::make_shared<std::vector<std::string>>(exec_cmd->remaining());
+  exec_cmd->callback([&ctx, ef] {
+    auto args = std::make_shared<std::vector<std::string>>(ctx.trailing);  // split_at_target
     ctx.action = [&ctx, ef, args]() -> Status {
       ctx.exit_code = runtime::kExitRuntime;
       if (args->empty())

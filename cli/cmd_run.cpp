@@ -197,38 +197,11 @@ Status run_cmd(Context& ctx, const RunFlags& f) {
   return {};
 }
 
-/// The first flag before the image that run does not know, or "" when there is none. CLI11 keeps an unknown
-/// one among the arguments it leaves for the command, so `kiln run --bogus IMAGE` would run "--bogus";
-/// docker calls it an unknown flag. args: what follows the word "run".
-std::string unknown_flag_before_image(CLI::App& run, const std::vector<std::string>& args) {
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--" || a.size() < 2 || a[0] != '-') return "";  // the image: the command follows
-    if (a[1] == '-') {
-      std::string name = a.substr(0, a.find('='));
-      const CLI::Option* o = run.get_option_no_throw(name);
-      if (!o) return name;
-      if (o->get_items_expected_max() > 0 && a.find('=') == std::string::npos) ++i;  // its value follows
-      continue;
-    }
-    for (size_t j = 1; j < a.size(); ++j) {  // -it, -eFOO=1, -e FOO=1
-      const CLI::Option* o = run.get_option_no_throw(std::string("-") + a[j]);
-      if (!o) return std::string("-") + a[j];
-      if (o->get_items_expected_max() > 0) {
-        if (j + 1 == a.size()) ++i;  // the value is the next argument, else the rest of this one
-        break;
-      }
-    }
-  }
-  return "";
-}
-
 }  // namespace
 
 void register_run_command(CLI::App& app, Context& ctx) {
   auto f = std::make_shared<RunFlags>();
   auto* run = app.add_subcommand("run", "Run a command in a new disposable, read-only container");
-  run->prefix_command();                           // everything after IMAGE belongs to the container
   run->set_help_flag("--help", "show this help");  // -h is --hostname, as in docker
   run->add_option("-e,--env", f->env, "set an environment variable (KEY=VALUE, or KEY to pass the host's)");
   run->add_option("--env-file", f->env_files, "read environment variables from a file");
@@ -257,10 +230,8 @@ void register_run_command(CLI::App& app, Context& ctx) {
   run->add_option("IMAGE", f->image, "image reference or ID, then the command and its arguments")->required();
   for (auto* opt : run->get_options())
     if (opt->get_items_expected_max() > 1) opt->allow_extra_args(false);  // -e A IMAGE: IMAGE is not a second -e
-  run->callback([&ctx, f, run] {
-    if (std::string flag = unknown_flag_before_image(*run, ctx.after_command); !flag.empty())
-      throw CLI::ParseError("unknown flag: " + flag, CLI::ExitCodes::ExtrasError);
-    f->cmd = run->remaining();
+  run->callback([&ctx, f] {
+    f->cmd = ctx.trailing;  // main keeps the command after the image from CLI11 (split_at_target)
     ctx.action = [&ctx, f] { return run_cmd(ctx, *f); };
   });
 }

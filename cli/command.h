@@ -19,6 +19,7 @@ struct Context {
   std::function<Status()> action;          ///< set by the chosen subcommand's callback
   int exit_code = 0;                       ///< a subcommand may set a non-error exit code (e.g. fsck)
   std::vector<std::string> after_command;  ///< the raw arguments after the subcommand's word
+  std::vector<std::string> trailing;       ///< run/exec: the container's command, verbatim (split_at_target)
 
   /// Open the store at root.
   Result<cas::Store> store() const { return cas::Store::open(root); }
@@ -33,6 +34,17 @@ void register_run_command(CLI::App& app, Context& ctx);         // run
 void register_build_command(CLI::App& app, Context& ctx);       // build
 void register_registry_commands(CLI::App& app, Context& ctx);   // pull, push, login, logout
 void register_container_commands(CLI::App& app, Context& ctx);  // ps, logs, stop, kill, exec
+
+/// How the arguments of a command shaped `[FLAGS] TARGET COMMAND…` (run, exec) divide, as docker's parser
+/// divides them: flags until the first word that is not one or a flag's value, or until "--"; then the target
+/// (image or container); then the container's command, left as it is, "--" and flags included.
+struct TargetSplit {
+  size_t target = 0;       ///< the target's index in the arguments; their size when there is none
+  bool dash_dash = false;  ///< a "--" ended the flags (it stands just before the target)
+  std::string unknown;     ///< the first flag before the target that the command does not know, if any
+};
+/// args: the raw arguments after the command's word; cmd: that command, with its options registered.
+TargetSplit split_at_target(const CLI::App& cmd, const std::vector<std::string>& args);
 
 /// Human-readable size: "12.3MB" (decimal units, as docker prints).
 std::string human_size(uint64_t bytes);

@@ -67,8 +67,25 @@ int main(int argc, char** argv) {
       if (c == word) only = &g;
   for (const auto& g : kGroups)
     if (!only || only == &g) g.add(app, ctx);
+  // run and exec: CLI11 reads the flags and the target only; the container's command after the target is kept
+  // verbatim, as docker keeps it (a "--" there belongs to the command, one before the target ends the flags).
+  std::vector<char*> args(argv, argv + argc);
+  if (word == "run" || word == "exec") {
+    auto split = kiln::cli::split_at_target(*app.get_subcommand(std::string(word)), ctx.after_command);
+    if (!split.unknown.empty()) {
+      std::cerr << "kiln: unknown flag: " << split.unknown << " (see kiln " << word << " --help)\n";
+      return 125;  // docker's code for a bad flag of run/exec
+    }
+    if (split.target < ctx.after_command.size()) {
+      size_t target = static_cast<size_t>(at) + 1 + split.target;
+      ctx.trailing.assign(ctx.after_command.begin() + static_cast<std::ptrdiff_t>(split.target) + 1,
+                          ctx.after_command.end());
+      args.resize(target + 1);
+      if (split.dash_dash) args.erase(args.begin() + static_cast<std::ptrdiff_t>(target) - 1);
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -104,6 +104,10 @@ assert_eq "$(find /sys/fs/cgroup -maxdepth 4 -name 'kiln-*' 2>/dev/null | wc -l)
 rc=0; kiln run --bogus -e A=1 "$img" true 2> "$WORK/flag.err" || rc=$?; assert_eq $rc 125 "unknown flag"
 grep -q 'unknown flag: --bogus' "$WORK/flag.err" || fail "unknown flag: $(cat "$WORK/flag.err")"
 assert_eq "$(kiln run -eX=1 -w / "$img" /bin/echo --bogus -e x)" "--bogus -e x" "flags after the image"
+# As docker parses it: "--" before the image ends run's flags; after the image it is the command itself.
+assert_eq "$(kiln run -e X=1 -- "$img" /bin/sh -c 'echo $X')" "1" "-- before the image"
+assert_eq "$(kiln run "$img" /bin/echo a -- b)" "a -- b" "-- among the command's arguments"
+rc=0; kiln run "$img" -- /bin/echo x 2>/dev/null || rc=$?; assert_eq $rc 127 "-- as the command (docker runs it)"
 rc=0; kiln run -v /no/such/dir:/x "$img" true 2>/dev/null || rc=$?; assert_eq $rc 125 "missing volume source"
 expect_fail "bind source path does not exist" kiln run -v /no/such/dir:/x "$img" true
 expect_fail "/proc" kiln run --tmpfs /proc/x "$img" true
@@ -168,6 +172,8 @@ bg_net=$(kiln exec probe-bg /bin/sh -c 'readlink /proc/self/ns/net')
 out=$(kiln exec probe-bg /bin/sh -c 'echo "exec-pid=$$"; grep Seccomp: /proc/self/status')
 echo "$out" | grep -q "Seccomp:.*2" || fail "exec without seccomp: $out"
 rc=0; kiln exec probe-bg /bin/sh -c 'exit 7' || rc=$?; assert_eq $rc 7 "exec exit code"
+assert_eq "$(kiln exec -e Y=2 -- probe-bg /bin/sh -c 'echo $Y')" "2" "exec: -- before the container"
+rc=0; kiln exec --bogus probe-bg true 2>/dev/null || rc=$?; assert_eq $rc 125 "exec: unknown flag"
 out=$(script -qec "$KILN exec -t probe-bg /bin/sh -c tty" /dev/null < /dev/null | tr -d '\r')
 echo "$out" | grep -q "^/dev/pts/" || fail "exec -t gives no terminal: $out"
 "$KILN" logs -f probe-bg > "$WORK/follow.out" 2>&1 &
