@@ -63,11 +63,12 @@ Status logs(const std::string& name, bool follow) {
   }
 }
 
-Status stop(const std::vector<std::string>& names, int timeout) {
+/// timeout: -t, else each container's --stop-timeout (10 s unless it was given one).
+Status stop(const std::vector<std::string>& names, std::optional<int> timeout) {
   for (const auto& n : names) {
     auto c = TRY(runtime::find_container(n));
     ::kill(c.pid, c.stop_signal);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout.value_or(c.stop_timeout));
     while (std::chrono::steady_clock::now() < deadline && ::kill(c.pid, 0) == 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (::kill(c.pid, 0) == 0) ::kill(c.pid, SIGKILL);
@@ -106,10 +107,11 @@ void register_container_commands(CLI::App& app, Context& ctx) {
   logs_cmd->callback([&ctx, lname, follow] { ctx.action = [lname, follow] { return logs(*lname, *follow); }; });
 
   auto snames = std::make_shared<std::vector<std::string>>();
-  auto timeout = std::make_shared<int>(10);
+  auto timeout = std::make_shared<std::optional<int>>();
   auto* stop_cmd = app.add_subcommand("stop", "Stop containers: StopSignal, then SIGKILL after -t seconds");
   stop_cmd->add_option("CONTAINER", *snames, "name or ID")->required();
-  stop_cmd->add_option("-t,--time", *timeout, "seconds to wait before SIGKILL (default 10)");
+  stop_cmd->add_option("-t,--time", *timeout,
+                       "seconds to wait before SIGKILL (default: the container's --stop-timeout, 10)");
   stop_cmd->callback([&ctx, snames, timeout] { ctx.action = [snames, timeout] { return stop(*snames, *timeout); }; });
 
   auto knames = std::make_shared<std::vector<std::string>>();

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <iostream>
 #include <optional>
@@ -28,10 +29,13 @@ struct RunFlags {
   std::vector<std::string> cmd;
   std::optional<std::string> entrypoint;
   std::vector<std::string> env, env_files, volumes, mounts, tmpfs, cap_add, cap_drop, security_opts, ulimits;
+  std::vector<std::string> add_hosts, dns, dns_search;
   std::string workdir, user, hostname, name, network = "none", memory, pull = "missing";
+  std::string cidfile, stop_signal, platform;
   int64_t pids_limit = 0;
   double cpus = 0;
-  bool init = false, interactive = false, tty = false, detach = false, rm = false;
+  std::optional<int> stop_timeout;
+  bool init = false, interactive = false, tty = false, detach = false, rm = false, read_only = false;
 };
 
 /// 64 hex of the kernel's randomness (getrandom(2); std::random_device probed the CPU with cpuid first,
@@ -70,6 +74,24 @@ Result<runtime::ContainerSpec> spec_from_flags(const RunFlags& f, const std::str
   else if (f.network != "none")
     return make_error(ErrorCode::invalid_argument,
                       "unsupported --network \"" + f.network + "\": use none (default) or host");
+  for (const auto& h : f.add_hosts) spec.extra_hosts.push_back(TRY(runtime::parse_add_host(h)));
+  for (const auto& d : f.dns) spec.dns_servers.push_back(TRY(runtime::parse_dns_server(d)));
+  for (const auto& d : f.dns_search) {
+    if (d.empty() || d.find_first_of(" \t\n") != std::string::npos)
+      return make_error(ErrorCode::invalid_argument, "invalid --dns-search \"" + d + "\": use a domain name");
+    spec.dns_search.push_back(d);
+  }
+  if (!f.platform.empty() && f.platform != "linux/amd64" && f.platform != "amd64")
+    return make_error(ErrorCode::unsupported, "--platform " + f.platform + ": kiln runs linux/amd64 images only");
+  if (!f.stop_signal.empty()) {
+    spec.stop_signal = runtime::signal_from_name(f.stop_signal);
+    if (spec.stop_signal <= 0 || spec.stop_signal >= NSIG)
+      return make_error(ErrorCode::invalid_argument, "invalid --stop-signal \"" + f.stop_signal + "\"");
+  }
+  if (f.stop_timeout) {
+    if (*f.stop_timeout < 0) return make_error(ErrorCode::invalid_argument, "invalid --stop-timeout: must be >= 0");
+    spec.stop_timeout = *f.stop_timeout;
+  }
   for (const auto& v : f.volumes) spec.mounts.push_back(TRY(runtime::parse_volume(v)));
   for (const auto& m : f.mounts) spec.mounts.push_back(TRY(runtime::parse_mount(m)));
   for (const auto& t : f.tmpfs) spec.mounts.push_back(TRY(runtime::parse_tmpfs(t)));
@@ -119,8 +141,10 @@ Status add_image(runtime::ContainerSpec& spec, oci::ImageStore& images, const Ru
              : img.config.config.working_dir.empty() ? "/"
                                                      : img.config.config.working_dir;
   spec.user = !f.user.empty() ? f.user : img.config.config.user;
-  int sig = runtime::signal_from_name(img.config.config.stop_signal);
-  spec.stop_signal = sig > 0 ? sig : SIGTERM;
+  if (f.stop_signal.empty()) {  // --stop-signal, else the image's StopSignal, else SIGTERM
+    int sig = runtime::signal_from_name(img.config.config.stop_signal);
+    spec.stop_signal = sig > 0 ? sig : SIGTERM;
+  }
   spec.layers = TRY(images.layer_roots(img));
   return {};
 }
@@ -170,10 +194,31 @@ Status run_detached(runtime::ContainerSpec spec) {
   return {};
 }
 
+/// --cidfile: the container's ID in a file that must not exist yet (docker's rule: another container may be
+/// using it), written before the start and removed again unless the container started.
+struct CidFile {
+  std::string path;
+  bool keep = false;
+  Status create(const std::string& p, const std::string& id) {
+    UniqueFd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (fd.get() < 0 && errno == EEXIST)
+      return make_error(ErrorCode::conflict,
+                        "--cidfile " + p + " exists: another container may be using it; remove it first");
+    if (fd.get() < 0) return sys_error("create --cidfile " + p);
+    path = p;
+    return write_all(fd.get(), id);
+  }
+  ~CidFile() {
+    if (!path.empty() && !keep) ::unlink(path.c_str());
+  }
+};
+
 Status run_cmd(Context& ctx, const RunFlags& f) {
   ctx.exit_code = runtime::kExitRuntime;  // until the container runs
   auto store = TRY(ctx.store());
   auto spec = TRY(spec_from_flags(f, store.root()));
+  CidFile cid;
+  if (!f.cidfile.empty()) TRY(cid.create(f.cidfile, spec.id));
   // The state file, cgroups and network namespace are made on a side thread while the image is resolved
   // (runtime/start_ahead.h); not for -d, which forks.
   std::optional<runtime::StartAhead> ahead;
@@ -187,14 +232,88 @@ Status run_cmd(Context& ctx, const RunFlags& f) {
   }
   if (f.detach) {
     TRY(run_detached(std::move(spec)));
+    cid.keep = true;
     ctx.exit_code = 0;
     return {};
   }
   spec.ahead = &*ahead;
   auto out = runtime::run_container(spec);
   ctx.exit_code = out.exit_code;
+  cid.keep = !out.failed_to_start;
   if (out.failed_to_start) return out.error;
   return {};
+}
+
+}  // namespace
+
+namespace {
+
+/// How one of run's options binds to RunFlags, and whether it takes a value (which the flag scan needs before
+/// anything is registered).
+struct Binding {
+  bool takes_value;
+  CLI::Option* (*add)(CLI::App& run, RunFlags& f, const char* names, const char* help);
+};
+template <auto Member>
+constexpr Binding value() {
+  return {true, [](CLI::App& run, RunFlags& f, const char* names, const char* help) {
+            return run.add_option(names, f.*Member, help);
+          }};
+}
+template <auto Member>
+constexpr Binding flag() {
+  return {false, [](CLI::App& run, RunFlags& f, const char* names, const char* help) {
+            return run.add_flag(names, f.*Member, help);
+          }};
+}
+
+struct RunOption {
+  const char* names;  ///< as CLI11 takes them: "-e,--env"
+  const char* help;
+  Binding bind;
+};
+
+const RunOption kRunOptions[] = {
+    {"-e,--env", "set an environment variable (KEY=VALUE, or KEY to pass the host's)", value<&RunFlags::env>()},
+    {"--env-file", "read environment variables from a file", value<&RunFlags::env_files>()},
+    {"--entrypoint", "override the image's entrypoint", value<&RunFlags::entrypoint>()},
+    {"-w,--workdir", "working directory inside the container", value<&RunFlags::workdir>()},
+    {"-u,--user", "user[:group] (names from the image's /etc/passwd and /etc/group)", value<&RunFlags::user>()},
+    {"-v,--volume", "bind mount HOST:CONTAINER[:ro]", value<&RunFlags::volumes>()},
+    {"--mount", "type=bind|tmpfs,source=…,target=…[,readonly]", value<&RunFlags::mounts>()},
+    {"--tmpfs", "writable tmpfs PATH[:size=…,mode=…]", value<&RunFlags::tmpfs>()},
+    {"--cap-add", "add a capability", value<&RunFlags::cap_add>()},
+    {"--cap-drop", "drop a capability", value<&RunFlags::cap_drop>()},
+    {"--security-opt", "seccomp=unconfined|PROFILE.json", value<&RunFlags::security_opts>()},
+    {"--ulimit", "NAME=SOFT[:HARD]", value<&RunFlags::ulimits>()},
+    {"-m,--memory", "memory limit (e.g. 64m)", value<&RunFlags::memory>()},
+    {"--pids-limit", "maximum number of processes", value<&RunFlags::pids_limit>()},
+    {"--cpus", "CPU quota in cores (e.g. 0.5)", value<&RunFlags::cpus>()},
+    {"-h,--hostname", "container hostname", value<&RunFlags::hostname>()},
+    {"--name", "container name", value<&RunFlags::name>()},
+    {"--network,--net", "none (default: loopback only) or host", value<&RunFlags::network>()},
+    {"--add-host", "NAME:IP, an extra line of /etc/hosts", value<&RunFlags::add_hosts>()},
+    {"--dns", "nameserver for /etc/resolv.conf", value<&RunFlags::dns>()},
+    {"--dns-search", "search domain for /etc/resolv.conf", value<&RunFlags::dns_search>()},
+    {"--cidfile", "write the container ID to this new file", value<&RunFlags::cidfile>()},
+    {"--stop-signal", "signal kiln stop sends (default: the image's StopSignal)", value<&RunFlags::stop_signal>()},
+    {"--stop-timeout", "seconds kiln stop waits before SIGKILL (default 10)", value<&RunFlags::stop_timeout>()},
+    {"--platform", "linux/amd64 (the only platform kiln runs)", value<&RunFlags::platform>()},
+    {"--pull", "pull the image: missing (default), always, never", value<&RunFlags::pull>()},
+    {"--init", "run a tiny reaper as pid 1", flag<&RunFlags::init>()},
+    {"-i,--interactive", "keep standard input open", flag<&RunFlags::interactive>()},
+    {"-t,--tty", "allocate a pseudo-terminal", flag<&RunFlags::tty>()},
+    {"-d,--detach", "run in the background and print the container ID", flag<&RunFlags::detach>()},
+    {"--rm", "accepted for docker compatibility: kiln containers are always removed on exit", flag<&RunFlags::rm>()},
+    {"--read-only", "accepted for docker compatibility: a kiln container's root is always read-only",
+     flag<&RunFlags::read_only>()},
+};
+
+/// The entry whose names include name ("-e", "--env"), or null.
+const RunOption* find_run_option(std::string_view name) {
+  for (const auto& o : kRunOptions)
+    if (in_name_list(o.names, ',', name)) return &o;
+  return nullptr;
 }
 
 }  // namespace
@@ -203,33 +322,30 @@ void register_run_command(CLI::App& app, Context& ctx) {
   auto f = std::make_shared<RunFlags>();
   auto* run = app.add_subcommand("run", "Run a command in a new disposable, read-only container");
   run->set_help_flag("--help", "show this help");  // -h is --hostname, as in docker
-  run->add_option("-e,--env", f->env, "set an environment variable (KEY=VALUE, or KEY to pass the host's)");
-  run->add_option("--env-file", f->env_files, "read environment variables from a file");
-  run->add_option("--entrypoint", f->entrypoint, "override the image's entrypoint");
-  run->add_option("-w,--workdir", f->workdir, "working directory inside the container");
-  run->add_option("-u,--user", f->user, "user[:group] (names from the image's /etc/passwd and /etc/group)");
-  run->add_option("-v,--volume", f->volumes, "bind mount HOST:CONTAINER[:ro]");
-  run->add_option("--mount", f->mounts, "type=bind|tmpfs,source=…,target=…[,readonly]");
-  run->add_option("--tmpfs", f->tmpfs, "writable tmpfs PATH[:size=…,mode=…]");
-  run->add_option("--cap-add", f->cap_add, "add a capability");
-  run->add_option("--cap-drop", f->cap_drop, "drop a capability");
-  run->add_option("--security-opt", f->security_opts, "seccomp=unconfined|PROFILE.json");
-  run->add_option("--ulimit", f->ulimits, "NAME=SOFT[:HARD]");
-  run->add_option("-m,--memory", f->memory, "memory limit (e.g. 64m)");
-  run->add_option("--pids-limit", f->pids_limit, "maximum number of processes");
-  run->add_option("--cpus", f->cpus, "CPU quota in cores (e.g. 0.5)");
-  run->add_option("-h,--hostname", f->hostname, "container hostname");
-  run->add_option("--name", f->name, "container name");
-  run->add_option("--network,--net", f->network, "none (default: loopback only) or host");
-  run->add_flag("--init", f->init, "run a tiny reaper as pid 1");
-  run->add_flag("-i,--interactive", f->interactive, "keep standard input open");
-  run->add_flag("-t,--tty", f->tty, "allocate a pseudo-terminal");
-  run->add_flag("-d,--detach", f->detach, "run in the background and print the container ID");
-  run->add_option("--pull", f->pull, "pull the image: missing (default), always, never");
-  run->add_flag("--rm", f->rm, "accepted for docker compatibility: kiln containers are always removed on exit");
-  run->add_option("IMAGE", f->image, "image reference or ID, then the command and its arguments")->required();
-  for (auto* opt : run->get_options())
+  // CLI11 spends ~20k instructions and a share of a heap page on each option it registers, which made
+  // registration half of what a `kiln run` did in user space: only the options given before the image are
+  // registered (all of them for help, or when there is no image to run).
+  std::vector<const RunOption*> given;
+  bool all = false;
+  auto split = split_at_target(
+      [&](const std::string& name) {
+        if (name == "--help") {
+          all = true;
+          return FlagKind::flag;
+        }
+        const RunOption* o = find_run_option(name);
+        if (!o) return FlagKind::unknown;
+        given.push_back(o);
+        return o->bind.takes_value ? FlagKind::value : FlagKind::flag;
+      },
+      ctx.after_command);
+  all = all || split.target == ctx.after_command.size();
+  for (const auto& o : kRunOptions) {
+    if (!all && std::find(given.begin(), given.end(), &o) == given.end()) continue;
+    CLI::Option* opt = o.bind.add(*run, *f, o.names, o.help);
     if (opt->get_items_expected_max() > 1) opt->allow_extra_args(false);  // -e A IMAGE: IMAGE is not a second -e
+  }
+  run->add_option("IMAGE", f->image, "image reference or ID, then the command and its arguments")->required();
   run->callback([&ctx, f] {
     f->cmd = ctx.trailing;  // main keeps the command after the image from CLI11 (split_at_target)
     ctx.action = [&ctx, f] { return run_cmd(ctx, *f); };

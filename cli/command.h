@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cas/store.h"
@@ -43,8 +44,17 @@ struct TargetSplit {
   bool dash_dash = false;  ///< a "--" ended the flags (it stands just before the target)
   std::string unknown;     ///< the first flag before the target that the command does not know, if any
 };
-/// args: the raw arguments after the command's word; cmd: that command, with its options registered.
+/// What a flag, as typed ("-e", "--env"), is to a command.
+enum class FlagKind { unknown, flag, value };
+/// args: the raw arguments after the command's word; kind: the command's flags.
+TargetSplit split_at_target(const std::function<FlagKind(const std::string&)>& kind,
+                            const std::vector<std::string>& args);
+/// The same, for a command whose options are registered with CLI11.
 TargetSplit split_at_target(const CLI::App& cmd, const std::vector<std::string>& args);
+/// Whether name is one of the sep-separated names in list ("-e,--env").
+bool in_name_list(std::string_view list, char sep, std::string_view name);
+/// The line for a flag run or exec does not have: for docker flags kiln lacks on purpose, what to do instead.
+std::string unknown_flag_message(const std::string& flag);
 
 /// Human-readable size: "12.3MB" (decimal units, as docker prints).
 std::string human_size(uint64_t bytes);

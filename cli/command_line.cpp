@@ -3,7 +3,38 @@
 
 namespace kiln::cli {
 
-TargetSplit split_at_target(const CLI::App& cmd, const std::vector<std::string>& args) {
+bool in_name_list(std::string_view list, char sep, std::string_view name) {
+  for (size_t at = 0; at <= list.size();) {
+    size_t end = list.find(sep, at);
+    if (end == std::string_view::npos) end = list.size();
+    if (list.substr(at, end - at) == name) return true;
+    at = end + 1;
+  }
+  return false;
+}
+
+std::string unknown_flag_message(const std::string& flag) {
+  // docker flags users type that kiln lacks on purpose: say what to do instead.
+  struct Known {
+    const char* flags;  // space-separated, each as typed
+    const char* instead;
+  };
+  static const Known kKnown[] = {
+      {"-p --publish -P --publish-all --expose",
+       "ports are not published: kiln has no bridge network; use --network host to share the host's"},
+      {"--privileged", "kiln does not run privileged containers: grant what the command needs with --cap-add"},
+      {"--restart", "kiln containers are disposable and never restarted: run the command again"},
+      {"--volumes-from", "named and shared volumes are not supported: bind a host directory with -v HOST:CTR"},
+      {"--device", "host devices are not passed in: a container gets docker's default /dev nodes only"},
+      {"--pid --ipc --uts --userns", "a container always has its own pid, ipc and uts namespaces"},
+  };
+  for (const auto& k : kKnown)
+    if (in_name_list(k.flags, ' ', flag)) return flag + ": " + k.instead;
+  return "unknown flag: " + flag;
+}
+
+TargetSplit split_at_target(const std::function<FlagKind(const std::string&)>& kind,
+                            const std::vector<std::string>& args) {
   TargetSplit s;
   s.target = args.size();
   for (size_t i = 0; i < args.size(); ++i) {
@@ -19,27 +50,38 @@ TargetSplit split_at_target(const CLI::App& cmd, const std::vector<std::string>&
     }
     if (a[1] == '-') {
       std::string name = a.substr(0, a.find('='));
-      const CLI::Option* o = cmd.get_option_no_throw(name);
-      if (!o) {
+      FlagKind k = kind(name);
+      if (k == FlagKind::unknown) {
         s.unknown = name;
         return s;
       }
-      if (o->get_items_expected_max() > 0 && a.find('=') == std::string::npos) ++i;  // its value follows
+      if (k == FlagKind::value && a.find('=') == std::string::npos) ++i;  // its value follows
       continue;
     }
     for (size_t j = 1; j < a.size(); ++j) {  // -it, -eFOO=1, -e FOO=1
-      const CLI::Option* o = cmd.get_option_no_throw(std::string("-") + a[j]);
-      if (!o) {
-        s.unknown = std::string("-") + a[j];
+      std::string name = std::string("-") + a[j];
+      FlagKind k = kind(name);
+      if (k == FlagKind::unknown) {
+        s.unknown = name;
         return s;
       }
-      if (o->get_items_expected_max() > 0) {
+      if (k == FlagKind::value) {
         if (j + 1 == a.size()) ++i;  // the value is the next argument, else the rest of this one
         break;
       }
     }
   }
   return s;
+}
+
+TargetSplit split_at_target(const CLI::App& cmd, const std::vector<std::string>& args) {
+  return split_at_target(
+      [&cmd](const std::string& name) {
+        const CLI::Option* o = cmd.get_option_no_throw(name);
+        if (!o) return FlagKind::unknown;
+        return o->get_items_expected_max() > 0 ? FlagKind::value : FlagKind::flag;
+      },
+      args);
 }
 
 }  // namespace kiln::cli

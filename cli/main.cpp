@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   if (word == "run" || word == "exec") {
     auto split = kiln::cli::split_at_target(*app.get_subcommand(std::string(word)), ctx.after_command);
     if (!split.unknown.empty()) {
-      std::cerr << "kiln: unknown flag: " << split.unknown << " (see kiln " << word << " --help)\n";
+      std::cerr << "kiln: " << kiln::cli::unknown_flag_message(split.unknown) << " (see kiln " << word << " --help)\n";
       return 125;  // docker's code for a bad flag of run/exec
     }
     if (split.target < ctx.after_command.size()) {

@@ -326,6 +326,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   cs.created = oci::rfc3339(::time(nullptr));
   cs.args = spec.args;
   cs.stop_signal = spec.stop_signal;
+  cs.stop_timeout = spec.stop_timeout;
   cs.log_path = spec.log_path;
   cs.env = spec.env;
   cs.user = spec.user;

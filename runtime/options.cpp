@@ -1,6 +1,7 @@
 // Run flag parsing.
 #include "runtime/options.h"
 
+#include <arpa/inet.h>
 #include <sys/resource.h>
 
 #include <cctype>
@@ -174,6 +175,32 @@ Result<Rlimit> parse_ulimit(const std::string& v) {
   if (r.soft > r.hard)
     return make_error(ErrorCode::invalid_argument, "invalid --ulimit \"" + v + "\": soft limit exceeds hard limit");
   return r;
+}
+
+namespace {
+
+bool is_ip_address(const std::string& s) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+}  // namespace
+
+Result<std::string> parse_add_host(const std::string& v) {
+  size_t sep = v.find_first_of(":=");
+  std::string name = sep == std::string::npos ? v : v.substr(0, sep);
+  std::string ip = sep == std::string::npos ? "" : v.substr(sep + 1);
+  if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);  // [::1]
+  bool name_ok = !name.empty() && name.find_first_of(" \t\n#") == std::string::npos;
+  if (!name_ok || !is_ip_address(ip))
+    return make_error(ErrorCode::invalid_argument, "invalid --add-host \"" + v + "\": use NAME:IP (e.g. db:10.0.0.5)");
+  return ip + "\t" + name;
+}
+
+Result<std::string> parse_dns_server(const std::string& v) {
+  if (!is_ip_address(v))
+    return make_error(ErrorCode::invalid_argument, "invalid --dns \"" + v + "\": use an IPv4 or IPv6 address");
+  return v;
 }
 
 }  // namespace kiln::runtime

@@ -1,4 +1,4 @@
-// Parsing run flags the way docker does: -v, --mount, --tmpfs, --ulimit, --memory, --cpus.
+// Parsing run flags the way docker does: -v, --mount, --tmpfs, --ulimit, --memory, --cpus, --add-host, --dns.
 #pragma once
 
 #include <string>
@@ -20,5 +20,10 @@ Status check_target(const std::string& target);
 Result<Rlimit> parse_ulimit(const std::string& v);
 /// 512m, 1g, 1048576 → bytes
 Result<int64_t> parse_bytes(const std::string& v);
+/// --add-host NAME:IP (or NAME=IP; an IPv6 address keeps its colons, as docker splits at the first one)
+/// → the /etc/hosts line "IP\tNAME".
+Result<std::string> parse_add_host(const std::string& v);
+/// --dns IP: an IPv4 or IPv6 address.
+Result<std::string> parse_dns_server(const std::string& v);
 
 }  // namespace kiln::runtime

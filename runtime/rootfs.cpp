@@ -56,6 +56,34 @@ Status bind_at(int rootfd, const std::string& src, const std::string& target, bo
   return {};
 }
 
+/// The container's /etc/resolv.conf: the host's with --network host, else none; --dns and --dns-search
+/// replace its nameserver and search lines, as docker's do.
+std::string resolv_conf(const ContainerSpec& spec) {
+  std::string base;
+  if (spec.network == Network::host) {
+    auto host = read_file("/etc/resolv.conf");
+    if (host) base = *host;
+  }
+  if (spec.dns_servers.empty() && spec.dns_search.empty()) return base;
+  std::string out;
+  size_t at = 0;
+  while (at < base.size()) {
+    size_t end = base.find('\n', at);
+    std::string line = base.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    at = end == std::string::npos ? base.size() : end + 1;
+    bool replaced = (!spec.dns_servers.empty() && line.rfind("nameserver", 0) == 0) ||
+                    (!spec.dns_search.empty() && (line.rfind("search", 0) == 0 || line.rfind("domain", 0) == 0));
+    if (!replaced) out += line + "\n";
+  }
+  for (const auto& ns : spec.dns_servers) out += "nameserver " + ns + "\n";
+  if (!spec.dns_search.empty()) {
+    out += "search";
+    for (const auto& d : spec.dns_search) out += " " + d;
+    out += "\n";
+  }
+  return out;
+}
+
 Status touch(const std::string& path, bool dir) {
   auto slash = path.rfind('/');
   TRY(make_dirs(path.substr(0, slash)));
@@ -255,6 +283,7 @@ Result<UniqueFd> make_scratch(const std::string& dir, const ContainerSpec& spec)
   }
   std::string hosts =
       "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + spec.hostname + "\n";
+  for (const auto& line : spec.extra_hosts) hosts += line + "\n";
   auto write = [&](const std::string& name, const std::string& text) -> Status {
     int fd = ::openat(sd, (etc + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) return sys_error("create " + dir + "/" + etc + name);
@@ -263,12 +292,7 @@ Result<UniqueFd> make_scratch(const std::string& dir, const ContainerSpec& spec)
   };
   TRY(write("hosts", hosts));
   TRY(write("hostname", spec.hostname + "\n"));
-  std::string resolv;
-  if (spec.network == Network::host) {
-    auto host = read_file("/etc/resolv.conf");
-    if (host) resolv = *host;
-  }
-  TRY(write("resolv.conf", resolv));
+  TRY(write("resolv.conf", resolv_conf(spec)));
   return scratch;
 }
 

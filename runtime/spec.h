@@ -42,6 +42,9 @@ struct ContainerSpec {
   std::string cwd = "/";
   std::string user;  ///< user[:group] as given; resolved inside the container's /etc/passwd
   std::string hostname;
+  std::vector<std::string> extra_hosts;  ///< --add-host, as /etc/hosts lines ("IP\tNAME")
+  std::vector<std::string> dns_servers;  ///< --dns: nameservers of /etc/resolv.conf (empty: the default)
+  std::vector<std::string> dns_search;   ///< --dns-search: its search domains (empty: the default)
   Network network = Network::none;
   std::vector<MountSpec> mounts;
   std::vector<std::string> cap_add, cap_drop;
@@ -57,6 +60,7 @@ struct ContainerSpec {
   bool detached = false;
   std::string log_path;  ///< detached: where stdout/stderr go
   int stop_signal = 15;
+  int stop_timeout = 10;  ///< seconds `kiln stop` waits before SIGKILL when not given -t
   /// Builds: SIGINT/SIGTERM/SIGHUP to kiln cancel the container (SIGKILL) instead of being forwarded.
   bool kill_on_interrupt = false;
   /// kiln run: the state file, cgroups and network namespace being made already (start_ahead.h), not owned;

@@ -35,6 +35,7 @@ Result<ContainerState> load_state(const std::string& path) {
     s.args = j.value("args", std::vector<std::string>{});
     s.pid = j.value("pid", 0);
     s.stop_signal = j.value("stop_signal", 15);
+    s.stop_timeout = j.value("stop_timeout", 10);
     s.log_path = j.value("log_path", "");
     s.env = j.value("env", std::vector<std::string>{});
     s.user = j.value("user", "");
@@ -158,6 +159,7 @@ Status StateFile::save(const ContainerState& st) const {
                       {"args", st.args},
                       {"pid", st.pid},
                       {"stop_signal", st.stop_signal},
+                      {"stop_timeout", st.stop_timeout},
                       {"log_path", st.log_path},
                       {"env", st.env},
                       {"user", st.user},

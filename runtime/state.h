@@ -18,6 +18,7 @@ struct ContainerState {
   std::vector<std::string> args;
   pid_t pid = 0;  ///< the container's pid 1, as the host sees it
   int stop_signal = 15;
+  int stop_timeout = 10;  ///< --stop-timeout: what `kiln stop` waits when not told -t
   std::string log_path;
   // What exec repeats:
   std::vector<std::string> env;

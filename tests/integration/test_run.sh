@@ -108,6 +108,28 @@ assert_eq "$(kiln run -eX=1 -w / "$img" /bin/echo --bogus -e x)" "--bogus -e x" 
 assert_eq "$(kiln run -e X=1 -- "$img" /bin/sh -c 'echo $X')" "1" "-- before the image"
 assert_eq "$(kiln run "$img" /bin/echo a -- b)" "a -- b" "-- among the command's arguments"
 rc=0; kiln run "$img" -- /bin/echo x 2>/dev/null || rc=$?; assert_eq $rc 127 "-- as the command (docker runs it)"
+# docker flags kiln lacks on purpose say what to do instead; --read-only is what kiln always is.
+rc=0; kiln run -p 8080:80 "$img" true 2> "$WORK/flag.err" || rc=$?; assert_eq $rc 125 "-p"
+grep -q -- '-p: ports are not published.*--network host' "$WORK/flag.err" || fail "-p: $(cat "$WORK/flag.err")"
+expect_fail "kiln does not run privileged containers" kiln run --privileged "$img" true
+out=$(kiln run --read-only "$img" /bin/sh -c 'touch /x 2>&1' || true)
+echo "$out" | grep -q 'Read-only file system' || fail "--read-only: $out"
+# --add-host, --dns, --dns-search shape the generated /etc files; bad values fail before the start.
+out=$(kiln run --add-host db:10.0.0.5 --add-host v6=::1 --dns 192.0.2.53 --dns-search corp.example "$img" \
+  /bin/sh -c 'cat /etc/hosts /etc/resolv.conf')
+echo "$out" | grep -qx "$(printf '10.0.0.5\tdb')" || fail "--add-host: $out"
+echo "$out" | grep -qx "$(printf '::1\tv6')" || fail "--add-host v6: $out"
+echo "$out" | grep -qx "nameserver 192.0.2.53" || fail "--dns: $out"
+echo "$out" | grep -qx "search corp.example" || fail "--dns-search: $out"
+expect_fail 'invalid --add-host "db"' kiln run --add-host db "$img" true
+expect_fail 'invalid --dns "resolver"' kiln run --dns resolver "$img" true
+expect_fail "kiln runs linux/amd64 images only" kiln run --platform linux/arm64 "$img" true
+# --cidfile: written for a container that starts, refused when it exists, gone when the start fails.
+kiln run --cidfile "$WORK/cid" "$img" true
+[[ $(cat "$WORK/cid") =~ ^[0-9a-f]{64}$ ]] || fail "--cidfile: $(cat "$WORK/cid")"
+expect_fail "--cidfile $WORK/cid exists" kiln run --cidfile "$WORK/cid" "$img" true
+rm "$WORK/cid"; rc=0; kiln run --cidfile "$WORK/cid" "$img" nosuchcmd 2>/dev/null || rc=$?
+assert_eq "$rc:$(ls "$WORK/cid" 2>/dev/null)" "127:" "--cidfile after a failed start"
 rc=0; kiln run -v /no/such/dir:/x "$img" true 2>/dev/null || rc=$?; assert_eq $rc 125 "missing volume source"
 expect_fail "bind source path does not exist" kiln run -v /no/such/dir:/x "$img" true
 expect_fail "/proc" kiln run --tmpfs /proc/x "$img" true
@@ -186,6 +208,19 @@ kill -0 $follower 2>/dev/null && { kill $follower; fail "logs -f did not end wit
 wait $follower || fail "logs -f failed: $(cat "$WORK/follow.out")"
 grep -qx ready "$WORK/follow.out" || fail "logs -f: $(cat "$WORK/follow.out")"
 assert_eq "$(kiln ps -q | wc -l)" 0 "containers left after stop"
+# --stop-signal is what kiln stop sends; --stop-timeout how long it waits when not given -t.
+kiln run -d --name probe-sig --stop-signal USR1 "$img" /bin/sh -c 'trap "echo got-usr1; exit 3" USR1; echo up; while :; do sleep 0.1; done' >/dev/null
+for _ in $(seq 1 50); do kiln logs probe-sig 2>/dev/null | grep -q up && break; sleep 0.1; done
+kiln logs -f probe-sig > "$WORK/sig.out" 2>&1 &
+follower=$!
+kiln stop -t 5 probe-sig >/dev/null
+wait $follower || true
+grep -qx got-usr1 "$WORK/sig.out" || fail "--stop-signal USR1 not sent by stop: $(cat "$WORK/sig.out")"
+kiln run -d --name probe-slow --stop-timeout 1 "$img" /bin/sh -c 'trap "" TERM; while :; do sleep 0.1; done' >/dev/null
+sleep 0.3; t0=$(date +%s)
+kiln stop probe-slow >/dev/null
+[ $(( $(date +%s) - t0 )) -le 4 ] || fail "--stop-timeout 1 not honoured by stop"
+assert_eq "$(kiln ps -q | wc -l)" 0 "containers left after --stop-timeout"
 
 # kill -9 of kiln: the container dies with it, and the next kiln command clears the leftovers.
 "$KILN" run --name doomed -m 64m "$img" /bin/sh -c 'while :; do sleep 1; done' &

@@ -64,5 +64,21 @@ TEST(Options, UlimitsAndSizes) {
   EXPECT_FALSE(parse_bytes("5q").ok());
 }
 
+TEST(Options, AddHostAndDns) {
+  EXPECT_EQ(*parse_add_host("db:10.0.0.5"), "10.0.0.5\tdb");
+  EXPECT_EQ(*parse_add_host("db=10.0.0.5"), "10.0.0.5\tdb");
+  EXPECT_EQ(*parse_add_host("v6:2001:db8::33"), "2001:db8::33\tv6");  // split at the first colon, as docker
+  EXPECT_EQ(*parse_add_host("v6=[::1]"), "::1\tv6");
+  EXPECT_FALSE(parse_add_host("db").ok());
+  EXPECT_FALSE(parse_add_host(":10.0.0.5").ok());
+  EXPECT_FALSE(parse_add_host("db:notanip").ok());
+  EXPECT_FALSE(parse_add_host("a b:10.0.0.5").ok());  // would add a second name to the line
+  EXPECT_FALSE(parse_add_host("db:10.0.0.5\n1.2.3.4 evil").ok());
+  EXPECT_EQ(*parse_dns_server("9.9.9.9"), "9.9.9.9");
+  EXPECT_EQ(*parse_dns_server("2620:fe::fe"), "2620:fe::fe");
+  EXPECT_FALSE(parse_dns_server("dns.example").ok());
+  EXPECT_FALSE(parse_dns_server("9.9.9.9\nnameserver 6.6.6.6").ok());
+}
+
 }  // namespace
 }  // namespace kiln::runtime
