@@ -121,10 +121,10 @@ Result<runtime::ContainerSpec> spec_from_flags(const RunFlags& f, const std::str
 }
 
 /// The image's part: resolved (pulled when missing) and unpacked, its config under the flags' overrides.
-Status add_image(runtime::ContainerSpec& spec, oci::ImageStore& images, const RunFlags& f) {
+Status add_image(runtime::ContainerSpec& spec, oci::ImageStore& images, const RunFlags& f, const oci::Puller& puller) {
   oci::TransferOptions topts;  // an absent image is pulled with its progress on stderr, as docker run does
   topts.progress = oci::Progress::mode_for(2);
-  auto img = TRY(oci::resolve_or_pull(images, f.image, f.pull, topts, std::cerr));
+  auto img = TRY(oci::resolve_or_pull(images, f.image, f.pull, topts, std::cerr, puller));
   runtime::ProcessOverrides o;
   o.entrypoint = f.entrypoint;
   o.cmd = f.cmd;
@@ -228,7 +228,7 @@ Status run_cmd(Context& ctx, const RunFlags& f) {
     // The store's writer lock is held while the image is resolved, pulled and unpacked (so gc cannot sweep a
     // tree being extracted), and released before the container runs.
     auto lock = TRY(store.writer_lock());
-    TRY(add_image(spec, images, f));
+    TRY(add_image(spec, images, f, ctx.puller));
   }
   if (f.detach) {
     TRY(run_detached(std::move(spec)));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cas/store.h"
+#include "oci/distribution.h"
 #include "oci/image_store.h"
 
 namespace kiln::cli {
@@ -21,6 +22,7 @@ struct Context {
   int exit_code = 0;                       ///< a subcommand may set a non-error exit code (e.g. fsck)
   std::vector<std::string> after_command;  ///< the raw arguments after the subcommand's word
   std::vector<std::string> trailing;       ///< run/exec: the container's command, verbatim (split_at_target)
+  oci::Puller puller;  ///< how run pulls a missing image: empty for this process (the static kiln sets one)
 
   /// Open the store at root.
   Result<cas::Store> store() const { return cas::Store::open(root); }

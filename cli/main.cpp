@@ -8,6 +8,10 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "common/dynlib.h"
+#ifdef KILN_STATIC_HALF
+#include "cli/dynamic_half.h"
+#endif
 
 namespace {
 
@@ -61,6 +65,15 @@ int main(int argc, char** argv) {
   int at = command_index(argc, argv);
   std::string_view word = at < argc ? argv[at] : "";
   if (at < argc) ctx.after_command.assign(argv + at + 1, argv + argc);
+#ifdef KILN_STATIC_HALF
+  // This kiln is static (CMakeLists.txt): commands that load shared libraries run in its dynamic half.
+  if (kiln::cli::needs_dynamic_half(word)) {
+    kiln::cli::exec_dynamic_half(argv);
+    return 125;
+  }
+  kiln::DynLib::forbid("not in the static kiln (a kiln bug: this command should run in its dynamic half)");
+  ctx.puller = [&ctx](const kiln::oci::Reference& ref) { return kiln::cli::pull_in_dynamic_half(ctx.root, ref.str()); };
+#endif
   const Group* only = nullptr;
   for (const auto& g : kGroups)
     for (auto c : g.commands)

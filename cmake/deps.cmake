@@ -42,8 +42,10 @@ if(KILN_STATIC_DEPS)
   target_include_directories(kiln::archive INTERFACE ${LIBARCHIVE_INCLUDE_DIRS})
   target_include_directories(kiln::crypto INTERFACE ${OPENSSL_INCLUDE_DIR})
   # libarchive's pax writer drags in every format writer (xar needs libxml2); dropping unused sections
-  # keeps them out.
-  add_link_options(-static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--as-needed)
+  # keeps them out. libstdc++ and libgcc are linked statically into the dynamically linked binaries (flags per
+  # target: with them g++ asks for libc's shared library, which a -static-pie link must not get).
+  add_link_options(-Wl,--gc-sections -Wl,--as-needed)
+  set(KILN_STATIC_RUNTIME -static-libstdc++ -static-libgcc)
 else()
   target_link_libraries(kiln::archive INTERFACE PkgConfig::LIBARCHIVE)
   target_link_libraries(kiln::crypto INTERFACE OpenSSL::Crypto)

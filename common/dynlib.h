@@ -15,6 +15,9 @@ class DynLib {
  public:
   /// dlopen(name); the error reads "load NAME PURPOSE: <dlerror's words>".
   static Result<DynLib> open(const char* name, const std::string& purpose = "");
+  /// From now on open() fails with why instead of loading (the static kiln, where a library that starts a
+  /// thread would crash the process: its commands that load libraries run in its dynamic half).
+  static void forbid(const char* why);
   /// Point fn at symbol; a symbol that is missing leaves fn null and is remembered in missing().
   template <typename Fn>
   void bind(Fn*& fn, const char* symbol) {

@@ -413,7 +413,7 @@ Result<std::string> push_image(ImageStore& images, const Image& img, const Refer
 }
 
 Result<Image> resolve_or_pull(ImageStore& images, const std::string& name, const std::string& policy,
-                              const TransferOptions& opts, std::ostream& out) {
+                              const TransferOptions& opts, std::ostream& out, const Puller& puller) {
   if (policy != "missing" && policy != "always" && policy != "never")
     return make_error(ErrorCode::invalid_argument, "--pull must be missing, always or never, not " + policy);
   if (policy != "always") {
@@ -421,7 +421,12 @@ Result<Image> resolve_or_pull(ImageStore& images, const std::string& name, const
     if (img || policy == "never" || img.error().code != ErrorCode::not_found || looks_like_id(name)) return img;
   }
   auto ref = TRY(Reference::parse(name));
-  auto pulled = pull_image(images, ref, opts, out);
+  Status pulled;
+  if (puller) {
+    pulled = puller(ref);
+  } else if (auto digest = pull_image(images, ref, opts, out); !digest) {
+    pulled = std::move(digest).error();
+  }
   if (!pulled) {
     Error e = std::move(pulled).error();
     if (policy == "missing") e.message = "no such image " + name + " in the store, and pulling it failed: " + e.message;

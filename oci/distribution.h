@@ -1,6 +1,7 @@
 // kiln pull and kiln push: images between the store and a registry, every byte verified against its digest.
 #pragma once
 
+#include <functional>
 #include <ostream>
 #include <string>
 
@@ -32,9 +33,12 @@ Result<std::string> pull_image(ImageStore& images, const Reference& ref, const T
 Result<std::string> push_image(ImageStore& images, const Image& img, const Reference& dest, const TransferOptions& opts,
                                std::ostream& out);
 
+/// Pulls ref into the store some other way than pull_image in this process (the static kiln's dynamic half).
+using Puller = std::function<Status(const Reference& ref)>;
+
 /// Resolve name in the store, pulling it first when policy says so: "missing" (default), "always", "never".
-/// IDs are never pulled.
+/// IDs are never pulled. puller, when set, does the pulling instead of pull_image (opts and out then unused).
 Result<Image> resolve_or_pull(ImageStore& images, const std::string& name, const std::string& policy,
-                              const TransferOptions& opts, std::ostream& out);
+                              const TransferOptions& opts, std::ostream& out, const Puller& puller = {});
 
 }  // namespace kiln::oci

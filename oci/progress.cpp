@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string_view>
 
 namespace kiln::oci {
 
@@ -24,7 +25,15 @@ std::string size_text(double bytes) {
 
 }  // namespace
 
-Progress::Mode Progress::mode_for(int fd) { return ::isatty(fd) ? Mode::live : Mode::lines; }
+Progress::Mode Progress::mode_for(int fd) {
+  // The static kiln's pull through its dynamic half (cli/dynamic_half.cpp) writes to a pipe that kiln passes on
+  // to its own stderr, and says here which mode that calls for.
+  if (const char* m = ::getenv("KILN_PROGRESS"); m && fd == 2) {
+    if (std::string_view(m) == "live") return Mode::live;
+    if (std::string_view(m) == "lines") return Mode::lines;
+  }
+  return ::isatty(fd) ? Mode::live : Mode::lines;
+}
 
 std::string Progress::bar_text(uint64_t done, uint64_t total, double seconds) {
   std::string s = size_text(static_cast<double>(done));

@@ -45,6 +45,15 @@ assert_eq "$(cat "$WORK/pushed")" "$want" "--digestfile"
 KILN_ROOT=$WORK/empty kiln pull -q $R/team/app:2 >/dev/null
 assert_eq "$(KILN_ROOT=$WORK/empty digest_of $R/team/app:2)" "$want" "pulled digest"
 assert_eq "$(KILN_ROOT=$WORK/empty kiln run $R/team/app:2)" "built" "pulled image runs"
+# kiln run of an image the store lacks pulls it (in the static kiln, through its dynamic half): stdout is the
+# container's alone, the pull shows on stderr; a pull that fails is one line and exit 125.
+out=$(KILN_ROOT=$WORK/runpull kiln run $R/team/app:2 2> "$WORK/runpull.err")
+assert_eq "$out" "built" "kiln run of a missing image"
+grep -q "sha256:" "$WORK/runpull.err" || fail "kiln run showed no pull: $(cat "$WORK/runpull.err")"
+rc=0; KILN_ROOT=$WORK/runpull kiln run $R/team/nope:1 2> "$WORK/runpull.err" || rc=$?
+assert_eq $rc 125 "kiln run of an image no registry has"
+assert_eq "$(wc -l < "$WORK/runpull.err")" 1 "one error line: $(cat "$WORK/runpull.err")"
+grep -q "pulling it failed.*not found" "$WORK/runpull.err" || fail "run pull error: $(cat "$WORK/runpull.err")"
 skopeo inspect --tls-verify=false docker://$R/team/app:2 > "$WORK/sk.json"
 assert_eq "$(json_get "$WORK/sk.json" 'j["Digest"]')" "$want" "skopeo sees kiln's digest"
 skopeo copy -q --src-tls-verify=false docker://$R/team/app:2 "oci:$WORK/sklayout:x"

@@ -1,0 +1,132 @@
+// The static kiln's dynamic half. glibc cannot dlopen from a static program once the loaded library starts a
+// thread (libcurl's resolver, zstd's workers crash in the second libc it brings), so the commands that load
+// them run in kiln-dynamic, a dynamically linked kiln carried in this binary: handed over whole before they
+// begin, or, for the pull of a `kiln run`, as a child process.
+#include "cli/dynamic_half.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "common/fd.h"
+
+// The stripped kiln-dynamic, in a section of its own after kiln's read-only data: it is only read to start it.
+extern "C" const char kiln_dynamic_start[], kiln_dynamic_end[];
+__asm__(
+    ".pushsection .kiln_dynamic,\"a\"\n"
+    ".balign 4096\n"
+    "kiln_dynamic_start:\n"
+    ".incbin \"" KILN_DYNAMIC_HALF
+    "\"\n"
+    "kiln_dynamic_end:\n"
+    ".popsection\n");
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U  // Linux 6.3; older kernels refuse it with EINVAL, and exec needs no flag there
+#endif
+
+extern char** environ;
+
+namespace kiln::cli {
+
+namespace {
+
+/// The dynamic half in a sealed memfd: nothing can change the binary while it runs (as runc guards its own,
+/// CVE-2019-5736). -1 with errno set on failure.
+int dynamic_half_fd() {
+  int fd = ::memfd_create("kiln-dynamic", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (fd < 0 && errno == EINVAL)  // before Linux 6.3, which brought MFD_EXEC
+    fd = ::memfd_create("kiln-dynamic", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return -1;
+  size_t size = static_cast<size_t>(kiln_dynamic_end - kiln_dynamic_start);
+  if (!write_all(fd, kiln_dynamic_start, size) ||
+      ::fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    int e = errno;
+    ::close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+std::string start_failure(int e) {
+  return std::string("start kiln's dynamic half: ") + std::strerror(e) +
+         (e == EACCES || e == EPERM ? " (is vm.memfd_noexec 2? build kiln with -DKILN_STATIC_DEPS=OFF)" : "");
+}
+
+}  // namespace
+
+bool needs_dynamic_half(std::string_view command) {
+  // Registries (libcurl); build (FROM pulls, ADD <url>, zstd layers) and import (zstd layers).
+  for (std::string_view c : {"pull", "push", "login", "logout", "build", "import"})
+    if (c == command) return true;
+  return false;
+}
+
+void exec_dynamic_half(char** argv) {
+  int fd = dynamic_half_fd();
+  if (fd >= 0) ::fexecve(fd, argv, environ);
+  std::fprintf(stderr, "kiln: %s\n", start_failure(errno).c_str());
+}
+
+Status pull_in_dynamic_half(const std::string& root, const std::string& image) {
+  UniqueFd bin(dynamic_half_fd());
+  if (bin.get() < 0) return make_error(ErrorCode::io, start_failure(errno));
+  int err[2];
+  if (::pipe2(err, O_CLOEXEC) < 0) return sys_error("pipe");
+  UniqueFd err_r(err[0]), err_w(err[1]);
+  // Spawned, not forked: other threads of this kiln are at work (runtime/start_ahead.h).
+  posix_spawn_file_actions_t fa;
+  ::posix_spawn_file_actions_init(&fa);
+  ::posix_spawn_file_actions_adddup2(&fa, 2, 1);  // the pull's output is not the container's
+  ::posix_spawn_file_actions_adddup2(&fa, err_w.get(), 2);
+  std::string path = "/proc/self/fd/" + std::to_string(bin.get());
+  std::vector<std::string> args{"kiln", "--root", root, "pull", image};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_text;  // the progress mode this kiln's stderr calls for, not the pipe's
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "KILN_PROGRESS=", 14) != 0) env_text.emplace_back(*e);
+  env_text.push_back(std::string("KILN_PROGRESS=") + (::isatty(2) ? "live" : "lines"));
+  std::vector<char*> envp;
+  for (auto& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid;
+  int rc = ::posix_spawn(&pid, path.c_str(), &fa, nullptr, argv.data(), envp.data());
+  ::posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return make_error(ErrorCode::io, start_failure(rc));
+  err_w.reset();
+  // Progress passes through as it comes; a line of kiln's own ("kiln: …", its error) is kept back.
+  std::string line, error;
+  char buf[4096];
+  ssize_t n;
+  auto flush = [&](bool hold_error) {
+    if (hold_error && line.rfind("kiln: ", 0) == 0)
+      error = line.substr(6, line.find_last_not_of("\r\n") - 5);
+    else
+      (void)write_all(2, line);
+    line.clear();
+  };
+  while ((n = ::read(err_r.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+    for (ssize_t i = 0; i < n; ++i) {
+      line += buf[i];
+      if (buf[i] == '\n' || buf[i] == '\r') flush(true);
+    }
+  }
+  if (!line.empty()) flush(true);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  return make_error(ErrorCode::generic, error.empty() ? "kiln pull " + image + " failed" : error);
+}
+
+}  // namespace kiln::cli
