@@ -108,8 +108,8 @@ Status pull_in_dynamic_half(const std::string& root, const std::string& image) {
   std::string line, error;
   char buf[4096];
   ssize_t n;
-  auto flush = [&](bool hold_error) {
-    if (hold_error && line.rfind("kiln: ", 0) == 0)
+  auto flush = [&] {
+    if (line.rfind("kiln: ", 0) == 0)
       error = line.substr(6, line.find_last_not_of("\r\n") - 5);
     else
       (void)write_all(2, line);
@@ -118,10 +118,10 @@ Status pull_in_dynamic_half(const std::string& root, const std::string& image) {
   while ((n = ::read(err_r.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
     for (ssize_t i = 0; i < n; ++i) {
       line += buf[i];
-      if (buf[i] == '\n' || buf[i] == '\r') flush(true);
+      if (buf[i] == '\n' || buf[i] == '\r') flush();
     }
   }
-  if (!line.empty()) flush(true);
+  if (!line.empty()) flush();
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
