@@ -26,7 +26,7 @@ std::string unknown_flag_message(const std::string& flag) {
       {"--restart", "kiln containers are disposable and never restarted: run the command again"},
       {"--volumes-from", "named and shared volumes are not supported: bind a host directory with -v HOST:CTR"},
       {"--device", "host devices are not passed in: a container gets docker's default /dev nodes only"},
-      {"--pid --ipc --uts --userns", "a container always has its own pid, ipc and uts namespaces"},
+      {"--pid --ipc --uts", "a container always has pid, ipc and uts namespaces of its own"},
   };
   for (const auto& k : kKnown)
     if (in_name_list(k.flags, ' ', flag)) return flag + ": " + k.instead;
