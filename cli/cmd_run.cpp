@@ -76,11 +76,7 @@ Result<runtime::ContainerSpec> spec_from_flags(const RunFlags& f, const std::str
                       "unsupported --network \"" + f.network + "\": use none (default) or host");
   for (const auto& h : f.add_hosts) spec.extra_hosts.push_back(TRY(runtime::parse_add_host(h)));
   for (const auto& d : f.dns) spec.dns_servers.push_back(TRY(runtime::parse_dns_server(d)));
-  for (const auto& d : f.dns_search) {
-    if (d.empty() || d.find_first_of(" \t\n") != std::string::npos)
-      return make_error(ErrorCode::invalid_argument, "invalid --dns-search \"" + d + "\": use a domain name");
-    spec.dns_search.push_back(d);
-  }
+  for (const auto& d : f.dns_search) spec.dns_search.push_back(TRY(runtime::parse_dns_search(d)));
   if (!f.platform.empty() && f.platform != "linux/amd64" && f.platform != "amd64")
     return make_error(ErrorCode::unsupported, "--platform " + f.platform + ": kiln runs linux/amd64 images only");
   if (!f.stop_signal.empty()) {

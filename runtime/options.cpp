@@ -197,6 +197,12 @@ Result<std::string> parse_add_host(const std::string& v) {
   return ip + "\t" + name;
 }
 
+Result<std::string> parse_dns_search(const std::string& v) {
+  if (v.empty() || v.find_first_of(" \t\n#;") != std::string::npos)
+    return make_error(ErrorCode::invalid_argument, "invalid --dns-search \"" + v + "\": use a domain name");
+  return v;
+}
+
 Result<std::string> parse_dns_server(const std::string& v) {
   if (!is_ip_address(v))
     return make_error(ErrorCode::invalid_argument, "invalid --dns \"" + v + "\": use an IPv4 or IPv6 address");

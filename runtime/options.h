@@ -25,5 +25,7 @@ Result<int64_t> parse_bytes(const std::string& v);
 Result<std::string> parse_add_host(const std::string& v);
 /// --dns IP: an IPv4 or IPv6 address.
 Result<std::string> parse_dns_server(const std::string& v);
+/// --dns-search DOMAIN: one word of /etc/resolv.conf's search line.
+Result<std::string> parse_dns_search(const std::string& v);
 
 }  // namespace kiln::runtime

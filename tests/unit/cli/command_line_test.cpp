@@ -16,11 +16,11 @@ TargetSplit split(std::vector<std::string> args) { return split_at_target(kind, 
 
 TEST(CommandLine, TargetAfterFlagsAndTheirValues) {
   EXPECT_EQ(split({"img", "echo", "hi"}).target, 0u);
-  EXPECT_EQ(split({"-e", "A=1", "img", "cmd"}).target, 2u);        // -e's value is not the image
-  EXPECT_EQ(split({"--env=A=1", "--rm", "img"}).target, 2u);       // --flag=value is one argument
+  EXPECT_EQ(split({"-e", "A=1", "img", "cmd"}).target, 2u);          // -e's value is not the image
+  EXPECT_EQ(split({"--env=A=1", "--rm", "img"}).target, 2u);         // --flag=value is one argument
   EXPECT_EQ(split({"--name", "x", "-it", "img", "sh"}).target, 3u);  // a cluster of switches
-  EXPECT_EQ(split({"-eA=1", "img"}).target, 1u);                    // the value glued to a short flag
-  EXPECT_EQ(split({"-ie", "A=1", "img"}).target, 2u);               // a cluster ending in a valued flag
+  EXPECT_EQ(split({"-eA=1", "img"}).target, 1u);                     // the value glued to a short flag
+  EXPECT_EQ(split({"-ie", "A=1", "img"}).target, 2u);                // a cluster ending in a valued flag
 }
 
 TEST(CommandLine, DashDashEndsTheFlagsBeforeTheTargetOnly) {

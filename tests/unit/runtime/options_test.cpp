@@ -78,6 +78,10 @@ TEST(Options, AddHostAndDns) {
   EXPECT_EQ(*parse_dns_server("2620:fe::fe"), "2620:fe::fe");
   EXPECT_FALSE(parse_dns_server("dns.example").ok());
   EXPECT_FALSE(parse_dns_server("9.9.9.9\nnameserver 6.6.6.6").ok());
+  EXPECT_EQ(*parse_dns_search("corp.example"), "corp.example");
+  EXPECT_FALSE(parse_dns_search("").ok());
+  EXPECT_FALSE(parse_dns_search("a.example\nnameserver 6.6.6.6").ok());  // would add a line
+  EXPECT_FALSE(parse_dns_search("a.example b.example").ok());            // one domain a flag, as docker
 }
 
 }  // namespace
