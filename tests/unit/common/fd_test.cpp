@@ -23,6 +23,40 @@ TEST(Fd, ReadWriteRoundTrip) {
   EXPECT_FALSE(big.ok());
 }
 
+TEST(Fd, ReadsWholeFilesOfEverySize) {
+  test::TempDir t;
+  for (size_t n : {size_t{0}, size_t{1}, size_t{4095}, size_t{4096}, size_t{200000}}) {
+    std::string text(n, 'x');
+    for (size_t i = 0; i < n; ++i) text[i] = static_cast<char>('a' + i % 26);
+    test::write_text(t / "f", text);
+    auto r = read_file(t / "f");
+    ASSERT_TRUE(r.ok()) << n;
+    EXPECT_EQ(*r, text) << n;
+  }
+  EXPECT_FALSE(read_file(t / "f", 199999).ok());
+  EXPECT_TRUE(read_file(t / "f", 200000).ok());
+}
+
+TEST(Fd, ReadsPipesOfUnknownSize) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  std::string text(10000, 'q');
+  text[9999] = 'z';
+  ASSERT_TRUE(write_all(p[1], text).ok());  // fits the pipe's 64 KiB buffer
+  ::close(p[1]);
+  auto r = read_fd(p[0]);
+  ::close(p[0]);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, text);
+}
+
+TEST(Fd, ReadsProcFilesThatReportNoSize) {
+  auto r = read_file("/proc/self/status");
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->find("Name:"), std::string::npos);
+  EXPECT_EQ(r->back(), '\n');
+}
+
 TEST(Fd, MissingFileIsNotFound) {
   test::TempDir t;
   auto r = read_file(t / "nope");
