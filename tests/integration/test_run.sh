@@ -6,6 +6,9 @@ export KILN_RUN_DIR=$WORK/run
 make_busybox_rootfs "$WORK/rootfs"
 printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n' > "$WORK/rootfs/etc/passwd"
 printf 'root:x:0:\napp:x:1000:\nwheel:x:10:app\n' > "$WORK/rootfs/etc/group"
+# For -w to a directory the image lacks: a user's directory, a symlink to /etc, one that climbs past the root.
+mkdir -p "$WORK/rootfs/wd-home" && chown 1000:1000 "$WORK/rootfs/wd-home" && chmod 0750 "$WORK/rootfs/wd-home"
+ln -s /etc "$WORK/rootfs/wd-link"; ln -s ../../../../.. "$WORK/rootfs/wd-up"
 tar -C "$WORK/rootfs" -cf "$WORK/rootfs.tar" .
 kiln import "$WORK/rootfs.tar" localhost/probe:1 >/dev/null
 img=localhost/probe:1
@@ -104,6 +107,22 @@ assert_eq "$(find /sys/fs/cgroup -maxdepth 4 -name 'kiln-*' 2>/dev/null | wc -l)
 rc=0; kiln run --bogus -e A=1 "$img" true 2> "$WORK/flag.err" || rc=$?; assert_eq $rc 125 "unknown flag"
 grep -q 'unknown flag: --bogus' "$WORK/flag.err" || fail "unknown flag: $(cat "$WORK/flag.err")"
 assert_eq "$(kiln run -eX=1 -w / "$img" /bin/echo --bogus -e x)" "--bogus -e x" "flags after the image"
+
+# -w to a directory the image lacks is made, as docker makes it: root-owned 0755, the root still read-only, the
+# directories on the way as the image has them; through an image's symlink inside the root, never out of it.
+out=$(sh_in -w /srv/new/deep "$img" /bin/sh -c 'pwd; /bin/busybox stat -c "%a:%u" /srv /srv/new /srv/new/deep
+  touch x 2>&1 | grep -c "Read-only"')
+assert_eq "$(echo $out)" "/srv/new/deep 755:0 755:0 755:0 1" "-w to a missing directory"
+out=$(sh_in -w /wd-home/work "$img" /bin/busybox stat -c "%a:%u:%g" /wd-home /wd-home/work)
+assert_eq "$(echo $out)" "750:1000:1000 755:0:0" "-w below an existing directory keeps its owner and mode"
+assert_eq "$(sh_in -w /wd-link/sub "$img" /bin/sh -c 'ls -d /etc/sub; ls /etc | grep -c passwd')" "$(printf '/etc/sub\n1')" \
+  "-w through a symlink in the image"
+assert_eq "$(sh_in -w /wd-up/escape "$img" /bin/sh -c 'ls -d /escape')" "/escape" "-w through a climbing symlink"
+[ ! -e /escape ] || fail "-w through a symlink made a directory on the host"
+assert_eq "$(sh_in "$img" /bin/sh -c 'ls -d /srv /escape 2>&1 | grep -c "No such"')" "2" "-w leaves the image as it was"
+code=0; out=$(sh_in -w /bin/sh/x "$img" /bin/true 2>&1) || code=$?
+assert_eq "$code" "125" "-w below a file"
+echo "$out" | grep -q 'working directory "/bin/sh/x": Not a directory' || fail "-w below a file: $out"
 # As docker parses it: "--" before the image ends run's flags; after the image it is the command itself.
 assert_eq "$(kiln run -e X=1 -- "$img" /bin/sh -c 'echo $X')" "1" "-- before the image"
 assert_eq "$(kiln run "$img" /bin/echo a -- b)" "a -- b" "-- among the command's arguments"
