@@ -19,6 +19,7 @@
 #include "runtime/seccomp_cache.h"
 #include "runtime/signals.h"
 #include "runtime/start_ahead.h"
+#include "runtime/workdir.h"
 
 namespace kiln::cli {
 
@@ -105,6 +106,9 @@ Result<runtime::ContainerSpec> spec_from_flags(const RunFlags& f, const std::str
   // docker's default: nofile 1048576 unless the host cannot go that high; keep the host's otherwise.
   for (const auto& u : f.ulimits) spec.rlimits.push_back(TRY(runtime::parse_ulimit(u)));
   if (!f.memory.empty()) spec.memory_bytes = TRY(runtime::parse_bytes(f.memory));
+  if (!f.workdir.empty() && f.workdir[0] != '/')
+    return make_error(ErrorCode::invalid_argument,
+                      "the working directory '" + f.workdir + "' is invalid, it needs to be an absolute path");
   if (f.pids_limit < 0 && f.pids_limit != -1) return make_error(ErrorCode::invalid_argument, "invalid --pids-limit");
   spec.pids_limit = f.pids_limit > 0 ? f.pids_limit : 0;
   if (f.cpus < 0) return make_error(ErrorCode::invalid_argument, "invalid --cpus: must be positive");
@@ -133,9 +137,7 @@ Status add_image(runtime::ContainerSpec& spec, oci::ImageStore& images, const Ru
   spec.env = runtime::resolve_env(img.config.config, o.env);
   runtime::set_env(spec.env, "HOSTNAME", spec.hostname);
   if (f.tty && !runtime::get_env(spec.env, "TERM")) runtime::set_env(spec.env, "TERM", "xterm");
-  spec.cwd = !f.workdir.empty()                      ? f.workdir
-             : img.config.config.working_dir.empty() ? "/"
-                                                     : img.config.config.working_dir;
+  spec.cwd = runtime::clean_path(!f.workdir.empty() ? f.workdir : img.config.config.working_dir);
   spec.user = !f.user.empty() ? f.user : img.config.config.user;
   if (f.stop_signal.empty()) {  // --stop-signal, else the image's StopSignal, else SIGTERM
     int sig = runtime::signal_from_name(img.config.config.stop_signal);

@@ -79,7 +79,7 @@ Result<std::string> read_fd(int fd, size_t max_size) {
   // page fault, ~10 us on a VM, and a `kiln run` reads a handful of small files on three stacks.
   struct stat st;
   size_t want = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
-                    ? std::min(static_cast<size_t>(st.st_size), max_size) + 1  // +1: EOF seen in one read
+                    ? std::min(static_cast<size_t>(st.st_size), max_size - 1) + 1  // +1: EOF seen in one read
                     : 4096;
   std::string out;
   size_t used = 0;

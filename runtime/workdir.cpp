@@ -37,6 +37,12 @@ std::vector<std::string> clean_parts(const std::string& path) {
 
 }  // namespace
 
+std::string clean_path(const std::string& path) {
+  std::string out;
+  for (const auto& p : clean_parts(path)) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
 // docker makes a working directory the image lacks (`-w /srv/new`); kiln's root is read-only, so the missing
 // directories go into kiln's top layer before the container sees its root. The deepest part that exists is
 // resolved in the mounted root, as the container will resolve it (an image's symlink on the way is followed

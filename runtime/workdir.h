@@ -7,6 +7,9 @@
 
 namespace kiln::runtime {
 
+/// path as docker's filepath.Clean makes it, absolute: no ".", "..", empty parts or trailing "/" ("/" for none).
+std::string clean_path(const std::string& path);
+
 /// In the child, with the overlay root mounted at rootfd and kiln's scratch tmpfs at scratchfd: make the part of
 /// cwd the root lacks in the top layer (root-owned, 0755), the existing directories on the way copied there with
 /// the mode, owner and times the container sees, the path resolved inside the root as the container resolves it.

@@ -120,6 +120,10 @@ assert_eq "$(sh_in -w /wd-link/sub "$img" /bin/sh -c 'ls -d /etc/sub; ls /etc | 
 assert_eq "$(sh_in -w /wd-up/escape "$img" /bin/sh -c 'ls -d /escape')" "/escape" "-w through a climbing symlink"
 [ ! -e /escape ] || fail "-w through a symlink made a directory on the host"
 assert_eq "$(sh_in "$img" /bin/sh -c 'ls -d /srv /escape 2>&1 | grep -c "No such"')" "2" "-w leaves the image as it was"
+assert_eq "$(sh_in -w /srv/../srv2/./x/ "$img" /bin/sh -c pwd)" "/srv2/x" "-w is cleaned as docker cleans it"
+code=0; out=$(sh_in -w relative "$img" /bin/true 2>&1) || code=$?
+assert_eq "$code" "125" "-w relative"
+echo "$out" | grep -q "needs to be an absolute path" || fail "-w relative: $out"
 code=0; out=$(sh_in -w /bin/sh/x "$img" /bin/true 2>&1) || code=$?
 assert_eq "$code" "125" "-w below a file"
 echo "$out" | grep -q 'working directory "/bin/sh/x": Not a directory' || fail "-w below a file: $out"
