@@ -87,7 +87,7 @@ Status pull_in_dynamic_half(const std::string& root, const std::string& image) {
   ::posix_spawn_file_actions_init(&fa);
   ::posix_spawn_file_actions_adddup2(&fa, 2, 1);  // the pull's output is not the container's
   ::posix_spawn_file_actions_adddup2(&fa, err_w.get(), 2);
-  std::string path = "/proc/self/fd/" + std::to_string(bin.get());
+  std::string path = proc_fd_path(bin.get());
   std::vector<std::string> args{"kiln", "--root", root, "pull", image};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

@@ -186,6 +186,8 @@ int openat2_raw(int dirfd, const char* path, uint64_t flags, uint64_t resolve) {
   return static_cast<int>(::syscall(SYS_openat2, dirfd, path, &how, sizeof how));
 }
 
+std::string proc_fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
 bool path_exists(const std::string& path) {
   struct stat st;
   return ::lstat(path.c_str(), &st) == 0;

@@ -60,5 +60,7 @@ int send_byte(int sock, char byte, int fd = -1);
 bool receive_byte(int sock, char* byte, int* fd);
 /// openat2(2): open path relative to dirfd with RESOLVE_* flags (O_CLOEXEC added). Returns the fd or -1/errno.
 int openat2_raw(int dirfd, const char* path, uint64_t flags, uint64_t resolve);
+/// "/proc/self/fd/N": the path that reaches what fd refers to (mount on it, read back where it resolved).
+std::string proc_fd_path(int fd);
 
 }  // namespace kiln

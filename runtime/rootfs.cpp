@@ -31,12 +31,10 @@ Result<UniqueFd> open_in_root(int rootfd, const std::string& path) {
   return UniqueFd(fd);
 }
 
-std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
-
 Status mount_at(int rootfd, const std::string& target, const char* src, const char* type, unsigned long flags,
                 const char* data = nullptr) {
   UniqueFd t = TRY(open_in_root(rootfd, target));
-  if (::mount(src, fd_path(t.get()).c_str(), type, flags, data) < 0)
+  if (::mount(src, proc_fd_path(t.get()).c_str(), type, flags, data) < 0)
     return sys_error("mount " + std::string(type ? type : "bind") + " on " + target);
   return {};
 }
@@ -52,7 +50,7 @@ Status bind_at(int rootfd, const std::string& src, const std::string& target, bo
   TRY(mount_at(rootfd, target, src.c_str(), nullptr, MS_BIND | (recursive ? MS_REC : 0)));
   if (readonly) {
     UniqueFd t = TRY(open_in_root(rootfd, target));  // the new mount, now on top
-    if (!remount_readonly(fd_path(t.get()).c_str())) return sys_error("make " + target + " read-only");
+    if (!remount_readonly(proc_fd_path(t.get()).c_str())) return sys_error("make " + target + " read-only");
   }
   return {};
 }

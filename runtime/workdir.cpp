@@ -15,8 +15,6 @@ namespace kiln::runtime {
 
 namespace {
 
-std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
-
 /// The working directory's path with "." and ".." taken out and no empty parts, as docker cleans it; its parts.
 std::vector<std::string> clean_parts(const std::string& path) {
   std::vector<std::string> parts;
@@ -72,8 +70,8 @@ Result<bool> make_missing_workdir(int rootfd, int scratchfd, const std::string& 
   if (::fstat(ancestor.get(), &st) < 0 || !S_ISDIR(st.st_mode)) return false;  // chdir says "not a directory"
   // Where the deepest existing part resolved to, relative to the root: read back from both fds' paths.
   char buf[2][4096];
-  ssize_t rn = ::readlink(fd_path(rootfd).c_str(), buf[0], sizeof buf[0] - 1);
-  ssize_t an = ::readlink(fd_path(ancestor.get()).c_str(), buf[1], sizeof buf[1] - 1);
+  ssize_t rn = ::readlink(proc_fd_path(rootfd).c_str(), buf[0], sizeof buf[0] - 1);
+  ssize_t an = ::readlink(proc_fd_path(ancestor.get()).c_str(), buf[1], sizeof buf[1] - 1);
   if (rn < 0 || an < 0) return sys_error("resolve the working directory " + cwd + " in the container");
   std::string root_path(buf[0], static_cast<size_t>(rn)), at(buf[1], static_cast<size_t>(an));
   if (at.compare(0, root_path.size(), root_path) != 0 || (at.size() > root_path.size() && at[root_path.size()] != '/'))
