@@ -1,5 +1,6 @@
 // Buildfile parsing.
 #include "builder/buildfile.h"
+#include "common/json.h"
 
 #include <algorithm>
 #include <cctype>
@@ -185,7 +186,7 @@ Result<Buildfile> parse_buildfile(const std::string& text, const std::string& pa
     ins.args = rest;
     if (kJsonForms.count(ins.keyword) && !rest.empty() && rest[0] == '[') {
       try {
-        auto j = nlohmann::json::parse(rest);
+        auto j = parse_json(rest);
         if (j.is_array() && std::all_of(j.begin(), j.end(), [](const nlohmann::json& e) { return e.is_string(); })) {
           ins.json = true;
           for (const auto& e : j) ins.json_args.push_back(e.get<std::string>());

@@ -7,13 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fd.h"
+#include "common/json.h"
 
 namespace kiln::builder {
 
 namespace {
 Result<CacheRecord> parse(const std::string& text) {
   try {
-    auto j = nlohmann::json::parse(text);
+    auto j = parse_json(text);
     CacheRecord r;
     r.created = j.value("created", "");
     if (j.contains("layer") && j["layer"].is_object()) {
@@ -49,7 +50,7 @@ Status BuildCache::put(const std::string& key, const CacheRecord& rec) const {
                   {"size", rec.layer->blob.size},
                   {"diff_id", rec.layer->diff_id.str()},
                   {"media_type", rec.layer->media_type}};
-  return cas::write_file_atomic(m_dir + "/" + key + ".json", j.dump());
+  return cas::write_file_atomic(m_dir + "/" + key + ".json", json_text(j));
 }
 
 Result<std::vector<cas::IndexEntry>> BuildCache::gc_roots() const {

@@ -31,6 +31,8 @@
 #include "runtime/process_config.h"
 #include "runtime/seccomp_cache.h"
 #include "runtime/user.h"
+#include "common/number.h"
+#include "common/json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -38,7 +40,7 @@ namespace kiln::builder {
 
 namespace {
 
-std::string nlohmann_json_array(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
+std::string nlohmann_json_array(const std::vector<std::string>& v) { return json_text(nlohmann::json(v)); }
 
 class Build {
  public:
@@ -336,16 +338,19 @@ class Build {
       mount_key += " secret " + m.id;  // the id, never the content
     } else if (m.type == "cache") {
       // Persistent per id across builds, in the store; dropped by `kiln gc --cache`.
-      std::string dir = m_store.private_dir() + "/cache/mounts/" + cas::sha256_of(m.id).hex().substr(0, 32);
+      // uid, gid and mode are part of a cache's identity: a cache made for another owner is another cache.
+      std::string identity = m.id + " uid:gid:mode=" + std::to_string(m.uid.value_or(0)) + ':' + std::to_string(m.gid.value_or(0)) +
+                             ':' + (m.mode.empty() ? "0755" : m.mode);
+      std::string dir = m_store.private_dir() + "/cache/mounts/" + cas::sha256_of(identity).hex().substr(0, 32);
       if (!path_exists(dir)) {
         TRY(make_dirs(dir, 0755));
-        if (!m.mode.empty()) ::chmod(dir.c_str(), static_cast<mode_t>(std::stoul(m.mode, nullptr, 8)));
+        if (!m.mode.empty()) ::chmod(dir.c_str(), static_cast<mode_t>(parse_uint(m.mode, 07777, 8).value_or(0755)));
         if (m.uid || m.gid) (void)!::chown(dir.c_str(), m.uid.value_or(0), m.gid.value_or(0));
       }
       if (m.sharing == "locked") locks.push_back(dir + ".lock");
       ms.source = dir;
       ms.readonly = false;
-      mount_key += " cache " + m.id;
+      mount_key += " cache " + identity;
     } else {  // bind: from the context (default) or another stage/image; read-only, or rw with writes discarded
       std::string root;
       if (!m.from.empty()) {
@@ -631,10 +636,11 @@ class Build {
       TRY(resolve_chown(st, TRY(expand_word(*c, vars, m_bf.escape)), req.overrides, ins));
     if (auto m = flag_value(ins, "chmod")) {
       std::string mode = TRY(expand_word(*m, vars, m_bf.escape));
-      if (mode.empty() || mode.find_first_not_of("01234567") != std::string::npos || mode.size() > 4)
+      auto octal = parse_uint(mode, 07777, 8);
+      if (!octal)
         return make_error(ErrorCode::invalid_argument,
                           where(ins) + ": --chmod=" + mode + " must be an octal mode such as 755");
-      req.overrides.mode = static_cast<uint32_t>(std::stoul(mode, nullptr, 8));
+      req.overrides.mode = static_cast<uint32_t>(*octal);
     }
     req.excludes = flag_values(ins, "exclude");
     auto v = std::make_shared<ImageView>(view(st));

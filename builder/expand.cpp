@@ -7,9 +7,15 @@ namespace kiln::builder {
 
 namespace {
 
+/// Bounds on what one expansion may make: ${a:-${a:-...}} nests a lexer per level, and ARG lines that each
+/// double the last grow without end. Both are errors long before they cost memory or stack.
+constexpr int kMaxNesting = 64;
+constexpr size_t kMaxExpansion = 4u << 20;
+
 class Lexer {
  public:
-  Lexer(const std::string& s, const Vars& vars, char esc) : m_s(s), m_vars(vars), m_esc(esc) {}
+  Lexer(const std::string& s, const Vars& vars, char esc, int depth = 0)
+      : m_s(s), m_vars(vars), m_esc(esc), m_depth(depth) {}
 
   /// Words of the text; split=false returns exactly one word (whitespace kept).
   Result<std::vector<std::string>> run(bool split) {
@@ -57,6 +63,7 @@ class Lexer {
           }
           if (d == '$') {
             cur += TRY(variable());
+            TRY(check_size(cur));
             continue;
           }
           cur += d;
@@ -69,8 +76,10 @@ class Lexer {
         std::string value = TRY(variable());
         if (!split) {
           cur += value;
+          TRY(check_size(cur));
           continue;
         }
+        TRY(check_size(value));
         // Unquoted expansions split into words, as the shell (and Docker) does.
         for (char v : value) {
           if (v == ' ' || v == '\t' || v == '\n') {
@@ -91,6 +100,12 @@ class Lexer {
   }
 
  private:
+  static Status check_size(const std::string& s) {
+    if (s.size() <= kMaxExpansion) return {};
+    return make_error(ErrorCode::invalid_argument,
+                      "a variable expands to more than " + std::to_string(kMaxExpansion >> 20) + " MiB");
+  }
+
   static bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
   std::string lookup(const std::string& name, bool& set) const {
@@ -135,7 +150,10 @@ class Lexer {
       bool set;
       std::string value = lookup(name, set);
       bool present = colon ? !value.empty() : set;
-      Lexer sub(word_text, m_vars, m_esc);
+      if (m_depth + 1 >= kMaxNesting)
+        return make_error(ErrorCode::invalid_argument,
+                          "variable substitutions nested deeper than " + std::to_string(kMaxNesting));
+      Lexer sub(word_text, m_vars, m_esc, m_depth + 1);
       auto word = TRY(sub.run(false));
       if (op == '-') return present ? value : word[0];
       return present ? word[0] : std::string();
@@ -150,6 +168,7 @@ class Lexer {
   const std::string& m_s;
   const Vars& m_vars;
   char m_esc;
+  int m_depth;
   size_t m_i = 0;
 };
 

@@ -9,63 +9,6 @@ namespace kiln::builder {
 
 namespace {
 
-/// Translate one glob (with ** support) to an anchored regex over '/'-separated paths.
-Result<std::string> to_regex(const std::string& pat) {
-  std::string re = "^";
-  for (size_t i = 0; i < pat.size(); ++i) {
-    char c = pat[i];
-    if (c == '*') {
-      if (i + 1 < pat.size() && pat[i + 1] == '*') {
-        ++i;
-        // "**/" matches zero or more directories; a trailing "**" matches everything below.
-        if (i + 1 < pat.size() && pat[i + 1] == '/') {
-          ++i;
-          re += "(.*/)?";
-        } else {
-          re += ".*";
-        }
-      } else {
-        re += "[^/]*";
-      }
-    } else if (c == '?') {
-      re += "[^/]";
-    } else if (c == '[') {
-      size_t j = i + 1;
-      std::string cls = "[";
-      if (j < pat.size() && (pat[j] == '!' || pat[j] == '^')) {
-        cls += '^';
-        ++j;
-      }
-      bool closed = false;
-      for (; j < pat.size(); ++j) {
-        if (pat[j] == ']' && cls.size() > 1 && cls != "[^") {
-          closed = true;
-          break;
-        }
-        if (pat[j] == '\\' && j + 1 < pat.size()) {
-          cls += '\\';
-          cls += pat[++j];
-          continue;
-        }
-        cls += pat[j];
-      }
-      if (!closed)
-        return make_error(ErrorCode::invalid_argument, "syntax error in pattern \"" + pat + "\": unclosed [");
-      re += cls + "]";
-      i = j;
-    } else if (c == '\\' && i + 1 < pat.size()) {
-      re += '\\';
-      re += pat[++i];
-    } else if (std::string(".+()|^${}").find(c) != std::string::npos) {
-      re += '\\';
-      re += c;
-    } else {
-      re += c;
-    }
-  }
-  return re + "$";
-}
-
 /// filepath.Clean for '/'-separated relative patterns.
 std::string clean(const std::string& p) {
   std::vector<std::string> parts;
@@ -93,8 +36,7 @@ size_t depth_of(const std::string& p) {
 }  // namespace
 
 Result<bool> glob_match(const std::string& pattern, const std::string& path) {
-  std::string re = TRY(to_regex(pattern));
-  return std::regex_match(path, std::regex(re));
+  return TRY(Glob::compile(pattern)).match(path);
 }
 
 Result<IgnoreRules> IgnoreRules::parse(const std::string& text) {
@@ -112,9 +54,9 @@ Result<IgnoreRules> IgnoreRules::parse(const std::string& text) {
     while (!line.empty() && line[0] == '/') line = line.substr(1);
     if (line.empty()) continue;
     std::string pat = clean(line);
-    auto re = to_regex(pat);
-    if (!re) return std::move(re).error().context("ignore file");
-    r.m_rules.push_back(Rule{std::regex(*re), exception, depth_of(pat)});
+    auto glob = Glob::compile(pat);
+    if (!glob) return std::move(glob).error();
+    r.m_rules.push_back(Rule{std::move(*glob), exception, depth_of(pat)});
     r.m_has_exceptions |= exception;
   }
   return r;
@@ -133,8 +75,8 @@ bool IgnoreRules::excluded(const std::string& path) const {
     }
   }
   for (const auto& rule : m_rules) {
-    bool m = std::regex_match(path, rule.re);
-    for (size_t i = 0; !m && i + 1 < parents.size(); ++i) m = std::regex_match(parents[i], rule.re);
+    bool m = rule.glob.match(path);
+    for (size_t i = 0; !m && i + 1 < parents.size(); ++i) m = rule.glob.match(parents[i]);
     if (m) matched = !rule.exception;
   }
   return matched;

@@ -1,10 +1,10 @@
 // Ignore files (.kilnignore, .containerignore, .dockerignore) with Docker's pattern rules.
 #pragma once
 
-#include <regex>
 #include <string>
 #include <vector>
 
+#include "builder/glob.h"
 #include "common/error.h"
 
 namespace kiln::builder {
@@ -26,7 +26,7 @@ class IgnoreRules {
 
  private:
   struct Rule {
-    std::regex re;
+    Glob glob;
     bool exception;
     size_t depth;  ///< path components in the pattern
   };

@@ -3,6 +3,8 @@
 
 #include <sstream>
 
+#include "common/number.h"
+
 namespace kiln::builder {
 
 Result<RunMount> parse_run_mount(const std::string& spec, const std::string& where) {
@@ -29,12 +31,16 @@ Result<RunMount> parse_run_mount(const std::string& spec, const std::string& whe
       rw = v.empty() || v == "true";
     else if (k == "sharing")
       m.sharing = v;
-    else if (k == "mode")
+    else if (k == "mode") {
+      if (!parse_uint(v, 07777) || v.find_first_not_of("01234567") != std::string::npos)
+        return make_error(ErrorCode::invalid_argument, where + ": RUN --mount: mode=" + v + " is not an octal mode");
       m.mode = v;
-    else if (k == "uid")
-      m.uid = static_cast<uint32_t>(std::stoul(v.empty() ? "0" : v));
-    else if (k == "gid")
-      m.gid = static_cast<uint32_t>(std::stoul(v.empty() ? "0" : v));
+    } else if (k == "uid" || k == "gid") {
+      auto id = parse_uint(v, kMaxId);
+      if (!id)
+        return make_error(ErrorCode::invalid_argument, where + ": RUN --mount: " + k + "=" + v + " is not a numeric id");
+      (k == "uid" ? m.uid : m.gid) = static_cast<uint32_t>(*id);
+    }
     else if (k == "required")
       m.required = v.empty() || v == "true";
     else if (k == "size")

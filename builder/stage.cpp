@@ -8,12 +8,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "builder/run_step.h"
+#include "common/number.h"
+#include "common/json.h"
+
 namespace kiln::builder {
 
 namespace {
-std::string nlohmann_free_join(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
+std::string nlohmann_free_join(const std::vector<std::string>& v) { return json_text(nlohmann::json(v)); }
 std::vector<std::string> nlohmann_parse_array(const std::string& s) {
-  return nlohmann::json::parse(s).get<std::vector<std::string>>();
+  return parse_json(s).get<std::vector<std::string>>();
 }
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -26,10 +30,7 @@ std::optional<size_t> find_stage(const std::vector<Stage>& stages, const std::st
   std::string n = lower(name);
   for (size_t i = 0; i < before && i < stages.size(); ++i)
     if (stages[i].name == n && !n.empty()) return i;
-  if (!n.empty() && std::all_of(n.begin(), n.end(), ::isdigit)) {
-    size_t idx = std::stoul(n);
-    if (idx < before) return idx;
-  }
+  if (auto idx = parse_uint(n); idx && *idx < before) return static_cast<size_t>(*idx);
   return std::nullopt;
 }
 
@@ -76,6 +77,11 @@ Result<std::vector<Stage>> plan_stages(const Buildfile& bf, const Vars& build_ar
     }
     Stage& s = stages.back();
     s.steps.push_back(&ins);
+    if (ins.keyword == "RUN")  // a stage a RUN --mount binds from is built before this one
+      for (const auto& spec : flag_values(ins, "mount")) {
+        auto m = TRY(parse_run_mount(spec, where(bf, ins)));
+        if (auto dep = m.from.empty() ? std::nullopt : find_stage(stages, m.from, s.index)) s.deps.push_back(*dep);
+      }
     if (auto from = flag_value(ins, "from"); from && (ins.keyword == "COPY" || ins.keyword == "ADD")) {
       if (auto dep = find_stage(stages, *from, s.index))
         s.deps.push_back(*dep);
@@ -84,6 +90,8 @@ Result<std::vector<Stage>> plan_stages(const Buildfile& bf, const Vars& build_ar
                           where(bf, ins) + ": --from=" + *from + " refers to this or a later stage (stage cycle)");
     }
   }
+  if (stages.empty())
+    return make_error(ErrorCode::invalid_argument, bf.path + ": the Buildfile contains no stages to build (no FROM)");
   // A --from naming a stage defined later is a cycle (or a forward reference docker refuses too).
   for (const auto& s : stages)
     for (const Instruction* ins : s.steps)
@@ -138,7 +146,8 @@ Result<int64_t> parse_duration(const std::string& s, const std::string& where) {
     size_t start = i;
     while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
     if (start == i) return make_error(ErrorCode::invalid_argument, where + ": invalid duration \"" + s + "\"");
-    double n = std::stod(s.substr(start, i - start));
+    auto n = parse_double(s.substr(start, i - start));
+    if (!n) return make_error(ErrorCode::invalid_argument, where + ": invalid duration \"" + s + "\"");
     size_t ustart = i;
     while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
     std::string unit = s.substr(ustart, i - ustart);
@@ -151,7 +160,10 @@ Result<int64_t> parse_duration(const std::string& s, const std::string& where) {
                                  : -1;
     if (mult < 0)
       return make_error(ErrorCode::invalid_argument, where + ": invalid duration \"" + s + "\" (units: ms, s, m, h)");
-    total += static_cast<int64_t>(n * mult);
+    double part = *n * mult;
+    if (part > 9e18 || static_cast<double>(total) + part > 9e18)
+      return make_error(ErrorCode::invalid_argument, where + ": duration \"" + s + "\" is too long");
+    total += static_cast<int64_t>(part);
   }
   return total;
 }
@@ -318,7 +330,10 @@ Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const
         else if (name == "start-interval")
           hc.start_interval = TRY(parse_duration(val, where));
         else if (name == "retries")
-          hc.retries = std::atoi(val.c_str());
+          if (auto n = parse_int(val, INT32_MIN, INT32_MAX))
+            hc.retries = static_cast<int>(*n);
+          else
+            return make_error(ErrorCode::invalid_argument, where + ": invalid HEALTHCHECK --retries \"" + val + "\"");
         else
           return make_error(ErrorCode::invalid_argument, where + ": unknown HEALTHCHECK flag --" + name);
       }

@@ -1,5 +1,6 @@
 // Reachability over manifest/index/config JSON, independent of media type spelling.
 #include "cas/graph.h"
+#include "common/json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -31,7 +32,7 @@ struct Walker {
     }
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(*bytes);
+      j = parse_json(*bytes);
     } catch (const nlohmann::json::exception& ex) {
       out.problems.push_back(where + ": blob " + d.str() + " is not valid JSON: " + ex.what());
       return;

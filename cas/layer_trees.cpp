@@ -1,5 +1,6 @@
 // Unpacked layer trees.
 #include "cas/layer_trees.h"
+#include "common/json.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -31,7 +32,7 @@ Result<std::string> LayerTrees::ensure(const Digest& diff_id,
     return std::move(info).error();
   }
   nlohmann::json j = {{"diff_id", diff_id.str()}, {"entries", info->entries}, {"bytes", info->bytes}};
-  if (auto st = write_file_atomic(tmpl + "/info.json", j.dump()); !st) {
+  if (auto st = write_file_atomic(tmpl + "/info.json", json_text(j)); !st) {
     cleanup();
     return std::move(st).error();
   }
@@ -55,7 +56,7 @@ Result<std::vector<Digest>> LayerTrees::list() const {
 Result<TreeInfo> LayerTrees::read_info(const Digest& diff_id) const {
   std::string text = TRY(read_file(dir(diff_id) + "/info.json"));
   try {
-    auto j = nlohmann::json::parse(text);
+    auto j = parse_json(text);
     return TreeInfo{j.at("entries").get<uint64_t>(), j.at("bytes").get<uint64_t>()};
   } catch (const nlohmann::json::exception& ex) {
     return make_error(ErrorCode::corrupt, dir(diff_id) + "/info.json is malformed: " + ex.what());

@@ -1,5 +1,6 @@
 // The OCI-layout store: blobs, index.json, locks.
 #include "cas/store.h"
+#include "common/json.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -95,7 +96,7 @@ Result<std::vector<IndexEntry>> Store::list() const {
   std::string text = TRY(read_file(m_root + "/index.json"));
   std::vector<IndexEntry> out;
   try {
-    auto j = nlohmann::json::parse(text);
+    auto j = parse_json(text);
     for (const auto& m : j.value("manifests", nlohmann::json::array())) {
       IndexEntry e;
       e.media_type = m.value("mediaType", "");
@@ -120,7 +121,7 @@ Status Store::write_index(const std::vector<IndexEntry>& entries) {
   nlohmann::json j = {{"schemaVersion", 2},
                       {"mediaType", "application/vnd.oci.image.index.v1+json"},
                       {"manifests", std::move(manifests)}};
-  return write_file_atomic(m_root + "/index.json", j.dump());
+  return write_file_atomic(m_root + "/index.json", json_text(j));
 }
 
 Status Store::update_index(const std::function<Status(std::vector<IndexEntry>&)>& fn) {

@@ -10,6 +10,7 @@
 #include "oci/archive.h"
 #include "oci/blob_locations.h"
 #include "oci/reference.h"
+#include "common/json.h"
 
 namespace kiln::cli {
 
@@ -44,7 +45,7 @@ Status images(Context& ctx, const std::string& format, bool quiet) {
                      {"Size", image_size(img)},
                      {"Layers", img.manifest.layers.size()}});
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << json_text(out, 2) << "\n";
     return {};
   }
   if (!format.empty() && format != "table")
@@ -62,6 +63,12 @@ Status images(Context& ctx, const std::string& format, bool quiet) {
                 human_age(img.config.created).c_str(), human_size(image_size(img)).c_str());
   }
   return {};
+}
+
+/// Stored JSON as a value to print; null when it cannot be (a store written before depths were bounded).
+nlohmann::json json_or_null(const std::string& bytes) {
+  if (!json_depth_within(bytes)) return nullptr;
+  return nlohmann::json::parse(bytes, nullptr, false);
 }
 
 Status inspect(Context& ctx, const std::vector<std::string>& names) {
@@ -88,11 +95,11 @@ Status inspect(Context& ctx, const std::vector<std::string>& names) {
                    {"Os", img.config.platform.os},
                    {"Size", image_size(img)},
                    {"ManifestMediaType", img.manifest.media_type},
-                   {"Manifest", nlohmann::json::parse(img.manifest_bytes, nullptr, false)},
-                   {"Config", nlohmann::json::parse(img.config_bytes, nullptr, false)},
+                   {"Manifest", json_or_null(img.manifest_bytes)},
+                   {"Config", json_or_null(img.config_bytes)},
                    {"Layers", layers}});
   }
-  std::cout << out.dump(2) << "\n";
+  std::cout << json_text(out, 2) << "\n";
   return {};
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "common/number.h"
 #include "oci/image.h"
 
 namespace kiln::cli {
@@ -29,9 +30,9 @@ Result<std::optional<int64_t>> source_date_epoch(const std::string& given) {
   if (ts.empty())
     if (const char* e = ::getenv("SOURCE_DATE_EPOCH"); e && *e) ts = e;
   if (ts.empty()) return std::optional<int64_t>();
-  if (ts.find_first_not_of("0123456789") != std::string::npos || ts.size() > 18)
-    return make_error(ErrorCode::invalid_argument, "invalid timestamp \"" + ts + "\": use seconds since the epoch");
-  return std::optional<int64_t>(std::stoll(ts));
+  auto n = parse_uint(ts, 253402300799);  // 9999-12-31T23:59:59Z: RFC 3339 has four year digits
+  if (!n) return make_error(ErrorCode::invalid_argument, "invalid timestamp \"" + ts + "\": use seconds since the epoch");
+  return std::optional<int64_t>(static_cast<int64_t>(*n));
 }
 
 std::string human_age(const std::string& rfc3339) {

@@ -13,6 +13,8 @@
 #include "oci/compress.h"
 #include "oci/media_types.h"
 #include "oci/reference.h"
+#include "common/json.h"
+#include "oci/tar_check.h"
 
 namespace kiln::oci {
 
@@ -85,7 +87,7 @@ Result<std::vector<std::string>> load_docker(ImageStore& images, const std::stri
                                              const std::map<std::string, Ingested>& blobs, const std::string& label) {
   std::vector<std::string> loaded;
   try {
-    json items = json::parse(manifest_bytes);
+    json items = parse_json(manifest_bytes);
     for (const auto& item : items) {
       std::string cpath = clean(item.at("Config").get<std::string>());
       std::string config_bytes;
@@ -141,7 +143,7 @@ Result<std::vector<std::string>> load_archive(ImageStore& images, int fd, const 
   archive_read_support_filter_none(a.get());
   archive_read_support_format_tar(a.get());
   if (archive_read_open_fd(a.get(), fd, 1 << 17) != ARCHIVE_OK)
-    return make_error(ErrorCode::corrupt, label + ": not a tar archive: " + archive_error_string(a.get()));
+    return make_error(ErrorCode::corrupt, label + ": not a tar archive: " + archive_error_text(a.get()));
   std::map<std::string, std::string> small;
   std::map<std::string, Ingested> blobs;
   std::vector<char> buf(1 << 17);
@@ -149,7 +151,7 @@ Result<std::vector<std::string>> load_archive(ImageStore& images, int fd, const 
     struct archive_entry* e;
     int r = archive_read_next_header(a.get(), &e);
     if (r == ARCHIVE_EOF) break;
-    if (r < ARCHIVE_WARN) return make_error(ErrorCode::corrupt, label + ": " + archive_error_string(a.get()));
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return make_error(ErrorCode::corrupt, label + ": " + archive_error_text(a.get()));
     if (archive_entry_filetype(e) != AE_IFREG) continue;
     std::string path = clean(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
     bool in_blobs = path.rfind("blobs/sha256/", 0) == 0;
@@ -159,7 +161,7 @@ Result<std::vector<std::string>> load_archive(ImageStore& images, int fd, const 
       std::string bytes;
       for (;;) {
         la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
-        if (n < 0) return make_error(ErrorCode::corrupt, label + ": " + path + ": " + archive_error_string(a.get()));
+        if (n < 0) return make_error(ErrorCode::corrupt, label + ": " + path + ": " + archive_error_text(a.get()));
         if (n == 0) break;
         bytes.append(buf.data(), static_cast<size_t>(n));
       }
@@ -177,7 +179,7 @@ Result<std::vector<std::string>> load_archive(ImageStore& images, int fd, const 
     size_t head_len = 0;
     for (;;) {
       la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
-      if (n < 0) return make_error(ErrorCode::corrupt, label + ": " + path + ": " + archive_error_string(a.get()));
+      if (n < 0) return make_error(ErrorCode::corrupt, label + ": " + path + ": " + archive_error_text(a.get()));
       if (n == 0) break;
       if (head_len < 4) {
         size_t take = std::min<size_t>(4 - head_len, static_cast<size_t>(n));
@@ -249,7 +251,7 @@ struct Writer {
     return {};
   }
   Error err(const std::string& path) {
-    return make_error(ErrorCode::io, "writing archive entry " + path + ": " + archive_error_string(a));
+    return make_error(ErrorCode::io, "writing archive entry " + path + ": " + archive_error_text(a));
   }
 };
 
@@ -334,7 +336,7 @@ Status save_docker(Writer& w, ImageStore& images, const std::vector<Image>& list
     if (!img.ref.empty()) tags.push_back(familiar_name(img.ref));
     manifest.push_back({{"Config", cfg}, {"RepoTags", tags}, {"Layers", layers}});
   }
-  return w.add_bytes("manifest.json", manifest.dump());
+  return w.add_bytes("manifest.json", json_text(manifest));
 }
 
 la_ssize_t write_fd_cb(struct archive*, void* client, const void* buf, size_t len) {
@@ -351,14 +353,14 @@ Status save_archive(ImageStore& images, const std::vector<Image>& list, ArchiveF
   archive_write_set_bytes_in_last_block(a.get(), 1);
   int out = fd;
   if (archive_write_open(a.get(), &out, nullptr, write_fd_cb, nullptr) != ARCHIVE_OK)
-    return make_error(ErrorCode::io, std::string("archive: ") + archive_error_string(a.get()));
+    return make_error(ErrorCode::io, std::string("archive: ") + archive_error_text(a.get()));
   Writer w{a.get()};
   if (format == ArchiveFormat::oci)
     TRY(save_oci(w, images, list));
   else
     TRY(save_docker(w, images, list));
   if (archive_write_close(a.get()) != ARCHIVE_OK)
-    return make_error(ErrorCode::io, std::string("archive: ") + archive_error_string(a.get()));
+    return make_error(ErrorCode::io, std::string("archive: ") + archive_error_text(a.get()));
   return {};
 }
 

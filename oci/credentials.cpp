@@ -10,6 +10,7 @@
 
 #include "cas/store.h"
 #include "common/fd.h"
+#include "common/json.h"
 
 namespace kiln::oci {
 
@@ -104,7 +105,7 @@ std::optional<Credentials> from_helper(const std::string& helper, const std::str
   ::waitpid(pid, &st, 0);
   if (!text || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return std::nullopt;
   try {
-    auto j = nlohmann::json::parse(*text);
+    auto j = parse_json(*text);
     return Credentials{j.value("Username", ""), j.value("Secret", "")};
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
@@ -115,7 +116,7 @@ nlohmann::json load(const std::string& path) {
   auto text = read_file(path);
   if (!text) return nlohmann::json::object();
   try {
-    auto j = nlohmann::json::parse(*text);
+    auto j = parse_json(*text);
     return j.is_object() ? j : nlohmann::json::object();
   } catch (const nlohmann::json::exception&) {
     return nlohmann::json::object();
@@ -144,7 +145,7 @@ Status store_credentials(const std::string& host, const Credentials& c) {
   TRY(make_dirs(path.substr(0, path.rfind('/')), 0700));
   auto j = load(path);
   j["auths"][host] = {{"auth", base64_encode(c.username + ":" + c.password)}};
-  TRY(cas::write_file_atomic(path, j.dump(1, '\t')));
+  TRY(cas::write_file_atomic(path, json_text(j, 1)));
   ::chmod(path.c_str(), 0600);
   return {};
 }
@@ -155,7 +156,7 @@ Status remove_credentials(const std::string& host) {
   if (!j.contains("auths") || !j["auths"].contains(host))
     return make_error(ErrorCode::not_found, "not logged in to " + host);
   j["auths"].erase(host);
-  return cas::write_file_atomic(path, j.dump(1, '\t'));
+  return cas::write_file_atomic(path, json_text(j, 1));
 }
 
 }  // namespace kiln::oci

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "oci/tar_check.h"
 
 namespace kiln::oci {
 
@@ -217,7 +218,7 @@ class Extractor {
       int r = archive_read_data_block(a, &buf, &size, &offset);
       if (r == ARCHIVE_EOF) break;
       if (r < ARCHIVE_WARN)
-        return make_error(ErrorCode::corrupt, "entry \"" + m_name + "\": " + archive_error_string(a));
+        return make_error(ErrorCode::corrupt, "entry \"" + m_name + "\": " + archive_error_text(a));
       if (offset != end) {
         if (::lseek(fd.get(), offset, SEEK_SET) < 0) return entry_error("seek");
       }
@@ -375,13 +376,13 @@ Status extract_tar(int fd, const std::string& dest, const ExtractOptions& opts) 
   std::string label = opts.label.empty() ? "layer" : opts.label;
   HashingReader reader{fd, {}};
   if (archive_read_open(a.get(), &reader, nullptr, hashing_read, nullptr) != ARCHIVE_OK)
-    return make_error(ErrorCode::corrupt, label + ": not a tar archive: " + archive_error_string(a.get()));
+    return make_error(ErrorCode::corrupt, label + ": not a tar archive: " + archive_error_text(a.get()));
   Extractor x(root.get(), opts);
   for (;;) {
     struct archive_entry* e;
     int r = archive_read_next_header(a.get(), &e);
     if (r == ARCHIVE_EOF) break;
-    if (r < ARCHIVE_WARN) return make_error(ErrorCode::corrupt, label + ": " + archive_error_string(a.get()));
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return make_error(ErrorCode::corrupt, label + ": " + archive_error_text(a.get()));
     TRY_CTX(x.entry(a.get(), e), label);
   }
   if (opts.verify) {

@@ -6,6 +6,7 @@
 
 #include "oci/image.h"
 #include "oci/media_types.h"
+#include "common/json.h"
 
 namespace kiln::oci {
 
@@ -72,7 +73,7 @@ auto guarded(const char* what, F&& f) -> decltype(f()) {
 
 Result<Manifest> parse_manifest(std::string_view bytes) {
   return guarded("image manifest", [&]() -> Result<Manifest> {
-    json j = json::parse(bytes);
+    json j = parse_json(bytes);
     if (j.value("schemaVersion", 0) != 2)
       return make_error(ErrorCode::unsupported, "image manifest schemaVersion must be 2");
     Manifest m;
@@ -88,7 +89,7 @@ Result<Manifest> parse_manifest(std::string_view bytes) {
 
 Result<Index> parse_index(std::string_view bytes) {
   return guarded("image index", [&]() -> Result<Index> {
-    json j = json::parse(bytes);
+    json j = parse_json(bytes);
     Index ix;
     ix.media_type = j.value("mediaType", "");
     for (const auto& m : j.at("manifests")) ix.manifests.push_back(descriptor_from(m));
@@ -98,7 +99,7 @@ Result<Index> parse_index(std::string_view bytes) {
 
 Result<std::string> sniff_media_type(std::string_view bytes) {
   return guarded("manifest", [&]() -> Result<std::string> {
-    json j = json::parse(bytes);
+    json j = parse_json(bytes);
     if (!j.is_object()) return make_error(ErrorCode::corrupt, "manifest is not a JSON object");
     std::string mt = j.value("mediaType", "");
     if (mt.empty()) mt = j.contains("manifests") ? media::oci_index : media::oci_manifest;
@@ -108,7 +109,7 @@ Result<std::string> sniff_media_type(std::string_view bytes) {
 
 Result<ImageConfig> parse_config(std::string_view bytes) {
   return guarded("image config", [&]() -> Result<ImageConfig> {
-    json j = json::parse(bytes);
+    json j = parse_json(bytes);
     ImageConfig c;
     c.created = j.value("created", "");
     c.author = j.value("author", "");
@@ -160,7 +161,7 @@ std::string to_json(const Manifest& m) {
   if (!m.media_type.empty()) j["mediaType"] = m.media_type;
   for (const auto& l : m.layers) j["layers"].push_back(descriptor_to(l));
   if (!m.annotations.empty()) j["annotations"] = m.annotations;
-  return j.dump();
+  return json_text(j);
 }
 
 std::string to_json(const Index& ix) {
@@ -168,7 +169,7 @@ std::string to_json(const Index& ix) {
             {"mediaType", ix.media_type.empty() ? media::oci_index : ix.media_type},
             {"manifests", json::array()}};
   for (const auto& m : ix.manifests) j["manifests"].push_back(descriptor_to(m));
-  return j.dump();
+  return json_text(j);
 }
 
 std::string to_json(const ImageConfig& c) {
@@ -214,12 +215,12 @@ std::string to_json(const ImageConfig& c) {
     hist.push_back(e);
   }
   j["history"] = hist;
-  return j.dump();
+  return json_text(j);
 }
 
 std::string pretty_json(std::string_view bytes) {
   try {
-    return json::parse(bytes).dump(2);
+    return json_text(parse_json(bytes), 2);
   } catch (const json::exception&) {
     return std::string(bytes);
   }

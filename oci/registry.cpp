@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/fd.h"
+#include "common/json.h"
 
 namespace kiln::oci {
 
@@ -67,7 +68,7 @@ std::string urlencode(const std::string& s) {
 std::string registry_error(const HttpResponse& r) {
   std::string msg = std::to_string(r.status);
   try {
-    auto j = nlohmann::json::parse(r.body);
+    auto j = parse_json(r.body);
     for (const auto& e : j.at("errors")) {
       msg += " " + e.value("code", std::string()) + ": " + e.value("message", std::string());
       break;
@@ -122,7 +123,7 @@ Result<std::string> Registry::token_for(const std::string& challenge, const std:
                       m_host + ": the token server refused the credentials (" + registry_error(r) + ")");
   if (r.status != 200) return make_error(ErrorCode::io, m_host + ": token request failed: " + registry_error(r));
   try {
-    auto j = nlohmann::json::parse(r.body);
+    auto j = parse_json(r.body);
     std::string t = j.value("token", j.value("access_token", std::string()));
     if (t.empty()) return make_error(ErrorCode::corrupt, m_host + ": the token server returned no token");
     return "Bearer " + t;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "oci/compress.h"
+#include "oci/tar_check.h"
 
 namespace kiln::oci {
 
@@ -80,15 +81,17 @@ Result<StoredLayer> import_tarball(const cas::Store& store, int fd, media::Compr
     return make_error(ErrorCode::corrupt, label + ": " + what);
   };
   if (archive_read_open(a.get(), &tee, nullptr, tee_read, nullptr) != ARCHIVE_OK)
-    return fail(std::string("not a tar archive: ") + archive_error_string(a.get()));
+    return fail(std::string("not a tar archive: ") + archive_error_text(a.get()));
   size_t entries = 0;
+  TarPathCheck paths;
   for (;;) {
     struct archive_entry* e;
     int r = archive_read_next_header(a.get(), &e);
     if (r == ARCHIVE_EOF) break;
-    if (r < ARCHIVE_WARN) return fail(archive_error_string(a.get()));
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return fail(archive_error_text(a.get()));
     ++entries;
-    if (archive_read_data_skip(a.get()) < ARCHIVE_WARN) return fail(archive_error_string(a.get()));
+    if (auto st = paths.check(e); !st) return std::move(st).error().context(label);
+    if (archive_read_data_skip(a.get()) < ARCHIVE_WARN) return fail(archive_error_text(a.get()));
   }
   if (entries == 0) return fail("the tar archive has no entries");
   // Trailing zero blocks after the end marker are part of the stream too.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "oci/tar_check.h"
 
 namespace kiln::oci {
 
@@ -51,7 +52,7 @@ struct Walker {
 
   Error archive_error(const std::string& path) {
     if (ctx.failed) return ctx.error;
-    return make_error(ErrorCode::generic, "writing tar entry " + path + ": " + archive_error_string(a));
+    return make_error(ErrorCode::generic, "writing tar entry " + path + ": " + archive_error_text(a));
   }
 
   std::vector<std::string> sorted_children(int dirfd) {
@@ -232,7 +233,7 @@ TarStream::TarStream(const TarOptions& opts, Sink out) : m(std::make_unique<Impl
   archive_write_set_bytes_per_block(m->a.get(), 10240);
   archive_write_set_bytes_in_last_block(m->a.get(), 1);
   m->open = archive_write_open(m->a.get(), &m->ctx, nullptr, write_cb, nullptr) == ARCHIVE_OK;
-  if (!m->open) m->open_error = make_error(ErrorCode::generic, std::string("tar: ") + archive_error_string(m->a.get()));
+  if (!m->open) m->open_error = make_error(ErrorCode::generic, std::string("tar: ") + archive_error_text(m->a.get()));
 }
 
 TarStream::~TarStream() = default;
@@ -268,7 +269,7 @@ Status TarStream::add_dir(const std::string& archive_path, const DirMeta& meta) 
   archive_entry_set_mtime(e.get(), mtime, 0);
   if (archive_write_header(m->a.get(), e.get()) != ARCHIVE_OK) {
     if (m->ctx.failed) return m->ctx.error;
-    return make_error(ErrorCode::generic, "writing tar entry " + p + ": " + archive_error_string(m->a.get()));
+    return make_error(ErrorCode::generic, "writing tar entry " + p + ": " + archive_error_text(m->a.get()));
   }
   return {};
 }
@@ -279,7 +280,7 @@ Status TarStream::close() {
   m->closed = true;
   if (archive_write_close(m->a.get()) != ARCHIVE_OK) {
     if (m->ctx.failed) return m->ctx.error;
-    return make_error(ErrorCode::generic, std::string("closing tar: ") + archive_error_string(m->a.get()));
+    return make_error(ErrorCode::generic, std::string("closing tar: ") + archive_error_text(m->a.get()));
   }
   return {};
 }

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <vector>
 
+#include "common/number.h"
+
 namespace kiln::runtime {
 
 namespace {
@@ -132,9 +134,10 @@ Result<int64_t> parse_bytes(const std::string& v) {
   if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0])))
     return make_error(ErrorCode::invalid_argument,
                       "invalid size \"" + v + "\": use a number with an optional unit b, k, m, g");
-  size_t pos = 0;
-  double n = std::stod(v, &pos);
-  std::string unit = v.substr(pos);
+  size_t pos = v.find_first_not_of("0123456789.");
+  auto n = parse_double(v.substr(0, pos));
+  if (!n) return make_error(ErrorCode::invalid_argument, "invalid size \"" + v + "\": not a number");
+  std::string unit = pos == std::string::npos ? "" : v.substr(pos);
   for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (!unit.empty() && unit.back() == 'b' && unit.size() == 2) unit.pop_back();
   static const std::map<std::string, double> mult = {
@@ -142,7 +145,9 @@ Result<int64_t> parse_bytes(const std::string& v) {
   auto it = mult.find(unit);
   if (it == mult.end())
     return make_error(ErrorCode::invalid_argument, "invalid size \"" + v + "\": unknown unit " + unit);
-  return static_cast<int64_t>(n * it->second);
+  double bytes = *n * it->second;
+  if (bytes >= 9.2e18) return make_error(ErrorCode::invalid_argument, "invalid size \"" + v + "\": too large");
+  return static_cast<int64_t>(bytes);
 }
 
 Result<Rlimit> parse_ulimit(const std::string& v) {
@@ -162,9 +167,11 @@ Result<Rlimit> parse_ulimit(const std::string& v) {
     return make_error(ErrorCode::invalid_argument, "invalid --ulimit \"" + v + "\": unknown limit " + v.substr(0, eq));
   auto parse = [&](const std::string& s) -> Result<uint64_t> {
     if (s == "unlimited" || s == "-1") return static_cast<uint64_t>(RLIM_INFINITY);
-    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
-      return make_error(ErrorCode::invalid_argument, "invalid --ulimit \"" + v + "\": \"" + s + "\" is not a number");
-    return static_cast<uint64_t>(std::stoull(s));
+    auto n = parse_uint(s, RLIM_INFINITY - 1);
+    if (!n)
+      return make_error(ErrorCode::invalid_argument,
+                        "invalid --ulimit \"" + v + "\": \"" + s + "\" is not a number below 2^64-1");
+    return *n;
   };
   std::string vals = v.substr(eq + 1);
   auto colon = vals.find(':');

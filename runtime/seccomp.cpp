@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "common/json.h"
 
 namespace kiln::runtime {
 
@@ -194,7 +195,7 @@ Result<SeccompFilter> seccomp_from_json(const std::string& text, const std::stri
     return make_error(ErrorCode::invalid_argument, path + ": unknown seccomp operator " + o);
   };
   try {
-    auto j = nlohmann::json::parse(text);
+    auto j = parse_json(text);
     int default_errno = j.value("defaultErrnoRet", EPERM);
     uint32_t def = TRY(action_of(j.value("defaultAction", std::string("SCMP_ACT_ALLOW")), default_errno));
     scmp_filter_ctx ctx = seccomp_init(def);

@@ -6,15 +6,15 @@
 
 #include <cctype>
 
+#include "common/number.h"
+
 namespace kiln::runtime {
 
 int signal_from_name(const std::string& s) {
   if (s.empty()) return -1;
   if (std::isdigit(static_cast<unsigned char>(s[0]))) {
-    for (char c : s)
-      if (!std::isdigit(static_cast<unsigned char>(c))) return -1;
-    int n = std::stoi(s);
-    return n > 0 && n < NSIG ? n : -1;
+    auto n = parse_uint(s, NSIG - 1);
+    return n && *n > 0 ? static_cast<int>(*n) : -1;
   }
   std::string n;
   for (char c : s) n += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

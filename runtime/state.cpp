@@ -11,6 +11,7 @@
 
 #include "cas/store.h"
 #include "runtime/cgroups.h"
+#include "common/json.h"
 
 namespace kiln::runtime {
 
@@ -26,7 +27,7 @@ namespace {
 Result<ContainerState> load_state(const std::string& path) {
   std::string text = TRY(read_file(path));
   try {
-    auto j = nlohmann::json::parse(text);
+    auto j = parse_json(text);
     ContainerState s;
     s.id = j.at("id");
     s.name = j.at("name");
@@ -169,7 +170,7 @@ Status StateFile::save(const ContainerState& st) const {
                       {"cap_drop", st.cap_drop}};
   // Written once, in place (the lock lives on this inode), without fsync: runtime state lives no longer than
   // the container. A reader that comes before it sees an empty file and skips the container as starting.
-  std::string text = j.dump();
+  std::string text = json_text(j);
   if (::pwrite(m_lock.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))
     return sys_error("save container state " + m_path);
   return {};

@@ -3,6 +3,8 @@
 
 #include <sstream>
 
+#include "common/number.h"
+
 namespace kiln::runtime {
 
 namespace {
@@ -19,12 +21,13 @@ std::vector<std::string> fields(const std::string& line) {
   return out;
 }
 
+/// All digits: a number, which must then be an id (0..4294967294; 4294967295 is (uid_t)-1, "unchanged").
+bool all_digits(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
+
 bool numeric(const std::string& s, unsigned long& v) {
-  if (s.empty() || s.size() > 10) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  v = std::stoul(s);
-  return true;
+  auto n = parse_uint(s, kMaxId);
+  if (n) v = static_cast<unsigned long>(*n);
+  return n.has_value();
 }
 
 template <typename F>
@@ -49,6 +52,8 @@ Result<ResolvedUser> resolve_user(const std::string& spec, const std::string& pa
   if (user.empty()) user = "0";
   unsigned long num = 0;
   bool user_numeric = numeric(user, num);
+  if (!user_numeric && all_digits(user))
+    return make_error(ErrorCode::invalid_argument, "invalid user " + user + ": ids run from 0 to " + std::to_string(kMaxId));
   bool found = false;
   std::string name;
   each_line(passwd, [&](const std::vector<std::string>& f) {
@@ -72,6 +77,8 @@ Result<ResolvedUser> resolve_user(const std::string& spec, const std::string& pa
   }
   if (!grp.empty()) {
     bool gnum = numeric(grp, num);
+    if (!gnum && all_digits(grp))
+      return make_error(ErrorCode::invalid_argument, "invalid group " + grp + ": ids run from 0 to " + std::to_string(kMaxId));
     bool gfound = false;
     each_line(group, [&](const std::vector<std::string>& f) {
       if (gfound || f.size() < 3) return;

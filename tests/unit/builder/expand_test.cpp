@@ -54,5 +54,25 @@ TEST(Expand, KeyValues) {
   EXPECT_FALSE(parse_key_values("novalue", vars, '\\', false).ok());
 }
 
+TEST(Expand, NestingAndSizeAreBounded) {
+  std::string deep;
+  for (int i = 0; i < 20000; ++i) deep += "${a:-";
+  deep += "x" + std::string(20000, '}');
+  auto r = expand_word(deep, vars);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().what().find("nested deeper"), std::string::npos);
+  std::string ten = "${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A}}}}}}}}}}";
+  EXPECT_EQ(*expand_word(ten, vars), "apple");
+  // ARG aN=${aN-1}${aN-1}, line after line, doubles the value: past 4 MiB it is an error, not 10 GB.
+  Vars v = {{"a", "1"}};
+  Result<std::string> grown = std::string("1");
+  for (int i = 0; i < 41 && grown.ok(); ++i) {
+    grown = expand_word("${a}${a}", v);
+    if (grown.ok()) v["a"] = *grown;
+  }
+  ASSERT_FALSE(grown.ok());
+  EXPECT_NE(grown.error().what().find("MiB"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kiln::builder

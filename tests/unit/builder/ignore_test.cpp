@@ -45,5 +45,41 @@ TEST(Glob, Match) {
   EXPECT_FALSE(glob_match("[abc", "a").ok());
 }
 
+TEST(Glob, DoubleStarAndClasses) {
+  EXPECT_TRUE(*glob_match("**/x", "x"));
+  EXPECT_TRUE(*glob_match("**/x", "a/b/x"));
+  EXPECT_FALSE(*glob_match("**/x", "a/bx"));
+  EXPECT_TRUE(*glob_match("a/**", "a/b/c"));
+  EXPECT_TRUE(*glob_match("a/**/b", "a/b"));
+  EXPECT_TRUE(*glob_match("a/**/b", "a/x/y/b"));
+  EXPECT_TRUE(*glob_match("[^a]?", "bc"));
+  EXPECT_FALSE(*glob_match("?", "/"));
+  EXPECT_FALSE(*glob_match("[!a]", "/"));
+  EXPECT_TRUE(*glob_match("n\\?pe", "n?pe"));
+  EXPECT_FALSE(*glob_match("n\\?pe", "nope"));
+  EXPECT_TRUE(*glob_match("[\\]]", "]"));
+  EXPECT_TRUE(*glob_match("[a-]", "-"));
+}
+
+TEST(Glob, BackwardsRangeIsAnErrorNotACrash) {
+  auto r = glob_match("[z-a]", "m");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().what().find("[z-a]"), std::string::npos);
+  EXPECT_FALSE(IgnoreRules::parse("[z-a]\n").ok());
+}
+
+TEST(Glob, PathologicalPatternIsLinear) {
+  // Backtracking matchers take exponential time here (the test would hang until ctest's timeout); the
+  // automaton takes |pattern| x |path| steps.
+  std::string pat = "**/**/**/**/**/**/**/**/**/**/**/**/x";
+  std::string path;
+  for (int i = 0; i < 300; ++i) path += "d/";
+  path += "y";
+  EXPECT_FALSE(*glob_match(pat, path));
+  EXPECT_TRUE(*glob_match(pat, path.substr(0, path.size() - 1) + "x"));
+  auto rules = *IgnoreRules::parse(pat + "\n");
+  EXPECT_FALSE(rules.excluded(path));
+}
+
 }  // namespace
 }  // namespace kiln::builder

@@ -75,5 +75,56 @@ TEST_F(ImportTest, TruncatedOrGarbageInputIsRefusedAndStoresNothing) {
   EXPECT_EQ(count, 0);
 }
 
+TEST_F(ImportTest, RefusesWhatTheExtractorWouldRefuse) {
+  using T = TarEntry;
+  const std::vector<std::pair<std::vector<TarEntry>, std::string>> bad = {
+      {{{T::file, "a/../../x", "1"}}, "contains \"..\""},
+      {{{T::symlink, "evil", "/etc"}, {T::file, "evil/passwd", "x"}}, "absolute path"},
+      {{{T::dir, "d/"}, {T::symlink, "d/up", "../.."}, {T::file, "d/up/x", "x"}}, "climbs out"},
+      {{{T::symlink, "a", "b"}, {T::symlink, "b", "a"}, {T::file, "a/x", "x"}}, "too many levels"},
+      {{{T::hardlink, "h", "../../etc/shadow"}}, "hard link target contains"},
+      {{{T::symlink, "evil", "/etc"}, {T::hardlink, "h", "evil/shadow"}}, "absolute path"},
+      {{{T::file, "./", "not a directory"}}, ""},
+  };
+  for (const auto& [entries, why] : bad) {
+    auto r = import(test::build_tar(entries), media::Compression::gzip);
+    ASSERT_FALSE(r.ok()) << entries.back().path;
+    EXPECT_NE(r.error().what().find(why), std::string::npos) << r.error().what();
+  }
+  // Nothing of a refused import is left in the store.
+  auto blobs = list_dir(t / "store/blobs/sha256");
+  ASSERT_TRUE(blobs.ok());
+  EXPECT_TRUE(blobs->empty());
+}
+
+TEST_F(ImportTest, AcceptsLinksThatStayInside) {
+  using T = TarEntry;
+  auto r = import(test::build_tar({{T::dir, "usr/"},
+                                   {T::dir, "usr/lib/"},
+                                   {T::symlink, "lib", "usr/lib"},
+                                   {T::file, "lib/x", "x"},
+                                   {T::dir, "d/"},
+                                   {T::symlink, "d/up", ".."},
+                                   {T::file, "d/up/y", "y"},
+                                   {T::symlink, "bin/sh", "/bin/busybox"},
+                                   {T::hardlink, "lib/h", "usr/lib/x"},
+                                   {T::symlink, "evil", "/etc"},
+                                   {T::dir, "evil/"},
+                                   {T::file, "evil/passwd", "now a directory of the layer"}}),
+                  media::Compression::gzip);
+  EXPECT_TRUE(r.ok()) << r.error().what();
+}
+
+TEST_F(ImportTest, CorruptGzipIsOneErrorLine) {
+  std::string z = gzip(tar);
+  for (size_t at : {size_t{12}, size_t{20}, z.size() / 2}) {
+    std::string bad = z;
+    bad[at] = static_cast<char>(bad[at] ^ 0xff);
+    auto r = import(bad, media::Compression::gzip);
+    EXPECT_FALSE(r.ok());
+  }
+  EXPECT_FALSE(import(z.substr(0, 100), media::Compression::gzip).ok());
+}
+
 }  // namespace
 }  // namespace kiln::oci

@@ -31,6 +31,20 @@ TEST(ResolveUser, NumericAndExplicitGroup) {
   EXPECT_EQ(unknown->home, "/");
 }
 
+TEST(ResolveUser, IdsThatWouldWrapToRootAreErrors) {
+  // 4294967296 wraps to 0 in a uid_t; 4294967295 is (uid_t)-1, which setresuid reads as "leave unchanged".
+  for (const char* spec : {"4294967296", "4294967295", "99999999999999999999", "0:4294967295", "1000:4294967296"}) {
+    auto u = resolve_user(spec, kPasswd, kGroup);
+    EXPECT_FALSE(u.ok()) << spec;
+    if (!u.ok()) {
+      EXPECT_NE(u.error().what().find("4294967294"), std::string::npos) << u.error().what();
+    }
+  }
+  EXPECT_EQ(resolve_user("4294967294", kPasswd, kGroup)->uid, 4294967294u);
+  // A passwd line with such an id is not a match for anything.
+  EXPECT_FALSE(resolve_user("evil", "evil:x:4294967296:0::/:/bin/sh\n", "").ok());
+}
+
 TEST(ResolveUser, UnknownNamesAreErrors) {
   EXPECT_FALSE(resolve_user("ghost", kPasswd, kGroup).ok());
   EXPECT_FALSE(resolve_user("app:ghosts", kPasswd, kGroup).ok());

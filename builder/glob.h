@@ -1,0 +1,32 @@
+// Globs as Docker's builder reads them (COPY sources, ignore files): *, ?, [a-z], [!x] / [^x], \ escapes, and
+// ** for any number of directories. Matched by simulating the pattern's automaton: time is linear in the
+// path for a given pattern, whatever the pattern (no backtracking, so `**/**/**/x` costs what `x` costs).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace kiln::builder {
+
+class Glob {
+ public:
+  /// A syntax error (an unclosed [, a range such as [z-a]) is an error naming the pattern.
+  static Result<Glob> compile(const std::string& pattern);
+  /// True when the whole of path ('/'-separated) matches.
+  bool match(const std::string& path) const;
+
+ private:
+  enum class Kind { literal, any_char, char_class, star, any_depth, dirs };  // dirs is "**/"
+  struct Token {
+    Kind kind;
+    char ch = 0;
+    bool negate = false;
+    std::vector<std::pair<unsigned char, unsigned char>> ranges;  ///< for char_class
+  };
+  bool consumes(const Token& t, unsigned char c) const;
+  std::vector<Token> m_tokens;
+};
+
+}  // namespace kiln::builder
