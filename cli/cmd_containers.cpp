@@ -1,9 +1,13 @@
 // kiln ps, logs, stop, kill, exec: containers that are running now.
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <iostream>
 #include <thread>
 
@@ -63,32 +67,55 @@ Status logs(const std::string& name, bool follow) {
   }
 }
 
+/// Each name in turn, as docker does: a failure is reported on its own line and the rest still go; the
+/// command fails at the end if any did.
+Status for_each_container(const std::vector<std::string>& names, const std::function<Status(const std::string&)>& f) {
+  std::optional<Error> last;
+  for (const auto& n : names) {
+    auto st = f(n);
+    if (st) {
+      std::cout << n << "\n";
+      continue;
+    }
+    if (last) std::cerr << "kiln: " << last->what() << "\n";
+    last = std::move(st).error();
+  }
+  if (last) return std::move(*last);
+  return {};
+}
+
+int send_signal(int pidfd, int sig) { return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0)); }
+
+/// True once the process behind pidfd has exited, waiting up to timeout.
+bool exited_within(int pidfd, std::chrono::milliseconds timeout) {
+  struct pollfd pfd = {pidfd, POLLIN, 0};
+  return ::poll(&pfd, 1, static_cast<int>(timeout.count())) > 0;
+}
+
 /// timeout: -t, else each container's --stop-timeout (10 s unless it was given one).
 Status stop(const std::vector<std::string>& names, std::optional<int> timeout) {
-  for (const auto& n : names) {
+  return for_each_container(names, [&](const std::string& n) -> Status {
     auto c = TRY(runtime::find_container(n));
-    ::kill(c.pid, c.stop_signal);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout.value_or(c.stop_timeout));
-    while (std::chrono::steady_clock::now() < deadline && ::kill(c.pid, 0) == 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (::kill(c.pid, 0) == 0) ::kill(c.pid, SIGKILL);
+    UniqueFd pidfd = TRY(runtime::open_container_process(c));
+    send_signal(pidfd.get(), c.stop_signal);
+    if (!exited_within(pidfd.get(), std::chrono::seconds(timeout.value_or(c.stop_timeout))))
+      send_signal(pidfd.get(), SIGKILL);
     // Wait for the supervisor to clean up, so a following `kiln ps` no longer shows it.
     for (int i = 0; i < 500 && path_exists(runtime::state_path_of(c.id)); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    std::cout << n << "\n";
-  }
-  return {};
+    return {};
+  });
 }
 
 Status kill_cmd(const std::vector<std::string>& names, const std::string& sig) {
   int s = runtime::signal_from_name(sig);
   if (s <= 0 || s >= NSIG) return make_error(ErrorCode::invalid_argument, "invalid signal \"" + sig + "\"");
-  for (const auto& n : names) {
+  return for_each_container(names, [&](const std::string& n) -> Status {
     auto c = TRY(runtime::find_container(n));
-    if (::kill(c.pid, s) < 0) return sys_error("signal container " + n);
-    std::cout << n << "\n";
-  }
-  return {};
+    UniqueFd pidfd = TRY(runtime::open_container_process(c));
+    if (send_signal(pidfd.get(), s) < 0) return sys_error("signal container " + n);
+    return {};
+  });
 }
 
 }  // namespace

@@ -115,8 +115,15 @@ Status tag(Context& ctx, const std::string& src, const std::string& dst) {
 Status rmi(Context& ctx, const std::vector<std::string>& names, bool force) {
   auto store = TRY(ctx.store());
   oci::ImageStore is(store);
+  auto running = running_containers_of(store);
   for (const auto& name : names) {
     auto img = TRY(is.resolve(name));
+    // In use: refused, as docker refuses it; with -f only the name goes, and gc keeps what the container
+    // runs on until it exits (its state is one of gc's roots).
+    for (const auto& c : running)
+      if (c.image_id == img.id().str() && !force)
+        return make_error(ErrorCode::conflict, "unable to remove " + name + ": image is being used by running container " +
+                                                   c.id.substr(0, 12) + " (stop it first, or -f to untag it)");
     if (!img.ref.empty()) {
       TRY(store.remove_tag(img.ref));
       std::cout << "Untagged: " << img.ref << "\n";
@@ -145,7 +152,7 @@ Status rmi(Context& ctx, const std::vector<std::string>& names, bool force) {
     std::cout << "Deleted: " << img.id().str() << "\n";
   }
   // Reclaim space now unless a build or pull is running; then the next kiln gc does it.
-  auto roots = builder::BuildCache(store).gc_roots();
+  auto roots = gc_roots(store);
   auto rep = cas::collect_garbage(store, roots ? *roots : std::vector<cas::IndexEntry>{}, false);
   if (!rep && rep.error().code != ErrorCode::conflict) return std::move(rep).error();
   if (rep) oci::forget_missing_locations(store);

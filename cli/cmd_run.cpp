@@ -144,19 +144,21 @@ Status add_image(runtime::ContainerSpec& spec, oci::ImageStore& images, const Ru
     spec.stop_signal = sig > 0 ? sig : SIGTERM;
   }
   spec.layers = TRY(images.layer_roots(img));
+  spec.image_digest = img.entry.digest.str();
+  spec.image_id = img.id().str();
   return {};
 }
 
 /// -d: a supervisor process keeps the container; output goes to a log beside the containers' state.
-Status run_detached(runtime::ContainerSpec spec) {
-  std::string logdir = runtime::containers_dir() + "/../logs";
-  TRY(make_dirs(logdir, 0700));
-  spec.log_path = logdir + "/" + spec.id + ".log";
+Status run_detached(runtime::ContainerSpec spec, std::optional<cas::FileLock>& lock) {
+  spec.log_path = runtime::log_path_of(spec.id);
+  TRY(make_dirs(spec.log_path.substr(0, spec.log_path.rfind('/')), 0700));
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) < 0) return sys_error("pipe");
   pid_t pid = ::fork();
   if (pid < 0) return sys_error("fork");
   if (pid == 0) {
+    spec.state_saved = [&lock] { lock.reset(); };  // this process's copy of the lock's fd
     ::close(ready[0]);
     ::setsid();
     int devnull = ::open("/dev/null", O_RDWR);
@@ -179,6 +181,7 @@ Status run_detached(runtime::ContainerSpec spec) {
     ::_exit(out.exit_code);
   }
   ::close(ready[1]);
+  lock.reset();  // the supervisor's copy holds it until the state is saved
   std::string reply;
   char buf[512];
   ssize_t n;
@@ -222,14 +225,14 @@ Status run_cmd(Context& ctx, const RunFlags& f) {
   std::optional<runtime::StartAhead> ahead;
   if (!f.detach) ahead.emplace(spec);
   oci::ImageStore images(store);
-  {
-    // The store's writer lock is held while the image is resolved, pulled and unpacked (so gc cannot sweep a
-    // tree being extracted), and released before the container runs.
-    auto lock = TRY(store.writer_lock());
-    TRY(add_image(spec, images, f, ctx.puller));
-  }
+  // The store's writer lock is held from resolving the image (so gc cannot sweep a tree being extracted) until
+  // the container's state names the image (from then on gc and rmi see it in use): spec.state_saved.
+  std::optional<cas::FileLock> lock = TRY(store.writer_lock());
+  TRY(add_image(spec, images, f, ctx.puller));
+  spec.store_root = store.root();
+  spec.state_saved = [&lock] { lock.reset(); };
   if (f.detach) {
-    TRY(run_detached(std::move(spec)));
+    TRY(run_detached(std::move(spec), lock));
     cid.keep = true;
     ctx.exit_code = 0;
     return {};

@@ -20,7 +20,7 @@ Status gc(Context& ctx, bool drop_cache) {
     size_t n = TRY(cache.prune());
     std::cout << "Dropped " << n << " build cache records\n";
   }
-  auto rep = TRY(cas::collect_garbage(store, TRY(cache.gc_roots())));
+  auto rep = TRY(cas::collect_garbage(store, TRY(gc_roots(store))));
   oci::forget_missing_locations(store);
   runtime::prune_seccomp_cache(runtime::seccomp_cache_dir(store.root()));
   // Containers' cgroups that lost their state (a kiln killed at the wrong moment, or an older kiln).
@@ -33,8 +33,7 @@ Status gc(Context& ctx, bool drop_cache) {
 
 Status fsck(Context& ctx) {
   auto store = TRY(ctx.store());
-  builder::BuildCache cache(store);
-  auto problems = TRY(cas::check_store(store, TRY(cache.gc_roots())));
+  auto problems = TRY(cas::check_store(store, TRY(gc_roots(store))));
   for (const auto& p : problems) std::cout << p << "\n";
   if (!problems.empty()) {
     ctx.exit_code = 1;

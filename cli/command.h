@@ -12,6 +12,7 @@
 #include "cas/store.h"
 #include "oci/distribution.h"
 #include "oci/image_store.h"
+#include "runtime/state.h"
 
 namespace kiln::cli {
 
@@ -57,6 +58,11 @@ TargetSplit split_at_target(const CLI::App& cmd, const std::vector<std::string>&
 bool in_name_list(std::string_view list, char sep, std::string_view name);
 /// The line for a flag run or exec does not have: for docker flags kiln lacks on purpose, what to do instead.
 std::string unknown_flag_message(const std::string& flag);
+
+/// Running containers whose image is in this store (their state names it).
+std::vector<runtime::ContainerState> running_containers_of(const cas::Store& store);
+/// What gc must keep besides the tags: the build cache's layers and the images running containers use.
+Result<std::vector<cas::IndexEntry>> gc_roots(const cas::Store& store);
 
 /// Human-readable size: "12.3MB" (decimal units, as docker prints).
 std::string human_size(uint64_t bytes);

@@ -174,6 +174,7 @@ struct ChildArgs {
   const ContainerSpec* spec;
   CapSet caps;
   int go_r, go_w, err_w, pty_sock;
+  int supervisor_pidfd = -1;  ///< kiln's own pidfd (see LaunchPlan)
   const cpu_set_t* cpus = nullptr;  ///< the CPU mask to take back first (CpuSplit pinned the parent)
 };
 
@@ -255,6 +256,7 @@ struct CpuSplit {
   // the device filter. launch waits for it as late as it can, then reads the seccomp program that follows.
   plan.gate_fd = a.go_r;
   plan.seccomp_from_gate = true;
+  plan.supervisor_pidfd = a.supervisor_pidfd;
   launch(plan, efd);
 }
 
@@ -323,6 +325,9 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   cs.id = spec.id;
   cs.name = spec.name;
   cs.image = spec.image;
+  cs.image_digest = spec.image_digest;
+  cs.image_id = spec.image_id;
+  cs.store_root = spec.store_root;
   cs.created = oci::rfc3339(::time(nullptr));
   cs.args = spec.args;
   cs.stop_signal = spec.stop_signal;
@@ -355,7 +360,8 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   // 5. clone into new mount, pid, uts, ipc and cgroup namespaces. The network namespace, the seccomp program
   // and the device filter are made by the parent while the child mounts its root: two CPUs at work.
   unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
-  ChildArgs args{&spec, *caps, go_r.get(), go_w.get(), err_w.get(), pty.child_sock};
+  UniqueFd self_pidfd(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));  // CLOEXEC by nature
+  ChildArgs args{&spec, *caps, go_r.get(), go_w.get(), err_w.get(), pty.child_sock, self_pidfd.get()};
   pid_t child = -1;
   bool in_v2 = false;
   Status beside;
@@ -399,7 +405,12 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   go_w.reset();
   // A start that fails removes the state with the state file.
   cs.pid = child;
+  if (auto st = record_identity(cs); !st) {
+    kill_child();
+    return failure(kExitRuntime, std::move(st).error());
+  }
   (void)state->save(cs);
+  if (spec.state_saved) spec.state_saved();
   if (spec.tty) pty.receive();  // a failure before it shows on the error pipe next
   ChildFailure f;
   if (read_failure(err_r.get(), f)) {
@@ -427,12 +438,17 @@ RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::st
   if (!caps) return failure(kExitRuntime, std::move(caps).error());
   auto filter = seccomp_program(st.seccomp_profile, *caps, seccomp_cache);
   if (!filter) return failure(kExitRuntime, std::move(filter).error());
+  auto pidfd = open_container_process(st);
+  if (!pidfd) return failure(kExitRuntime, std::move(pidfd).error());
   std::vector<UniqueFd> ns;
   for (const char* n : {"ipc", "uts", "net", "pid", "cgroup", "mnt"}) {
     auto fd = open_fd("/proc/" + std::to_string(st.pid) + "/ns/" + n, O_RDONLY);
     if (!fd) return failure(kExitRuntime, make_error(ErrorCode::not_found, "container " + st.name + " is not running"));
     ns.push_back(std::move(*fd));
   }
+  // The namespaces were opened while the pidfd held the process: they are its own if it is still alive.
+  if (struct pollfd pfd = {pidfd->get(), POLLIN, 0}; ::poll(&pfd, 1, 0) != 0)
+    return failure(kExitRuntime, make_error(ErrorCode::not_found, "container " + st.name + " is not running"));
   int go[2], err[2];
   if (::pipe2(go, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0) return failure(kExitRuntime, sys_error("pipe"));
   UniqueFd go_r(go[0]), go_w(go[1]), err_r(err[0]), err_w(err[1]);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -81,6 +82,12 @@ int receive_tty_master(int sock) {
 
 namespace {
 
+/// True when the process behind the pidfd has exited (a pidfd polls readable then).
+bool supervisor_gone(int pidfd) {
+  struct pollfd pfd = {pidfd, POLLIN, 0};
+  return ::poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR));
+}
+
 /// pid 1 with --init: forward signals to the command, reap every orphan, exit as the command did.
 [[noreturn]] void reaper(pid_t child) {
   // This pid 1 stays kiln's image for the container's whole life: never dumpable, so /proc/1/exe cannot
@@ -146,12 +153,15 @@ void launch(const LaunchPlan& plan, int error_fd) {
   if (!get_env(p.env, "HOME")) set_env(p.env, "HOME", user->home);
   if (int e = drop_bounding(p.caps)) child_fail(error_fd, 125, "drop capabilities", e);
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(error_fd, 125, "keep capabilities", errno);
+  int death_signal = 0;  // changing the gid or uid clears it: a container of a non-root user would outlive kiln
+  ::prctl(PR_GET_PDEATHSIG, &death_signal);
   // Raw syscalls: glibc's wrappers would also signal every thread of kiln (its setxid broadcast), and a `run`
   // child shares kiln's memory, thread list included (clone_vm.h).
   if (::syscall(SYS_setgroups, user->groups.size(), user->groups.data()) < 0)
     child_fail(error_fd, 125, "setgroups", errno);
   if (::syscall(SYS_setresgid, user->gid, user->gid, user->gid) < 0) child_fail(error_fd, 125, "setgid", errno);
   if (::syscall(SYS_setresuid, user->uid, user->uid, user->uid) < 0) child_fail(error_fd, 125, "setuid", errno);
+  if (death_signal) ::prctl(PR_SET_PDEATHSIG, death_signal);
   if (int e = set_process_caps(p.caps, user->uid == 0)) child_fail(error_fd, 125, "set capabilities", e);
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(error_fd, 125, "set no_new_privs", errno);
   if (::chdir(p.cwd.c_str()) < 0) child_fail(error_fd, 125, "chdir to working directory \"" + p.cwd + "\"", errno);
@@ -175,6 +185,8 @@ void launch(const LaunchPlan& plan, int error_fd) {
       p.seccomp = &*sent;
     }
   }
+  // The death signal is armed again: if kiln died before that, nothing would ever kill this process.
+  if (p.supervisor_pidfd >= 0 && supervisor_gone(p.supervisor_pidfd)) ::_exit(125);
   sigset_t none;
   sigemptyset(&none);
   if (p.seccomp)
@@ -183,7 +195,10 @@ void launch(const LaunchPlan& plan, int error_fd) {
     pid_t child = ::fork();
     if (child < 0) child_fail(error_fd, 125, "fork init", errno);
     if (child > 0) {
-      ::close(error_fd);  // the command's exec closes its copy; the parent then sees EOF
+      // pid 1 never execs: it must hold nothing of the host's. Every fd but the container's stdio goes (the
+      // error pipe too: the command's exec closes its copy, and the parent then sees EOF).
+      if (::syscall(SYS_close_range, 3u, ~0u, 0u) < 0)
+        for (int fd = 3; fd < 65536; ++fd) ::close(fd);
       reaper(child);
     }
   }

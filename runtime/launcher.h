@@ -33,6 +33,9 @@ struct LaunchPlan {
   /// The seccomp program follows the gate's byte (SeccompProgram::send): kiln prepares it while the child
   /// mounts the root. Replaces seccomp.
   bool seccomp_from_gate = false;
+  /// >= 0: a pidfd of the supervising kiln. A uid change clears the parent-death signal; launch sets it again
+  /// and then checks here that kiln did not die in between, so the container never outlives it.
+  int supervisor_pidfd = -1;
 };
 
 /// Resolve user[:group] against the /etc/passwd and /etc/group of the current root (the container's).

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,8 @@ struct ContainerSpec {
   std::string id;                   ///< 64 hex
   std::string name;                 ///< --name, or a generated one
   std::string image;                ///< what the user asked for (for ps)
+  std::string image_digest, image_id;  ///< its manifest digest and image ID, which gc and rmi keep while it runs
+  std::string store_root;              ///< the store the image is in
   std::vector<std::string> layers;  ///< unpacked layer trees, lowest first
   std::string upperdir;             ///< empty: read-only root (run); set: writable root whose changes land here (build)
   std::vector<std::string> args;    ///< argv; args[0] is looked up in the container's PATH
@@ -66,6 +69,9 @@ struct ContainerSpec {
   /// kiln run: the state file, cgroups and network namespace being made already (start_ahead.h), not owned;
   /// null: run_container makes them.
   StartAhead* ahead = nullptr;
+  /// Called once the state file names the image (so gc and rmi see it in use): kiln run holds the store's
+  /// writer lock from resolving the image until then, and releases it here.
+  std::function<void()> state_saved;
 };
 
 }  // namespace kiln::runtime

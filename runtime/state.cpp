@@ -4,12 +4,14 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "cas/store.h"
+#include "common/number.h"
 #include "runtime/cgroups.h"
 #include "common/json.h"
 
@@ -22,6 +24,8 @@ std::string containers_dir() {
 
 std::string state_path_of(const std::string& id) { return containers_dir() + "/" + id + ".json"; }
 
+std::string log_path_of(const std::string& id) { return containers_dir() + "/../logs/" + id + ".log"; }
+
 namespace {
 
 Result<ContainerState> load_state(const std::string& path) {
@@ -32,9 +36,14 @@ Result<ContainerState> load_state(const std::string& path) {
     s.id = j.at("id");
     s.name = j.at("name");
     s.image = j.value("image", "");
+    s.image_digest = j.value("image_digest", "");
+    s.image_id = j.value("image_id", "");
+    s.store_root = j.value("store_root", "");
     s.created = j.value("created", "");
     s.args = j.value("args", std::vector<std::string>{});
     s.pid = j.value("pid", 0);
+    s.pid_start = j.value("pid_start", uint64_t{0});
+    s.pidns = j.value("pidns", uint64_t{0});
     s.stop_signal = j.value("stop_signal", 15);
     s.stop_timeout = j.value("stop_timeout", 10);
     s.log_path = j.value("log_path", "");
@@ -105,6 +114,7 @@ void sweep_dead() {
     }
     Cgroup::remove_stale(id);
     (void)remove_tree(base + "/" + entry);
+    ::unlink(log_path_of(id).c_str());  // a -d container's log, its supervisor killed
   }
   std::string names = base + "/" + kNames;
   for (const auto& n : entries(names)) {
@@ -156,9 +166,14 @@ Status StateFile::save(const ContainerState& st) const {
   nlohmann::json j = {{"id", st.id},
                       {"name", st.name},
                       {"image", st.image},
+                      {"image_digest", st.image_digest},
+                      {"image_id", st.image_id},
+                      {"store_root", st.store_root},
                       {"created", st.created},
                       {"args", st.args},
                       {"pid", st.pid},
+                      {"pid_start", st.pid_start},
+                      {"pidns", st.pidns},
                       {"stop_signal", st.stop_signal},
                       {"stop_timeout", st.stop_timeout},
                       {"log_path", st.log_path},
@@ -226,6 +241,56 @@ Result<ContainerState> find_container(const std::string& key) {
   if (!found)
     return make_error(ErrorCode::not_found, "no such container: " + key + " (kiln ps lists running containers)");
   return *found;
+}
+
+namespace {
+
+/// Field 22 of /proc/PID/stat, counted after the command's closing parenthesis (the command may hold any byte).
+std::optional<uint64_t> start_time_of(pid_t pid) {
+  auto text = read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+  if (!text) return std::nullopt;
+  size_t close = text->rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  size_t at = close + 1;
+  for (int field = 3; field < 22; ++field) {  // skip to field 22
+    at = text->find(' ', at + 1);
+    if (at == std::string::npos) return std::nullopt;
+  }
+  size_t end = text->find(' ', at + 1);
+  return parse_uint(std::string_view(*text).substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1));
+}
+
+std::optional<uint64_t> pidns_of(const std::string& proc_dir) {
+  struct stat st;
+  if (::stat((proc_dir + "/ns/pid").c_str(), &st) < 0) return std::nullopt;
+  return st.st_ino;
+}
+
+}  // namespace
+
+Status record_identity(ContainerState& st) {
+  auto start = start_time_of(st.pid);
+  auto ns = pidns_of("/proc/" + std::to_string(st.pid));
+  if (!start || !ns) return sys_error("read the container process " + std::to_string(st.pid));
+  st.pid_start = *start;
+  st.pidns = *ns;
+  return {};
+}
+
+Result<UniqueFd> open_container_process(const ContainerState& st) {
+  auto gone = [&] { return make_error(ErrorCode::not_found, "container " + st.name + " is not running"); };
+  if (st.pid <= 1 || st.pid_start == 0 || st.pidns == 0) return gone();
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0));
+  if (fd < 0) return gone();
+  UniqueFd pidfd(fd);
+  // With the pidfd held the pid cannot name another process; what it names now must be what was recorded.
+  auto start = start_time_of(st.pid);
+  auto ns = pidns_of("/proc/" + std::to_string(st.pid));
+  auto own = pidns_of("/proc/self");
+  if (!start || !ns || *start != st.pid_start || *ns != st.pidns) return gone();
+  if (own && *own == *ns)
+    return make_error(ErrorCode::unsafe, "container " + st.name + "'s state names a process outside it: refused");
+  return pidfd;
 }
 
 }  // namespace kiln::runtime

@@ -15,8 +15,11 @@ namespace kiln::runtime {
 /// What `kiln ps`, `stop`, `kill`, `logs` and `exec` need to know about a container.
 struct ContainerState {
   std::string id, name, image, created;
+  std::string image_digest, image_id, store_root;  ///< what the container runs on (ContainerSpec)
   std::vector<std::string> args;
   pid_t pid = 0;  ///< the container's pid 1, as the host sees it
+  uint64_t pid_start = 0;  ///< its start time (/proc/PID/stat, clock ticks after boot)
+  uint64_t pidns = 0;      ///< the inode of its pid namespace
   int stop_signal = 15;
   int stop_timeout = 10;  ///< --stop-timeout: what `kiln stop` waits when not told -t
   std::string log_path;
@@ -56,5 +59,14 @@ Result<std::vector<ContainerState>> list_containers();
 std::vector<std::string> live_container_ids();
 /// Find a live container by name, full ID or ID prefix.
 Result<ContainerState> find_container(const std::string& name_or_id);
+
+/// Records in st where its pid 1 can be told apart from any other process (start time, pid namespace).
+Status record_identity(ContainerState& st);
+/// A pidfd of the container's pid 1, once the pid in st is proven to be that process: the same start time and
+/// pid namespace as recorded at the start, a namespace that is not kiln's own. A pid read from a file is never
+/// signalled or joined on its word alone. "container NAME is not running" when it has exited.
+Result<UniqueFd> open_container_process(const ContainerState& st);
+/// The -d log of a container.
+std::string log_path_of(const std::string& id);
 
 }  // namespace kiln::runtime
