@@ -13,6 +13,7 @@
 
 #include "cli/command.h"
 #include "runtime/container.h"
+#include "runtime/log_writer.h"
 #include "runtime/seccomp_cache.h"
 #include "runtime/signals.h"
 #include "runtime/state.h"
@@ -43,7 +44,14 @@ Status logs(const std::string& name, bool follow) {
   if (c.log_path.empty())
     return make_error(ErrorCode::not_found,
                       "container " + name + " runs in the foreground: its output went to its terminal");
-  // The fd keeps the log readable after the container exits and its state goes.
+  // What was rotated out first, oldest first; then the current file, followed with -f. The fd keeps the log
+  // readable after the container exits and its state goes.
+  auto files = runtime::log_files(c.log_path);
+  files.pop_back();
+  for (const auto& f : files) {
+    auto text = read_file(f);
+    if (text) std::cout << *text;
+  }
   UniqueFd fd = TRY(open_fd(c.log_path, O_RDONLY));
   std::string state = runtime::state_path_of(c.id);
   char buf[1 << 16];

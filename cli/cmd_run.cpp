@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "cli/command.h"
 #include "oci/distribution.h"
 #include "runtime/container.h"
+#include "runtime/log_writer.h"
 #include "runtime/options.h"
 #include "runtime/process_config.h"
 #include "runtime/seccomp_cache.h"
@@ -33,6 +35,7 @@ struct RunFlags {
   std::vector<std::string> add_hosts, dns, dns_search;
   std::string workdir, user, hostname, name, network = "none", memory, pull = "missing";
   std::string cidfile, stop_signal, platform;
+  std::vector<std::string> log_opts;
   int64_t pids_limit = 0;
   double cpus = 0;
   std::optional<int> stop_timeout;
@@ -150,7 +153,7 @@ Status add_image(runtime::ContainerSpec& spec, oci::ImageStore& images, const Ru
 }
 
 /// -d: a supervisor process keeps the container; output goes to a log beside the containers' state.
-Status run_detached(runtime::ContainerSpec spec, std::optional<cas::FileLock>& lock) {
+Status run_detached(runtime::ContainerSpec spec, const runtime::LogLimits& limits, std::optional<cas::FileLock>& lock) {
   spec.log_path = runtime::log_path_of(spec.id);
   TRY(make_dirs(spec.log_path.substr(0, spec.log_path.rfind('/')), 0700));
   int ready[2];
@@ -161,24 +164,33 @@ Status run_detached(runtime::ContainerSpec spec, std::optional<cas::FileLock>& l
     spec.state_saved = [&lock] { lock.reset(); };  // this process's copy of the lock's fd
     ::close(ready[0]);
     ::setsid();
+    // The container's output (and this supervisor's) goes through a pipe to a log writer that caps and rotates.
     int devnull = ::open("/dev/null", O_RDWR);
-    int log = ::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) < 0) ::_exit(runtime::kExitRuntime);
+    auto writer = runtime::start_log_writer(out[0], spec.log_path, limits);
+    if (!writer) ::_exit(runtime::kExitRuntime);
+    ::close(out[0]);
     ::dup2(devnull, 0);
-    ::dup2(log, 1);
-    ::dup2(log, 2);
-    ::close(devnull);
-    ::close(log);
+    ::dup2(out[1], 1);
+    ::dup2(out[1], 2);
+    ::close(out[1]);
     spec.interactive = spec.tty = false;
-    auto out = runtime::run_container(spec, [&](pid_t) {
+    auto result = runtime::run_container(spec, [&](pid_t) {
       (void)!::write(ready[1], "ok", 2);
       ::close(ready[1]);
     });
-    if (out.failed_to_start) {
-      std::string msg = out.error.what();
+    if (result.failed_to_start) {
+      std::string msg = result.error.what();
       (void)!::write(ready[1], msg.data(), msg.size());
     }
-    ::unlink(spec.log_path.c_str());
-    ::_exit(out.exit_code);
+    // The last write end goes: the writer drains what is left and exits; then its files are removed.
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    int status;
+    ::waitpid(*writer, &status, 0);
+    for (const auto& f : runtime::log_files(spec.log_path)) ::unlink(f.c_str());
+    ::_exit(result.exit_code);
   }
   ::close(ready[1]);
   lock.reset();  // the supervisor's copy holds it until the state is saved
@@ -232,7 +244,7 @@ Status run_cmd(Context& ctx, const RunFlags& f) {
   spec.store_root = store.root();
   spec.state_saved = [&lock] { lock.reset(); };
   if (f.detach) {
-    TRY(run_detached(std::move(spec), lock));
+    TRY(run_detached(std::move(spec), TRY(runtime::parse_log_opts(f.log_opts)), lock));
     cid.keep = true;
     ctx.exit_code = 0;
     return {};
@@ -296,6 +308,7 @@ const RunOption kRunOptions[] = {
     {"--add-host", "NAME:IP, an extra line of /etc/hosts", value<&RunFlags::add_hosts>()},
     {"--dns", "nameserver for /etc/resolv.conf", value<&RunFlags::dns>()},
     {"--dns-search", "search domain for /etc/resolv.conf", value<&RunFlags::dns_search>()},
+    {"--log-opt", "-d's log: max-size=SIZE (default 10m), max-file=N (default 3)", value<&RunFlags::log_opts>()},
     {"--cidfile", "write the container ID to this new file", value<&RunFlags::cidfile>()},
     {"--stop-signal", "signal kiln stop sends (default: the image's StopSignal)", value<&RunFlags::stop_signal>()},
     {"--stop-timeout", "seconds kiln stop waits before SIGKILL (default 10)", value<&RunFlags::stop_timeout>()},

@@ -13,6 +13,7 @@
 #include "cas/store.h"
 #include "common/number.h"
 #include "runtime/cgroups.h"
+#include "runtime/log_writer.h"
 #include "common/json.h"
 
 namespace kiln::runtime {
@@ -114,7 +115,7 @@ void sweep_dead() {
     }
     Cgroup::remove_stale(id);
     (void)remove_tree(base + "/" + entry);
-    ::unlink(log_path_of(id).c_str());  // a -d container's log, its supervisor killed
+    for (const auto& f : log_files(log_path_of(id))) ::unlink(f.c_str());  // a -d container's, its supervisor killed
   }
   std::string names = base + "/" + kNames;
   for (const auto& n : entries(names)) {

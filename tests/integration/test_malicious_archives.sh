@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Hostile layers: import stores them as given; unpack refuses each, names the entry, and changes nothing outside.
+# Hostile layers: import refuses each (nothing unsafe enters the store that way); one that arrives inside an
+# image archive (load, or a pull) is stored as given, and unpack refuses it, names the entry, changes nothing outside.
 source "$(dirname "$0")/lib.sh"
 
 outside=$WORK/outside
@@ -26,11 +27,36 @@ mk("traversal", [("dir", "etc", None), ("file", "../../../../../../.." + outside
 mk("symlink-parent", [("sym", "evil", up + outside[1:] + "/dir"), ("file", "evil/pwned", "x")])
 mk("hardlink-escape", [("hard", "stolen", up + outside[1:] + "/secret")])
 mk("absolute-symlink", [("sym", "evil", outside + "/dir"), ("file", "evil/pwned", "x")])
+
+# Each also as a one-layer oci-archive, which kiln load takes as it is.
+import hashlib, json, os
+def blob(layout, data):
+    h = hashlib.sha256(data).hexdigest()
+    os.makedirs(f"{layout}/blobs/sha256", exist_ok=True)
+    open(f"{layout}/blobs/sha256/{h}", "wb").write(data)
+    return {"digest": "sha256:" + h, "size": len(data)}
+for name in ["traversal", "symlink-parent", "hardlink-escape", "absolute-symlink"]:
+    layer = open(f"{work}/{name}.tar", "rb").read()
+    layout = f"{work}/layout-{name}"
+    lay = blob(layout, layer)
+    cfg = blob(layout, json.dumps({"architecture": "amd64", "os": "linux",
+                                   "rootfs": {"type": "layers", "diff_ids": [lay["digest"]]}}).encode())
+    man = blob(layout, json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": dict(cfg, mediaType="application/vnd.oci.image.config.v1+json"),
+        "layers": [dict(lay, mediaType="application/vnd.oci.image.layer.v1.tar")]}).encode())
+    open(f"{layout}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+    open(f"{layout}/index.json", "w").write(json.dumps({"schemaVersion": 2, "manifests": [dict(man,
+        mediaType="application/vnd.oci.image.manifest.v1+json",
+        annotations={"org.opencontainers.image.ref.name": f"localhost/evil:{name}"})]}))
+    with tarfile.open(f"{work}/archive-{name}.tar", "w") as t:
+        t.add(layout, arcname=".")
 PY
 
 for case in traversal:pwned symlink-parent:evil/pwned hardlink-escape:stolen absolute-symlink:evil/pwned; do
   name=${case%%:*} entry=${case#*:}
-  kiln import "$WORK/$name.tar" "localhost/evil:$name" >/dev/null || fail "import of $name should store it"
+  expect_fail "refused: the layer would be unsafe" kiln import "$WORK/$name.tar" "localhost/evil:$name"
+  expect_fail "no such image" kiln inspect "localhost/evil:$name"
+  kiln load -i "$WORK/archive-$name.tar" >/dev/null || fail "load of $name should store it"
   expect_fail "$entry" kiln unpack "localhost/evil:$name" "$WORK/out-$name"
   [ ! -e "$WORK/out-$name" ] || fail "$name: unpack left its half-made target behind"
   [ ! -e "$outside/dir/pwned" ] || fail "$name: wrote outside the target"

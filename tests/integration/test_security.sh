@@ -107,3 +107,17 @@ kiln rmi localhost/wrap:1 >/dev/null
 kiln gc >/dev/null
 assert_eq "$(ls "$KILN_ROOT/kiln/layers" | wc -l)" 0 "layers kept after the container exited"
 assert_fsck_clean
+
+# A detached container that prints without end fills at most max-size x max-file of the run directory.
+kiln import "$WORK/rootfs.tar" localhost/sec:2 >/dev/null
+id=$(kiln run -d --log-opt max-size=64k --log-opt max-file=2 localhost/sec:2 sh -c 'while :; do echo 0123456789abcdef0123456789abcdef; done')
+for _ in $(seq 50); do [ -e "$logs/$id.log.1" ] && break; sleep 0.1; done
+[ -e "$logs/$id.log.1" ] || fail "the log was not rotated"
+sleep 0.5
+used=$(cat "$logs/$id".log* | wc -c)
+[ "$used" -le $((2 * 65536)) ] || fail "the log holds $used bytes, over max-size x max-file"
+[ ! -e "$logs/$id.log.2" ] || fail "more log files than max-file"
+[ "$(kiln logs "$id" | head -c 200000 | wc -c)" -ge 65536 ] || fail "kiln logs does not show the rotated file"
+kiln stop -t 0 "$id" >/dev/null
+assert_eq "$(ls "$logs" | wc -l)" 0 "logs left after the container was stopped"
+expect_fail "unknown --log-opt" kiln run -d --log-opt colour=blue localhost/sec:2 true
