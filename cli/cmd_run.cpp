@@ -189,7 +189,7 @@ Status run_detached(runtime::ContainerSpec spec, const runtime::LogLimits& limit
     ::dup2(devnull, 2);
     int status;
     ::waitpid(*writer, &status, 0);
-    for (const auto& f : runtime::log_files(spec.log_path)) ::unlink(f.c_str());
+    runtime::remove_log(spec.log_path);
     ::_exit(result.exit_code);
   }
   ::close(ready[1]);

@@ -58,6 +58,7 @@ Result<std::pair<std::string, std::string>> get_manifest(Registry& reg, const Re
   HttpRequest req;
   req.url = "/v2/" + ref.path + "/manifests/" + what;
   req.headers.push_back(kAccept);
+  req.max_body = kMaxManifest;
   auto r = TRY(reg.call(req, ref.path, "pull"));
   if (r.status == 404)
     return make_error(ErrorCode::not_found, "pulling " + where(ref) + ": manifest " + what + " not found");
@@ -104,7 +105,15 @@ Status fetch_blob(Registry& reg, cas::Store& store, const Reference& ref, const 
   Status write_error;
   HttpRequest req;
   req.url = "/v2/" + ref.path + "/blobs/" + d.digest.str();
+  uint64_t received = 0;
   auto r = reg.call(req, ref.path, "pull", [&](const char* data, size_t len) {
+    // Never more than the descriptor's size: a registry that sends without end must not fill the disk.
+    received += len;
+    if (received > d.size) {
+      write_error = make_error(ErrorCode::corrupt, "the registry sent more than the " + std::to_string(d.size) +
+                                                       " bytes the manifest declares: refused");
+      return false;
+    }
     auto st = w.write(data, len);
     if (!st) write_error = st;
     pr.advance(id, len);

@@ -19,13 +19,18 @@ struct Ctx {
   const BodySink* sink;
   const HttpRequest* req;
   size_t sent = 0;
+  bool too_long = false;
 };
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* c = static_cast<Ctx*>(user);
   size_t len = size * n;
   if (c->sink && *c->sink && c->resp->status >= 200 && c->resp->status < 300) return (*c->sink)(data, len) ? len : 0;
-  if (c->resp->body.size() < (8u << 20)) c->resp->body.append(data, len);
+  if (c->resp->body.size() + len > c->req->max_body) {
+    c->too_long = true;
+    return 0;  // curl stops reading: CURLE_WRITE_ERROR
+  }
+  c->resp->body.append(data, len);
   return len;
 }
 
@@ -131,6 +136,9 @@ Result<HttpResponse> http_do(const HttpRequest& req, const BodySink& sink) {
   }
   CURLcode rc = curl.easy_perform(c.get());
   if (rc != CURLE_OK) {
+    if (rc == CURLE_WRITE_ERROR && ctx.too_long)
+      return make_error(ErrorCode::corrupt, req.method + " " + req.url + ": the response is larger than " +
+                                                std::to_string(req.max_body) + " bytes: refused");
     if (rc == CURLE_WRITE_ERROR && sink)
       return make_error(ErrorCode::io, req.method + " " + req.url + ": aborted while storing the body");
     return make_error(ErrorCode::io, req.method + " " + req.url + ": " + (err[0] ? err : curl.easy_strerror(rc)));

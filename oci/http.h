@@ -24,6 +24,9 @@ struct HttpRequest {
   bool follow = true;
   bool verify_tls = true;
   std::string ca_dir;  ///< extra CA certificates (certs.d/HOST)
+  /// A body kept in HttpResponse::body (no sink, or an error status) longer than this aborts the transfer
+  /// while it streams: a server that sends without end costs neither memory nor time.
+  size_t max_body = 8u << 20;
 };
 
 struct HttpResponse {

@@ -11,6 +11,7 @@
 
 #include "common/fd.h"
 #include "common/json.h"
+#include "common/number.h"
 
 namespace kiln::oci {
 
@@ -160,11 +161,11 @@ Result<HttpResponse> Registry::call(HttpRequest req, const std::string& repo, co
         continue;
       }
     }
-    bool transient = !resp || resp->status >= 500 || resp->status == 429;
+    bool transient = (!resp && resp.error().code != ErrorCode::corrupt) || (resp && (resp->status >= 500 || resp->status == 429));
     if (transient && attempt < 3 && !sink) {
       int delay_ms = 200 << attempt;
       if (resp && resp->headers.count("retry-after"))
-        delay_ms = std::max(delay_ms, std::atoi(resp->headers["retry-after"].c_str()) * 1000);
+        delay_ms = std::max<int>(delay_ms, static_cast<int>(parse_uint(resp->headers["retry-after"], 3600).value_or(0) * 1000));
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min(delay_ms, 10000)));
       continue;
     }

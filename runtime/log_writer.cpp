@@ -45,19 +45,36 @@ std::vector<std::string> log_files(const std::string& path, int max_files) {
   return out;
 }
 
+void remove_log(const std::string& path) {
+  ::unlink(path.c_str());
+  ::unlink((path + ".new").c_str());
+  for (int i = 1; ::unlink((path + "." + std::to_string(i)).c_str()) == 0; ++i) {
+  }
+}
+
 Status copy_to_log(int from_fd, const std::string& path, const LogLimits& limits) {
   auto open_log = [&](int flags) { return open_fd(path, O_WRONLY | O_CREAT | O_APPEND | flags, 0600); };
   UniqueFd log = TRY(open_log(0));
   struct stat st;
   int64_t size = ::fstat(log.get(), &st) == 0 ? st.st_size : 0;
+  // The current file is swapped for a fresh one in one step (RENAME_EXCHANGE), so a `kiln logs` always finds
+  // it; the old one then becomes <log>.1. With max-file=1 the one file starts over.
   auto rotate = [&]() -> Status {
-    for (int i = limits.max_files - 1; i >= 1; --i) {
-      std::string from = i == 1 ? path : path + "." + std::to_string(i - 1);
+    size = 0;
+    if (limits.max_files == 1) {
+      log = TRY(open_log(O_TRUNC));
+      return {};
+    }
+    for (int i = limits.max_files - 1; i >= 2; --i) {
+      std::string from = path + "." + std::to_string(i - 1);
       if (::rename(from.c_str(), (path + "." + std::to_string(i)).c_str()) < 0 && errno != ENOENT)
         return sys_error("rotate " + from);
     }
-    log = TRY(open_log(O_TRUNC));  // with max-file=1 the one file starts over
-    size = 0;
+    std::string fresh = path + ".new";
+    log = TRY(open_fd(fresh, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600));
+    if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) < 0 ||
+        ::rename(fresh.c_str(), (path + ".1").c_str()) < 0)
+      return sys_error("rotate " + path);
     return {};
   };
   std::vector<char> buf(1 << 16);

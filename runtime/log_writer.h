@@ -22,6 +22,9 @@ Result<LogLimits> parse_log_opts(const std::vector<std::string>& opts);
 /// The files of a log, oldest first: <path>.N … <path>.1, then <path> (those that exist).
 std::vector<std::string> log_files(const std::string& path, int max_files = 9);
 
+/// Remove a log with its rotated files (and a fresh one a killed rotation left).
+void remove_log(const std::string& path);
+
 /// Fork a process that reads from_fd until EOF and appends to path under the limits, then exits. The caller
 /// keeps nothing of it but its pid (reaped by whoever waits for children, or by init when kiln exits first).
 Result<int> start_log_writer(int from_fd, const std::string& path, const LogLimits& limits);

@@ -115,7 +115,7 @@ void sweep_dead() {
     }
     Cgroup::remove_stale(id);
     (void)remove_tree(base + "/" + entry);
-    for (const auto& f : log_files(log_path_of(id))) ::unlink(f.c_str());  // a -d container's, its supervisor killed
+    remove_log(log_path_of(id));  // a -d container's, its supervisor killed
   }
   std::string names = base + "/" + kNames;
   for (const auto& n : entries(names)) {

@@ -121,3 +121,13 @@ used=$(cat "$logs/$id".log* | wc -c)
 kiln stop -t 0 "$id" >/dev/null
 assert_eq "$(ls "$logs" | wc -l)" 0 "logs left after the container was stopped"
 expect_fail "unknown --log-opt" kiln run -d --log-opt colour=blue localhost/sec:2 true
+
+# A registry that declares a 10 KiB blob and then sends without end, or a manifest without end: refused as
+# soon as the declared size (or 4 MiB) is passed, nothing left in the store's temp directory.
+python3 "$(dirname "$0")/fixtures/endless_registry.py" > "$WORK/port" & reg=$!
+on_exit "kill $reg"
+for _ in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+port=$(cat "$WORK/port")
+expect_fail "more than the 10240 bytes the manifest declares" timeout 60 "$KILN" pull -q 127.0.0.1:$port/x/y:1
+expect_fail "larger than 4194304 bytes" timeout 60 "$KILN" pull -q 127.0.0.1:$port/x/y:endless-manifest
+assert_eq "$(ls "$KILN_ROOT/kiln/tmp" | wc -l)" 0 "temp files left by a refused pull"
