@@ -82,96 +82,9 @@ namespace {
 
 bool has(CapSet caps, int cap) { return caps & (CapSet{1} << cap); }
 
-/// Syscall numbers in a binary tree instead of a list: fewer instructions on each path, so installing the
-/// program (the kernel runs it for every syscall number to fill its action cache) takes ~0.13 ms instead
-/// of ~0.25 for kiln's default profile, and much less than a list for a long allowlist.
-void sort_as_tree(scmp_filter_ctx ctx) { seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2); }
-
-Status deny(scmp_filter_ctx ctx, const char* name, int err = EPERM) {
-  int nr = seccomp_syscall_resolve_name(name);
-  if (nr == __NR_SCMP_ERROR) return {};  // not on this architecture
-  int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(static_cast<uint32_t>(err)), nr, 0);
-  if (rc < 0 && rc != -EEXIST)
-    return make_error(ErrorCode::generic, std::string("seccomp rule for ") + name + " failed");
-  return {};
-}
-
 }  // namespace
 
-Result<SeccompFilter> default_seccomp(CapSet caps) {
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-  if (!ctx) return make_error(ErrorCode::generic, "seccomp_init failed");
-  SeccompFilter f(ctx);
-  // Anything not of the native ABI (e.g. int 0x80 i386 calls) is killed, so the list cannot be bypassed.
-  seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-  sort_as_tree(ctx);
-  static const char* const always[] = {"acct",
-                                       "add_key",
-                                       "bpf",
-                                       "create_module",
-                                       "delete_module",
-                                       "finit_module",
-                                       "get_kernel_syms",
-                                       "init_module",
-                                       "kexec_file_load",
-                                       "kexec_load",
-                                       "keyctl",
-                                       "lookup_dcookie",
-                                       "nfsservctl",
-                                       "perf_event_open",
-                                       "query_module",
-                                       "request_key",
-                                       "uselib",
-                                       "userfaultfd",
-                                       "ustat",
-                                       "_sysctl",
-                                       "sysfs",
-                                       "vm86",
-                                       "vm86old",
-                                       "open_by_handle_at",
-                                       "name_to_handle_at",
-                                       "fsopen",
-                                       "fsconfig",
-                                       "fsmount",
-                                       "fspick",
-                                       "open_tree",
-                                       "move_mount",
-                                       "mount_setattr",
-                                       "quotactl",
-                                       "quotactl_fd",
-                                       "io_uring_setup",
-                                       "io_uring_enter",
-                                       "io_uring_register"};
-  for (const char* n : always) TRY(deny(ctx, n));
-  if (!has(caps, CAP_SYS_ADMIN))
-    for (const char* n : {"mount", "umount", "umount2", "pivot_root", "setns", "unshare", "swapon", "swapoff",
-                          "setdomainname", "sethostname", "lsm_set_self_attr"})
-      TRY(deny(ctx, n));
-  if (!has(caps, CAP_SYS_BOOT)) TRY(deny(ctx, "reboot"));
-  if (!has(caps, CAP_SYS_TIME))
-    for (const char* n :
-         {"settimeofday", "stime", "clock_settime", "clock_settime64", "clock_adjtime", "clock_adjtime64", "adjtimex"})
-      TRY(deny(ctx, n));
-  if (!has(caps, CAP_SYS_PTRACE))
-    for (const char* n : {"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd"}) TRY(deny(ctx, n));
-  if (!has(caps, CAP_SYS_RAWIO))
-    for (const char* n : {"ioperm", "iopl"}) TRY(deny(ctx, n));
-  if (!has(caps, CAP_SYS_NICE))
-    for (const char* n : {"mbind", "move_pages", "set_mempolicy", "set_mempolicy_home_node"}) TRY(deny(ctx, n));
-  if (!has(caps, CAP_SYSLOG)) TRY(deny(ctx, "syslog"));
-  if (!has(caps, CAP_SYS_ADMIN)) {
-    // clone with any namespace flag is refused; clone3 hides its flags in memory, so it reports ENOSYS and
-    // libc falls back to clone, whose flags the filter can see.
-    for (uint64_t flag : std::initializer_list<uint64_t>{CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
-                                                         CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP}) {
-      int rc =
-          seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
-      if (rc < 0 && rc != -EEXIST) return make_error(ErrorCode::generic, "seccomp rule for clone failed");
-    }
-    TRY(deny(ctx, "clone3", ENOSYS));
-  }
-  return f;
-}
+void sort_seccomp_as_tree(scmp_filter_ctx ctx) { seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2); }
 
 Result<SeccompFilter> seccomp_from_json(const std::string& text, const std::string& path, CapSet caps) {
   auto action_of = [&](const std::string& a, int errno_ret) -> Result<uint32_t> {
@@ -201,7 +114,7 @@ Result<SeccompFilter> seccomp_from_json(const std::string& text, const std::stri
     scmp_filter_ctx ctx = seccomp_init(def);
     if (!ctx) return make_error(ErrorCode::generic, "seccomp_init failed");
     SeccompFilter f(ctx);
-    sort_as_tree(ctx);
+    sort_seccomp_as_tree(ctx);
     for (const auto& rule : j.value("syscalls", nlohmann::json::array())) {
       bool applies = true;
       auto check_caps = [&](const char* key, bool want) {

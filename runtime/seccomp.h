@@ -44,11 +44,13 @@ class SeccompFilter {
   scmp_filter_ctx m_ctx = nullptr;
 };
 
-/// kiln's default profile: docker's default behaviour for what it blocks — mount and namespace syscalls,
-/// module loading, kexec, bpf, keyring, ptrace and process_vm_*, perf, userfaultfd, clock setting, reboot,
-/// swap, quotactl, open_by_handle_at, … return EPERM; clone/unshare with namespace flags are refused;
-/// foreign syscall ABIs (i386, x32) kill the process. Calls allowed by a granted capability stay allowed.
+/// kiln's default profile (runtime/seccomp_default.cpp): docker's allow list, with its capability-dependent
+/// and argument rules; EPERM for the calls kiln knows and does not allow, ENOSYS for newer ones; foreign
+/// syscall ABIs (i386, x32) kill the process.
 Result<SeccompFilter> default_seccomp(CapSet caps);
+/// Syscall numbers as a binary tree: the kernel runs a new filter for every syscall number to fill its
+/// action cache, so shorter paths install faster.
+void sort_seccomp_as_tree(scmp_filter_ctx ctx);
 /// A docker/OCI seccomp JSON profile (defaultAction, defaultErrnoRet, syscalls[{names, action, errnoRet,
 /// args, includes/excludes caps}]).
 Result<SeccompFilter> seccomp_from_json(const std::string& json_text, const std::string& path, CapSet caps);
