@@ -51,6 +51,8 @@ Status load_cmd(Context& ctx, const std::string& input, bool quiet) {
   oci::ImageStore images(store);
   std::string label = input.empty() || input == "-" ? "standard input" : input;
   auto loaded = TRY_CTX(oci::load_archive(images, in.get(), label), "loading " + label);
+  if (loaded.empty())
+    return make_error(ErrorCode::invalid_argument, "loading " + label + ": the archive holds no image (its index lists no manifests)");
   if (!quiet)
     for (const auto& n : loaded)
       std::cout << (n.rfind("sha256:", 0) == 0 ? "Loaded image ID: " : "Loaded image: ") << n << "\n";

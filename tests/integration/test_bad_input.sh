@@ -67,3 +67,53 @@ tar -C "$WORK/rootfs" -cf "$WORK/big.tar" .
 KILN_ROOT=$WORK/small/store expect_fail "no space left on device" kiln import "$WORK/big.tar" localhost/big:1
 assert_eq "$(ls "$WORK/small/store/kiln/tmp" | wc -l)" 0 "temp file left on a full disk"
 KILN_ROOT=$WORK/small/store kiln fsck >/dev/null || fail "store on full disk not clean"
+
+# An image archive whose index lists nothing is an error, not a silent success.
+mkdir -p "$WORK/emptyidx/blobs/sha256"
+echo '{"imageLayoutVersion":"1.0.0"}' > "$WORK/emptyidx/oci-layout"
+echo '{"schemaVersion":2,"manifests":[]}' > "$WORK/emptyidx/index.json"
+tar -C "$WORK/emptyidx" -cf "$WORK/emptyidx.tar" .
+expect_fail "holds no image" kiln load -i "$WORK/emptyidx.tar"
+
+# Inputs that once crashed kiln (issue 17): each ends in one error line, never a signal.
+crash_case() {  # DESCRIPTION CMD...: fails (not by a signal) with one line, the step lines of a build aside
+  local what=$1; shift
+  local rc=0; "$@" >/dev/null 2>"$WORK/crash.err" || rc=$?
+  [ $rc -ne 0 ] && [ $rc -lt 128 ] || fail "$what: exit $rc: $(head -3 "$WORK/crash.err")"
+  [ "$(grep -vc '^\[' "$WORK/crash.err")" -le 1 ] || fail "$what: not one error line: $(head -5 "$WORK/crash.err")"
+}
+python3 - "$WORK" <<'PY'
+import gzip, sys
+w = sys.argv[1]
+good = gzip.compress(b"x" * 20000, mtime=0)
+bad = bytearray(good); bad[20] ^= 0xff; bad[30] ^= 0xff
+open(f"{w}/corrupt.tar.gz", "wb").write(bytes(bad))
+def bf(name, text):
+    import os; os.makedirs(f"{w}/{name}", exist_ok=True); open(f"{w}/{name}/Buildfile", "w").write(text)
+bf("argonly", "ARG X\n")
+bf("nested", "FROM scratch\nARG a\nENV b=" + "${a:-" * 20000 + "x" + "}" * 20000 + "\n")
+bf("doubling", "ARG a0=1\n" + "".join(f"ARG a{i+1}=${{a{i}}}${{a{i}}}\n" for i in range(41)) + "FROM scratch\n")
+bf("interval", "FROM scratch\nHEALTHCHECK --interval=. CMD true\n")
+bf("bigfrom", "FROM 99999999999999999999999\n")
+bf("cacheuid", "FROM scratch\nRUN --mount=type=cache,target=/c,uid=abc true\n")
+bf("cachemode", "FROM scratch\nRUN --mount=type=cache,target=/c,mode=zzz true\n")
+bf("range", "FROM scratch\nCOPY [z-a] /\n")
+bf("ignorerange", "FROM scratch\nCOPY . /\n"); open(f"{w}/ignorerange/.dockerignore", "w").write("[z-a]\n")
+PY
+crash_case "corrupt gzip" kiln import "$WORK/corrupt.tar.gz" localhost/c:1
+for b in argonly nested doubling interval bigfrom cacheuid cachemode range ignorerange; do
+  crash_case "Buildfile $b" timeout 120 "$KILN" build "$WORK/$b"
+done
+kiln import "$WORK/good.tar" localhost/ok:1 >/dev/null
+crash_case "--stop-signal" kiln run --rm --stop-signal 99999999999 localhost/ok:1 true
+crash_case "kill -s" kiln kill -s 99999999999 nosuch
+crash_case "--ulimit" kiln run --rm --ulimit nofile=99999999999999999999999 localhost/ok:1 true
+crash_case "-m 1e999" kiln run --rm -m 1e999 localhost/ok:1 true
+for flag in -e -h -w --entrypoint; do
+  rc=0; kiln run --rm $flag $'/x\xff' localhost/ok:1 true >/dev/null 2>&1 || rc=$?
+  [ $rc -lt 128 ] || fail "non-UTF-8 $flag: exit $rc"
+done
+rc=0; kiln run --rm localhost/ok:1 $'\xff' >/dev/null 2>&1 || rc=$?; [ $rc -lt 128 ] || fail "non-UTF-8 command: exit $rc"
+mkdir -p "$WORK/u8" && printf 'FROM localhost/ok:1\nARG A\nLABEL l=$A\n' > "$WORK/u8/Buildfile"
+kiln build -q --build-arg A=$'\xff\xfe' --label $'k=\xff' -t localhost/u8:1 "$WORK/u8" >/dev/null || fail "non-UTF-8 build arg and label"
+kiln inspect localhost/u8:1 | grep -q '"l": "\\ufffd\\ufffd"\|"l": "��"' || fail "non-UTF-8 label not written as U+FFFD"

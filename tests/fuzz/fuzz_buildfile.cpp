@@ -1,0 +1,21 @@
+// Fuzz target: the Buildfile parser, stage planning and variable expansion on any text.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "builder/buildfile.h"
+#include "builder/expand.h"
+#include "builder/stage.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  auto bf = kiln::builder::parse_buildfile(text, "Buildfile");
+  if (!bf) return 0;
+  kiln::builder::Vars args = {{"A", "a b"}, {"EMPTY", ""}}, globals;
+  auto stages = kiln::builder::plan_stages(*bf, args, globals);
+  for (const auto& ins : bf->instructions) {
+    (void)kiln::builder::expand_words(ins.args, args, bf->escape);
+    (void)kiln::builder::parse_key_values(ins.args, args, bf->escape, true);
+  }
+  return 0;
+}
