@@ -31,6 +31,7 @@
 #include "runtime/process_config.h"
 #include "runtime/seccomp_cache.h"
 #include "runtime/user.h"
+#include "runtime/workdir.h"
 #include "common/number.h"
 #include "common/json.h"
 
@@ -41,6 +42,9 @@ namespace kiln::builder {
 namespace {
 
 std::string nlohmann_json_array(const std::vector<std::string>& v) { return json_text(nlohmann::json(v)); }
+
+/// Where RUN <<EOF with a shebang finds its script (a read-only bind).
+constexpr const char* kScriptInContainer = "/.kiln-run-script";
 
 class Build {
  public:
@@ -121,12 +125,12 @@ class Build {
     StageState st;
     ++m_step;
     std::string base_text = "FROM " + s.base + (s.name.empty() ? "" : " AS " + s.name);
-    if (s.base_stage) {
+    if (s.base_stage) {  // the parent stage's state, its ARGs included (as BuildKit has them)
       st = m_done.at(*s.base_stage);
-      st.args.clear();
       st.cmd_set = false;
     } else if (s.base == "scratch") {
       st.key = cas::sha256_of("scratch").hex();
+      st.config.config.working_dir = "/";  // BuildKit's empty image has "/" as its working directory
     } else {
       oci::TransferOptions topts;
       topts.quiet = m_opts.quiet;
@@ -137,6 +141,8 @@ class Build {
       st.layers = img->manifest.layers;
       st.key = cas::sha256_of("image " + img->manifest_digest.str()).hex();
     }
+    // BuildKit gives every Linux stage a PATH: the image's, else the default one.
+    if (!runtime::get_env(st.config.config.env, "PATH")) st.config.config.env.push_back(std::string("PATH=") + runtime::kDefaultPath);
     if (!s.platform.empty() && s.platform != "linux/amd64")
       return make_error(ErrorCode::unsupported,
                         where(*s.from) + ": --platform=" + s.platform + " is not supported (only linux/amd64)");
@@ -228,10 +234,16 @@ class Build {
   ImageView view(const StageState& st) { return ImageView(m_images, st.layers, st.config.diff_ids); }
 
   /// Metadata of a directory above a COPY destination: the image's own if it has one, else root 0755.
-  oci::DirMeta parent_meta(ImageView& v, const std::string& path) {
+  /// A directory above a destination: the image's own metadata where it exists; else made by the step, root's
+  /// 0755, or owned by `owner` (COPY --chown, WORKDIR's user) as BuildKit makes them.
+  oci::DirMeta parent_meta(ImageView& v, const std::string& path, std::optional<uint32_t> uid = std::nullopt,
+                           std::optional<uint32_t> gid = std::nullopt) {
     oci::DirMeta m;
+    m.uid = uid.value_or(0);
+    m.gid = gid.value_or(m.uid == 0 ? 0 : m.uid);
     auto st = v.lookup(path);
     if (st && *st && S_ISDIR((*st)->st_mode)) {
+      m = {};
       m.mode = (*st)->st_mode & 07777;
       m.uid = (*st)->st_uid;
       m.gid = (*st)->st_gid;
@@ -250,7 +262,7 @@ class Build {
   Status prepare_workdir(StageState& st, const Instruction& ins, std::string& canon,
                          std::function<Result<std::optional<oci::StoredLayer>>()>& make_layer) {
     std::string dir = TRY_CTX(expand_word(ins.args, st.vars(), m_bf.escape), where(ins));
-    dir = absolute(st, dir);
+    dir = runtime::clean_path(absolute(st, dir));  // WORKDIR ../other is /work/other, not /work/dir/../other
     st.config.config.working_dir = dir;
     canon = "WORKDIR " + dir;
     std::string rel = dir.substr(1);
@@ -259,7 +271,17 @@ class Build {
     auto v = view(st);
     auto existing = TRY(v.lookup(rel));
     if (existing) return {};  // nothing to create: no layer, like BuildKit
-    make_layer = [this, st, rel]() -> Result<std::optional<oci::StoredLayer>> {
+    // The directories it makes belong to the current USER, as BuildKit's mkdir makes them.
+    std::optional<uint32_t> uid, gid;
+    if (!st.config.config.user.empty()) {
+      auto passwd = TRY(v.read("etc/passwd"));
+      auto group = TRY(v.read("etc/group"));
+      auto u = runtime::resolve_user(st.config.config.user, passwd.value_or(""), group.value_or(""));
+      if (!u) return std::move(u).error().context(where(ins) + ": WORKDIR " + dir + " as USER");
+      uid = u->uid;
+      gid = u->gid;
+    }
+    make_layer = [this, st, rel, uid, gid]() -> Result<std::optional<oci::StoredLayer>> {
       auto v = view(st);
       return write_layer([&](oci::TarStream& tar) -> Status {
         std::string acc;
@@ -267,7 +289,7 @@ class Build {
         while (pos != std::string::npos) {
           pos = rel.find('/', pos + 1);
           acc = rel.substr(0, pos);
-          TRY(tar.add_dir(acc, parent_meta(v, acc)));
+          TRY(tar.add_dir(acc, parent_meta(v, acc, uid, gid)));
         }
         return {};
       });
@@ -400,7 +422,7 @@ class Build {
     if (network != "host" && network != "none")
       return make_error(ErrorCode::invalid_argument, where(ins) + ": RUN --network must be host, none or default");
     std::string script;
-    std::string script_in_ctr = "/.kiln-run-script";
+    std::string script_in_ctr = kScriptInContainer;
     auto argv = run_argv(ins, stage_shell(st), script, script_in_ctr);
     // ARG values are in the environment of RUN (ENV wins), but not in the image.
     std::vector<std::string> env = st.config.config.env;
@@ -473,6 +495,7 @@ class Build {
                                                   std::to_string(out.exit_code) +
                                                   (tail.empty() ? "" : "; last output:\n" + tail));
       TRY(fix_copied_up_dirs(upper, v, spec));
+      TRY(leave_mountpoints(upper, v, spec));
       auto entries = TRY(cas::LayerTrees::measure(upper));
       std::optional<oci::StoredLayer> layer;
       if (entries.entries > 0) {
@@ -510,6 +533,34 @@ class Build {
       ::chmod(p.c_str(), img->st_mode & 07777);
       struct timespec t[2] = {img->st_atim, img->st_mtim};
       ::utimensat(AT_FDCWD, p.c_str(), t, AT_SYMLINK_NOFOLLOW);
+    }
+    return {};
+  }
+
+  /// What BuildKit's RUN leaves in its layer: the directories its runtime made to mount on (/dev, /proc, /sys,
+  /// /etc for hosts and resolv.conf, each RUN --mount target and the parents of a file target), empty, root's,
+  /// 0755, where the image had nothing. kiln mounts on its own top layer instead, so they are made here.
+  Status leave_mountpoints(const std::string& upper, ImageView& v, const runtime::ContainerSpec& spec) {
+    std::vector<std::string> dirs = {"dev", "proc", "sys", "etc"};
+    for (const auto& m : spec.mounts) {
+      if (m.target == kScriptInContainer) continue;  // kiln's own, not the Buildfile's
+      struct stat st;
+      bool dir = m.type == runtime::MountSpec::Type::tmpfs || (::stat(m.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
+      std::string t = m.target.substr(1);
+      dirs.push_back(dir ? t : t.substr(0, t.rfind('/') == std::string::npos ? 0 : t.rfind('/')));
+    }
+    for (const auto& d : dirs) {
+      std::string at;
+      for (size_t i = 0; i <= d.size(); ++i) {
+        if (i < d.size() && d[i] != '/') continue;
+        at = d.substr(0, i);
+        if (at.empty()) continue;
+        struct stat up;
+        if (::lstat((upper + "/" + at).c_str(), &up) == 0) continue;  // made, changed or deleted by the step
+        if (TRY(v.lookup(at))) continue;                                 // the image has it
+        if (::mkdir((upper + "/" + at).c_str(), 0755) < 0) return sys_error("make the mountpoint /" + at);
+        ::chmod((upper + "/" + at).c_str(), 0755);
+      }
     }
     return {};
   }
@@ -650,7 +701,9 @@ class Build {
     };
     auto write = [this, v](const CopyPlan& plan) -> Result<std::optional<oci::StoredLayer>> {
       return write_layer([&](oci::TarStream& tar) {
-        return write_plan(plan, tar, [&](const std::string& p) { return parent_meta(*v, p); });
+        return write_plan(plan, tar, [&](const std::string& p) {
+          return parent_meta(*v, p, plan.overrides.uid, plan.overrides.gid);
+        });
       });
     };
     std::string opts_text = std::string("uid=") + (req.overrides.uid ? std::to_string(*req.overrides.uid) : "-") +

@@ -185,6 +185,43 @@ Result<std::vector<std::string>> expand_words(const std::string& text, const Var
   return l.run(true);
 }
 
+Result<std::vector<ArgDecl>> parse_arg_decls(const std::string& text, const Vars& vars, char escape) {
+  // Words split at unquoted, unescaped white space; quotes stay for the expansion of each value.
+  std::vector<std::string> words;
+  std::string cur;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == escape && i + 1 < text.size()) {
+      cur += c;
+      cur += text[++i];
+    } else if (quote) {
+      if (c == quote) quote = 0;
+      cur += c;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+      cur += c;
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (!cur.empty()) words.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (quote) return make_error(ErrorCode::invalid_argument, "unterminated quote in: " + text);
+  if (!cur.empty()) words.push_back(std::move(cur));
+  if (words.empty()) return make_error(ErrorCode::invalid_argument, "ARG needs a name");
+  std::vector<ArgDecl> out;
+  for (const auto& w : words) {
+    auto eq = w.find('=');
+    ArgDecl d{w.substr(0, eq), std::nullopt};
+    if (d.name.empty()) return make_error(ErrorCode::invalid_argument, "ARG needs a name, found \"" + w + "\"");
+    if (eq != std::string::npos) d.value = TRY(expand_word(w.substr(eq + 1), vars, escape));
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 Result<std::vector<std::pair<std::string, std::string>>> parse_key_values(const std::string& text, const Vars& vars,
                                                                           char escape, bool allow_legacy) {
   std::vector<std::pair<std::string, std::string>> out;

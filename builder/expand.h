@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,14 @@ Result<std::string> expand_word(const std::string& text, const Vars& vars, char 
 /// Expand and split on unquoted whitespace (COPY sources, EXPOSE ports…).
 Result<std::vector<std::string>> expand_words(const std::string& text, const Vars& vars, char escape = '\\');
 /// Parse ENV/LABEL/ARG style "k=v k2='v 2'" (or legacy "k v") into pairs, expanding values.
+/// One ARG instruction's declarations: `ARG a=0 b c="x y"` declares a (default "0"), b (none) and c, each default
+/// expanded with vars as it stands (so a later one may use an earlier one only through vars).
+struct ArgDecl {
+  std::string name;
+  std::optional<std::string> value;
+};
+Result<std::vector<ArgDecl>> parse_arg_decls(const std::string& text, const Vars& vars, char escape);
+
 Result<std::vector<std::pair<std::string, std::string>>> parse_key_values(const std::string& text, const Vars& vars,
                                                                           char escape = '\\', bool allow_legacy = true);
 

@@ -36,6 +36,11 @@ std::optional<size_t> find_stage(const std::vector<Stage>& stages, const std::st
 
 Result<std::vector<Stage>> plan_stages(const Buildfile& bf, const Vars& build_args, Vars& global_args) {
   std::vector<Stage> stages;
+  // BuildKit's automatic platform ARGs: usable in FROM lines, and in a stage that declares them (ARG TARGETOS).
+  for (const auto& [k, v] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"TARGETPLATFORM", "linux/amd64"}, {"TARGETOS", "linux"}, {"TARGETARCH", "amd64"}, {"TARGETVARIANT", ""},
+           {"BUILDPLATFORM", "linux/amd64"}, {"BUILDOS", "linux"}, {"BUILDARCH", "amd64"}, {"BUILDVARIANT", ""}})
+    global_args.emplace(k, v);
   for (const auto& ins : bf.instructions) {
     if (ins.keyword == "FROM") {
       Stage s;
@@ -66,13 +71,12 @@ Result<std::vector<Stage>> plan_stages(const Buildfile& bf, const Vars& build_ar
       continue;
     }
     if (stages.empty()) {  // ARG before the first FROM
-      auto eq = ins.args.find('=');
-      std::string name = ins.args.substr(0, eq);
-      while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
-      if (auto it = build_args.find(name); it != build_args.end())
-        global_args[name] = it->second;
-      else if (eq != std::string::npos)
-        global_args[name] = TRY_CTX(expand_word(ins.args.substr(eq + 1), global_args, bf.escape), where(bf, ins));
+      for (const auto& d : TRY_CTX(parse_arg_decls(ins.args, global_args, bf.escape), where(bf, ins))) {
+        if (auto it = build_args.find(d.name); it != build_args.end())
+          global_args[d.name] = it->second;
+        else if (d.value)
+          global_args[d.name] = *d.value;
+      }
       continue;
     }
     Stage& s = stages.back();
@@ -200,23 +204,18 @@ Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const
     return "ENV " + canon;
   }
   if (k == "ARG") {
+    auto decls = parse_arg_decls(ins.args, vars, escape);
+    if (!decls) return ctx(std::move(decls).error());
     std::string canon;
-    auto eq = ins.args.find('=');
-    std::string name = ins.args.substr(0, eq);
-    while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
-    if (name.empty()) return make_error(ErrorCode::invalid_argument, where + ": ARG needs a name");
-    if (auto it = build_args.find(name); it != build_args.end())
-      st.args[name] = it->second;
-    else if (eq != std::string::npos) {
-      auto v = expand_word(ins.args.substr(eq + 1), vars, escape);
-      if (!v) return ctx(std::move(v).error());
-      st.args[name] = *v;
-    } else if (auto g = global_args.find(name); g != global_args.end())
-      st.args[name] = g->second;
-    if (st.args.count(name))
-      canon = name + "=" + st.args[name];
-    else
-      canon = name;
+    for (const auto& d : *decls) {
+      if (auto it = build_args.find(d.name); it != build_args.end())
+        st.args[d.name] = it->second;
+      else if (d.value)
+        st.args[d.name] = *d.value;
+      else if (auto g = global_args.find(d.name); g != global_args.end())
+        st.args[d.name] = g->second;
+      canon += (canon.empty() ? "" : " ") + (st.args.count(d.name) ? d.name + "=" + st.args[d.name] : d.name);
+    }
     return "ARG " + canon;
   }
   if (k == "LABEL") {
@@ -270,11 +269,13 @@ Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const
   }
   if (k == "CMD") {
     rc.cmd = command_of(ins, st);
+    rc.args_escaped = true;  // as BuildKit (docker 20.10) marks every image with a CMD or ENTRYPOINT
     st.cmd_set = true;
     return "CMD " + nlohmann_free_join(*rc.cmd);
   }
   if (k == "ENTRYPOINT") {
     rc.entrypoint = command_of(ins, st);
+    rc.args_escaped = true;
     if (!st.cmd_set) rc.cmd.reset();  // an inherited CMD does not survive a new ENTRYPOINT
     return "ENTRYPOINT " + nlohmann_free_join(*rc.entrypoint);
   }

@@ -1,0 +1,2 @@
+printf literal > 'n?pe'
+printf other > nope
