@@ -11,6 +11,7 @@
 
 #include "common/fd.h"
 #include "oci/http.h"
+#include "oci/tar_check.h"
 
 namespace kiln::builder {
 
@@ -21,6 +22,28 @@ bool is_local_archive(const std::string& path) {
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) return false;
   struct archive_entry* e;
   return archive_read_next_header(a.get(), &e) == ARCHIVE_OK;
+}
+
+Result<std::string> tar_readable_by_kiln(const std::string& path, const std::string& tmp_file) {
+  std::unique_ptr<struct archive, int (*)(struct archive*)> a(archive_read_new(), archive_read_free);
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_raw(a.get());
+  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK)
+    return make_error(ErrorCode::corrupt, path + ": " + oci::archive_error_text(a.get()));
+  struct archive_entry* e;
+  if (archive_read_next_header(a.get(), &e) != ARCHIVE_OK)
+    return make_error(ErrorCode::corrupt, path + ": " + oci::archive_error_text(a.get()));
+  int filter = archive_filter_code(a.get(), 0);
+  if (filter == ARCHIVE_FILTER_NONE || filter == ARCHIVE_FILTER_GZIP || filter == ARCHIVE_FILTER_ZSTD) return path;
+  UniqueFd out = TRY(open_fd(tmp_file, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+  char buf[1 << 16];
+  for (;;) {
+    la_ssize_t n = archive_read_data(a.get(), buf, sizeof buf);
+    if (n < 0) return make_error(ErrorCode::corrupt, path + ": " + oci::archive_error_text(a.get()));
+    if (n == 0) break;
+    TRY(write_all(out.get(), buf, static_cast<size_t>(n)));
+  }
+  return tmp_file;
 }
 
 std::string url_basename(const std::string& url) {

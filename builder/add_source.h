@@ -13,6 +13,10 @@ namespace kiln::builder {
 /// True if the file is a tar archive, plain or compressed (gzip, zstd, xz, bzip2), as ADD extracts.
 bool is_local_archive(const std::string& path);
 
+/// A tar stream extract_tar can read from path: path itself when it is plain, gzip or zstd; else (bzip2, xz,
+/// lz4, …) a plain copy decompressed by libarchive into tmp_file.
+Result<std::string> tar_readable_by_kiln(const std::string& path, const std::string& tmp_file);
+
 /// Download url into dest_file; verify it against checksum ("sha256:…") when given. Returns the content digest.
 Result<cas::Digest> fetch_url(const std::string& url, const std::string& dest_file,
                               const std::optional<std::string>& checksum);

@@ -60,8 +60,14 @@ std::vector<Heredoc> find_heredocs(const std::string& args) {
       ++i;
       h.expand = false;
     }
+    // The delimiter is one shell word (robots.txt, END-OF-FILE): up to white space or a shell operator, or
+    // the closing quote.
     size_t start = i;
-    while (i < args.size() && (std::isalnum(static_cast<unsigned char>(args[i])) || args[i] == '_')) ++i;
+    auto in_word = [&](char c) {
+      if (quote) return c != quote;
+      return !std::isspace(static_cast<unsigned char>(c)) && std::string_view("<>|&;()\"'").find(c) == std::string_view::npos;
+    };
+    while (i < args.size() && in_word(args[i])) ++i;
     if (i == start || (quote && (i >= args.size() || args[i] != quote))) {
       pos += 2;
       continue;

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <sstream>
+#include <unordered_map>
 
 #include "common/fd.h"
 
@@ -78,23 +80,54 @@ Result<std::vector<std::string>> glob(const std::string& root, const std::string
 
 }  // namespace
 
+Result<std::vector<std::string>> source_matches(const std::string& root, const std::string& source) {
+  std::string rel = clean_rel(source);
+  if (!has_wildcard(rel)) return std::vector<std::string>{rel};
+  return glob(root, rel);
+}
+
 Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(const std::string&)>& dest_is_dir) {
   CopyPlan plan;
   plan.src_root = req.src_root;
   plan.overrides = req.overrides;
-  if (!plan.overrides.uid) plan.overrides.uid = 0;
-  if (!plan.overrides.gid) plan.overrides.gid = 0;
+  if (!req.keep_owners && !plan.overrides.uid) plan.overrides.uid = 0;
+  if (!req.keep_owners && !plan.overrides.gid) plan.overrides.gid = 0;
   std::vector<IgnoreRules> excludes;
   for (const auto& e : req.excludes) excludes.push_back(TRY(IgnoreRules::parse(e)));
   const IgnoreRules* ignore = req.ignore;
-  plan.keep = [ignore, excludes](const std::string& rel) {
-    if (ignore && ignore->excluded(rel)) return false;
+  char real_root_for_keep[PATH_MAX];
+  std::string keep_root = ::realpath(req.src_root.c_str(), real_root_for_keep) ? real_root_for_keep : req.src_root;
+  // An excluded directory is still kept when an exception of the ignore file re-includes something below it
+  // (`src/build` then `!src/build/keep.o`): it is walked, and only what is kept below it is copied. Answers
+  // for directories are remembered, as the walk asks again at every level.
+  auto memo = std::make_shared<std::unordered_map<std::string, bool>>();
+  auto kept = std::make_shared<std::function<bool(const std::string&)>>();
+  *kept = [ignore, excludes, keep_root, memo, weak = std::weak_ptr<std::function<bool(const std::string&)>>(kept)](
+              const std::string& rel) -> bool {
     for (const auto& e : excludes)
       if (e.excluded(rel)) return false;
-    return true;
+    if (!ignore || !ignore->excluded(rel)) return true;
+    if (!ignore->has_exceptions()) return false;
+    if (auto it = memo->find(rel); it != memo->end()) return it->second;
+    bool any = false;
+    struct stat st;
+    std::string host = keep_root + "/" + rel;
+    if (::lstat(host.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      if (auto names = list_dir(host); names)
+        if (auto self = weak.lock())
+          for (const auto& n : *names)
+            if ((any = (*self)(rel + "/" + n))) break;
+    (*memo)[rel] = any;
+    return any;
   };
+  plan.keep = [kept](const std::string& rel) { return (*kept)(rel); };
   // Resolve each source inside the root.
-  std::vector<std::pair<std::string, struct stat>> found;  // rel path, stat (symlinks of the source followed)
+  struct Found {
+    std::string rel;   ///< where the source resolved to, below the root (symlinks followed)
+    std::string name;  ///< the name it was given by (a symlink source keeps its own name, as in BuildKit)
+    struct stat st;
+  };
+  std::vector<Found> found;
   char real_root[PATH_MAX];
   if (!::realpath(req.src_root.c_str(), real_root)) return sys_error(req.what + ": source root " + req.src_root);
   std::string root = real_root;
@@ -125,21 +158,22 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
                           req.what + " " + src + ": it is a symlink leading outside the build context");
       struct stat st;
       if (::stat(real, &st) < 0) return sys_error(req.what + " " + src);
-      found.emplace_back(r.size() > root.size() ? r.substr(root.size() + 1) : "", st);
+      found.push_back(Found{r.size() > root.size() ? r.substr(root.size() + 1) : "", m, st});
     }
-    if (found.size() == before)
+    // A wildcard that matches nothing copies nothing (docker 20.10's BuildKit); a name that is missing is an error.
+    if (found.size() == before && !has_wildcard(rel))
       return make_error(ErrorCode::not_found,
                         req.what + " " + src + ": no source files were found in the build context" +
                             (req.ignore && !req.ignore->empty() ? " (or all are excluded by the ignore file)" : ""));
   }
   std::string dest = req.dest;
-  bool dest_dir = dest.back() == '/' || found.size() > 1 || (found.size() == 1 && S_ISDIR(found[0].second.st_mode));
+  if (found.empty()) return plan;  // only wildcards, matching nothing
+  bool dest_dir = dest.back() == '/' || (found.size() == 1 && S_ISDIR(found[0].st.st_mode));
   std::string dest_rel = clean_rel(dest);
   if (dest_rel == "..") dest_rel = "";
   if (!dest_dir && dest_is_dir && dest_is_dir(dest_rel)) dest_dir = true;
-  if (found.size() > 1 && dest.back() != '/' && !(dest_is_dir && dest_is_dir(dest_rel)))
-    return make_error(ErrorCode::invalid_argument,
-                      req.what + ": when copying several sources, the destination must be a directory ending in /");
+  // Several sources to a path that is not a directory (no trailing /): each is written there in turn, so the
+  // last one stays, as docker 20.10's BuildKit does.
   // Parents of the destination (and the destination itself when it is a directory) exist in the layer.
   std::string acc;
   std::stringstream in(dest_rel);
@@ -151,14 +185,14 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
     acc += (acc.empty() ? "" : "/") + comps[i];
     plan.parents.push_back(acc);
   }
-  for (const auto& [rel, st] : found) {
+  for (const auto& f : found) {
     CopyItem item;
-    item.host = rel.empty() ? root : root + "/" + rel;
-    item.is_dir = S_ISDIR(st.st_mode);
+    item.host = f.rel.empty() ? root : root + "/" + f.rel;
+    item.is_dir = S_ISDIR(f.st.st_mode);
     if (item.is_dir)
       item.archive = dest_rel;  // a directory's contents go into the destination
     else
-      item.archive = dest_dir ? (dest_rel.empty() ? "" : dest_rel + "/") + basename_of(rel) : dest_rel;
+      item.archive = dest_dir ? (dest_rel.empty() ? "" : dest_rel + "/") + basename_of(f.name) : dest_rel;
     plan.items.push_back(item);
   }
   return plan;
@@ -179,7 +213,9 @@ struct Hasher {
     int64_t mtime = st.st_mtim.tv_sec;
     if (clamp && mtime > *clamp) mtime = *clamp;
     uint32_t mode = plan.overrides.mode && !S_ISLNK(st.st_mode) ? *plan.overrides.mode : (st.st_mode & 07777);
-    std::string line = archive + "\t" + std::to_string(st.st_mode & S_IFMT) + "\t" + std::to_string(mode) + "\t" +
+    std::string owner = std::to_string(plan.overrides.uid.value_or(st.st_uid)) + ":" +
+                        std::to_string(plan.overrides.gid.value_or(st.st_gid)) + "\t";
+    std::string line = archive + "\t" + owner + std::to_string(st.st_mode & S_IFMT) + "\t" + std::to_string(mode) + "\t" +
                        std::to_string(mtime) + (clamp ? "" : "." + std::to_string(st.st_mtim.tv_nsec)) + "\t";
     if (S_ISREG(st.st_mode))
       line += std::to_string(st.st_size) + "\t" + TRY(cache.digest(host, st)).hex();

@@ -22,6 +22,9 @@ struct CopyRequest {
   oci::EntryOverrides overrides;        ///< --chown (uid/gid, default 0:0) and --chmod
   std::vector<std::string> excludes;    ///< --exclude patterns
   std::string what = "COPY";            ///< names the instruction in errors
+  /// --from a stage or image, ADD's extracted archive: the source's owners stay (BuildKit's rule); from the
+  /// context, files are root's unless --chown says otherwise.
+  bool keep_owners = false;
 };
 
 /// One thing to put in the layer: a host file or tree under an archive path.
@@ -44,6 +47,9 @@ struct CopyPlan {
 Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(const std::string&)>& dest_is_dir);
 /// A digest of everything that goes into the layer: paths, types, modes, owners, mtimes, contents.
 Result<cas::Digest> hash_plan(const CopyPlan& plan, StatCache& cache, std::optional<int64_t> clamp_mtime);
+/// The context paths a COPY/ADD source names: itself, or the matches of its wildcards, sorted.
+Result<std::vector<std::string>> source_matches(const std::string& root, const std::string& source);
+
 /// Write the layer tar; parent_meta(path) gives metadata for directories above the destination.
 Status write_plan(const CopyPlan& plan, oci::TarStream& tar,
                   const std::function<oci::DirMeta(const std::string&)>& parent_meta);

@@ -593,21 +593,37 @@ class Build {
     }
     if (flag_value(ins, "checksum"))
       return make_error(ErrorCode::invalid_argument, where(ins) + ": --checksum is only for URLs");
-    if (req.sources.size() != 1 || req.sources[0].find_first_of("*?[") != std::string::npos) return {};
-    std::string path = req.src_root + "/" + req.sources[0];
-    char real[PATH_MAX], root[PATH_MAX];
-    struct stat stt;
-    if (!::realpath(path.c_str(), real) || !::realpath(req.src_root.c_str(), root)) return {};
-    if (std::string(real).rfind(std::string(root) + "/", 0) != 0) return {};  // plan_copy reports it
-    if (::stat(real, &stt) < 0 || !S_ISREG(stt.st_mode) || !is_local_archive(real)) return {};
+    // Local archives are extracted into the destination, as BuildKit extracts them, each source or wildcard
+    // match alike; a plain file among them keeps ADD a copy (then nothing is extracted).
+    char root[PATH_MAX];
+    if (!::realpath(req.src_root.c_str(), root)) return {};
+    std::vector<std::string> archives;
+    for (const auto& src : req.sources)
+      for (const auto& m : TRY(source_matches(root, src))) {
+        char real[PATH_MAX];
+        struct stat stt;
+        std::string path = std::string(root) + "/" + m;
+        if (!::realpath(path.c_str(), real) || std::string(real).rfind(std::string(root) + "/", 0) != 0) return {};
+        if (::stat(real, &stt) < 0 || !S_ISREG(stt.st_mode) || !is_local_archive(real)) return {};
+        if (req.ignore && req.ignore->excluded(m)) return {};
+        archives.push_back(real);
+      }
+    if (archives.empty()) return {};
     std::string dir = m_tmp + "/extract-" + std::to_string(ins.line);
     TRY(make_dirs(dir));
-    UniqueFd fd = TRY(open_fd(real, O_RDONLY));
-    oci::ExtractOptions xo{oci::Whiteouts::apply, where(ins) + ": ADD " + req.sources[0], std::nullopt};
-    TRY(oci::extract_tar(fd.get(), dir, xo));
+    for (size_t i = 0; i < archives.size(); ++i) {
+      std::string readable =
+          TRY(tar_readable_by_kiln(archives[i], dir + ".tar-" + std::to_string(i)));  // bzip2, xz: decompressed
+      UniqueFd fd = TRY(open_fd(readable, O_RDONLY));
+      oci::ExtractOptions xo{oci::Whiteouts::apply, where(ins) + ": ADD " + archives[i].substr(std::strlen(root) + 1),
+                             std::nullopt};
+      TRY(oci::extract_tar(fd.get(), dir, xo));
+      if (readable != archives[i]) ::unlink(readable.c_str());
+    }
     req.src_root = dir;
     req.sources = {"."};
     req.ignore = nullptr;
+    req.keep_owners = true;  // the archive's owners, as BuildKit keeps them
     if (req.dest.back() != '/') req.dest += '/';
     return {};
   }
@@ -695,6 +711,13 @@ class Build {
     }
     req.excludes = flag_values(ins, "exclude");
     auto v = std::make_shared<ImageView>(view(st));
+    {
+      // The destination as the image resolves it: through a symlinked directory, or a symlink (even dangling)
+      // at the destination itself, the files land where the link points, and the link stays (BuildKit).
+      bool slash = req.dest.back() == '/';
+      std::string resolved = TRY_CTX(v->resolve(req.dest.substr(1), true), where(ins));
+      req.dest = "/" + resolved + (slash && !resolved.empty() ? "/" : "");
+    }
     auto dest_is_dir = [v](const std::string& p) {
       auto s = v->lookup(p);
       return s && *s && S_ISDIR((*s)->st_mode);
@@ -717,6 +740,7 @@ class Build {
       std::string f = TRY(expand_word(*from, vars, m_bf.escape));
       make_layer = [this, req, stage, f, ins, dest_is_dir, write]() mutable -> Result<std::optional<oci::StoredLayer>> {
         req.src_root = TRY(source_root(f, *stage, ins));
+        req.keep_owners = true;
         auto plan = plan_copy(req, dest_is_dir);
         if (!plan) return std::move(plan).error().context(where(ins));
         return write(*plan);

@@ -40,7 +40,10 @@ for blob in "$KILN_ROOT"/blobs/sha256/*; do
   grep -q "s3cr3t-value" "$blob" && fail "the secret is in a blob (config/history?)"
 done
 history=$(kiln inspect localhost/runs:1 | python3 -c 'import json,sys; c=json.load(sys.stdin)[0]["Config"]; print(sum(1 for h in c["history"] if h.get("empty_layer")))')
-assert_eq "$history" 4 "steps that changed no file (cache-mount step, secret step, RUN true, CMD) are empty_layer"
+# The cache-mount and secret steps leave their mountpoint directories (/var/cache/kiln-test, /run/secrets), as
+# BuildKit's RUN leaves what it mounted on (tests/conformance/cases/run-cache-mount): RUN true and CMD change nothing.
+assert_eq "$history" 2 "steps that changed no file (RUN true, CMD) are empty_layer"
+[ -d "$r/var/cache/kiln-test" ] && [ -z "$(ls -A "$r/var/cache/kiln-test")" ] || fail "the cache mount's target is not left empty"
 assert_eq "$(kiln run localhost/runs:1)" "$(printf 'one\ntwo')" "the built image runs"
 
 # The cache mount persists: a rebuild of that step (--no-cache) sees the first run's file.
