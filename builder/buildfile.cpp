@@ -163,7 +163,7 @@ Result<Buildfile> parse_buildfile(const std::string& text, const std::string& pa
       if (!cont) break;
       while (i < lines.size()) {
         std::string nt = trim(lines[i]);
-        if (!nt.empty() && nt[0] == '#') {
+        if (nt.empty() || nt[0] == '#') {  // blank and comment lines inside a continuation are skipped
           ++i;
           continue;
         }
@@ -220,9 +220,10 @@ Result<Buildfile> parse_buildfile(const std::string& text, const std::string& pa
         if (!closed) return err(start_line, col, ins.keyword + ": heredoc <<" + h.name + " is never closed");
       }
     }
-    if (rest.empty() && ins.keyword != "RUN")
+    // CMD and ENTRYPOINT with nothing after them are a shell form of "" (docker 20.10's BuildKit takes them).
+    if (rest.empty() && ins.keyword != "RUN" && ins.keyword != "CMD" && ins.keyword != "ENTRYPOINT")
       return err(start_line, col, ins.keyword + " requires at least one argument");
-    if (rest.empty()) return err(start_line, col, "RUN requires a command");
+    if (rest.empty() && ins.keyword == "RUN") return err(start_line, col, "RUN requires a command");
     ins.text = ins.keyword;
     for (const auto& f : ins.flags) ins.text += " " + f;
     ins.text += " " + rest;

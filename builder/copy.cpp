@@ -92,6 +92,8 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
   plan.overrides = req.overrides;
   if (!req.keep_owners && !plan.overrides.uid) plan.overrides.uid = 0;
   if (!req.keep_owners && !plan.overrides.gid) plan.overrides.gid = 0;
+  plan.parent_uid = req.parent_uid ? req.parent_uid : plan.overrides.uid;
+  plan.parent_gid = req.parent_gid ? req.parent_gid : plan.overrides.gid;
   std::vector<IgnoreRules> excludes;
   for (const auto& e : req.excludes) excludes.push_back(TRY(IgnoreRules::parse(e)));
   const IgnoreRules* ignore = req.ignore;
@@ -183,6 +185,8 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
   size_t parent_count = dest_dir ? comps.size() : (comps.empty() ? 0 : comps.size() - 1);
   for (size_t i = 0; i < parent_count; ++i) {
     acc += (acc.empty() ? "" : "/") + comps[i];
+    if (req.non_dir_at && req.non_dir_at(acc))
+      return make_error(ErrorCode::invalid_argument, req.what + ": cannot copy to non-directory: /" + acc);
     plan.parents.push_back(acc);
   }
   for (const auto& f : found) {
@@ -246,7 +250,9 @@ Result<cas::Digest> hash_plan(const CopyPlan& plan, StatCache& cache, std::optio
   hs.h.update("uid=" + std::to_string(plan.overrides.uid.value_or(0)) +
               " gid=" + std::to_string(plan.overrides.gid.value_or(0)) +
               " mode=" + (plan.overrides.mode ? std::to_string(*plan.overrides.mode) : "-") + "\n");
-  for (const auto& p : plan.parents) hs.h.update("parent " + p + "\n");
+  for (const auto& p : plan.parents)
+    hs.h.update("parent " + p + " " + std::to_string(plan.parent_uid.value_or(0)) + ":" +
+                std::to_string(plan.parent_gid.value_or(0)) + "\n");
   for (const auto& item : plan.items) TRY(hs.entry(item.host, item.archive, true));
   return hs.h.finish();
 }

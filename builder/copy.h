@@ -25,6 +25,11 @@ struct CopyRequest {
   /// --from a stage or image, ADD's extracted archive: the source's owners stay (BuildKit's rule); from the
   /// context, files are root's unless --chown says otherwise.
   bool keep_owners = false;
+  /// Owner of the directories the step makes above the destination when it differs from the entries' (ADD
+  /// --chown of an archive: its entries keep their owners, the directories it makes are chown's).
+  std::optional<uint32_t> parent_uid, parent_gid;
+  /// True when the image has a file (not a directory) at a path: a directory cannot be written there.
+  std::function<bool(const std::string& rel)> non_dir_at;
 };
 
 /// One thing to put in the layer: a host file or tree under an archive path.
@@ -41,6 +46,7 @@ struct CopyPlan {
   std::function<bool(const std::string& rel_to_src_root)> keep;  ///< ignore + --exclude, by context path
   std::string src_root;
   oci::EntryOverrides overrides;
+  std::optional<uint32_t> parent_uid, parent_gid;  ///< owner of `parents` (default: overrides')
 };
 
 /// Decide what the step copies. dest_is_dir(path) says whether the base image has a directory there.

@@ -427,7 +427,7 @@ class Build {
     // ARG values are in the environment of RUN (ENV wins), but not in the image.
     std::vector<std::string> env = st.config.config.env;
     for (const auto& [k, v] : st.args)
-      if (!runtime::get_env(env, k)) env.push_back(k + "=" + v);
+      if (!runtime::get_env(env, k) || st.args_over_env.count(k)) runtime::set_env(env, k, v);
     if (!runtime::get_env(env, "PATH")) runtime::set_env(env, "PATH", runtime::kDefaultPath);
     std::vector<runtime::MountSpec> mounts;
     std::string mount_key;
@@ -699,8 +699,16 @@ class Build {
       req.ignore = &m_ignore;
     }
     if (ins.keyword == "ADD" && !from && heredoc_root.empty()) TRY(prepare_add_sources(req, ins));
-    if (auto c = flag_value(ins, "chown"))
+    // An extracted archive keeps its own owners: docker 20.10's BuildKit does not apply --chown to them.
+    if (auto c = flag_value(ins, "chown")) {
       TRY(resolve_chown(st, TRY(expand_word(*c, vars, m_bf.escape)), req.overrides, ins));
+      if (req.keep_owners) {  // an extracted archive: only the directories made above it are chown's
+        req.parent_uid = req.overrides.uid;
+        req.parent_gid = req.overrides.gid;
+        req.overrides.uid.reset();
+        req.overrides.gid.reset();
+      }
+    }
     if (auto m = flag_value(ins, "chmod")) {
       std::string mode = TRY(expand_word(*m, vars, m_bf.escape));
       auto octal = parse_uint(mode, 07777, 8);
@@ -722,16 +730,22 @@ class Build {
       auto s = v->lookup(p);
       return s && *s && S_ISDIR((*s)->st_mode);
     };
+    req.non_dir_at = [v](const std::string& p) {
+      auto s = v->lookup(p);
+      return s && *s && !S_ISDIR((*s)->st_mode);
+    };
     auto write = [this, v](const CopyPlan& plan) -> Result<std::optional<oci::StoredLayer>> {
       return write_layer([&](oci::TarStream& tar) {
         return write_plan(plan, tar, [&](const std::string& p) {
-          return parent_meta(*v, p, plan.overrides.uid, plan.overrides.gid);
+          return parent_meta(*v, p, plan.parent_uid, plan.parent_gid);
         });
       });
     };
     std::string opts_text = std::string("uid=") + (req.overrides.uid ? std::to_string(*req.overrides.uid) : "-") +
                             " gid=" + (req.overrides.gid ? std::to_string(*req.overrides.gid) : "-") +
-                            " mode=" + (req.overrides.mode ? std::to_string(*req.overrides.mode) : "-");
+                            " mode=" + (req.overrides.mode ? std::to_string(*req.overrides.mode) : "-") +
+                            " parents=" + (req.parent_uid ? std::to_string(*req.parent_uid) : "-") + ":" +
+                            (req.parent_gid ? std::to_string(*req.parent_gid) : "-");
     for (const auto& e : req.excludes) opts_text += " exclude=" + e;
     if (!from_key.empty()) {
       canon = ins.keyword + " " + req.dest + " from " + from_key + " " + opts_text;

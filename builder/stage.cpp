@@ -130,7 +130,8 @@ Vars StageState::vars() const {
   Vars v = args;
   for (const auto& e : config.config.env) {
     auto eq = e.find('=');
-    v[e.substr(0, eq)] = eq == std::string::npos ? "" : e.substr(eq + 1);
+    std::string name = e.substr(0, eq);
+    if (!args_over_env.count(name)) v[name] = eq == std::string::npos ? "" : e.substr(eq + 1);
   }
   return v;
 }
@@ -199,6 +200,7 @@ Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const
           replaced = true;
         }
       if (!replaced) rc.env.push_back(key + "=" + value);
+      st.args_over_env.erase(key);
       canon += key + "=" + value + "\n";
     }
     return "ENV " + canon;
@@ -214,6 +216,7 @@ Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const
         st.args[d.name] = *d.value;
       else if (auto g = global_args.find(d.name); g != global_args.end())
         st.args[d.name] = g->second;
+      if (st.args.count(d.name)) st.args_over_env.insert(d.name);
       canon += (canon.empty() ? "" : " ") + (st.args.count(d.name) ? d.name + "=" + st.args[d.name] : d.name);
     }
     return "ARG " + canon;
@@ -235,10 +238,23 @@ Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const
   if (k == "EXPOSE") {
     auto ports = expand_words(ins.args, vars, escape);
     if (!ports) return ctx(std::move(ports).error());
-    for (auto p : *ports) {
-      if (p.find('/') == std::string::npos) p += "/tcp";
+    auto add = [&rc](const std::string& p) {
       if (std::find(rc.exposed_ports.begin(), rc.exposed_ports.end(), p) == rc.exposed_ports.end())
         rc.exposed_ports.push_back(p);
+    };
+    for (auto p : *ports) {
+      std::string proto = "tcp";
+      if (auto slash = p.find('/'); slash != std::string::npos) {
+        proto = p.substr(slash + 1);
+        p = p.substr(0, slash);
+      }
+      // A range (8000-8002) is every port in it, as docker lists them.
+      auto dash = p.find('-');
+      auto lo = parse_uint(p.substr(0, dash), 65535);
+      auto hi = dash == std::string::npos ? lo : parse_uint(p.substr(dash + 1), 65535);
+      if (!lo || !hi || *hi < *lo)
+        return make_error(ErrorCode::invalid_argument, where + ": EXPOSE: invalid port \"" + p + "\"");
+      for (uint64_t n = *lo; n <= *hi; ++n) add(std::to_string(n) + "/" + proto);
     }
     return "EXPOSE " + ins.args;
   }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,8 +38,11 @@ struct StageState {
   std::vector<oci::Descriptor> layers;
   std::string key;  ///< cache key of everything so far (hex)
   Vars args;        ///< ARGs in scope
+  /// ARGs declared after an ENV of the same name: for expansion and RUN's environment the later declaration
+  /// wins (BuildKit's order), though the image keeps the ENV.
+  std::set<std::string> args_over_env;
   bool cmd_set = false;
-  /// ARG values then ENV (ENV wins), for expansion.
+  /// ARG values and ENV, the later declaration of a name winning, for expansion.
   Vars vars() const;
 };
 
