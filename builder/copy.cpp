@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -133,6 +134,7 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
   char real_root[PATH_MAX];
   if (!::realpath(req.src_root.c_str(), real_root)) return sys_error(req.what + ": source root " + req.src_root);
   std::string root = real_root;
+  UniqueFd rootfd = TRY(open_fd(root, O_PATH | O_DIRECTORY));
   for (const auto& src : req.sources) {
     std::string rel = clean_rel(src);
     if (rel == ".." || rel.rfind("../", 0) == 0)
@@ -146,20 +148,25 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
     size_t before = found.size();
     for (const auto& m : matches) {
       if (!m.empty() && !plan.keep(m)) continue;
-      std::string host = m.empty() ? root : root + "/" + m;
-      char real[PATH_MAX];
-      if (!::realpath(host.c_str(), real)) {
+      // Symlinks are followed inside the root, as the stage or context sees them: an absolute target starts at
+      // the root, `..` stops there (RESOLVE_IN_ROOT). Where the source resolved to is read back from the fd.
+      int fd = openat2_raw(rootfd.get(), m.empty() ? "." : m.c_str(), O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+      if (fd < 0) {
         if (has_wildcard(rel)) continue;
         return make_error(ErrorCode::not_found,
                           req.what + " " + src + ": not found in the build context" +
                               (req.ignore && !req.ignore->empty() ? " (or excluded by the ignore file)" : ""));
       }
+      UniqueFd resolved(fd);
+      char real[PATH_MAX];
+      ssize_t n = ::readlink(proc_fd_path(fd).c_str(), real, sizeof real - 1);
+      if (n < 0) return sys_error(req.what + " " + src);
+      real[n] = '\0';
       std::string r = real;
       if (r != root && r.rfind(root + "/", 0) != 0)
-        return make_error(ErrorCode::unsafe,
-                          req.what + " " + src + ": it is a symlink leading outside the build context");
+        return make_error(ErrorCode::unsafe, req.what + " " + src + ": it resolves outside the build context");
       struct stat st;
-      if (::stat(real, &st) < 0) return sys_error(req.what + " " + src);
+      if (::fstat(fd, &st) < 0) return sys_error(req.what + " " + src);
       found.push_back(Found{r.size() > root.size() ? r.substr(root.size() + 1) : "", m, st});
     }
     // A wildcard that matches nothing copies nothing (docker 20.10's BuildKit); a name that is missing is an error.

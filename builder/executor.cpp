@@ -262,14 +262,20 @@ class Build {
   Status prepare_workdir(StageState& st, const Instruction& ins, std::string& canon,
                          std::function<Result<std::optional<oci::StoredLayer>>()>& make_layer) {
     std::string dir = TRY_CTX(expand_word(ins.args, st.vars(), m_bf.escape), where(ins));
-    dir = runtime::clean_path(absolute(st, dir));  // WORKDIR ../other is /work/other, not /work/dir/../other
+    // Relative to the working directory and cleaned (WORKDIR ../other is /work/other); an absolute one is kept
+    // as written, trailing slash included, as BuildKit keeps it.
+    if (dir.empty() || dir[0] != '/') dir = runtime::clean_path(absolute(st, dir));
     st.config.config.working_dir = dir;
     canon = "WORKDIR " + dir;
     std::string rel = dir.substr(1);
     while (!rel.empty() && rel.back() == '/') rel.pop_back();
     if (rel.empty()) return {};
     auto v = view(st);
+    rel = TRY(v.resolve(rel, true));  // through the image's symlinks: WORKDIR /link/new makes /target/new
+    if (rel.empty()) return {};
     auto existing = TRY(v.lookup(rel));
+    if (existing && !S_ISDIR(existing->st_mode))
+      return make_error(ErrorCode::invalid_argument, where(ins) + ": WORKDIR " + dir + " is not a directory in the image");
     if (existing) return {};  // nothing to create: no layer, like BuildKit
     // The directories it makes belong to the current USER, as BuildKit's mkdir makes them.
     std::optional<uint32_t> uid, gid;
@@ -316,7 +322,8 @@ class Build {
 
   /// The root filesystem of an earlier stage or another image, flattened once per build.
   Result<std::string> source_root(const std::string& from, const Stage& s, const Instruction& ins) {
-    auto idx = find_stage(m_stages, from, s.index);
+    auto idx = find_stage(m_stages, from, m_stages.size());  // plan_stages refused --from cycles
+    (void)s;
     std::string key = idx ? "stage-" + std::to_string(*idx) : "image-" + from;
     if (auto it = m_flat.find(key); it != m_flat.end()) return it->second;
     std::string dir = m_tmp + "/" + cas::sha256_of(key).hex().substr(0, 16);
@@ -377,7 +384,7 @@ class Build {
       std::string root;
       if (!m.from.empty()) {
         root = TRY(source_root(m.from, m_stages[m_current], ins));
-        auto idx = find_stage(m_stages, m.from, m_current);
+        auto idx = find_stage(m_stages, m.from, m_stages.size());
         mount_key += " from " + (idx ? m_done.at(*idx).key : m.from);
       } else {
         root = m_opts.context_dir;
@@ -475,7 +482,7 @@ class Build {
       spec.env = env;
       spec.cwd = cwd;
       spec.user = user;
-      spec.hostname = "kiln-build";
+      spec.hostname = "buildkitsandbox";  // what a RUN sees as its hostname under BuildKit
       spec.network = network == "none" ? runtime::Network::none : runtime::Network::host;
       spec.mounts = mounts;
       spec.kill_on_interrupt = true;  // Ctrl-C cancels the step (and the build), it is not the command's to ignore
@@ -684,7 +691,7 @@ class Build {
       std::string f = TRY_CTX(expand_word(*from, vars, m_bf.escape), where(ins));
       // An earlier stage's files are fixed by its cache key, an image's by its manifest digest: key on that,
       // and flatten the source only when the layer has to be made.
-      if (auto idx = find_stage(m_stages, f, m_current)) {
+      if (auto idx = find_stage(m_stages, f, m_stages.size())) {
         from_key = "stage " + m_done.at(*idx).key;
       } else {
         auto img = m_images.resolve(f);

@@ -81,31 +81,43 @@ Result<std::vector<Stage>> plan_stages(const Buildfile& bf, const Vars& build_ar
     }
     Stage& s = stages.back();
     s.steps.push_back(&ins);
-    if (ins.keyword == "RUN")  // a stage a RUN --mount binds from is built before this one
-      for (const auto& spec : flag_values(ins, "mount")) {
-        auto m = TRY(parse_run_mount(spec, where(bf, ins)));
-        if (auto dep = m.from.empty() ? std::nullopt : find_stage(stages, m.from, s.index)) s.deps.push_back(*dep);
-      }
-    if (auto from = flag_value(ins, "from"); from && (ins.keyword == "COPY" || ins.keyword == "ADD")) {
-      if (auto dep = find_stage(stages, *from, s.index))
-        s.deps.push_back(*dep);
-      else if (lower(*from) == s.name || find_stage(stages, *from, stages.size()))
-        return make_error(ErrorCode::invalid_argument,
-                          where(bf, ins) + ": --from=" + *from + " refers to this or a later stage (stage cycle)");
-    }
   }
   if (stages.empty())
     return make_error(ErrorCode::invalid_argument, bf.path + ": the Buildfile contains no stages to build (no FROM)");
-  // A --from naming a stage defined later is a cycle (or a forward reference docker refuses too).
-  for (const auto& s : stages)
-    for (const Instruction* ins : s.steps)
-      if (auto from = flag_value(*ins, "from"); from && (ins->keyword == "COPY" || ins->keyword == "ADD")) {
-        std::string n = lower(*from);
-        for (size_t j = s.index + 1; j < stages.size(); ++j)
-          if (stages[j].name == n && !n.empty())
-            return make_error(ErrorCode::invalid_argument,
-                              where(bf, *ins) + ": --from=" + *from + " refers to a later stage (stage cycle)");
+  // The stages a step reads: COPY/ADD --from and RUN --mount from=, by name or index, earlier or later in the
+  // file (BuildKit takes a later one too); a stage that reaches itself is a cycle.
+  for (auto& s : stages)
+    for (const Instruction* ins : s.steps) {
+      std::vector<std::string> froms;
+      if (auto from = flag_value(*ins, "from"); from && (ins->keyword == "COPY" || ins->keyword == "ADD"))
+        froms.push_back(*from);
+      if (ins->keyword == "RUN")
+        for (const auto& spec : flag_values(*ins, "mount")) {
+          auto m = TRY(parse_run_mount(spec, where(bf, *ins)));
+          if (!m.from.empty()) froms.push_back(m.from);
+        }
+      for (const auto& f : froms) {
+        auto dep = find_stage(stages, f, stages.size());
+        if (!dep) continue;  // an image
+        if (*dep == s.index)
+          return make_error(ErrorCode::invalid_argument,
+                            where(bf, *ins) + ": --from=" + f + " refers to this stage (stage cycle)");
+        s.deps.push_back(*dep);
       }
+    }
+  std::vector<int> state(stages.size(), 0);  // 0 unvisited, 1 on the path, 2 done
+  std::function<Status(size_t)> visit = [&](size_t i) -> Status {
+    if (state[i] == 1)
+      return make_error(ErrorCode::invalid_argument,
+                        where(bf, *stages[i].from) + ": stage " + (stages[i].name.empty() ? std::to_string(i) : stages[i].name) +
+                            " depends on itself through --from (stage cycle)");
+    if (state[i] == 2) return {};
+    state[i] = 1;
+    for (size_t d : stages[i].deps) TRY(visit(d));
+    state[i] = 2;
+    return {};
+  };
+  for (size_t i = 0; i < stages.size(); ++i) TRY(visit(i));
   return stages;
 }
 
@@ -117,13 +129,18 @@ Result<std::vector<size_t>> stages_for(const std::vector<Stage>& stages, const s
     if (!found) return make_error(ErrorCode::not_found, path + ": --target " + target + ": no stage of that name");
     t = *found;
   }
-  std::set<size_t> need;
+  // Dependencies first (a --from may name a later stage); plan_stages has refused cycles.
+  std::set<size_t> seen;
+  std::vector<size_t> order;
   std::function<void(size_t)> visit = [&](size_t i) {
-    if (!need.insert(i).second) return;
-    for (size_t d : stages[i].deps) visit(d);
+    if (!seen.insert(i).second) return;
+    std::vector<size_t> deps = stages[i].deps;
+    std::sort(deps.begin(), deps.end());
+    for (size_t d : deps) visit(d);
+    order.push_back(i);
   };
   visit(t);
-  return std::vector<size_t>(need.begin(), need.end());  // deps always precede: indexes are in file order
+  return order;
 }
 
 Vars StageState::vars() const {
@@ -291,7 +308,6 @@ Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const
   }
   if (k == "ENTRYPOINT") {
     rc.entrypoint = command_of(ins, st);
-    rc.args_escaped = true;
     if (!st.cmd_set) rc.cmd.reset();  // an inherited CMD does not survive a new ENTRYPOINT
     return "ENTRYPOINT " + nlohmann_free_join(*rc.entrypoint);
   }

@@ -6,7 +6,7 @@ Tree lines: PATH TYPE MODE UID:GID then, by type, SIZE SHA256 (files), -> TARGET
 (devices), then xattrs. Hard-linked files carry the group of paths they share. Times are left out (BuildKit
 and kiln stamp them differently by design); with --base, entries the base tarball has unchanged are left out,
 so the listing does not depend on the version of busybox that made the base."""
-import gzip, hashlib, io, json, sys, tarfile
+import gzip, hashlib, io, json, os, sys, tarfile
 
 try:
     import zstandard  # optional: zstd layers
@@ -33,8 +33,16 @@ def norm(name):
 def read_image(path):
     """(config dict, [layer bytes]) of the archive's only image."""
     with tarfile.open(path) as t:
-        files = {norm(m.name): m for m in t.getmembers() if m.isfile()}
-        read = lambda n: t.extractfile(files[norm(n)]).read()
+        members = {norm(m.name): m for m in t.getmembers()}
+        def read(n):
+            m = members[norm(n)]
+            for _ in range(10):  # docker save stores a repeated layer once, the others as symlinks to it
+                if not m.issym():
+                    break
+                base = norm(m.name).rsplit("/", 1)[0] if "/" in norm(m.name) else ""
+                m = members[norm(os.path.normpath(os.path.join(base, m.linkname)))]
+            return t.extractfile(m).read()
+        files = members
         if "manifest.json" in files:  # docker-archive
             m = json.loads(read("manifest.json"))[0]
             return json.loads(read(m["Config"])), [read(l) for l in m["Layers"]]

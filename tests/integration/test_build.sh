@@ -112,7 +112,7 @@ bad "Buildfile:2: COPY missing.txt: not found" 'FROM localhost/base:1\nCOPY miss
 bad "outside the build context" 'FROM localhost/base:1\nCOPY ../../etc/passwd /x\n'
 bad "Buildfile:1: FROM localhost/nope:1: no such image" 'FROM localhost/nope:1\n'
 bad "Buildfile:2: step 2/2 RUN false: exit status 1" 'FROM localhost/base:1\nRUN false\n'
-bad "stage cycle" 'FROM localhost/base:1 AS a\nCOPY --from=b /x /x\nFROM localhost/base:1 AS b\n'
+bad "stage cycle" 'FROM localhost/base:1 AS a\nCOPY --from=b /x /x\nFROM localhost/base:1 AS b\nCOPY --from=a /y /y\n'
 bad "not valid UTF-8" 'FROM localhost/base:1\nLABEL a=\xff\n'
 printf "FROM localhost/base:1\n" > "$WORK/bad/Buildfile"
 expect_fail "no stage of that name" kiln build --target nope "$WORK/bad"

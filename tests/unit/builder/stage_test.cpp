@@ -25,9 +25,14 @@ TEST(Stages, OnlyWhatTheTargetNeeds) {
 
 TEST(Stages, CyclesAndDuplicates) {
   Vars g;
-  auto cyc = plan_stages(parse("FROM scratch AS a\nCOPY --from=b /x /x\nFROM scratch AS b\n"), {}, g);
+  // A --from naming a later stage is a dependency, as BuildKit takes it; the later stage is built first.
+  auto fwd = plan_stages(parse("FROM scratch AS a\nCOPY --from=b /x /x\nFROM scratch AS b\n"), {}, g);
+  ASSERT_TRUE(fwd.ok()) << fwd.error().what();
+  EXPECT_EQ(*stages_for(*fwd, "a", "Buildfile"), (std::vector<size_t>{1, 0}));
+  auto cyc = plan_stages(parse("FROM scratch AS a\nCOPY --from=b /x /x\nFROM scratch AS b\nCOPY --from=a /y /y\n"), {}, g);
   ASSERT_FALSE(cyc.ok());
   EXPECT_NE(cyc.error().what().find("cycle"), std::string::npos);
+  EXPECT_FALSE(plan_stages(parse("FROM scratch AS a\nCOPY --from=a /x /x\n"), {}, g).ok());
   EXPECT_FALSE(plan_stages(parse("FROM scratch AS a\nFROM scratch AS a\n"), {}, g).ok());
   EXPECT_FALSE(plan_stages(parse("FROM a AS a\n"), {}, g).ok());
 }
