@@ -57,7 +57,7 @@ Result<TreeInfo> LayerTrees::read_info(const Digest& diff_id) const {
   std::string text = TRY(read_file(dir(diff_id) + "/info.json"));
   try {
     auto j = parse_json(text);
-    return TreeInfo{j.at("entries").get<uint64_t>(), j.at("bytes").get<uint64_t>()};
+    return TreeInfo{json_uint(j, "entries", std::nullopt), json_uint(j, "bytes", std::nullopt)};
   } catch (const nlohmann::json::exception& ex) {
     return make_error(ErrorCode::corrupt, dir(diff_id) + "/info.json is malformed: " + ex.what());
   }

@@ -101,7 +101,7 @@ Result<std::vector<IndexEntry>> Store::list() const {
       IndexEntry e;
       e.media_type = m.value("mediaType", "");
       e.digest = TRY(Digest::parse(m.at("digest").get<std::string>()));
-      e.size = m.at("size").get<uint64_t>();
+      e.size = json_uint(m, "size", std::nullopt);
       if (m.contains("annotations")) e.ref = m["annotations"].value(kRefAnnotation, "");
       out.push_back(std::move(e));
     }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace kiln {
@@ -18,6 +20,12 @@ bool json_depth_within(std::string_view text, size_t max_depth = kMaxJsonDepth);
 /// nlohmann::json::parse, refusing documents nested deeper than kMaxJsonDepth with a parse_error (the
 /// exception the callers already catch for malformed JSON).
 nlohmann::json parse_json(std::string_view text);
+
+/// j[key] as a whole number within [min, max]; def when absent or null (a missing key with no def throws
+/// out_of_range, like at()). A fraction, another type or a value out of range throws type_error, the callers'
+/// "malformed" path: nlohmann's get<int> of such a number is undefined behaviour.
+int64_t json_int(const nlohmann::json& j, const char* key, std::optional<int64_t> def, int64_t min, int64_t max);
+uint64_t json_uint(const nlohmann::json& j, const char* key, std::optional<uint64_t> def, uint64_t max = UINT64_MAX);
 
 /// The value's text. Strings that are not UTF-8 (an -e value, a label, a build arg) have their bad bytes
 /// replaced by U+FFFD, as Go's encoding/json writes them in docker's configs, instead of throwing.

@@ -28,7 +28,7 @@ Descriptor descriptor_from(const json& j) {
   auto dig = cas::Digest::parse(j.at("digest").get<std::string>());
   if (!dig) throw std::runtime_error(dig.error().what());
   d.digest = *dig;
-  d.size = j.at("size").get<uint64_t>();
+  d.size = json_uint(j, "size", std::nullopt);
   if (j.contains("annotations")) d.annotations = j["annotations"].get<std::map<std::string, std::string>>();
   if (j.contains("platform")) d.platform = platform_from(j["platform"]);
   return d;
@@ -74,7 +74,7 @@ auto guarded(const char* what, F&& f) -> decltype(f()) {
 Result<Manifest> parse_manifest(std::string_view bytes) {
   return guarded("image manifest", [&]() -> Result<Manifest> {
     json j = parse_json(bytes);
-    if (j.value("schemaVersion", 0) != 2)
+    if (json_int(j, "schemaVersion", 0, INT64_MIN, INT64_MAX) != 2)
       return make_error(ErrorCode::unsupported, "image manifest schemaVersion must be 2");
     Manifest m;
     m.media_type = j.value("mediaType", "");
@@ -134,11 +134,11 @@ Result<ImageConfig> parse_config(std::string_view bytes) {
         const json& h = r["Healthcheck"];
         Healthcheck hc;
         if (h.contains("Test")) hc.test = strings(h["Test"]);
-        hc.interval = h.value("Interval", int64_t{0});
-        hc.timeout = h.value("Timeout", int64_t{0});
-        hc.start_period = h.value("StartPeriod", int64_t{0});
-        hc.start_interval = h.value("StartInterval", int64_t{0});
-        hc.retries = h.value("Retries", 0);
+        hc.interval = json_int(h, "Interval", 0, INT64_MIN, INT64_MAX);
+        hc.timeout = json_int(h, "Timeout", 0, INT64_MIN, INT64_MAX);
+        hc.start_period = json_int(h, "StartPeriod", 0, INT64_MIN, INT64_MAX);
+        hc.start_interval = json_int(h, "StartInterval", 0, INT64_MIN, INT64_MAX);
+        hc.retries = static_cast<int>(json_int(h, "Retries", 0, INT32_MIN, INT32_MAX));
         rc.healthcheck = hc;
       }
     }

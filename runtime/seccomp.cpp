@@ -109,7 +109,7 @@ Result<SeccompFilter> seccomp_from_json(const std::string& text, const std::stri
   };
   try {
     auto j = parse_json(text);
-    int default_errno = j.value("defaultErrnoRet", EPERM);
+    int default_errno = static_cast<int>(json_int(j, "defaultErrnoRet", EPERM, 0, 4095));
     uint32_t def = TRY(action_of(j.value("defaultAction", std::string("SCMP_ACT_ALLOW")), default_errno));
     scmp_filter_ctx ctx = seccomp_init(def);
     if (!ctx) return make_error(ErrorCode::generic, "seccomp_init failed");
@@ -134,12 +134,13 @@ Result<SeccompFilter> seccomp_from_json(const std::string& text, const std::stri
         applies &= native;
       }
       if (!applies) continue;
-      uint32_t act = TRY(action_of(rule.at("action").get<std::string>(), rule.value("errnoRet", default_errno)));
+      uint32_t act = TRY(action_of(rule.at("action").get<std::string>(), static_cast<int>(json_int(rule, "errnoRet", default_errno, 0, 4095))));
       if (act == def) continue;  // libseccomp refuses rules equal to the default
       std::vector<scmp_arg_cmp> args;
       for (const auto& a : rule.value("args", nlohmann::json::array()))
-        args.push_back(SCMP_CMP(a.at("index").get<unsigned>(), TRY(op_of(a.at("op").get<std::string>())),
-                                a.value("value", uint64_t{0}), a.value("valueTwo", uint64_t{0})));
+        args.push_back(SCMP_CMP(static_cast<unsigned>(json_uint(a, "index", std::nullopt, 5)),
+                                TRY(op_of(a.at("op").get<std::string>())), json_uint(a, "value", 0),
+                                json_uint(a, "valueTwo", 0)));
       std::vector<std::string> names;
       if (rule.contains("names")) names = rule["names"].get<std::vector<std::string>>();
       if (rule.contains("name")) names.push_back(rule["name"].get<std::string>());

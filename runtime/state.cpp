@@ -42,11 +42,11 @@ Result<ContainerState> load_state(const std::string& path) {
     s.store_root = j.value("store_root", "");
     s.created = j.value("created", "");
     s.args = j.value("args", std::vector<std::string>{});
-    s.pid = j.value("pid", 0);
-    s.pid_start = j.value("pid_start", uint64_t{0});
-    s.pidns = j.value("pidns", uint64_t{0});
-    s.stop_signal = j.value("stop_signal", 15);
-    s.stop_timeout = j.value("stop_timeout", 10);
+    s.pid = static_cast<pid_t>(json_int(j, "pid", 0, 0, INT32_MAX));
+    s.pid_start = json_uint(j, "pid_start", 0);
+    s.pidns = json_uint(j, "pidns", 0);
+    s.stop_signal = static_cast<int>(json_int(j, "stop_signal", 15, 1, 64));
+    s.stop_timeout = static_cast<int>(json_int(j, "stop_timeout", 10, 0, INT32_MAX));
     s.log_path = j.value("log_path", "");
     s.env = j.value("env", std::vector<std::string>{});
     s.user = j.value("user", "");
