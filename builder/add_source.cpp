@@ -4,6 +4,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -11,6 +14,7 @@
 
 #include "common/fd.h"
 #include "oci/http.h"
+#include "oci/extract.h"
 #include "oci/tar_check.h"
 
 namespace kiln::builder {
@@ -44,6 +48,36 @@ Result<std::string> tar_readable_by_kiln(const std::string& path, const std::str
     TRY(write_all(out.get(), buf, static_cast<size_t>(n)));
   }
   return tmp_file;
+}
+
+Result<bool> extract_local_archives(CopyRequest& req, const std::string& dir, const std::string& label) {
+  char root[PATH_MAX];
+  if (!::realpath(req.src_root.c_str(), root)) return false;
+  std::vector<std::string> archives;
+  for (const auto& src : req.sources)
+    for (const auto& m : TRY(source_matches(root, src))) {
+      char real[PATH_MAX];
+      struct stat st;
+      std::string path = std::string(root) + "/" + m;
+      if (!::realpath(path.c_str(), real) || std::string(real).rfind(std::string(root) + "/", 0) != 0) return false;
+      if (::stat(real, &st) < 0 || !S_ISREG(st.st_mode) || !is_local_archive(real)) return false;
+      if (req.ignore && req.ignore->excluded(m)) return false;
+      archives.push_back(real);
+    }
+  if (archives.empty()) return false;
+  TRY(make_dirs(dir));
+  for (size_t i = 0; i < archives.size(); ++i) {
+    std::string readable = TRY(tar_readable_by_kiln(archives[i], dir + ".tar-" + std::to_string(i)));
+    UniqueFd fd = TRY(open_fd(readable, O_RDONLY));
+    oci::ExtractOptions xo{oci::Whiteouts::apply, label + archives[i].substr(std::strlen(root) + 1), std::nullopt};
+    TRY(oci::extract_tar(fd.get(), dir, xo));
+    if (readable != archives[i]) ::unlink(readable.c_str());
+  }
+  req.src_root = dir;
+  req.sources = {"."};
+  req.ignore = nullptr;
+  req.keep_owners = true;  // the archive's owners, as BuildKit keeps them
+  return true;
 }
 
 std::string url_basename(const std::string& url) {

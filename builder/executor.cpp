@@ -43,9 +43,6 @@ namespace {
 
 std::string nlohmann_json_array(const std::vector<std::string>& v) { return json_text(nlohmann::json(v)); }
 
-/// Where RUN <<EOF with a shebang finds its script (a read-only bind).
-constexpr const char* kScriptInContainer = "/.kiln-run-script";
-
 class Build {
  public:
   Build(cas::Store& store, const BuildOptions& opts, std::ostream& out)
@@ -502,7 +499,7 @@ class Build {
                                                   std::to_string(out.exit_code) +
                                                   (tail.empty() ? "" : "; last output:\n" + tail));
       TRY(fix_copied_up_dirs(upper, v, spec));
-      TRY(leave_mountpoints(upper, v, spec));
+      TRY(leave_mountpoints(upper, v, spec, kScriptInContainer));
       auto entries = TRY(cas::LayerTrees::measure(upper));
       std::optional<oci::StoredLayer> layer;
       if (entries.entries > 0) {
@@ -518,57 +515,6 @@ class Build {
       (void)remove_tree(upper + ".work");
       return layer;
     };
-    return {};
-  }
-
-  /// Directories the runtime's top layer provides (/etc, /tmp, /run, mount parents…) carry that layer's
-  /// metadata when a step copies them up; give them back the image's own before the upper becomes a layer.
-  Status fix_copied_up_dirs(const std::string& upper, ImageView& v, const runtime::ContainerSpec& spec) {
-    std::vector<std::string> dirs = {"etc", "tmp", "proc", "sys", "dev"};
-    for (const auto& m : spec.mounts) {
-      std::string t = m.target.substr(1);
-      for (size_t pos = t.find('/'); pos != std::string::npos; pos = t.find('/', pos + 1))
-        dirs.push_back(t.substr(0, pos));
-    }
-    for (const auto& d : dirs) {
-      struct stat up;
-      std::string p = upper + "/" + d;
-      if (::lstat(p.c_str(), &up) < 0 || !S_ISDIR(up.st_mode)) continue;
-      auto img = TRY(v.lookup(d));
-      if (!img || !S_ISDIR(img->st_mode)) continue;
-      (void)!::lchown(p.c_str(), img->st_uid, img->st_gid);
-      ::chmod(p.c_str(), img->st_mode & 07777);
-      struct timespec t[2] = {img->st_atim, img->st_mtim};
-      ::utimensat(AT_FDCWD, p.c_str(), t, AT_SYMLINK_NOFOLLOW);
-    }
-    return {};
-  }
-
-  /// What BuildKit's RUN leaves in its layer: the directories its runtime made to mount on (/dev, /proc, /sys,
-  /// /etc for hosts and resolv.conf, each RUN --mount target and the parents of a file target), empty, root's,
-  /// 0755, where the image had nothing. kiln mounts on its own top layer instead, so they are made here.
-  Status leave_mountpoints(const std::string& upper, ImageView& v, const runtime::ContainerSpec& spec) {
-    std::vector<std::string> dirs = {"dev", "proc", "sys", "etc"};
-    for (const auto& m : spec.mounts) {
-      if (m.target == kScriptInContainer) continue;  // kiln's own, not the Buildfile's
-      struct stat st;
-      bool dir = m.type == runtime::MountSpec::Type::tmpfs || (::stat(m.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
-      std::string t = m.target.substr(1);
-      dirs.push_back(dir ? t : t.substr(0, t.rfind('/') == std::string::npos ? 0 : t.rfind('/')));
-    }
-    for (const auto& d : dirs) {
-      std::string at;
-      for (size_t i = 0; i <= d.size(); ++i) {
-        if (i < d.size() && d[i] != '/') continue;
-        at = d.substr(0, i);
-        if (at.empty()) continue;
-        struct stat up;
-        if (::lstat((upper + "/" + at).c_str(), &up) == 0) continue;  // made, changed or deleted by the step
-        if (TRY(v.lookup(at))) continue;                                 // the image has it
-        if (::mkdir((upper + "/" + at).c_str(), 0755) < 0) return sys_error("make the mountpoint /" + at);
-        ::chmod((upper + "/" + at).c_str(), 0755);
-      }
-    }
     return {};
   }
 
@@ -600,37 +546,8 @@ class Build {
     }
     if (flag_value(ins, "checksum"))
       return make_error(ErrorCode::invalid_argument, where(ins) + ": --checksum is only for URLs");
-    // Local archives are extracted into the destination, as BuildKit extracts them, each source or wildcard
-    // match alike; a plain file among them keeps ADD a copy (then nothing is extracted).
-    char root[PATH_MAX];
-    if (!::realpath(req.src_root.c_str(), root)) return {};
-    std::vector<std::string> archives;
-    for (const auto& src : req.sources)
-      for (const auto& m : TRY(source_matches(root, src))) {
-        char real[PATH_MAX];
-        struct stat stt;
-        std::string path = std::string(root) + "/" + m;
-        if (!::realpath(path.c_str(), real) || std::string(real).rfind(std::string(root) + "/", 0) != 0) return {};
-        if (::stat(real, &stt) < 0 || !S_ISREG(stt.st_mode) || !is_local_archive(real)) return {};
-        if (req.ignore && req.ignore->excluded(m)) return {};
-        archives.push_back(real);
-      }
-    if (archives.empty()) return {};
     std::string dir = m_tmp + "/extract-" + std::to_string(ins.line);
-    TRY(make_dirs(dir));
-    for (size_t i = 0; i < archives.size(); ++i) {
-      std::string readable =
-          TRY(tar_readable_by_kiln(archives[i], dir + ".tar-" + std::to_string(i)));  // bzip2, xz: decompressed
-      UniqueFd fd = TRY(open_fd(readable, O_RDONLY));
-      oci::ExtractOptions xo{oci::Whiteouts::apply, where(ins) + ": ADD " + archives[i].substr(std::strlen(root) + 1),
-                             std::nullopt};
-      TRY(oci::extract_tar(fd.get(), dir, xo));
-      if (readable != archives[i]) ::unlink(readable.c_str());
-    }
-    req.src_root = dir;
-    req.sources = {"."};
-    req.ignore = nullptr;
-    req.keep_owners = true;  // the archive's owners, as BuildKit keeps them
+    if (!TRY(extract_local_archives(req, dir, where(ins) + ": ADD "))) return {};
     if (req.dest.back() != '/') req.dest += '/';
     return {};
   }

@@ -1,6 +1,10 @@
 // RUN helpers: mount flags and argv.
 #include "builder/run_step.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <sstream>
 
 #include "common/number.h"
@@ -84,6 +88,53 @@ std::vector<std::string> run_argv(const Instruction& ins, const std::vector<std:
   for (const auto& h : ins.heredocs) text += "\n" + h.content + h.name;
   argv.push_back(text);
   return argv;
+}
+
+Status fix_copied_up_dirs(const std::string& upper, ImageView& v, const runtime::ContainerSpec& spec) {
+  std::vector<std::string> dirs = {"etc", "tmp", "proc", "sys", "dev"};
+  for (const auto& m : spec.mounts) {
+    std::string t = m.target.substr(1);
+    for (size_t pos = t.find('/'); pos != std::string::npos; pos = t.find('/', pos + 1))
+      dirs.push_back(t.substr(0, pos));
+  }
+  for (const auto& d : dirs) {
+    struct stat up;
+    std::string p = upper + "/" + d;
+    if (::lstat(p.c_str(), &up) < 0 || !S_ISDIR(up.st_mode)) continue;
+    auto img = TRY(v.lookup(d));
+    if (!img || !S_ISDIR(img->st_mode)) continue;
+    (void)!::lchown(p.c_str(), img->st_uid, img->st_gid);
+    ::chmod(p.c_str(), img->st_mode & 07777);
+    struct timespec t[2] = {img->st_atim, img->st_mtim};
+    ::utimensat(AT_FDCWD, p.c_str(), t, AT_SYMLINK_NOFOLLOW);
+  }
+  return {};
+}
+
+Status leave_mountpoints(const std::string& upper, ImageView& v, const runtime::ContainerSpec& spec,
+                         const std::string& own_mount) {
+  std::vector<std::string> dirs = {"dev", "proc", "sys", "etc"};
+  for (const auto& m : spec.mounts) {
+    if (m.target == own_mount) continue;  // kiln's own, not the Buildfile's
+    struct stat st;
+    bool dir = m.type == runtime::MountSpec::Type::tmpfs || (::stat(m.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
+    std::string t = m.target.substr(1);
+    dirs.push_back(dir ? t : t.substr(0, t.rfind('/') == std::string::npos ? 0 : t.rfind('/')));
+  }
+  for (const auto& d : dirs) {
+    std::string at;
+    for (size_t i = 0; i <= d.size(); ++i) {
+      if (i < d.size() && d[i] != '/') continue;
+      at = d.substr(0, i);
+      if (at.empty()) continue;
+      struct stat up;
+      if (::lstat((upper + "/" + at).c_str(), &up) == 0) continue;  // made, changed or deleted by the step
+      if (TRY(v.lookup(at))) continue;                                 // the image has it
+      if (::mkdir((upper + "/" + at).c_str(), 0755) < 0) return sys_error("make the mountpoint /" + at);
+      ::chmod((upper + "/" + at).c_str(), 0755);
+    }
+  }
+  return {};
 }
 
 }  // namespace kiln::builder

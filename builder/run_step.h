@@ -9,6 +9,7 @@
 
 #include "builder/buildfile.h"
 #include "builder/expand.h"
+#include "builder/image_view.h"
 #include "runtime/spec.h"
 
 namespace kiln::builder {
@@ -31,5 +32,18 @@ Result<RunMount> parse_run_mount(const std::string& spec, const std::string& whe
 /// by writing the script to script_path and running it).
 std::vector<std::string> run_argv(const Instruction& ins, const std::vector<std::string>& shell, std::string& script,
                                   const std::string& script_path);
+
+/// Where RUN <<EOF with a shebang finds its script (a read-only bind of kiln's own).
+inline constexpr const char* kScriptInContainer = "/.kiln-run-script";
+
+/// Directories the runtime's top layer provides (/etc, /tmp, /run, mount parents…) carry that layer's metadata
+/// when a step copies them up: give them back the image's own before the upper becomes a layer.
+Status fix_copied_up_dirs(const std::string& upper, ImageView& v, const runtime::ContainerSpec& spec);
+/// What BuildKit's RUN leaves in its layer: the directories its runtime made to mount on (/dev, /proc, /sys,
+/// /etc for hosts and resolv.conf, each RUN --mount target and the parents of a file target), empty, root's,
+/// 0755, where the image had nothing. kiln mounts on its own top layer instead, so they are made in upper here
+/// (own_mount, kiln's own, is left out).
+Status leave_mountpoints(const std::string& upper, ImageView& v, const runtime::ContainerSpec& spec,
+                         const std::string& own_mount);
 
 }  // namespace kiln::builder
