@@ -405,10 +405,9 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   go_w.reset();
   // A start that fails removes the state with the state file.
   cs.pid = child;
-  if (auto st = record_identity(cs); !st) {
-    kill_child();
-    return failure(kExitRuntime, std::move(st).error());
-  }
+  // Without its identity the state names no process kill, stop or exec will act on ("not running"); a child
+  // that failed already reports its own error below.
+  (void)record_identity(cs);
   (void)state->save(cs);
   if (spec.state_saved) spec.state_saved();
   if (spec.tty) pty.receive();  // a failure before it shows on the error pipe next
