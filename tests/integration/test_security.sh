@@ -24,6 +24,12 @@ on_exit "pkill -9 -f 'sleep 7[0-9][0-9][0-9]'"
 out=$(kiln run --rm --init --cap-add SYS_PTRACE "$img" /bin/sh -c 'ls /proc/1/fd | sort -n | tr "\n" " "')
 assert_eq "$out" "0 1 2 " "--init: pid 1's fds"
 
+# The default seccomp profile is docker's allow list: namespaces (even a user namespace, which needs no
+# capability) are refused; with CAP_SYS_ADMIN they are allowed again.
+out=$(kiln run --rm "$img" /bin/sh -c '/bin/busybox unshare -U true 2>&1; /bin/busybox unshare -n true 2>&1; true')
+[ "$(echo "$out" | grep -c 'Operation not permitted')" -eq 2 ] || fail "unshare not refused by seccomp: $out"
+kiln run --rm --cap-add SYS_ADMIN "$img" /bin/busybox unshare -n true || fail "unshare refused with CAP_SYS_ADMIN"
+
 # A non-root container dies with a kill -9 of its kiln: the uid change cleared the parent-death signal.
 for user in 1000 app; do
   "$KILN" run -u $user "$img" sleep 7101 & sup=$!
