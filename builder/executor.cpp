@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "builder/add_source.h"
+#include "builder/build_lease.h"
 #include "builder/buildfile.h"
 #include "builder/cache.h"
 #include "builder/copy.h"
@@ -62,6 +63,7 @@ class Build {
     m_bf = TRY(parse_buildfile(text, path));
     m_ignore = TRY(load_ignore_file(m_opts.context_dir));
     m_stat.load();
+    m_lease = TRY(BuildLease::open(m_store));  // the images it resolves are in use until it ends
     m_stages = TRY(plan_stages(m_bf, m_opts.build_args, m_global_args));
     auto order = TRY(stages_for(m_stages, m_opts.target, path));
     for (size_t i : order) m_total += 1 + m_stages[i].steps.size();
@@ -134,6 +136,7 @@ class Build {
       topts.progress = m_opts.live ? oci::Progress::Mode::live : oci::Progress::Mode::lines;
       auto img = oci::resolve_or_pull(m_images, s.base, m_opts.pull, topts, m_out);
       if (!img) return std::move(img).error().context(where(*s.from) + ": FROM " + s.base);
+      m_lease.add(img->id().str());
       st.config = img->config;
       st.layers = img->manifest.layers;
       st.key = cas::sha256_of("image " + img->manifest_digest.str()).hex();
@@ -336,6 +339,7 @@ class Build {
         return std::move(found).error().context(where(ins) + ": --from=" + from +
                                                 " is neither a stage nor an image in the store");
       img = *found;
+      m_lease.add(img.id().str());
     }
     TRY(m_images.flatten(img, dir));
     m_flat[key] = dir;
@@ -616,6 +620,7 @@ class Build {
           return std::move(img).error().context(where(ins) + ": --from=" + f +
                                                 " is neither an earlier stage nor an image in the store");
         from_key = "image " + img->manifest_digest.str();
+        m_lease.add(img->id().str());
       }
       from_key += " " + f;
     } else {
@@ -702,6 +707,7 @@ class Build {
   std::ostream& m_out;
   Buildfile m_bf;
   IgnoreRules m_ignore;
+  BuildLease m_lease;
   std::vector<Stage> m_stages;
   Vars m_global_args;
   std::map<size_t, StageState> m_done;

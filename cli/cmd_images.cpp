@@ -1,9 +1,11 @@
 // kiln images, inspect, tag, rmi.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "builder/build_lease.h"
 #include "builder/cache.h"
 #include "cas/gc.h"
 #include "cli/command.h"
@@ -116,8 +118,12 @@ Status rmi(Context& ctx, const std::vector<std::string>& names, bool force) {
   auto store = TRY(ctx.store());
   oci::ImageStore is(store);
   auto running = running_containers_of(store);
+  auto building = builder::images_in_running_builds(store);
   for (const auto& name : names) {
     auto img = TRY(is.resolve(name));
+    if (!force && std::find(building.begin(), building.end(), img.id().str()) != building.end())
+      return make_error(ErrorCode::conflict, "unable to remove " + name +
+                                                 ": image is being used by a running build (wait for it, or -f to untag it)");
     // In use: refused, as docker refuses it; with -f only the name goes, and gc keeps what the container
     // runs on until it exits (its state is one of gc's roots).
     for (const auto& c : running)

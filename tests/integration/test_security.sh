@@ -114,6 +114,15 @@ kiln gc >/dev/null
 assert_eq "$(ls "$KILN_ROOT/kiln/layers" | wc -l)" 0 "layers kept after the container exited"
 assert_fsck_clean
 
+# rmi of an image a running build uses: refused while it runs, allowed once it is done.
+kiln import "$WORK/rootfs.tar" localhost/building:1 >/dev/null
+mkdir -p "$WORK/slow" && printf 'FROM localhost/building:1\nRUN sleep 3\n' > "$WORK/slow/Buildfile"
+"$KILN" build -q "$WORK/slow" >/dev/null 2>&1 & build=$!
+for _ in $(seq 50); do [ -n "$(find "$KILN_ROOT/kiln/builds" -type f -size +0 2>/dev/null)" ] && break; sleep 0.1; done
+expect_fail "image is being used by a running build" kiln rmi localhost/building:1
+wait $build || fail "the slow build failed"
+kiln rmi localhost/building:1 >/dev/null || fail "rmi after the build ended"
+
 # A detached container that prints without end fills at most max-size x max-file of the run directory.
 kiln import "$WORK/rootfs.tar" localhost/sec:2 >/dev/null
 id=$(kiln run -d --log-opt max-size=64k --log-opt max-file=2 localhost/sec:2 sh -c 'while :; do echo 0123456789abcdef0123456789abcdef; done')
