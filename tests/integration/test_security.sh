@@ -129,7 +129,7 @@ id=$(kiln run -d --log-opt max-size=64k --log-opt max-file=2 localhost/sec:2 sh 
 for _ in $(seq 50); do [ -e "$logs/$id.log.1" ] && break; sleep 0.1; done
 [ -e "$logs/$id.log.1" ] || fail "the log was not rotated"
 sleep 0.5
-used=$(cat "$logs/$id".log* | wc -c)
+used=$( { cat "$logs/$id.log" "$logs/$id.log.1" 2>/dev/null || true; } | wc -c)  # a rotation may be under way
 [ "$used" -le $((2 * 65536)) ] || fail "the log holds $used bytes, over max-size x max-file"
 [ ! -e "$logs/$id.log.2" ] || fail "more log files than max-file"
 [ "$(kiln logs "$id" | head -c 200000 | wc -c)" -ge 65536 ] || fail "kiln logs does not show the rotated file"
