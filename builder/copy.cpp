@@ -98,32 +98,7 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
   std::vector<IgnoreRules> excludes;
   for (const auto& e : req.excludes) excludes.push_back(TRY(IgnoreRules::parse(e)));
   const IgnoreRules* ignore = req.ignore;
-  char real_root_for_keep[PATH_MAX];
-  std::string keep_root = ::realpath(req.src_root.c_str(), real_root_for_keep) ? real_root_for_keep : req.src_root;
-  // An excluded directory is still kept when an exception of the ignore file re-includes something below it
-  // (`src/build` then `!src/build/keep.o`): it is walked, and only what is kept below it is copied. Answers
-  // for directories are remembered, as the walk asks again at every level.
-  auto memo = std::make_shared<std::unordered_map<std::string, bool>>();
-  auto kept = std::make_shared<std::function<bool(const std::string&)>>();
-  *kept = [ignore, excludes, keep_root, memo, weak = std::weak_ptr<std::function<bool(const std::string&)>>(kept)](
-              const std::string& rel) -> bool {
-    for (const auto& e : excludes)
-      if (e.excluded(rel)) return false;
-    if (!ignore || !ignore->excluded(rel)) return true;
-    if (!ignore->has_exceptions()) return false;
-    if (auto it = memo->find(rel); it != memo->end()) return it->second;
-    bool any = false;
-    struct stat st;
-    std::string host = keep_root + "/" + rel;
-    if (::lstat(host.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-      if (auto names = list_dir(host); names)
-        if (auto self = weak.lock())
-          for (const auto& n : *names)
-            if ((any = (*self)(rel + "/" + n))) break;
-    (*memo)[rel] = any;
-    return any;
-  };
-  plan.keep = [kept](const std::string& rel) { return (*kept)(rel); };
+
   // Resolve each source inside the root.
   struct Found {
     std::string rel;   ///< where the source resolved to, below the root (symlinks followed)
@@ -134,6 +109,30 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
   char real_root[PATH_MAX];
   if (!::realpath(req.src_root.c_str(), real_root)) return sys_error(req.what + ": source root " + req.src_root);
   std::string root = real_root;
+  // An excluded directory is still kept when an exception of the ignore file re-includes something below it
+  // (`src/build` then `!src/build/keep.o`): it is walked, and only what is kept below it is copied. Answers
+  // for directories are remembered, as the walk asks again at every level.
+  auto memo = std::make_shared<std::unordered_map<std::string, bool>>();
+  auto kept = std::make_shared<std::function<bool(const std::string&)>>();
+  *kept = [ignore, excludes, root, memo, weak = std::weak_ptr<std::function<bool(const std::string&)>>(kept)](
+              const std::string& rel) -> bool {
+    for (const auto& e : excludes)
+      if (e.excluded(rel)) return false;
+    if (!ignore || !ignore->excluded(rel)) return true;
+    if (!ignore->has_exceptions()) return false;
+    if (auto it = memo->find(rel); it != memo->end()) return it->second;
+    bool any = false;
+    struct stat st;
+    std::string host = root + "/" + rel;
+    if (::lstat(host.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      if (auto names = list_dir(host); names)
+        if (auto self = weak.lock())
+          for (const auto& n : *names)
+            if ((any = (*self)(rel + "/" + n))) break;
+    (*memo)[rel] = any;
+    return any;
+  };
+  plan.keep = [kept](const std::string& rel) { return (*kept)(rel); };
   UniqueFd rootfd = TRY(open_fd(root, O_PATH | O_DIRECTORY));
   for (const auto& src : req.sources) {
     std::string rel = clean_rel(src);

@@ -239,12 +239,13 @@ Status run_cmd(Context& ctx, const RunFlags& f) {
   oci::ImageStore images(store);
   // The store's writer lock is held from resolving the image (so gc cannot sweep a tree being extracted) until
   // the container's state names the image (from then on gc and rmi see it in use): spec.state_saved.
+  auto log_limits = TRY(runtime::parse_log_opts(f.log_opts));  // a bad --log-opt fails before any image work
   std::optional<cas::FileLock> lock = TRY(store.writer_lock());
   TRY(add_image(spec, images, f, ctx.puller));
   spec.store_root = store.root();
   spec.state_saved = [&lock] { lock.reset(); };
   if (f.detach) {
-    TRY(run_detached(std::move(spec), TRY(runtime::parse_log_opts(f.log_opts)), lock));
+    TRY(run_detached(std::move(spec), log_limits, lock));
     cid.keep = true;
     ctx.exit_code = 0;
     return {};
