@@ -18,6 +18,8 @@ wait_gone() {
   pgrep -af "$1"; fail "$2"
 }
 on_exit "pkill -9 -f 'sleep 7[0-9][0-9][0-9]'"
+# Whatever a failed assertion left running: every container of this run directory, and its supervisor.
+on_exit "KILN_RUN_DIR='$KILN_RUN_DIR' '$KILN' ps -q | xargs -r env KILN_RUN_DIR='$KILN_RUN_DIR' '$KILN' kill >/dev/null 2>&1"
 
 # --init: pid 1 is a fork of kiln that never execs; even to a container with CAP_SYS_PTRACE it holds nothing
 # of the host's (the state file and cgroup directories were open there before).
