@@ -81,25 +81,6 @@ std::vector<Heredoc> find_heredocs(const std::string& args) {
 
 }  // namespace
 
-std::optional<std::string> flag_value(const Instruction& ins, const std::string& name) {
-  std::optional<std::string> v;
-  for (const auto& f : ins.flags) {
-    std::string key = "--" + name;
-    if (f == key)
-      v = "";
-    else if (f.rfind(key + "=", 0) == 0)
-      v = f.substr(key.size() + 1);
-  }
-  return v;
-}
-
-std::vector<std::string> flag_values(const Instruction& ins, const std::string& name) {
-  std::vector<std::string> out;
-  for (const auto& f : ins.flags)
-    if (f.rfind("--" + name + "=", 0) == 0) out.push_back(f.substr(name.size() + 3));
-  return out;
-}
-
 Result<Buildfile> parse_buildfile(const std::string& text, const std::string& path) {
   Buildfile bf;
   bf.path = path;

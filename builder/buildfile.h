@@ -21,7 +21,7 @@ struct Heredoc {
 /// One instruction as written.
 struct Instruction {
   std::string keyword;             ///< upper case: FROM, RUN, COPY, …
-  std::vector<std::string> flags;  ///< leading --name[=value] words, as written
+  std::vector<std::string> flags;  ///< leading --name[=value] words, as written (instructions.h checks them)
   std::string args;                ///< the rest of the line (continuations joined), shell form
   bool json = false;               ///< exec form: args parsed as a JSON string array into json_args
   std::vector<std::string> json_args;
@@ -38,10 +38,5 @@ struct Buildfile {
 
 /// Parse Buildfile text. Errors name path:line:column, the instruction and what was expected.
 Result<Buildfile> parse_buildfile(const std::string& text, const std::string& path);
-
-/// The value of a flag ("--from=x" → "x" for name "from"); empty optional if absent.
-std::optional<std::string> flag_value(const Instruction& ins, const std::string& name);
-/// Every value of a repeatable flag (--exclude, --mount).
-std::vector<std::string> flag_values(const Instruction& ins, const std::string& name);
 
 }  // namespace kiln::builder

@@ -8,6 +8,7 @@
 
 #include "builder/buildfile.h"
 #include "builder/expand.h"
+#include "builder/instructions.h"
 #include "oci/image.h"
 
 namespace kiln::builder {
@@ -18,13 +19,14 @@ struct Stage {
   std::string base;  ///< expanded FROM argument
   std::string platform;
   const Instruction* from = nullptr;
-  std::vector<const Instruction*> steps;
+  std::vector<Step> steps;  ///< the instructions after FROM, typed
   std::vector<size_t> deps;  ///< stages this one reads (FROM <stage>, COPY --from=<stage>)
   std::optional<size_t> base_stage;
 };
 
-/// Split into stages, expand FROM lines with the global ARGs, find dependencies, check for unknown or
-/// cyclic stage references. global_args receives the ARGs declared before the first FROM.
+/// Split into stages, parse every instruction into its typed command (so a bad flag anywhere fails before
+/// anything runs), expand FROM lines with the global ARGs, find dependencies, check for unknown or cyclic
+/// stage references. global_args receives the ARGs declared before the first FROM.
 Result<std::vector<Stage>> plan_stages(const Buildfile& bf, const Vars& build_args, Vars& global_args);
 /// Stage index of a --from/FROM name ("builder", or "0"), if it names an earlier stage.
 std::optional<size_t> find_stage(const std::vector<Stage>& stages, const std::string& name, size_t before);
@@ -47,8 +49,9 @@ struct StageState {
 };
 
 /// Apply a metadata-only instruction (ENV, LABEL, EXPOSE, VOLUME, USER, CMD, ENTRYPOINT, SHELL, STOPSIGNAL,
-/// HEALTHCHECK, ONBUILD, MAINTAINER, ARG). Returns the canonical text the cache key uses.
-Result<std::string> apply_metadata(const Instruction& ins, StageState& st, const Vars& build_args,
+/// HEALTHCHECK, ONBUILD, MAINTAINER, ARG) to the stage (step_metadata.cpp). Returns the canonical text the
+/// cache key uses.
+Result<std::string> apply_metadata(const Step& step, StageState& st, const Vars& build_args,
                                    const Vars& global_args, char escape, const std::string& where);
 /// SHELL or the default ["/bin/sh", "-c"].
 std::vector<std::string> stage_shell(const StageState& st);

@@ -42,7 +42,6 @@ TEST(Buildfile, FlagsAndDirectives) {
   EXPECT_EQ(bf->escape, '`');
   auto& c = bf->instructions[1];
   EXPECT_EQ(c.flags, (V{"--from=build", "--chown=1:2"}));
-  EXPECT_EQ(flag_value(c, "from"), "build");
   EXPECT_EQ(c.args, "a   b /c");
 }
 

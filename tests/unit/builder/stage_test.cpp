@@ -7,6 +7,11 @@ namespace kiln::builder {
 namespace {
 
 Buildfile parse(const std::string& t) { return *parse_buildfile(t, "B"); }
+/// apply_metadata of an instruction, typed first as the build types it.
+Result<std::string> apply(const Instruction& ins, StageState& st, const Vars& build_args = {}, const Vars& globals = {}) {
+  Step s{&ins, TRY(parse_command(ins, "B"))};
+  return apply_metadata(s, st, build_args, globals, '\\', "B");
+}
 
 TEST(Stages, OnlyWhatTheTargetNeeds) {
   auto bf =
@@ -45,11 +50,11 @@ TEST(Metadata, EnvCmdEntrypointHealthcheck) {
   st.config.config.cmd = std::vector<std::string>{"inherited"};
   for (size_t i = 1; i < bf.instructions.size(); ++i) {
     if (bf.instructions[i].keyword == "CMD") {
-      ASSERT_TRUE(apply_metadata(bf.instructions[i], st, {}, {}, '\\', "B").ok());
+      ASSERT_TRUE(apply(bf.instructions[i], st).ok());
       EXPECT_EQ(*st.config.config.cmd, (std::vector<std::string>{"/bin/sh", "-c", "echo hi"}));
       continue;
     }
-    auto r = apply_metadata(bf.instructions[i], st, {}, {}, '\\', "B");
+    auto r = apply(bf.instructions[i], st);
     ASSERT_TRUE(r.ok()) << r.error().what();
   }
   // Docker expands a whole ENV line with the values from before it.
@@ -62,7 +67,7 @@ TEST(Metadata, EnvCmdEntrypointHealthcheck) {
   StageState st2;
   st2.config.config.cmd = std::vector<std::string>{"inherited"};
   ASSERT_TRUE(
-      apply_metadata(parse("FROM scratch\nENTRYPOINT [\"/e\"]\n").instructions[1], st2, {}, {}, '\\', "B").ok());
+      apply(parse("FROM scratch\nENTRYPOINT [\"/e\"]\n").instructions[1], st2).ok());
   EXPECT_FALSE(st2.config.config.cmd.has_value());  // an inherited CMD is reset
 }
 
@@ -71,7 +76,7 @@ TEST(Metadata, ArgScoping) {
   auto bf = parse("FROM scratch\nARG G\nARG L=local\nARG B=default\n");
   Vars globals = {{"G", "global"}};
   for (size_t i = 1; i < bf.instructions.size(); ++i)
-    ASSERT_TRUE(apply_metadata(bf.instructions[i], st, {{"B", "from-cli"}}, globals, '\\', "B").ok());
+    ASSERT_TRUE(apply(bf.instructions[i], st, {{"B", "from-cli"}}, globals).ok());
   EXPECT_EQ(st.args["G"], "global");
   EXPECT_EQ(st.args["L"], "local");
   EXPECT_EQ(st.args["B"], "from-cli");

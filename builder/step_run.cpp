@@ -1,0 +1,226 @@
+// RUN: the command in a container over the stage's layers with a fresh upperdir, whose changes become the
+// step's layer; its --mount values (cache, bind, tmpfs, secret) and --network.
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+#include "builder/copy.h"
+#include "builder/run_step.h"
+#include "builder/step_output.h"
+#include "builder/steps.h"
+#include "cas/layer_trees.h"
+#include "cas/lock.h"
+#include "common/fd.h"
+#include "common/json.h"
+#include "common/number.h"
+#include "oci/layer_stream.h"
+#include "runtime/container.h"
+#include "runtime/options.h"
+#include "runtime/process_config.h"
+#include "runtime/seccomp_cache.h"
+
+namespace kiln::builder {
+
+namespace {
+
+std::string json_array(const std::vector<std::string>& v) { return json_text(nlohmann::json(v)); }
+
+/// A cache mount's directory: persistent per id across builds, in the store (dropped by `kiln gc --cache`).
+/// uid, gid and mode are part of its identity: a cache made for another owner is another cache.
+Result<std::string> cache_dir(BuildContext& b, const RunMount& m, std::string& identity) {
+  identity = m.id + " uid:gid:mode=" + std::to_string(m.uid.value_or(0)) + ':' + std::to_string(m.gid.value_or(0)) +
+             ':' + (m.mode.empty() ? "0755" : m.mode);
+  std::string dir = b.store.private_dir() + "/cache/mounts/" + cas::sha256_of(identity).hex().substr(0, 32);
+  if (!path_exists(dir)) {
+    TRY(make_dirs(dir, 0755));
+    if (!m.mode.empty()) ::chmod(dir.c_str(), static_cast<mode_t>(parse_uint(m.mode, 07777, 8).value_or(0755)));
+    if (m.uid || m.gid) (void)!::chown(dir.c_str(), m.uid.value_or(0), m.gid.value_or(0));
+  }
+  return dir;
+}
+
+/// A bind mount's source: from the context (default) or another stage/image; read-only, or rw with the
+/// writes discarded.
+Status bind_source(BuildContext& b, const Instruction& ins, const RunMount& m, runtime::MountSpec& ms,
+                   std::string& mount_key) {
+  std::string root;
+  if (!m.from.empty()) {
+    root = TRY(b.source_root(m.from, ins));
+    auto idx = find_stage(b.stages, m.from, b.stages.size());
+    mount_key += " from " + (idx ? b.done.at(*idx).key : m.from);
+  } else {
+    root = b.opts.context_dir;
+  }
+  std::string src = m.source.empty() ? "." : m.source;
+  CopyRequest req;
+  req.src_root = root;
+  req.ignore = m.from.empty() ? &b.ignore : nullptr;
+  req.sources = {src};
+  req.dest = "/";
+  req.what = "RUN --mount";
+  auto plan = plan_copy(req, {});
+  if (!plan) return std::move(plan).error().context(b.where(ins));
+  if (m.from.empty()) mount_key += " " + TRY(hash_plan(*plan, b.stat, std::nullopt)).str();
+  char real[PATH_MAX];
+  if (!::realpath((root + "/" + src).c_str(), real)) return sys_error(b.where(ins) + ": RUN --mount source " + src);
+  ms.source = real;
+  ms.readonly = m.readonly;
+  if (!m.readonly) {
+    struct stat sst;
+    if (::stat(real, &sst) < 0 || !S_ISDIR(sst.st_mode))
+      return make_error(ErrorCode::unsupported,
+                        b.where(ins) + ": RUN --mount=type=bind,rw needs a directory source, not " + src);
+    ms.discard_writes = true;  // as BuildKit: writable, and the writes are thrown away
+  }
+  return {};
+}
+
+/// One RUN --mount as the runtime takes it, its part of the step's cache key, and the lock it needs;
+/// nothing for a secret that was not given and is not required.
+Result<std::optional<runtime::MountSpec>> run_mount(BuildContext& b, const Instruction& ins, const RunMount& m,
+                                                    std::string& mount_key, std::vector<std::string>& locks) {
+  runtime::MountSpec ms;
+  ms.target = m.target;
+  mount_key += "mount " + m.type + " " + m.target + " ro=" + (m.readonly ? "1" : "0");
+  if (m.type == "tmpfs") {
+    ms.type = runtime::MountSpec::Type::tmpfs;
+  } else if (m.type == "secret") {
+    auto it = b.opts.secrets.find(m.id);
+    if (it == b.opts.secrets.end()) {
+      if (m.required)
+        return make_error(ErrorCode::not_found, b.where(ins) + ": secret " + m.id +
+                                                    " was not given (kiln build --secret id=" + m.id + ",src=FILE)");
+      return std::optional<runtime::MountSpec>{};
+    }
+    ms.source = it->second;
+    ms.readonly = true;
+    mount_key += " secret " + m.id;  // the id, never the content
+  } else if (m.type == "cache") {
+    std::string identity;
+    ms.source = TRY(cache_dir(b, m, identity));
+    if (m.sharing == "locked") locks.push_back(ms.source + ".lock");
+    ms.readonly = false;
+    mount_key += " cache " + identity;
+  } else {
+    TRY(bind_source(b, ins, m, ms, mount_key));
+  }
+  mount_key += "\n";
+  return std::optional<runtime::MountSpec>{std::move(ms)};
+}
+
+/// What make_layer needs of the planned step.
+struct RunPlan {
+  std::vector<std::string> argv, env;
+  std::string user, cwd, network, step_name;
+  std::vector<runtime::MountSpec> mounts;
+  std::vector<std::string> locks;
+};
+
+/// Run the planned container and turn its upperdir into the layer (none if it changed nothing).
+Result<std::optional<oci::StoredLayer>> run_and_diff(BuildContext& b, const StageState& st, const Instruction& ins,
+                                                     const RunPlan& r) {
+  std::vector<cas::FileLock> held;
+  for (const auto& l : r.locks) held.push_back(TRY(cas::FileLock::acquire(l, cas::FileLock::Mode::exclusive)));
+  auto v = b.view(st);
+  runtime::ContainerSpec spec;
+  spec.id = cas::sha256_of(b.tmp + std::to_string(ins.line) + std::to_string(::getpid()) +
+                           std::to_string(::time(nullptr)))
+                .hex();
+  spec.name = "kiln-build-" + spec.id.substr(0, 12);
+  spec.seccomp_cache = runtime::seccomp_cache_dir(b.store.root());
+  spec.image = "build " + b.where(ins);
+  spec.layers = TRY(v.roots());
+  std::string upper = b.tmp + "/upper-" + std::to_string(ins.line);
+  TRY(make_dirs(upper, 0755));
+  TRY(make_dirs(upper + ".work", 0700));
+  spec.upperdir = upper;
+  spec.args = r.argv;
+  spec.env = r.env;
+  spec.cwd = r.cwd;
+  spec.user = r.user;
+  spec.hostname = "buildkitsandbox";  // what a RUN sees as its hostname under BuildKit
+  spec.network = r.network == "none" ? runtime::Network::none : runtime::Network::host;
+  spec.mounts = r.mounts;
+  spec.kill_on_interrupt = true;  // Ctrl-C cancels the step (and the build), it is not the command's to ignore
+  runtime::RunOutcome out;
+  std::string tail;
+  {
+    std::string prefix = "[" + std::to_string(b.step) + "/" + std::to_string(b.total) + "] | ";
+    StepOutput so(b.out, prefix, b.opts.quiet, b.tmp + "/tail-" + std::to_string(ins.line));
+    out = runtime::run_container(spec);
+    so.finish();
+    tail = so.tail();
+  }
+  if (out.failed_to_start) return std::move(out.error).context(b.where(ins) + ": " + r.step_name);
+  if (out.exit_code != 0)
+    return make_error(ErrorCode::generic, b.where(ins) + ": " + r.step_name + " " + ins.args.substr(0, 60) +
+                                              (ins.args.size() > 60 ? "…" : "") + ": exit status " +
+                                              std::to_string(out.exit_code) +
+                                              (tail.empty() ? "" : "; last output:\n" + tail));
+  TRY(fix_copied_up_dirs(upper, v, spec));
+  TRY(leave_mountpoints(upper, v, spec, kScriptInContainer));
+  auto entries = TRY(cas::LayerTrees::measure(upper));
+  std::optional<oci::StoredLayer> layer;
+  if (entries.entries > 0) {
+    auto stream = TRY(oci::LayerStream::create(b.store, b.opts.compression));
+    oci::TarOptions topts;
+    topts.clamp_mtime = b.opts.timestamp;
+    topts.overlay_upper = true;
+    oci::LayerStream* ls = stream.get();
+    TRY(oci::write_tar(upper, topts, [ls](const void* d, size_t n) { return ls->write(d, n); }));
+    layer = TRY(stream->commit());
+  }
+  (void)remove_tree(upper);
+  (void)remove_tree(upper + ".work");
+  return layer;
+}
+
+}  // namespace
+
+Result<PreparedStep> prepare_run(BuildContext& b, StageState& st, const Instruction& ins, const RunCmd& cmd) {
+  RunPlan r;
+  r.step_name = "step " + std::to_string(b.step) + "/" + std::to_string(b.total) + " RUN";
+  r.network = !cmd.network || *cmd.network == "default" ? b.opts.network : *cmd.network;
+  std::string script;
+  std::string script_in_ctr = kScriptInContainer;
+  r.argv = run_argv(ins, stage_shell(st), script, script_in_ctr);
+  // ARG values are in the environment of RUN (ENV wins), but not in the image.
+  r.env = st.config.config.env;
+  for (const auto& [k, v] : st.args)
+    if (!runtime::get_env(r.env, k) || st.args_over_env.count(k)) runtime::set_env(r.env, k, v);
+  if (!runtime::get_env(r.env, "PATH")) runtime::set_env(r.env, "PATH", runtime::kDefaultPath);
+  std::string mount_key;
+  for (const auto& mv : cmd.mounts) {
+    RunMount m = TRY(parse_run_mount(TRY_CTX(expand_word(mv, st.vars(), b.bf.escape), b.where(ins)), b.where(ins)));
+    if (!m.target.empty() && m.target[0] != '/') m.target = BuildContext::absolute(st, m.target);
+    TRY_CTX(runtime::check_target(m.target), b.where(ins) + ": RUN --mount");
+    if (auto ms = TRY(run_mount(b, ins, m, mount_key, r.locks))) r.mounts.push_back(std::move(*ms));
+  }
+  if (!script.empty() && r.argv.size() == 1 && r.argv[0] == script_in_ctr) {
+    std::string host_script = b.tmp + "/script-" + std::to_string(ins.line);
+    UniqueFd fd = TRY(open_fd(host_script, O_WRONLY | O_CREAT | O_TRUNC, 0755));
+    TRY(write_all(fd.get(), script));
+    ::fchmod(fd.get(), 0755);
+    runtime::MountSpec script_mount;
+    script_mount.source = host_script;
+    script_mount.target = script_in_ctr;
+    script_mount.readonly = true;
+    r.mounts.push_back(script_mount);
+    mount_key += "script " + cas::sha256_of(script).str() + "\n";
+  }
+  r.user = st.config.config.user;
+  r.cwd = st.config.config.working_dir.empty() ? "/" : st.config.config.working_dir;
+  PreparedStep p;
+  p.canon = "RUN " + json_array(r.argv) + "\nenv " + json_array(r.env) + "\nuser " + r.user + "\ncwd " + r.cwd +
+            "\nnetwork " + r.network + "\n" + mount_key;
+  p.make_layer = [&b, st, ins, r]() { return run_and_diff(b, st, ins, r); };
+  return p;
+}
+
+}  // namespace kiln::builder

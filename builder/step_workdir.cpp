@@ -1,0 +1,55 @@
+// WORKDIR: the config's working directory, and the directories it names made (owned by the current USER) when
+// the image lacks them.
+#include <sys/stat.h>
+
+#include "builder/steps.h"
+#include "runtime/user.h"
+#include "runtime/workdir.h"
+
+namespace kiln::builder {
+
+Result<PreparedStep> prepare_workdir(BuildContext& b, StageState& st, const Instruction& ins) {
+  PreparedStep p;
+  std::string dir = TRY_CTX(expand_word(ins.args, st.vars(), b.bf.escape), b.where(ins));
+  // Relative to the working directory and cleaned (WORKDIR ../other is /work/other); an absolute one is kept
+  // as written, trailing slash included, as BuildKit keeps it.
+  if (dir.empty() || dir[0] != '/') dir = runtime::clean_path(BuildContext::absolute(st, dir));
+  st.config.config.working_dir = dir;
+  p.canon = "WORKDIR " + dir;
+  std::string rel = dir.substr(1);
+  while (!rel.empty() && rel.back() == '/') rel.pop_back();
+  if (rel.empty()) return p;
+  auto v = b.view(st);
+  rel = TRY(v.resolve(rel, true));  // through the image's symlinks: WORKDIR /link/new makes /target/new
+  if (rel.empty()) return p;
+  auto existing = TRY(v.lookup(rel));
+  if (existing && !S_ISDIR(existing->st_mode))
+    return make_error(ErrorCode::invalid_argument,
+                      b.where(ins) + ": WORKDIR " + dir + " is not a directory in the image");
+  if (existing) return p;  // nothing to create: no layer, like BuildKit
+  // The directories it makes belong to the current USER, as BuildKit's mkdir makes them.
+  std::optional<uint32_t> uid, gid;
+  if (!st.config.config.user.empty()) {
+    auto passwd = TRY(v.read("etc/passwd"));
+    auto group = TRY(v.read("etc/group"));
+    auto u = runtime::resolve_user(st.config.config.user, passwd.value_or(""), group.value_or(""));
+    if (!u) return std::move(u).error().context(b.where(ins) + ": WORKDIR " + dir + " as USER");
+    uid = u->uid;
+    gid = u->gid;
+  }
+  p.make_layer = [&b, st, rel, uid, gid]() -> Result<std::optional<oci::StoredLayer>> {
+    auto v = b.view(st);
+    return b.write_layer([&](oci::TarStream& tar) -> Status {
+      size_t pos = 0;
+      while (pos != std::string::npos) {
+        pos = rel.find('/', pos + 1);
+        std::string acc = rel.substr(0, pos);
+        TRY(tar.add_dir(acc, BuildContext::parent_meta(v, acc, uid, gid)));
+      }
+      return {};
+    });
+  };
+  return p;
+}
+
+}  // namespace kiln::builder
