@@ -50,34 +50,70 @@ Result<std::string> tar_readable_by_kiln(const std::string& path, const std::str
   return tmp_file;
 }
 
-Result<bool> extract_local_archives(CopyRequest& req, const std::string& dir, const std::string& label) {
+namespace {
+/// A matched name as a literal source again (plan_copy reads wildcards and backslashes in sources).
+std::string literal(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '*' || c == '?' || c == '[' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+}  // namespace
+
+Result<std::optional<CopyRequest>> split_local_archives(CopyRequest& req, const std::string& dir,
+                                                       const std::string& label) {
   char root[PATH_MAX];
-  if (!::realpath(req.src_root.c_str(), root)) return false;
-  std::vector<std::string> archives;
-  for (const auto& src : req.sources)
-    for (const auto& m : TRY(source_matches(root, src))) {
-      char real[PATH_MAX];
-      struct stat st;
-      std::string path = std::string(root) + "/" + m;
-      if (!::realpath(path.c_str(), real) || std::string(real).rfind(std::string(root) + "/", 0) != 0) return false;
-      if (::stat(real, &st) < 0 || !S_ISREG(st.st_mode) || !is_local_archive(real)) return false;
-      if (req.ignore && req.ignore->excluded(m)) return false;
-      archives.push_back(real);
+  if (!::realpath(req.src_root.c_str(), root)) return std::optional<CopyRequest>{};
+  auto is_archive = [&](const std::string& m, std::string& real_out) {
+    char real[PATH_MAX];
+    struct stat st;
+    std::string path = std::string(root) + "/" + m;
+    if (!::realpath(path.c_str(), real) || std::string(real).rfind(std::string(root) + "/", 0) != 0) return false;
+    if (::stat(real, &st) < 0 || !S_ISREG(st.st_mode) || !is_local_archive(real)) return false;
+    if (req.ignore && req.ignore->excluded(m)) return false;
+    real_out = real;
+    return true;
+  };
+  // Each source (each match of a wildcard) on its own: an archive is extracted, anything else is copied.
+  std::vector<std::string> archives, others;
+  for (const auto& src : req.sources) {
+    auto matches = TRY(source_matches(root, src));
+    std::vector<std::string> plain;
+    size_t before = archives.size();
+    for (const auto& m : matches) {
+      std::string real;
+      if (is_archive(m, real))
+        archives.push_back(real);
+      else
+        plain.push_back(literal(m));
     }
-  if (archives.empty()) return false;
+    if (archives.size() == before)
+      others.push_back(src);  // as written: plan_copy reports a missing name, a wildcard may match nothing
+    else
+      others.insert(others.end(), plain.begin(), plain.end());
+  }
+  if (archives.empty()) return std::optional<CopyRequest>{};
   TRY(make_dirs(dir));
   for (size_t i = 0; i < archives.size(); ++i) {
     std::string readable = TRY(tar_readable_by_kiln(archives[i], dir + ".tar-" + std::to_string(i)));
     UniqueFd fd = TRY(open_fd(readable, O_RDONLY));
-    oci::ExtractOptions xo{oci::Whiteouts::apply, label + archives[i].substr(std::strlen(root) + 1), std::nullopt};
+    // Whiteouts stay whiteouts (overlay form): the layer then deletes what they name in the destination, as
+    // BuildKit's unpacking onto the destination does.
+    oci::ExtractOptions xo{oci::Whiteouts::overlay, label + archives[i].substr(std::strlen(root) + 1), std::nullopt};
     TRY(oci::extract_tar(fd.get(), dir, xo));
     if (readable != archives[i]) ::unlink(readable.c_str());
   }
-  req.src_root = dir;
-  req.sources = {"."};
-  req.ignore = nullptr;
-  req.keep_owners = true;  // the archive's owners, as BuildKit keeps them
-  return true;
+  CopyRequest extracted = req;
+  extracted.src_root = dir;
+  extracted.sources = {"."};
+  extracted.ignore = nullptr;
+  extracted.keep_owners = true;  // the archive's owners, as BuildKit keeps them
+  extracted.whiteouts = true;
+  if (extracted.dest.back() != '/') extracted.dest += '/';
+  req.sources = others;
+  return std::optional<CopyRequest>{std::move(extracted)};
 }
 
 std::string url_basename(const std::string& url) {

@@ -18,10 +18,13 @@ bool is_local_archive(const std::string& path);
 /// lz4, …) a plain copy decompressed by libarchive into tmp_file.
 Result<std::string> tar_readable_by_kiln(const std::string& path, const std::string& tmp_file);
 
-/// ADD's local archives: when every source (and wildcard match) of req is a tar archive, extract them all
-/// into dir (made here) and point req at it, owners kept, as BuildKit extracts them; false (req unchanged)
-/// when some source is not an archive, and ADD copies. label starts each error line.
-Result<bool> extract_local_archives(CopyRequest& req, const std::string& dir, const std::string& label);
+/// ADD's local archives: the sources (and wildcard matches) of req that are tar archives are extracted into dir
+/// (made here), their whiteouts kept as overlay whiteouts so that the layer deletes what they name in the
+/// destination. Returns the request that copies the extracted files (owners kept, as BuildKit keeps them), or
+/// nothing when no source is an archive; req keeps the other sources (none left: req.sources is empty).
+/// label starts each error line.
+Result<std::optional<CopyRequest>> split_local_archives(CopyRequest& req, const std::string& dir,
+                                                       const std::string& label);
 
 /// Download url into dest_file; verify it against checksum ("sha256:…") when given. Returns the content digest.
 Result<cas::Digest> fetch_url(const std::string& url, const std::string& dest_file,

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 
@@ -95,6 +96,7 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
   if (!req.keep_owners && !plan.overrides.gid) plan.overrides.gid = 0;
   plan.parent_uid = req.parent_uid ? req.parent_uid : plan.overrides.uid;
   plan.parent_gid = req.parent_gid ? req.parent_gid : plan.overrides.gid;
+  plan.whiteouts = req.whiteouts;
   std::vector<IgnoreRules> excludes;
   for (const auto& e : req.excludes) excludes.push_back(TRY(IgnoreRules::parse(e)));
   const IgnoreRules* ignore = req.ignore;
@@ -263,31 +265,44 @@ Result<cas::Digest> hash_plan(const CopyPlan& plan, StatCache& cache, std::optio
   return hs.h.finish();
 }
 
-Status write_plan(const CopyPlan& plan, oci::TarStream& tar,
-                  const std::function<oci::DirMeta(const std::string&)>& parent_meta) {
-  for (const auto& p : plan.parents) TRY(tar.add_dir(p, parent_meta(p)));
-  char real_root[PATH_MAX];
-  if (!::realpath(plan.src_root.c_str(), real_root)) return sys_error("source root " + plan.src_root);
-  std::string root_prefix = std::string(real_root) + "/";
-  for (const auto& item : plan.items) {
-    std::string item_rel = item.host.size() >= root_prefix.size() ? item.host.substr(root_prefix.size()) : "";
-    auto keep = [&](const std::string& below) {
-      std::string rel = item_rel.empty() ? below : item_rel + "/" + below;
-      return plan.keep(rel);
-    };
-    if (item.is_dir) {
-      // The destination directory itself was written as a parent; add the directory's children.
-      for (const auto& n : TRY(list_dir(item.host))) {
-        if (!keep(n)) continue;
-        std::string archive = item.archive.empty() ? n : item.archive + "/" + n;
-        TRY(tar.add(item.host + "/" + n, archive, plan.overrides,
-                    [&, n](const std::string& below) { return keep(n + "/" + below); }));
+Result<cas::Digest> hash_plans(const std::vector<CopyPlan>& plans, StatCache& cache, std::optional<int64_t> clamp_mtime) {
+  if (plans.size() == 1) return hash_plan(plans[0], cache, clamp_mtime);
+  cas::Sha256 h;
+  for (const auto& p : plans) h.update(TRY(hash_plan(p, cache, clamp_mtime)).str() + (p.whiteouts ? " wh\n" : "\n"));
+  return h.finish();
+}
+
+Status write_plans(const std::vector<CopyPlan>& plans, oci::TarStream& tar,
+                   const std::function<oci::DirMeta(const CopyPlan&, const std::string&)>& parent_meta) {
+  std::set<std::string> written;
+  for (const auto& plan : plans) {
+    for (const auto& p : plan.parents)
+      if (written.insert(p).second) TRY(tar.add_dir(p, parent_meta(plan, p)));
+    char real_root[PATH_MAX];
+    if (!::realpath(plan.src_root.c_str(), real_root)) return sys_error("source root " + plan.src_root);
+    std::string root_prefix = std::string(real_root) + "/";
+    tar.set_whiteouts(plan.whiteouts);
+    for (const auto& item : plan.items) {
+      std::string item_rel = item.host.size() >= root_prefix.size() ? item.host.substr(root_prefix.size()) : "";
+      auto keep = [&](const std::string& below) {
+        std::string rel = item_rel.empty() ? below : item_rel + "/" + below;
+        return plan.keep(rel);
+      };
+      if (item.is_dir) {
+        // The destination directory itself was written as a parent; add the directory's children.
+        for (const auto& n : TRY(list_dir(item.host))) {
+          if (!keep(n)) continue;
+          std::string archive = item.archive.empty() ? n : item.archive + "/" + n;
+          TRY(tar.add(item.host + "/" + n, archive, plan.overrides,
+                      [&, n](const std::string& below) { return keep(n + "/" + below); }));
+        }
+      } else {
+        TRY(tar.add(item.host, item.archive, plan.overrides));
       }
-    } else {
-      TRY(tar.add(item.host, item.archive, plan.overrides));
     }
+    tar.set_whiteouts(false);
   }
-  return tar.close();
+  return {};
 }
 
 }  // namespace kiln::builder

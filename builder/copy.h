@@ -28,6 +28,8 @@ struct CopyRequest {
   /// Owner of the directories the step makes above the destination when it differs from the entries' (ADD
   /// --chown of an archive: its entries keep their owners, the directories it makes are chown's).
   std::optional<uint32_t> parent_uid, parent_gid;
+  /// The source tree holds overlay whiteouts (ADD's extracted archives): the layer carries them as .wh. entries.
+  bool whiteouts = false;
   /// True when the image has a file (not a directory) at a path: a directory cannot be written there.
   std::function<bool(const std::string& rel)> non_dir_at;
 };
@@ -47,17 +49,21 @@ struct CopyPlan {
   std::string src_root;
   oci::EntryOverrides overrides;
   std::optional<uint32_t> parent_uid, parent_gid;  ///< owner of `parents` (default: overrides')
+  bool whiteouts = false;                          ///< see CopyRequest::whiteouts
 };
 
 /// Decide what the step copies. dest_is_dir(path) says whether the base image has a directory there.
 Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(const std::string&)>& dest_is_dir);
 /// A digest of everything that goes into the layer: paths, types, modes, owners, mtimes, contents.
 Result<cas::Digest> hash_plan(const CopyPlan& plan, StatCache& cache, std::optional<int64_t> clamp_mtime);
+/// The same for the plans of one step (ADD of archives and files), in order.
+Result<cas::Digest> hash_plans(const std::vector<CopyPlan>& plans, StatCache& cache, std::optional<int64_t> clamp_mtime);
 /// The context paths a COPY/ADD source names: itself, or the matches of its wildcards, sorted.
 Result<std::vector<std::string>> source_matches(const std::string& root, const std::string& source);
 
-/// Write the layer tar; parent_meta(path) gives metadata for directories above the destination.
-Status write_plan(const CopyPlan& plan, oci::TarStream& tar,
-                  const std::function<oci::DirMeta(const std::string&)>& parent_meta);
+/// Write the plans of a step into the layer tar, in order (a directory above the destination once);
+/// parent_meta(plan, path) gives metadata for directories above the destination.
+Status write_plans(const std::vector<CopyPlan>& plans, oci::TarStream& tar,
+                   const std::function<oci::DirMeta(const CopyPlan&, const std::string&)>& parent_meta);
 
 }  // namespace kiln::builder

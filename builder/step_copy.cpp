@@ -35,8 +35,10 @@ Status resolve_chown(BuildContext& b, const StageState& st, const std::string& s
 }
 
 /// ADD: URLs are downloaded (and checked against --checksum); local tar archives are extracted through the
-/// safe extractor. Either way the step then copies from a directory of the build's own.
-Status prepare_add_sources(BuildContext& b, CopyRequest& req, const Instruction& ins, const CopyCmd& cmd) {
+/// safe extractor, each into the destination, beside the other sources that are copied. Returns the requests
+/// of the step, in the order of their sources.
+Result<std::vector<CopyRequest>> add_sources(BuildContext& b, CopyRequest req, const Instruction& ins,
+                                             const CopyCmd& cmd) {
   bool urls = false, locals = false;
   for (const auto& src : req.sources) (is_url(src) ? urls : locals) = true;
   if (urls && locals) return make_error(ErrorCode::invalid_argument, b.where(ins) + ": ADD cannot mix URLs and local files");
@@ -54,13 +56,16 @@ Status prepare_add_sources(BuildContext& b, CopyRequest& req, const Instruction&
     req.src_root = dir;
     req.sources = names;
     req.ignore = nullptr;
-    return {};
+    return std::vector<CopyRequest>{req};
   }
   if (cmd.checksum) return make_error(ErrorCode::invalid_argument, b.where(ins) + ": ADD --checksum is only for URLs");
-  std::string dir = b.tmp + "/extract-" + std::to_string(ins.line);
-  if (!TRY(extract_local_archives(req, dir, b.where(ins) + ": ADD "))) return {};
-  if (req.dest.back() != '/') req.dest += '/';
-  return {};
+  std::string first = req.sources.empty() ? "" : req.sources[0];
+  auto extracted = TRY(split_local_archives(req, b.tmp + "/extract-" + std::to_string(ins.line), b.where(ins) + ": ADD "));
+  if (!extracted) return std::vector<CopyRequest>{req};
+  if (req.sources.empty()) return std::vector<CopyRequest>{*extracted};
+  bool archive_first = req.sources[0] != first;
+  if (archive_first) return std::vector<CopyRequest>{*extracted, req};
+  return std::vector<CopyRequest>{req, *extracted};
 }
 
 /// COPY <<EOF /dst: each heredoc becomes a file in the build's temp dir; the words name them.
@@ -160,50 +165,55 @@ Result<PreparedStep> prepare_copy(BuildContext& b, StageState& st, const Instruc
     req.src_root = b.opts.context_dir;
     req.ignore = &b.ignore;
   }
-  if (cmd.add && heredoc_root.empty()) TRY(prepare_add_sources(b, req, ins, cmd));
-  TRY(apply_copy_flags(b, st, ins, cmd, vars, req));
+  std::vector<CopyRequest> reqs = {req};
+  if (cmd.add && heredoc_root.empty()) reqs = TRY(add_sources(b, req, ins, cmd));
   auto v = std::make_shared<ImageView>(b.view(st));
-  {
+  for (auto& r : reqs) {
+    TRY(apply_copy_flags(b, st, ins, cmd, vars, r));
     // The destination as the image resolves it: through a symlinked directory, or a symlink (even dangling)
     // at the destination itself, the files land where the link points, and the link stays (BuildKit).
-    bool slash = req.dest.back() == '/';
-    std::string resolved = TRY_CTX(v->resolve(req.dest.substr(1), true), b.where(ins));
-    req.dest = "/" + resolved + (slash && !resolved.empty() ? "/" : "");
+    bool slash = r.dest.back() == '/';
+    std::string resolved = TRY_CTX(v->resolve(r.dest.substr(1), true), b.where(ins));
+    r.dest = "/" + resolved + (slash && !resolved.empty() ? "/" : "");
+    r.non_dir_at = [v](const std::string& p) {
+      auto s = v->lookup(p);
+      return s && *s && !S_ISDIR((*s)->st_mode);
+    };
   }
   auto dest_is_dir = [v](const std::string& p) {
     auto s = v->lookup(p);
     return s && *s && S_ISDIR((*s)->st_mode);
   };
-  req.non_dir_at = [v](const std::string& p) {
-    auto s = v->lookup(p);
-    return s && *s && !S_ISDIR((*s)->st_mode);
-  };
-  auto write = [&b, v](const CopyPlan& plan) -> Result<std::optional<oci::StoredLayer>> {
+  auto write = [&b, v](const std::vector<CopyPlan>& plans) -> Result<std::optional<oci::StoredLayer>> {
     return b.write_layer([&](oci::TarStream& tar) {
-      return write_plan(plan, tar, [&](const std::string& p) {
+      return write_plans(plans, tar, [&](const CopyPlan& plan, const std::string& p) {
         return BuildContext::parent_meta(*v, p, plan.parent_uid, plan.parent_gid);
       });
     });
   };
   PreparedStep p;
   if (from) {
-    p.canon = ins.keyword + " " + req.dest + " from " + from_key + " " + options_text(req);
-    for (const auto& src : req.sources) p.canon += " " + src;
-    p.make_layer = [&b, req, f = *from, ins, dest_is_dir, write]() mutable -> Result<std::optional<oci::StoredLayer>> {
-      req.src_root = TRY(b.source_root(f, ins));
-      req.keep_owners = true;
-      auto plan = plan_copy(req, dest_is_dir);
+    CopyRequest r = reqs[0];
+    p.canon = ins.keyword + " " + r.dest + " from " + from_key + " " + options_text(r);
+    for (const auto& src : r.sources) p.canon += " " + src;
+    p.make_layer = [&b, r, f = *from, ins, dest_is_dir, write]() mutable -> Result<std::optional<oci::StoredLayer>> {
+      r.src_root = TRY(b.source_root(f, ins));
+      r.keep_owners = true;
+      auto plan = plan_copy(r, dest_is_dir);
       if (!plan) return std::move(plan).error().context(b.where(ins));
-      return write(*plan);
+      return write({std::move(*plan)});
     };
     return p;
   }
-  auto plan = plan_copy(req, dest_is_dir);
-  if (!plan) return std::move(plan).error().context(b.where(ins));
-  auto digest = TRY_CTX(hash_plan(*plan, b.stat, b.opts.timestamp), b.where(ins));
-  p.canon = ins.keyword + " " + req.dest + " " + digest.str();
-  auto shared_plan = std::make_shared<CopyPlan>(std::move(*plan));
-  p.make_layer = [shared_plan, write]() { return write(*shared_plan); };
+  auto plans = std::make_shared<std::vector<CopyPlan>>();
+  for (const auto& r : reqs) {
+    auto plan = plan_copy(r, dest_is_dir);
+    if (!plan) return std::move(plan).error().context(b.where(ins));
+    plans->push_back(std::move(*plan));
+  }
+  auto digest = TRY_CTX(hash_plans(*plans, b.stat, b.opts.timestamp), b.where(ins));
+  p.canon = ins.keyword + " " + reqs[0].dest + " " + digest.str();
+  p.make_layer = [plans, write]() { return write(*plans); };
   return p;
 }
 

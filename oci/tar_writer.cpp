@@ -238,6 +238,8 @@ TarStream::TarStream(const TarOptions& opts, Sink out) : m(std::make_unique<Impl
 
 TarStream::~TarStream() = default;
 
+void TarStream::set_whiteouts(bool on) { m->opts.overlay_upper = on; }
+
 Status TarStream::add(const std::string& host_path, const std::string& archive_path, const EntryOverrides& ov,
                       const std::function<bool(const std::string&)>& include) {
   if (!m->open) return m->open_error;

@@ -47,6 +47,8 @@ class TarStream {
   /// sorted, those for which include(relative path below host_path) is true.
   Status add(const std::string& host_path, const std::string& archive_path, const EntryOverrides& ov = {},
              const std::function<bool(const std::string&)>& include = {});
+  /// From now on, read what is added as an overlay upperdir (TarOptions::overlay_upper), or stop.
+  void set_whiteouts(bool on);
   /// Add a directory entry that exists on no disk.
   Status add_dir(const std::string& archive_path, const DirMeta& meta);
   /// Finish the archive.
