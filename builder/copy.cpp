@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -80,6 +81,35 @@ Result<std::vector<std::string>> glob(const std::string& root, const std::string
   return current;
 }
 
+/// --parents with wildcards: BuildKit matches the pattern below the pivot as an include pattern (`**` for
+/// any depth, a matching directory taken whole), so the tree under the pivot is walked, in name order.
+Result<std::vector<std::string>> parents_matches(const std::string& root, const std::string& pivot,
+                                                 const std::string& src) {
+  auto cut = src.find("/./");
+  std::string pattern = clean_rel(cut == std::string::npos ? src : src.substr(cut + 3));
+  auto rules = TRY(IgnoreRules::parse(pattern));
+  std::vector<std::string> out;
+  std::function<Status(const std::string&)> walk = [&](const std::string& below) -> Status {
+    std::string dir = root + (pivot.empty() ? "" : "/" + pivot) + (below.empty() ? "" : "/" + below);
+    auto names = list_dir(dir);
+    if (!names) return {};  // not a directory (or gone): nothing below it matches
+    std::vector<std::string> sorted = *names;
+    std::sort(sorted.begin(), sorted.end());
+    for (const auto& n : sorted) {
+      std::string p = below.empty() ? n : below + "/" + n;
+      struct stat st;
+      if (rules.excluded(p)) {
+        out.push_back(pivot.empty() ? p : pivot + "/" + p);
+      } else if (::lstat((dir + "/" + n).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        TRY(walk(p));
+      }
+    }
+    return {};
+  };
+  TRY(walk(""));
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> source_matches(const std::string& root, const std::string& source) {
@@ -106,6 +136,7 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
     std::string rel;   ///< where the source resolved to, below the root (symlinks followed)
     std::string name;  ///< the name it was given by (a symlink source keeps its own name, as in BuildKit)
     struct stat st;
+    std::string pivot;  ///< --parents: the part of name above the `/./` pivot, which is not kept
   };
   std::vector<Found> found;
   char real_root[PATH_MAX];
@@ -116,10 +147,8 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
   // for directories are remembered, as the walk asks again at every level.
   auto memo = std::make_shared<std::unordered_map<std::string, bool>>();
   auto kept = std::make_shared<std::function<bool(const std::string&)>>();
-  *kept = [ignore, excludes, root, memo, weak = std::weak_ptr<std::function<bool(const std::string&)>>(kept)](
+  *kept = [ignore, root, memo, weak = std::weak_ptr<std::function<bool(const std::string&)>>(kept)](
               const std::string& rel) -> bool {
-    for (const auto& e : excludes)
-      if (e.excluded(rel)) return false;
     if (!ignore || !ignore->excluded(rel)) return true;
     if (!ignore->has_exceptions()) return false;
     if (auto it = memo->find(rel); it != memo->end()) return it->second;
@@ -135,14 +164,27 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
     return any;
   };
   plan.keep = [kept](const std::string& rel) { return (*kept)(rel); };
+  plan.excluded = [excludes](const std::string& rel) {
+    for (const auto& e : excludes)
+      if (e.excluded(rel)) return true;
+    return false;
+  };
   UniqueFd rootfd = TRY(open_fd(root, O_PATH | O_DIRECTORY));
   for (const auto& src : req.sources) {
+    // --parents: the source's path is kept under the destination, from its `/./` pivot on if it has one.
+    std::string pivot;
+    if (auto cut = src.find("/./"); req.parents && cut != std::string::npos) {
+      pivot = clean_rel(src.substr(0, cut));
+      if (pivot == "..") pivot.clear();
+    }
     std::string rel = clean_rel(src);
     if (rel == ".." || rel.rfind("../", 0) == 0)
       return make_error(ErrorCode::invalid_argument,
                         req.what + " " + src + ": the source is outside the build context");
     std::vector<std::string> matches;
-    if (has_wildcard(rel))
+    if (req.parents && has_wildcard(rel))
+      matches = TRY(parents_matches(root, pivot, src));
+    else if (has_wildcard(rel))
       matches = TRY(glob(root, rel));
     else
       matches.push_back(rel);
@@ -168,7 +210,7 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
         return make_error(ErrorCode::unsafe, req.what + " " + src + ": it resolves outside the build context");
       struct stat st;
       if (::fstat(fd, &st) < 0) return sys_error(req.what + " " + src);
-      found.push_back(Found{r.size() > root.size() ? r.substr(root.size() + 1) : "", m, st});
+      found.push_back(Found{r.size() > root.size() ? r.substr(root.size() + 1) : "", m, st, pivot});
     }
     // A wildcard that matches nothing copies nothing (docker 20.10's BuildKit); a name that is missing is an error.
     if (found.size() == before && !has_wildcard(rel))
@@ -178,7 +220,7 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
   }
   std::string dest = req.dest;
   if (found.empty()) return plan;  // only wildcards, matching nothing
-  bool dest_dir = dest.back() == '/' || (found.size() == 1 && S_ISDIR(found[0].st.st_mode));
+  bool dest_dir = req.parents || dest.back() == '/' || (found.size() == 1 && S_ISDIR(found[0].st.st_mode));
   std::string dest_rel = clean_rel(dest);
   if (dest_rel == "..") dest_rel = "";
   if (!dest_dir && dest_is_dir && dest_is_dir(dest_rel)) dest_dir = true;
@@ -190,21 +232,56 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
   std::string comp;
   std::vector<std::string> comps;
   while (std::getline(in, comp, '/')) comps.push_back(comp);
-  size_t parent_count = dest_dir ? comps.size() : (comps.empty() ? 0 : comps.size() - 1);
+  // A directory source makes the destination a directory even without a trailing / (BuildKit creates it).
+  bool any_dir = std::any_of(found.begin(), found.end(), [](const Found& f) { return S_ISDIR(f.st.st_mode); });
+  size_t parent_count = dest_dir || any_dir ? comps.size() : (comps.empty() ? 0 : comps.size() - 1);
   for (size_t i = 0; i < parent_count; ++i) {
     acc += (acc.empty() ? "" : "/") + comps[i];
     if (req.non_dir_at && req.non_dir_at(acc))
       return make_error(ErrorCode::invalid_argument, req.what + ": cannot copy to non-directory: /" + acc);
     plan.parents.push_back(acc);
   }
+  std::set<std::string> kept_parents;
   for (const auto& f : found) {
     CopyItem item;
     item.host = f.rel.empty() ? root : root + "/" + f.rel;
     item.is_dir = S_ISDIR(f.st.st_mode);
-    if (item.is_dir)
+    if (req.parents) {
+      // The path as given, less its pivot, under the destination; its directories as the source has them.
+      // The match below the pivot: as many leading components dropped as the pivot has (it may hold wildcards).
+      std::string kept_path = f.name, pivot_host;
+      if (!f.pivot.empty())
+        for (size_t n = std::count(f.pivot.begin(), f.pivot.end(), '/') + 1; n > 0; --n) {
+          auto slash = kept_path.find('/');
+          std::string comp = kept_path.substr(0, slash);
+          pivot_host += (pivot_host.empty() ? "" : "/") + comp;
+          kept_path = slash == std::string::npos ? "" : kept_path.substr(slash + 1);
+        }
+      if (kept_path.empty()) {
+        item.archive = dest_rel;
+        item.take = item.is_dir ? CopyItem::Take::contents : CopyItem::Take::entry;
+        if (!item.is_dir) item.archive = (dest_rel.empty() ? "" : dest_rel + "/") + basename_of(f.name);
+        plan.items.push_back(item);
+        continue;
+      }
+      std::string base = dest_rel.empty() ? "" : dest_rel + "/";
+      for (size_t pos = kept_path.find('/'); pos != std::string::npos; pos = kept_path.find('/', pos + 1)) {
+        std::string dir = kept_path.substr(0, pos);
+        if (!kept_parents.insert(dir).second) continue;
+        std::string host = root + "/" + (pivot_host.empty() ? "" : pivot_host + "/") + dir;
+        plan.items.push_back(CopyItem{host, base + dir, true, CopyItem::Take::self});
+      }
+      item.archive = base + kept_path;
+      item.take = CopyItem::Take::entry;
+      plan.items.push_back(item);
+      continue;
+    }
+    if (item.is_dir) {
       item.archive = dest_rel;  // a directory's contents go into the destination
-    else
+      item.take = CopyItem::Take::contents;
+    } else {
       item.archive = dest_dir ? (dest_rel.empty() ? "" : dest_rel + "/") + basename_of(f.name) : dest_rel;
+    }
     plan.items.push_back(item);
   }
   return plan;
@@ -219,7 +296,8 @@ struct Hasher {
   cas::Sha256 h;
   std::string root_prefix;
 
-  Status entry(const std::string& host, const std::string& archive, bool top) {
+  /// below: the path under the item being hashed ("" for the item), which --exclude is matched on.
+  Status entry(const std::string& host, const std::string& archive, bool top, const std::string& below, bool recurse) {
     struct stat st;
     if ((top ? ::stat(host.c_str(), &st) : ::lstat(host.c_str(), &st)) < 0) return sys_error("stat " + host);
     int64_t mtime = st.st_mtim.tv_sec;
@@ -238,12 +316,13 @@ struct Hasher {
     }
     line += "\n";
     h.update(line);
-    if (!S_ISDIR(st.st_mode)) return {};
+    if (!S_ISDIR(st.st_mode) || !recurse) return {};
     for (const auto& n : TRY(list_dir(host))) {
       std::string child = host + "/" + n;
       std::string rel = child.substr(root_prefix.size());
-      if (!plan.keep(rel)) continue;
-      TRY(entry(child, archive + "/" + n, false));
+      std::string child_below = below.empty() ? n : below + "/" + n;
+      if (!plan.keep(rel) || plan.excluded(child_below)) continue;
+      TRY(entry(child, archive + "/" + n, false, child_below, true));
     }
     return {};
   }
@@ -261,7 +340,10 @@ Result<cas::Digest> hash_plan(const CopyPlan& plan, StatCache& cache, std::optio
   for (const auto& p : plan.parents)
     hs.h.update("parent " + p + " " + std::to_string(plan.parent_uid.value_or(0)) + ":" +
                 std::to_string(plan.parent_gid.value_or(0)) + "\n");
-  for (const auto& item : plan.items) TRY(hs.entry(item.host, item.archive, true));
+  for (const auto& item : plan.items) {
+    hs.h.update(std::to_string(static_cast<int>(item.take)) + "\n");
+    TRY(hs.entry(item.host, item.archive, true, "", item.take != CopyItem::Take::self));
+  }
   return hs.h.finish();
 }
 
@@ -286,18 +368,23 @@ Status write_plans(const std::vector<CopyPlan>& plans, oci::TarStream& tar,
       std::string item_rel = item.host.size() >= root_prefix.size() ? item.host.substr(root_prefix.size()) : "";
       auto keep = [&](const std::string& below) {
         std::string rel = item_rel.empty() ? below : item_rel + "/" + below;
-        return plan.keep(rel);
+        return plan.keep(rel) && !plan.excluded(below);
       };
-      if (item.is_dir) {
-        // The destination directory itself was written as a parent; add the directory's children.
-        for (const auto& n : TRY(list_dir(item.host))) {
-          if (!keep(n)) continue;
-          std::string archive = item.archive.empty() ? n : item.archive + "/" + n;
-          TRY(tar.add(item.host + "/" + n, archive, plan.overrides,
-                      [&, n](const std::string& below) { return keep(n + "/" + below); }));
-        }
-      } else {
-        TRY(tar.add(item.host, item.archive, plan.overrides));
+      switch (item.take) {
+        case CopyItem::Take::contents:  // the destination directory itself was written as a parent
+          for (const auto& n : TRY(list_dir(item.host))) {
+            if (!keep(n)) continue;
+            std::string archive = item.archive.empty() ? n : item.archive + "/" + n;
+            TRY(tar.add(item.host + "/" + n, archive, plan.overrides,
+                        [&, n](const std::string& below) { return keep(n + "/" + below); }));
+          }
+          break;
+        case CopyItem::Take::entry:
+          TRY(tar.add(item.host, item.archive, plan.overrides, keep));
+          break;
+        case CopyItem::Take::self:
+          TRY(tar.add(item.host, item.archive, plan.overrides, [](const std::string&) { return false; }));
+          break;
       }
     }
     tar.set_whiteouts(false);

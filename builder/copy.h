@@ -20,7 +20,8 @@ struct CopyRequest {
   std::vector<std::string> sources;     ///< as written; may hold wildcards
   std::string dest;                     ///< absolute path in the image
   oci::EntryOverrides overrides;        ///< --chown (uid/gid, default 0:0) and --chmod
-  std::vector<std::string> excludes;    ///< --exclude patterns
+  std::vector<std::string> excludes;    ///< --exclude patterns, matched below each source (BuildKit's rule)
+  bool parents = false;                 ///< --parents: keep each source's path (after a `/./` pivot) under dest
   std::string what = "COPY";            ///< names the instruction in errors
   /// --from a stage or image, ADD's extracted archive: the source's owners stay (BuildKit's rule); from the
   /// context, files are root's unless --chown says otherwise.
@@ -36,16 +37,24 @@ struct CopyRequest {
 
 /// One thing to put in the layer: a host file or tree under an archive path.
 struct CopyItem {
+  enum class Take {
+    contents,  ///< a directory's children go into `archive` (COPY dir /dst)
+    entry,     ///< the file, or the directory with everything below it, becomes `archive` (--parents)
+    self,      ///< the directory entry alone (a parent a --parents source keeps)
+  };
   std::string host;     ///< absolute host path
   std::string archive;  ///< path in the layer, no leading '/'
   bool is_dir = false;
+  Take take = Take::entry;
 };
 
 /// The selected files, the parents to create, and a filter for what is below directories.
 struct CopyPlan {
   std::vector<CopyItem> items;
   std::vector<std::string> parents;                              ///< archive paths of directories above the destination
-  std::function<bool(const std::string& rel_to_src_root)> keep;  ///< ignore + --exclude, by context path
+  std::function<bool(const std::string& rel_to_src_root)> keep;  ///< the ignore file, by context path
+  /// --exclude, by the path below an item (the item itself is never excluded: BuildKit matches below it).
+  std::function<bool(const std::string& rel_to_item)> excluded;
   std::string src_root;
   oci::EntryOverrides overrides;
   std::optional<uint32_t> parent_uid, parent_gid;  ///< owner of `parents` (default: overrides')

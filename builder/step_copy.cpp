@@ -111,6 +111,7 @@ Status apply_copy_flags(BuildContext& b, const StageState& st, const Instruction
     req.overrides.mode = static_cast<uint32_t>(*octal);
   }
   req.excludes = cmd.excludes;
+  req.parents = cmd.parents;
   return {};
 }
 
