@@ -122,12 +122,12 @@ Result<Command> parse_copy(const Instruction& ins, const std::string& where) {
   return Command{c};
 }
 
-/// A HEALTHCHECK duration: 0 (unset) or at least 1ms, as docker checks it.
+/// A HEALTHCHECK duration: unset (0), or given and at least 1ms, as docker 20.10 checks it (0s included).
 Result<int64_t> health_duration(const Flags& f, const std::string& name, const std::string& where) {
   auto v = f.text(name);
   if (!v) return int64_t{0};
   int64_t d = TRY(parse_duration(*v, where + ": HEALTHCHECK --" + name));
-  if (d != 0 && d < 1000000)
+  if (d < 1000000)
     return make_error(ErrorCode::invalid_argument,
                       where + ": HEALTHCHECK --" + name + "=" + *v + " is shorter than the minimum, 1ms");
   return d;
@@ -174,8 +174,8 @@ Result<Command> parse_healthcheck(const Instruction& ins, const std::string& whe
   if (auto r = f.text("retries")) {
     auto n = parse_int(*r, INT32_MIN, INT32_MAX);
     if (!n) return make_error(ErrorCode::invalid_argument, where + ": HEALTHCHECK --retries=" + *r + " is not a number");
-    if (*n < 0)
-      return make_error(ErrorCode::invalid_argument, where + ": HEALTHCHECK --retries=" + *r + " cannot be negative");
+    if (*n < 1)
+      return make_error(ErrorCode::invalid_argument, where + ": HEALTHCHECK --retries=" + *r + ": it must be at least 1");
     c.check.retries = static_cast<int>(*n);
   }
   return Command{c};

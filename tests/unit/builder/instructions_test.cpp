@@ -75,7 +75,9 @@ TEST(Instructions, Healthcheck) {
   EXPECT_NE(error_of("HEALTHCHECK NONE x").find("takes no arguments"), std::string::npos);
   EXPECT_NE(error_of("HEALTHCHECK --interval=10x CMD true").find("invalid duration"), std::string::npos);
   EXPECT_NE(error_of("HEALTHCHECK --interval=10us CMD true").find("minimum, 1ms"), std::string::npos);
-  EXPECT_NE(error_of("HEALTHCHECK --retries=-1 CMD true").find("cannot be negative"), std::string::npos);
+  EXPECT_NE(error_of("HEALTHCHECK --retries=-1 CMD true").find("at least 1"), std::string::npos);
+  EXPECT_NE(error_of("HEALTHCHECK --retries=0 CMD true").find("at least 1"), std::string::npos);
+  EXPECT_NE(error_of("HEALTHCHECK --interval=0s CMD true").find("minimum, 1ms"), std::string::npos);
   EXPECT_NE(error_of("HEALTHCHECK --tries=1 CMD true").find("unknown flag --tries"), std::string::npos);
 }
 
