@@ -163,16 +163,28 @@ void launch(const LaunchPlan& plan, int error_fd) {
   if (::syscall(SYS_setresuid, user->uid, user->uid, user->uid) < 0) child_fail(error_fd, 125, "setuid", errno);
   if (death_signal) ::prctl(PR_SET_PDEATHSIG, death_signal);
   if (int e = set_process_caps(p.caps, user->uid == 0)) child_fail(error_fd, 125, "set capabilities", e);
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(error_fd, 125, "set no_new_privs", errno);
+  if (p.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(error_fd, 125, "set no_new_privs", errno);
   if (::chdir(p.cwd.c_str()) < 0) child_fail(error_fd, 125, "chdir to working directory \"" + p.cwd + "\"", errno);
   char cwd[4096];
   // A cwd outside the root (a leaked host directory fd, CVE-2024-21626) shows as "(unreachable)…".
   if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/')
     child_fail(error_fd, 125, "working directory is outside the container");
   // Nothing from the host survives exec: every fd but 0-2 (and the CLOEXEC error pipe) is closed on exec.
-  if (::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) < 0) {
-    for (int fd = 3; fd < 65536; ++fd)
+  unsigned first_closed = 3u + static_cast<unsigned>(p.preserve_fds);
+  for (int fd = 3; fd < static_cast<int>(first_closed); ++fd) ::fcntl(fd, F_SETFD, 0);
+  if (::syscall(SYS_close_range, first_closed, ~0u, CLOSE_RANGE_CLOEXEC) < 0) {
+    for (int fd = static_cast<int>(first_closed); fd < 65536; ++fd)
       if (fd != error_fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  if (p.start_fifo_fd >= 0) {  // created: wait for `kiln-runtime start`
+    char byte = 'r';
+    if (::write(p.ready_fd, &byte, 1) != 1) ::_exit(125);
+    ::close(p.ready_fd);
+    ssize_t n;
+    do n = ::read(p.start_fifo_fd, &byte, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) ::_exit(125);
+    ::close(p.start_fifo_fd);
   }
   std::optional<SeccompProgram> sent;
   if (p.gate_fd >= 0) {

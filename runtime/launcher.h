@@ -36,6 +36,14 @@ struct LaunchPlan {
   /// >= 0: a pidfd of the supervising kiln. A uid change clears the parent-death signal; launch sets it again
   /// and then checks here that kiln did not die in between, so the container never outlives it.
   int supervisor_pidfd = -1;
+  /// kiln-runtime: >= 0, a FIFO this process holds open read-write: write one byte to ready_fd (the
+  /// container is made), then wait for the byte `kiln-runtime start` writes, then go on to seccomp and exec.
+  int start_fifo_fd = -1;
+  int ready_fd = -1;
+  /// docker's containers always set no_new_privs; an OCI config may ask not to.
+  bool no_new_privs = true;
+  /// fds 3 .. 3+preserve_fds-1 stay open across exec (kiln-runtime --preserve-fds).
+  int preserve_fds = 0;
 };
 
 /// Resolve user[:group] against the /etc/passwd and /etc/group of the current root (the container's).

@@ -244,9 +244,6 @@ Result<ContainerState> find_container(const std::string& key) {
   return *found;
 }
 
-namespace {
-
-/// Field 22 of /proc/PID/stat, counted after the command's closing parenthesis (the command may hold any byte).
 std::optional<uint64_t> start_time_of(pid_t pid) {
   auto text = read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
   if (!text) return std::nullopt;
@@ -260,6 +257,8 @@ std::optional<uint64_t> start_time_of(pid_t pid) {
   size_t end = text->find(' ', at + 1);
   return parse_uint(std::string_view(*text).substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1));
 }
+
+namespace {
 
 std::optional<uint64_t> pidns_of(const std::string& proc_dir) {
   struct stat st;

@@ -1,0 +1,221 @@
+// kiln-runtime: kiln's container runtime behind runc's command line, for engines (containerd, podman, CRI-O)
+// that start containers from OCI bundles. Global flags come before the command, as runc takes them.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/fd.h"
+#include "common/json.h"
+#include "runtime/bundle_config.h"
+#include "runtime/bundle_lifecycle.h"
+#include "runtime/bundle_state.h"
+#include "runtime/seccomp.h"
+
+namespace {
+
+using namespace kiln;
+using namespace kiln::runtime;
+
+struct Globals {
+  std::string root = "/run/kiln-runtime";
+  std::string log, log_format = "text";
+  bool debug = false, systemd_cgroup = false;
+};
+
+/// runc's line in the --log file: JSON with level, msg and time (containerd shows the last error's msg).
+void log_line(const Globals& g, const std::string& level, const std::string& msg) {
+  if (g.log.empty()) return;
+  char ts[64];
+  std::time_t now = std::time(nullptr);
+  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  std::string line = g.log_format == "json"
+                         ? json_text(nlohmann::json{{"level", level}, {"msg", msg}, {"time", ts}}) + "\n"
+                         : std::string(ts) + " " + level + " " + msg + "\n";
+  FILE* f = std::fopen(g.log.c_str(), "a");
+  if (!f) return;
+  std::fputs(line.c_str(), f);
+  std::fclose(f);
+}
+
+std::string features_json() {
+  nlohmann::json mount_options = nlohmann::json::array();
+  for (const char* o : {"ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync", "async", "dirsync",
+                        "remount", "mand", "nomand", "atime", "noatime", "diratime", "nodiratime", "relatime",
+                        "norelatime", "strictatime", "nostrictatime", "bind", "rbind", "private", "rprivate",
+                        "shared", "rshared", "slave", "rslave", "unbindable", "runbindable"})
+    mount_options.push_back(o);
+  nlohmann::json caps = nlohmann::json::array();
+  for (int i = 0; i <= last_cap(); ++i) {
+    // names by number, as the kernel orders them
+    static const char* names[] = {"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
+                                  "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST",
+                                  "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO",
+                                  "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+                                  "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE",
+                                  "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
+                                  "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"};
+    if (i < static_cast<int>(sizeof names / sizeof names[0])) caps.push_back(std::string("CAP_") + names[i]);
+  }
+  nlohmann::json j = {
+      {"ociVersionMin", "1.0.0"},
+      {"ociVersionMax", "1.2.0"},
+      {"hooks", nlohmann::json::array()},
+      {"mountOptions", mount_options},
+      {"linux",
+       {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "uts"}},
+        {"capabilities", caps},
+        {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}}},
+        {"seccomp", {{"enabled", true}}},
+        {"apparmor", {{"enabled", false}}},
+        {"selinux", {{"enabled", false}}}}},
+      {"annotations", {{"org.opencontainers.runtime-spec.features", "kiln-runtime"}}}};
+  return json_text(j, 2) + "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::signal(SIGPIPE, SIG_IGN);
+  Globals g;
+  CLI::App app{"kiln-runtime: kiln's OCI runtime, with runc's command line", "kiln-runtime"};
+  app.require_subcommand(1);
+  app.set_version_flag("-v,--version", std::string("runc version 1.1.0-kiln\nkiln-runtime 0.1.0\nspec: 1.0.2"));
+  app.add_option("--root", g.root, "state directory (default /run/kiln-runtime)");
+  app.add_option("--log", g.log, "append errors to this file");
+  app.add_option("--log-format", g.log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("--debug", g.debug, "more log lines");
+  app.add_flag("--systemd-cgroup", g.systemd_cgroup, "(not supported)");
+  std::function<Status()> action;
+  int exit_code = 0;
+
+  CreateOptions co;
+  auto add_create_flags = [&co](CLI::App* c) {
+    c->add_option("id", co.id, "container id")->required();
+    c->add_option("-b,--bundle", co.bundle, "the bundle directory (default: .)");
+    c->add_option("--pid-file", co.pid_file, "write the container's pid here");
+    c->add_option("--console-socket", co.console_socket, "unix socket that receives the terminal's master");
+    c->add_option("--preserve-fds", co.preserve_fds, "pass fds 3..3+N-1 to the container")->check(CLI::Range(0, 1 << 20));
+    static bool accepted = false;
+    c->add_flag("--no-pivot,--no-new-keyring", accepted, "accepted; kiln-runtime always pivots and keeps the keyring");
+  };
+  auto* create = app.add_subcommand("create", "create a container that waits for start");
+  add_create_flags(create);
+  create->callback([&] { action = [&]() -> Status { co.root = g.root; TRY(bundle_create(co)); return {}; }; });
+
+  bool detach = false;
+  auto* run = app.add_subcommand("run", "create and start a container (and wait for it unless --detach)");
+  add_create_flags(run);
+  run->add_flag("-d,--detach", detach, "return once it has started");
+  run->callback([&] {
+    action = [&]() -> Status {
+      co.root = g.root;
+      exit_code = TRY(bundle_run(co, detach));
+      return {};
+    };
+  });
+
+  std::string id;
+  auto* start = app.add_subcommand("start", "let a created container run its process");
+  start->add_option("id", id)->required();
+  start->callback([&] { action = [&] { return bundle_start(g.root, id); }; });
+
+  auto* state = app.add_subcommand("state", "the container's state as the runtime spec writes it");
+  state->add_option("id", id)->required();
+  state->callback([&] {
+    action = [&]() -> Status {
+      auto st = TRY(load_bundle_state(g.root, id));
+      std::cout << bundle_state_json(g.root, st);
+      return {};
+    };
+  });
+
+  std::string signal = "SIGTERM";
+  bool all = false;
+  auto* kill = app.add_subcommand("kill", "send a signal to the container's process");
+  kill->add_option("id", id)->required();
+  kill->add_option("signal", signal, "name or number (default SIGTERM)");
+  kill->add_flag("-a,--all", all, "every process of the container");
+  kill->callback([&] { action = [&] { return bundle_kill(g.root, id, signal, all); }; });
+
+  bool force = false;
+  auto* del = app.add_subcommand("delete", "remove a stopped container");
+  del->add_option("id", id)->required();
+  del->add_flag("-f,--force", force, "kill it first if it runs");
+  del->callback([&] { action = [&] { return bundle_delete(g.root, id, force); }; });
+
+  std::string format = "table";
+  auto* ps = app.add_subcommand("ps", "the container's processes");
+  ps->add_option("id", id)->required();
+  ps->add_option("-f,--format", format)->check(CLI::IsMember({"table", "json"}));
+  ps->callback([&] {
+    action = [&]() -> Status {
+      auto pids = TRY(bundle_pids(g.root, id));
+      if (format == "json") {
+        std::cout << json_text(nlohmann::json(pids)) << "\n";
+      } else {
+        std::cout << "PID\n";
+        for (pid_t p : pids) std::cout << p << "\n";
+      }
+      return {};
+    };
+  });
+
+  auto* features = app.add_subcommand("features", "what this runtime implements (runtime-spec features.md)");
+  features->callback([&] { action = [&]() -> Status { std::cout << features_json(); return {}; }; });
+
+  std::string spec_bundle = ".";
+  auto* spec = app.add_subcommand("spec", "write a default config.json into the bundle directory");
+  spec->add_option("-b,--bundle", spec_bundle);
+  spec->callback([&] {
+    action = [&]() -> Status {
+      std::string path = spec_bundle + "/config.json";
+      if (path_exists(path)) return make_error(ErrorCode::conflict, "File " + path + " exists. Remove it first");
+      UniqueFd fd = TRY(open_fd(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      return write_all(fd.get(), default_bundle_config());
+    };
+  });
+
+  for (const char* name : {"exec", "pause", "resume", "update", "checkpoint", "restore", "events"}) {
+    auto* c = app.add_subcommand(name, std::string(name) + " (not supported yet)");
+    c->allow_extras();
+    c->callback([&, name] {
+      action = [name]() -> Status {
+        return make_error(ErrorCode::unsupported, std::string("kiln-runtime ") + name + " is not supported yet");
+      };
+    });
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "kiln-runtime: " << e.what() << " (see kiln-runtime --help)\n";
+    log_line(g, "error", e.what());
+    return 2;
+  }
+  if (g.systemd_cgroup) {
+    std::string msg = "--systemd-cgroup is not supported: kiln-runtime manages cgroupfs paths itself";
+    std::cerr << "kiln-runtime: " << msg << "\n";
+    log_line(g, "error", msg);
+    return 1;
+  }
+  if (!action) return 0;
+  auto st = action();
+  std::cout.flush();
+  if (!st) {
+    std::cerr << "kiln-runtime: " << st.error().what() << "\n";
+    log_line(g, "error", st.error().what());
+    return 1;
+  }
+  return exit_code;
+}

@@ -1,0 +1,279 @@
+// config.json → BundleConfig, every field checked.
+#include "runtime/bundle_config.h"
+
+#include <limits.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/fd.h"
+#include "common/json.h"
+#include "common/number.h"
+
+namespace kiln::runtime {
+
+namespace {
+
+using nlohmann::json;
+
+/// What went wrong in the config, as one line naming the file and field.
+struct Where {
+  std::string file;
+  Error operator()(const std::string& field, const std::string& what) const {
+    return make_error(ErrorCode::invalid_argument, file + ": " + field + ": " + what);
+  }
+};
+
+Result<std::vector<std::string>> strings_of(const json& j, const char* key, const std::string& field, const Where& w) {
+  std::vector<std::string> out;
+  if (!j.contains(key) || j.at(key).is_null()) return out;
+  const json& a = j.at(key);
+  if (!a.is_array()) return w(field, "must be an array of strings");
+  for (const auto& e : a) {
+    if (!e.is_string()) return w(field, "must be an array of strings");
+    out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+Result<std::string> string_of(const json& j, const char* key, const std::string& field, const Where& w,
+                              const std::string& def = "") {
+  if (!j.contains(key) || j.at(key).is_null()) return def;
+  if (!j.at(key).is_string()) return w(field, "must be a string");
+  return j.at(key).get<std::string>();
+}
+
+Result<int> namespace_flag(const std::string& type, const Where& w) {
+  if (type == "pid") return CLONE_NEWPID;
+  if (type == "network") return CLONE_NEWNET;
+  if (type == "mount") return CLONE_NEWNS;
+  if (type == "ipc") return CLONE_NEWIPC;
+  if (type == "uts") return CLONE_NEWUTS;
+  if (type == "cgroup") return CLONE_NEWCGROUP;
+  if (type == "user") return CLONE_NEWUSER;
+  if (type == "time") return CLONE_NEWTIME;
+  return w("linux.namespaces", "unknown namespace type \"" + type + "\"");
+}
+
+Result<int> rlimit_of(const std::string& type, const Where& w) {
+  static const std::map<std::string, int> names = {
+      {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},     {"RLIMIT_CPU", RLIMIT_CPU},
+      {"RLIMIT_DATA", RLIMIT_DATA},       {"RLIMIT_FSIZE", RLIMIT_FSIZE},   {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+      {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
+      {"RLIMIT_NOFILE", RLIMIT_NOFILE},   {"RLIMIT_NPROC", RLIMIT_NPROC},   {"RLIMIT_RSS", RLIMIT_RSS},
+      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME}, {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+      {"RLIMIT_STACK", RLIMIT_STACK}};
+  auto it = names.find(type);
+  if (it == names.end()) return w("process.rlimits", "unknown rlimit type \"" + type + "\"");
+  return it->second;
+}
+
+Status parse_process(const json& p, BundleConfig& c, const Where& w) {
+  if (!p.is_object()) return w("process", "must be an object");
+  c.terminal = p.value("terminal", false);
+  c.args = TRY(strings_of(p, "args", "process.args", w));
+  if (c.args.empty()) return w("process.args", "must name the program to run");
+  c.env = TRY(strings_of(p, "env", "process.env", w));
+  c.cwd = TRY(string_of(p, "cwd", "process.cwd", w, "/"));
+  if (c.cwd.empty() || c.cwd[0] != '/') return w("process.cwd", "must be an absolute path, not \"" + c.cwd + "\"");
+  if (p.contains("user")) {
+    const json& u = p.at("user");
+    c.uid = static_cast<uid_t>(json_uint(u, "uid", 0, kMaxId));
+    c.gid = static_cast<gid_t>(json_uint(u, "gid", 0, kMaxId));
+    if (u.contains("umask")) c.umask = static_cast<mode_t>(json_uint(u, "umask", 022, 0777));
+    if (u.contains("additionalGids"))
+      for (const auto& g : u.at("additionalGids")) {
+        if (!g.is_number_unsigned() || g.get<uint64_t>() > kMaxId)
+          return w("process.user.additionalGids", "must hold group ids");
+        c.additional_gids.push_back(static_cast<gid_t>(g.get<uint64_t>()));
+      }
+  }
+  if (p.contains("capabilities") && p.at("capabilities").is_object())
+    for (const auto& name : TRY(strings_of(p.at("capabilities"), "bounding", "process.capabilities.bounding", w))) {
+      int n = cap_from_name(name);
+      if (n < 0) return w("process.capabilities.bounding", "unknown capability \"" + name + "\"");
+      if (n <= last_cap()) c.caps |= CapSet{1} << n;
+    }
+  if (p.contains("rlimits") && p.at("rlimits").is_array())
+    for (const auto& r : p.at("rlimits")) {
+      Rlimit rl;
+      rl.resource = TRY(rlimit_of(r.value("type", ""), w));
+      rl.soft = json_uint(r, "soft", 0);
+      rl.hard = json_uint(r, "hard", 0);
+      c.rlimits.push_back(rl);
+    }
+  c.no_new_privileges = p.value("noNewPrivileges", false);
+  if (p.contains("oomScoreAdj")) c.oom_score_adj = static_cast<int>(json_int(p, "oomScoreAdj", 0, -1000, 1000));
+  if (!p.value("apparmorProfile", std::string()).empty())
+    return w("process.apparmorProfile", "AppArmor is not available to kiln-runtime on this host");
+  if (!p.value("selinuxLabel", std::string()).empty())
+    return w("process.selinuxLabel", "SELinux is not available to kiln-runtime on this host");
+  return {};
+}
+
+Status parse_linux(const json& l, BundleConfig& c, const Where& w) {
+  if (l.contains("namespaces"))
+    for (const auto& n : l.at("namespaces")) {
+      BundleNamespace ns;
+      ns.flag = TRY(namespace_flag(n.value("type", ""), w));
+      ns.path = n.value("path", "");
+      for (const auto& seen : c.namespaces)
+        if (seen.flag == ns.flag) return w("linux.namespaces", "\"" + n.value("type", "") + "\" is given twice");
+      if (ns.flag == CLONE_NEWUSER) return w("linux.namespaces", "user namespaces are not supported by kiln-runtime yet");
+      if (ns.flag == CLONE_NEWTIME) return w("linux.namespaces", "time namespaces are not supported by kiln-runtime yet");
+      if (!ns.path.empty() && !path_exists(ns.path))
+        return w("linux.namespaces", "namespace path " + ns.path + " does not exist");
+      c.namespaces.push_back(ns);
+    }
+  if (l.contains("devices"))
+    for (const auto& d : l.at("devices")) {
+      BundleDevice dev;
+      dev.path = d.value("path", "");
+      std::string type = d.value("type", "c");
+      if (dev.path.empty() || dev.path[0] != '/' || dev.path.rfind("/dev/", 0) != 0)
+        return w("linux.devices", "path \"" + dev.path + "\" must be under /dev");
+      if (type != "c" && type != "b" && type != "u" && type != "p")
+        return w("linux.devices", "type of " + dev.path + " must be c, b, u or p");
+      dev.type = type[0];
+      dev.major = static_cast<uint32_t>(json_uint(d, "major", 0, UINT32_MAX));
+      dev.minor = static_cast<uint32_t>(json_uint(d, "minor", 0, UINT32_MAX));
+      dev.mode = static_cast<uint32_t>(json_uint(d, "fileMode", 0666, 07777));
+      dev.uid = static_cast<uint32_t>(json_uint(d, "uid", 0, kMaxId));
+      dev.gid = static_cast<uint32_t>(json_uint(d, "gid", 0, kMaxId));
+      c.devices.push_back(dev);
+    }
+  c.masked_paths = TRY(strings_of(l, "maskedPaths", "linux.maskedPaths", w));
+  c.readonly_paths = TRY(strings_of(l, "readonlyPaths", "linux.readonlyPaths", w));
+  if (l.contains("sysctl") && l.at("sysctl").is_object())
+    for (const auto& [k, v] : l.at("sysctl").items()) {
+      if (!v.is_string()) return w("linux.sysctl", k + " must be a string");
+      if (k.find("..") != std::string::npos || k.find('/') != std::string::npos)
+        return w("linux.sysctl", "\"" + k + "\" is not a sysctl name");
+      c.sysctl[k] = v.get<std::string>();
+    }
+  if (l.contains("seccomp") && !l.at("seccomp").is_null()) c.seccomp_json = json_text(l.at("seccomp"));
+  c.rootfs_propagation = TRY(string_of(l, "rootfsPropagation", "linux.rootfsPropagation", w));
+  c.cgroups_path = TRY(string_of(l, "cgroupsPath", "linux.cgroupsPath", w));
+  if (c.cgroups_path.find("..") != std::string::npos) return w("linux.cgroupsPath", "must not contain ..");
+  if (l.contains("resources") && l.at("resources").is_object()) {
+    const json& r = l.at("resources");
+    if (r.contains("memory") && r.at("memory").is_object())
+      c.memory_limit = json_int(r.at("memory"), "limit", 0, -1, INT64_MAX);
+    if (r.contains("pids") && r.at("pids").is_object()) c.pids_limit = json_int(r.at("pids"), "limit", 0, -1, INT64_MAX);
+    if (r.contains("cpu") && r.at("cpu").is_object()) {
+      c.cpu_quota = json_int(r.at("cpu"), "quota", 0, -1, INT64_MAX);
+      c.cpu_period = json_int(r.at("cpu"), "period", 0, 0, INT64_MAX);
+    }
+  }
+  if (l.contains("uidMappings") || l.contains("gidMappings"))
+    if (!c.has_namespace(CLONE_NEWUSER)) return w("linux.uidMappings", "given without a user namespace");
+  return {};
+}
+
+}  // namespace
+
+bool BundleConfig::has_namespace(int flag) const {
+  for (const auto& n : namespaces)
+    if (n.flag == flag) return true;
+  return false;
+}
+
+Result<BundleConfig> parse_bundle_config(const std::string& text, const std::string& bundle) {
+  Where w{bundle + "/config.json"};
+  BundleConfig c;
+  c.bundle = bundle;
+  json j;
+  try {
+    j = parse_json(text);
+  } catch (const json::exception& e) {
+    return make_error(ErrorCode::invalid_argument, w.file + ": not valid JSON: " + e.what());
+  }
+  try {
+    if (!j.is_object()) return w("(top)", "must be a JSON object");
+    c.oci_version = TRY(string_of(j, "ociVersion", "ociVersion", w));
+    if (c.oci_version.rfind("1.", 0) != 0) return w("ociVersion", "\"" + c.oci_version + "\" is not a 1.x runtime spec");
+    if (!j.contains("process")) return w("process", "is missing (kiln-runtime create needs a process)");
+    TRY(parse_process(j.at("process"), c, w));
+    if (!j.contains("root") || !j.at("root").is_object()) return w("root", "is missing");
+    std::string root = TRY(string_of(j.at("root"), "path", "root.path", w));
+    if (root.empty()) return w("root.path", "is empty");
+    if (root[0] != '/') root = bundle + "/" + root;
+    char real[PATH_MAX];
+    if (!::realpath(root.c_str(), real)) return w("root.path", root + " does not exist");
+    c.root = real;
+    c.root_readonly = j.at("root").value("readonly", false);
+    c.hostname = TRY(string_of(j, "hostname", "hostname", w));
+    c.domainname = TRY(string_of(j, "domainname", "domainname", w));
+    if (j.contains("mounts"))
+      for (const auto& m : j.at("mounts")) {
+        BundleMount bm;
+        bm.destination = TRY(string_of(m, "destination", "mounts.destination", w));
+        if (bm.destination.empty() || bm.destination[0] != '/')
+          return w("mounts", "destination \"" + bm.destination + "\" must be an absolute path");
+        bm.type = TRY(string_of(m, "type", "mounts.type", w));
+        bm.source = TRY(string_of(m, "source", "mounts.source", w));
+        bm.options = TRY(strings_of(m, "options", "mounts.options", w));
+        c.mounts.push_back(bm);
+      }
+    if (j.contains("linux")) TRY(parse_linux(j.at("linux"), c, w));
+    if (!c.hostname.empty() && !c.has_namespace(CLONE_NEWUTS))
+      return w("hostname", "needs a new uts namespace");
+    if (j.contains("hooks") && j.at("hooks").is_object() && !j.at("hooks").empty())
+      for (const auto& [k, v] : j.at("hooks").items())
+        if (v.is_array() && !v.empty()) return w("hooks." + k, "hooks are not supported by kiln-runtime yet");
+    if (j.contains("annotations") && j.at("annotations").is_object())
+      for (const auto& [k, v] : j.at("annotations").items())
+        if (v.is_string()) c.annotations[k] = v.get<std::string>();
+  } catch (const json::exception& e) {
+    return make_error(ErrorCode::invalid_argument, w.file + ": malformed: " + e.what());
+  }
+  return c;
+}
+
+Result<BundleConfig> load_bundle_config(const std::string& bundle) {
+  char real[PATH_MAX];
+  if (!::realpath(bundle.c_str(), real))
+    return make_error(ErrorCode::not_found, "bundle " + bundle + " does not exist");
+  std::string dir = real;
+  auto text = read_file(dir + "/config.json", 4u << 20);
+  if (!text) return std::move(text).error().context("bundle " + dir + ": config.json");
+  return parse_bundle_config(*text, dir);
+}
+
+std::string default_bundle_config() {
+  json caps = json::array({"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"});
+  json j = {
+      {"ociVersion", "1.0.2"},
+      {"process",
+       {{"terminal", true},
+        {"user", {{"uid", 0}, {"gid", 0}}},
+        {"args", {"sh"}},
+        {"env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
+        {"cwd", "/"},
+        {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
+        {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}}},
+        {"noNewPrivileges", true}}},
+      {"root", {{"path", "rootfs"}, {"readonly", true}}},
+      {"hostname", "kiln"},
+      {"mounts",
+       {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+        {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+         {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
+        {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"},
+         {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
+        {{"destination", "/dev/shm"}, {"type", "tmpfs"}, {"source", "shm"},
+         {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
+        {{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"}, {"options", {"nosuid", "noexec", "nodev"}}},
+        {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"}, {"options", {"nosuid", "noexec", "nodev", "ro"}}}}},
+      {"linux",
+       {{"namespaces", {{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}, {{"type", "cgroup"}}}},
+        {"maskedPaths",
+         {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+          "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}},
+        {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
+  return j.dump(2) + "\n";
+}
+
+}  // namespace kiln::runtime

@@ -1,0 +1,415 @@
+// kiln-runtime create → start → kill → delete.
+#include "runtime/bundle_lifecycle.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include "cas/store.h"
+#include "common/fd.h"
+#include "common/number.h"
+#include "oci/image.h"
+#include "runtime/bundle_config.h"
+#include "runtime/bundle_rootfs.h"
+#include "runtime/bundle_state.h"
+#include "runtime/devices.h"
+#include "runtime/launcher.h"
+#include "runtime/seccomp.h"
+#include "runtime/signals.h"
+#include "runtime/state.h"
+
+namespace kiln::runtime {
+
+namespace {
+
+/// Where cgroup v2 is mounted: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid); "" for none.
+std::string v2_root() {
+  for (const char* d : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"})
+    if (path_exists(std::string(d) + "/cgroup.controllers")) return d;
+  return "";
+}
+
+/// mkdir -p of rel below base; with enable, the limit controllers given to each level's children on the way.
+Result<std::string> make_cgroup_dir(const std::string& base, const std::string& rel, bool enable) {
+  std::string dir = base;
+  size_t pos = 0;
+  while (pos <= rel.size()) {
+    size_t next = rel.find('/', pos);
+    std::string comp = rel.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+    if (enable)  // a no-op where they are on already; a controller v1 holds is refused, and its limit goes there
+      if (auto fd = open_fd(dir + "/cgroup.subtree_control", O_WRONLY | O_CLOEXEC))
+        for (const char* ctl : {"+memory", "+pids", "+cpu"}) (void)!::write(fd->get(), ctl, std::strlen(ctl));
+    if (!comp.empty()) {
+      dir += "/" + comp;
+      if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) return sys_error("create cgroup " + dir);
+    }
+    if (next == std::string::npos) break;
+    pos = next + 1;
+  }
+  return dir;
+}
+
+/// The container's cgroups: linux.cgroupsPath (else kiln-runtime/<id>) in the v2 hierarchy, holding the device
+/// allow list, and each limit of linux.resources in v2 where its controller is there, else in the v1 hierarchy
+/// of that controller (hybrid hosts). The v2 directory comes first.
+Result<std::vector<std::string>> make_cgroups(const BundleConfig& c, const std::string& id,
+                                              std::vector<std::string>& made) {
+  std::string rel = c.cgroups_path.empty() ? "kiln-runtime/" + id : c.cgroups_path;
+  while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
+  if (rel.find(':') != std::string::npos)
+    return make_error(ErrorCode::unsupported, "linux.cgroupsPath \"" + c.cgroups_path +
+                                                  "\" is a systemd slice: kiln-runtime has no --systemd-cgroup");
+  std::string v2 = v2_root();
+  if (!v2.empty()) {
+    std::string dir = TRY(make_cgroup_dir(v2, rel, true));
+    made.push_back(dir);
+    UniqueFd cg = TRY(open_fd(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    TRY_CTX(ensure_device_filter(cg.get()), "cgroup " + dir);
+  }
+  struct Limit {
+    const char* v2_file;
+    const char* v1_controller;
+    const char* v1_file;
+    std::string value;
+  };
+  std::vector<Limit> limits;
+  if (c.memory_limit > 0) limits.push_back({"memory.max", "memory", "memory.limit_in_bytes", std::to_string(c.memory_limit)});
+  if (c.pids_limit > 0) limits.push_back({"pids.max", "pids", "pids.max", std::to_string(c.pids_limit)});
+  if (c.cpu_quota > 0) {
+    int64_t period = c.cpu_period ? c.cpu_period : 100000;
+    limits.push_back({"cpu.max", "cpu", "cpu.cfs_quota_us", std::to_string(c.cpu_quota)});
+    limits.back().value = std::to_string(c.cpu_quota) + " " + std::to_string(period);
+  }
+  for (const auto& l : limits) {
+    if (!v2.empty() && path_exists(made[0] + "/" + l.v2_file)) {
+      UniqueFd fd = TRY_CTX(open_fd(made[0] + "/" + l.v2_file, O_WRONLY | O_CLOEXEC), "linux.resources");
+      TRY_CTX(write_all(fd.get(), l.value), std::string("linux.resources: ") + l.v2_file);
+      continue;
+    }
+    std::string base = std::string("/sys/fs/cgroup/") + l.v1_controller;
+    if (!path_exists(base + "/cgroup.procs"))
+      return make_error(ErrorCode::unsupported,
+                        std::string("linux.resources: this host has no ") + l.v1_controller + " controller");
+    std::string dir = TRY(make_cgroup_dir(base, rel, false));
+    if (std::find(made.begin(), made.end(), dir) == made.end()) made.push_back(dir);
+    std::string value = l.value;
+    if (std::string(l.v1_controller) == "cpu") {
+      UniqueFd p = TRY(open_fd(dir + "/cpu.cfs_period_us", O_WRONLY | O_CLOEXEC));
+      TRY(write_all(p.get(), std::to_string(c.cpu_period ? c.cpu_period : 100000)));
+      value = std::to_string(c.cpu_quota);
+    }
+    UniqueFd fd = TRY_CTX(open_fd(dir + "/" + l.v1_file, O_WRONLY | O_CLOEXEC), "linux.resources");
+    TRY_CTX(write_all(fd.get(), value), std::string("linux.resources: ") + l.v1_file);
+  }
+  return made;
+}
+
+void remove_cgroups(const std::vector<std::string>& dirs) {
+  for (const auto& dir : dirs)
+    for (int i = 0; i < 100 && ::rmdir(dir.c_str()) < 0 && errno == EBUSY; ++i) ::usleep(10000);
+}
+
+/// In the container's process (B), from its fork on: namespaces that wait for the cgroup, the root filesystem,
+/// the process's limits and terminal, then launch (which waits on the exec fifo). Never returns.
+[[noreturn]] void container_process(const BundleConfig& c, const LaunchPlan& plan, int sync_fd, int error_fd,
+                                    int console_fd) {
+  char go;
+  if (::read(sync_fd, &go, 1) != 1) ::_exit(125);  // create gave up
+  ::close(sync_fd);
+  if (c.has_namespace(CLONE_NEWCGROUP)) {  // after the move into the cgroup, so that is its root
+    bool join = false;
+    for (const auto& n : c.namespaces)
+      if (n.flag == CLONE_NEWCGROUP && !n.path.empty()) join = true;
+    if (!join && ::unshare(CLONE_NEWCGROUP) < 0) child_fail(error_fd, 125, "new cgroup namespace", errno);
+  }
+  if (auto st = setup_bundle_rootfs(c); !st) child_fail(error_fd, 125, st.error().what());
+  for (const auto& r : c.rlimits) {
+    struct rlimit rl = {r.soft, r.hard};
+    if (::setrlimit(r.resource, &rl) < 0) child_fail(error_fd, 125, "setrlimit", errno);
+  }
+  if (c.oom_score_adj) {
+    std::string v = std::to_string(*c.oom_score_adj);
+    int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, v.data(), v.size()) < 0) child_fail(error_fd, 125, "oom_score_adj", errno);
+    ::close(fd);
+  }
+  if (c.umask) ::umask(*c.umask);
+  if (c.terminal)
+    if (int e = make_container_tty(console_fd)) child_fail(error_fd, 125, "make the container's terminal", e);
+  launch(plan, error_fd);
+}
+
+/// A: joins the namespaces the config names by path, makes the new ones, forks B (the container's process,
+/// pid 1 of a new pid namespace) and reports B's host pid. Never returns.
+[[noreturn]] void namespace_parent(const BundleConfig& c, const LaunchPlan& plan, int sync_fd, int error_fd,
+                                   int console_fd) {
+  int unshare_flags = 0;
+  std::vector<std::pair<int, int>> joins;  // fd, flag
+  for (const auto& n : c.namespaces) {
+    if (n.flag == CLONE_NEWCGROUP) continue;  // B, once in its cgroup
+    if (n.path.empty()) {
+      unshare_flags |= n.flag;
+      continue;
+    }
+    int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) child_fail(error_fd, 125, "open namespace " + n.path, errno);
+    joins.emplace_back(fd, n.flag);
+  }
+  if (!c.has_namespace(CLONE_NEWNS)) child_fail(error_fd, 125, "linux.namespaces: kiln-runtime needs a mount namespace");
+  for (auto [fd, flag] : joins)
+    if (flag != CLONE_NEWNS && ::setns(fd, flag) < 0) child_fail(error_fd, 125, "join a namespace", errno);
+  for (auto [fd, flag] : joins)
+    if (flag == CLONE_NEWNS && ::setns(fd, flag) < 0) child_fail(error_fd, 125, "join a mount namespace", errno);
+  if (::unshare(unshare_flags) < 0) child_fail(error_fd, 125, "make namespaces", errno);
+  pid_t b = ::fork();
+  if (b < 0) child_fail(error_fd, 125, "fork the container's process", errno);
+  if (b == 0) container_process(c, plan, sync_fd, error_fd, console_fd);
+  int32_t pid = b;
+  ::_exit(::write(sync_fd, &pid, sizeof pid) == sizeof pid ? 0 : 125);
+}
+
+Result<UniqueFd> connect_console(const std::string& path) {
+  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (s.get() < 0) return sys_error("console socket");
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path)
+    return make_error(ErrorCode::invalid_argument, "--console-socket " + path + ": the path is too long");
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  if (::connect(s.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
+    return sys_error("--console-socket " + path + ": connect (is it a listening unix socket?)");
+  return s;
+}
+
+/// Undoes a create that did not finish.
+struct CreateCleanup {
+  std::string state_dir;
+  std::vector<std::string> cgroups;
+  pid_t pid = 0;
+  bool done = false;
+  ~CreateCleanup() {
+    if (done) return;
+    if (pid > 0) ::kill(pid, SIGKILL);
+    if (pid > 0)
+      for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) ::usleep(5000);
+    remove_cgroups(cgroups);
+    if (!state_dir.empty()) (void)remove_tree(state_dir);
+  }
+};
+
+/// Waits up to ms for a byte on fd: 1 got it, 0 EOF, -1 timed out or failed.
+int wait_byte(int fd, int ms) {
+  struct pollfd p = {fd, POLLIN, 0};
+  if (::poll(&p, 1, ms) <= 0) return -1;
+  char b;
+  ssize_t n = ::read(fd, &b, 1);
+  return n == 1 ? 1 : n == 0 ? 0 : -1;
+}
+
+Result<UniqueFd> open_process(const BundleState& st) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0));
+  if (fd < 0 || !bundle_process_alive(st)) {
+    if (fd >= 0) ::close(fd);
+    return make_error(ErrorCode::not_found, "container \"" + st.id + "\": container not running");
+  }
+  return UniqueFd(fd);
+}
+
+}  // namespace
+
+Result<pid_t> bundle_create(const CreateOptions& o) {
+  TRY(check_container_id(o.id));
+  BundleConfig c = TRY(load_bundle_config(o.bundle));
+  if (c.terminal && o.console_socket.empty())
+    return make_error(ErrorCode::invalid_argument, "process.terminal is true: create needs --console-socket");
+  TRY(make_dirs(o.root, 0700));
+  CreateCleanup undo;
+  std::string dir = bundle_state_dir(o.root, o.id);
+  if (::mkdir(dir.c_str(), 0711) < 0) {
+    if (errno == EEXIST) return make_error(ErrorCode::conflict, "container with id exists: " + o.id);
+    return sys_error("create state directory " + dir);
+  }
+  undo.state_dir = dir;
+  std::string fifo = exec_fifo_path(o.root, o.id);
+  if (::mkfifo(fifo.c_str(), 0600) < 0) return sys_error("create " + fifo);
+  // Everything that can fail on a bad bundle fails here, before any process exists.
+  std::optional<SeccompProgram> seccomp;
+  if (!c.seccomp_json.empty()) {
+    auto filter = TRY_CTX(seccomp_from_json(c.seccomp_json, o.bundle + "/config.json linux.seccomp", c.caps),
+                          "linux.seccomp");
+    seccomp = TRY(filter.compile());
+  }
+  TRY(make_cgroups(c, o.id, undo.cgroups));
+  UniqueFd console;
+  if (c.terminal) console = TRY(connect_console(o.console_socket));
+  UniqueFd fifo_fd = TRY(open_fd(fifo, O_RDWR | O_CLOEXEC));  // read-write: never an EOF before `start` writes
+  int sync[2], err[2], ready[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0) return sys_error("socketpair");
+  UniqueFd sync_p(sync[0]), sync_c(sync[1]);
+  if (::pipe2(err, O_CLOEXEC) < 0) return sys_error("pipe");
+  UniqueFd err_r(err[0]), err_w(err[1]);
+  if (::pipe2(ready, O_CLOEXEC) < 0) return sys_error("pipe");
+  UniqueFd ready_r(ready[0]), ready_w(ready[1]);
+
+  LaunchPlan plan;
+  plan.args = c.args;
+  plan.env = c.env;
+  plan.cwd = c.cwd;
+  ResolvedUser user;
+  user.uid = c.uid;
+  user.gid = c.gid;
+  user.groups = c.additional_gids;
+  plan.resolved = user;
+  plan.caps = c.caps;
+  plan.seccomp = seccomp ? &*seccomp : nullptr;
+  plan.no_new_privs = c.no_new_privileges;
+  plan.preserve_fds = o.preserve_fds;
+  plan.start_fifo_fd = fifo_fd.get();
+  plan.ready_fd = ready_w.get();
+
+  if (o.subreaper) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  pid_t a = ::fork();
+  if (a < 0) return sys_error("fork");
+  if (a == 0) namespace_parent(c, plan, sync_c.get(), err_w.get(), console.get());
+  sync_c.reset();
+  err_w.reset();
+  ready_w.reset();
+  int32_t pid = 0;
+  bool got_pid = read_exact(sync_p.get(), &pid, sizeof pid);
+  int status = 0;
+  ::waitpid(a, &status, 0);
+  auto child_error = [&](const std::string& fallback) -> Error {
+    ChildFailure f{};
+    if (read_exact(err_r.get(), &f, sizeof f))
+      return make_error(ErrorCode::generic, "create " + o.id + ": " + std::string(f.message));
+    return make_error(ErrorCode::generic, "create " + o.id + ": " + fallback);
+  };
+  if (!got_pid || pid <= 0) return child_error("the namespace process ended before the container's process started");
+  undo.pid = pid;
+  for (const auto& cg : undo.cgroups) {
+    UniqueFd procs = TRY(open_fd(cg + "/cgroup.procs", O_WRONLY | O_CLOEXEC));
+    TRY_CTX(write_all(procs.get(), std::to_string(pid)), "join cgroup " + cg);
+  }
+  BundleState st;
+  st.id = o.id;
+  st.bundle = c.bundle;
+  st.rootfs = c.root;
+  st.created = oci::rfc3339(static_cast<int64_t>(::time(nullptr)));
+  st.pid = pid;
+  st.cgroups = undo.cgroups;
+  st.annotations = c.annotations;
+  auto start = start_time_of(pid);
+  if (!start) return child_error("the container's process ended while being made");
+  st.pid_start = *start;
+  TRY(save_bundle_state(o.root, st));
+  if (::write(sync_p.get(), "g", 1) != 1) return child_error("the container's process ended while being made");
+  if (wait_byte(ready_r.get(), 60000) != 1) return child_error("the container's process ended while being made");
+  if (!o.pid_file.empty()) TRY_CTX(cas::write_file_atomic(o.pid_file, std::to_string(pid), false), "--pid-file");
+  undo.done = true;
+  return static_cast<pid_t>(pid);
+}
+
+Status bundle_start(const std::string& root, const std::string& id) {
+  BundleState st = TRY(load_bundle_state(root, id));
+  std::string status = bundle_status(root, st);
+  if (status != "created")
+    return make_error(ErrorCode::conflict, "cannot start a container that is " + status + " (" + id + ")");
+  std::string fifo = exec_fifo_path(root, id);
+  int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return make_error(ErrorCode::not_found, "container \"" + id + "\": container not running");
+  UniqueFd f(fd);
+  if (::write(f.get(), "s", 1) != 1) return sys_error("start " + id);
+  ::unlink(fifo.c_str());
+  return {};
+}
+
+Status bundle_kill(const std::string& root, const std::string& id, const std::string& signal, bool all) {
+  BundleState st = TRY(load_bundle_state(root, id));
+  int sig = signal_from_name(signal.empty() ? "SIGTERM" : signal);
+  if (sig < 0) return make_error(ErrorCode::invalid_argument, "unknown signal \"" + signal + "\"");
+  if (all && !st.cgroups.empty()) {
+    auto text = read_file(st.cgroups[0] + "/cgroup.procs", 1u << 20);
+    if (text) {
+      size_t pos = 0;
+      while (pos < text->size()) {
+        size_t nl = text->find('\n', pos);
+        if (auto p = parse_uint(text->substr(pos, nl - pos), INT32_MAX)) ::kill(static_cast<pid_t>(*p), sig);
+        if (nl == std::string::npos) break;
+        pos = nl + 1;
+      }
+      return {};
+    }
+  }
+  UniqueFd pidfd = TRY(open_process(st));
+  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0) < 0) {
+    if (errno == ESRCH) return make_error(ErrorCode::not_found, "container \"" + id + "\": no such process");
+    return sys_error("kill " + id);
+  }
+  return {};
+}
+
+Status bundle_delete(const std::string& root, const std::string& id, bool force) {
+  BundleState st = TRY(load_bundle_state(root, id));
+  std::string status = bundle_status(root, st);
+  if (status == "running" && !force)
+    return make_error(ErrorCode::conflict, "cannot delete container " + id + " that is not stopped: running");
+  if (status != "stopped") {  // created (runc deletes those too) or forced
+    if (auto pidfd = open_process(st)) {
+      ::syscall(SYS_pidfd_send_signal, pidfd->get(), SIGKILL, nullptr, 0);
+      struct pollfd p = {pidfd->get(), POLLIN, 0};
+      ::poll(&p, 1, 10000);
+    }
+  }
+  remove_cgroups(st.cgroups);
+  TRY(remove_tree(bundle_state_dir(root, id)));
+  return {};
+}
+
+Result<std::vector<pid_t>> bundle_pids(const std::string& root, const std::string& id) {
+  BundleState st = TRY(load_bundle_state(root, id));
+  std::vector<pid_t> out;
+  if (!st.cgroups.empty())
+    if (auto text = read_file(st.cgroups[0] + "/cgroup.procs", 1u << 20)) {
+      size_t pos = 0;
+      while (pos < text->size()) {
+        size_t nl = text->find('\n', pos);
+        if (auto p = parse_uint(text->substr(pos, nl - pos), INT32_MAX)) out.push_back(static_cast<pid_t>(*p));
+        if (nl == std::string::npos) break;
+        pos = nl + 1;
+      }
+      return out;
+    }
+  if (bundle_process_alive(st)) out.push_back(st.pid);
+  return out;
+}
+
+Result<int> bundle_run(const CreateOptions& o, bool detach) {
+  CreateOptions co = o;
+  co.subreaper = !detach;
+  pid_t pid = TRY(bundle_create(co));
+  if (auto s = bundle_start(o.root, o.id); !s) {
+    (void)bundle_delete(o.root, o.id, true);
+    return std::move(s).error();
+  }
+  if (detach) return 0;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  (void)bundle_delete(o.root, o.id, true);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace kiln::runtime

@@ -1,0 +1,88 @@
+// kiln-runtime's state files.
+#include "runtime/bundle_state.h"
+
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/fd.h"
+#include "common/json.h"
+#include "cas/store.h"
+#include "runtime/state.h"
+
+namespace kiln::runtime {
+
+Status check_container_id(const std::string& id) {
+  bool ok = !id.empty() && id.size() <= 1024 && id[0] != '.';
+  for (char c : id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' || c == '-' || c == '.')) ok = false;
+  if (!ok)
+    return make_error(ErrorCode::invalid_argument,
+                      "invalid container id \"" + id + "\": use letters, digits, _ + - . (not starting with .)");
+  return {};
+}
+
+std::string bundle_state_dir(const std::string& root, const std::string& id) { return root + "/" + id; }
+std::string exec_fifo_path(const std::string& root, const std::string& id) {
+  return bundle_state_dir(root, id) + "/exec.fifo";
+}
+
+Status save_bundle_state(const std::string& root, const BundleState& st) {
+  nlohmann::json j = {{"id", st.id},         {"bundle", st.bundle}, {"rootfs", st.rootfs},
+                      {"created", st.created}, {"pid", st.pid},       {"pid_start", st.pid_start},
+                      {"cgroups", st.cgroups},   {"annotations", st.annotations}};
+  return cas::write_file_atomic(bundle_state_dir(root, st.id) + "/state.json", json_text(j), false);
+}
+
+Result<BundleState> load_bundle_state(const std::string& root, const std::string& id) {
+  TRY(check_container_id(id));
+  auto text = read_file(bundle_state_dir(root, id) + "/state.json", 1u << 20);
+  if (!text) return make_error(ErrorCode::not_found, "container \"" + id + "\" does not exist");
+  try {
+    auto j = parse_json(*text);
+    BundleState st;
+    st.id = j.at("id").get<std::string>();
+    st.bundle = j.at("bundle").get<std::string>();
+    st.rootfs = j.value("rootfs", "");
+    st.created = j.value("created", "");
+    st.pid = static_cast<pid_t>(json_int(j, "pid", 0, 0, INT32_MAX));
+    st.pid_start = json_uint(j, "pid_start", 0);
+    if (j.contains("cgroups")) st.cgroups = j.at("cgroups").get<std::vector<std::string>>();
+    if (j.contains("annotations")) st.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
+    if (st.id != id) return make_error(ErrorCode::corrupt, "container \"" + id + "\": its state names another id");
+    return st;
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(ErrorCode::corrupt, "container \"" + id + "\": state.json is malformed: " + e.what());
+  }
+}
+
+bool bundle_process_alive(const BundleState& st) {
+  if (st.pid <= 0) return false;
+  auto start = start_time_of(st.pid);
+  if (!start || *start != st.pid_start) return false;
+  // A zombie has exited: for the spec it is stopped.
+  auto stat = read_file("/proc/" + std::to_string(st.pid) + "/stat", 4096);
+  if (!stat) return false;
+  size_t close = stat->rfind(')');
+  return close == std::string::npos || close + 2 >= stat->size() || (*stat)[close + 2] != 'Z';
+}
+
+std::string bundle_status(const std::string& root, const BundleState& st) {
+  if (!bundle_process_alive(st)) return "stopped";
+  return path_exists(exec_fifo_path(root, st.id)) ? "created" : "running";
+}
+
+std::string bundle_state_json(const std::string& root, const BundleState& st) {
+  std::string status = bundle_status(root, st);
+  nlohmann::json j = {{"ociVersion", "1.0.2"},
+                      {"id", st.id},
+                      {"status", status},
+                      {"pid", status == "stopped" ? 0 : st.pid},
+                      {"bundle", st.bundle},
+                      {"rootfs", st.rootfs},
+                      {"created", st.created},
+                      {"annotations", st.annotations}};
+  return json_text(j, 2) + "\n";
+}
+
+}  // namespace kiln::runtime

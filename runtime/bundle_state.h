@@ -1,0 +1,41 @@
+// kiln-runtime's record of the containers it created: <root>/<id>/state.json and the exec fifo beside it, and
+// the status the runtime spec names (creating, created, running, stopped), read from the process itself.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace kiln::runtime {
+
+struct BundleState {
+  std::string id, bundle, rootfs, created;  ///< created: RFC 3339
+  pid_t pid = 0;
+  uint64_t pid_start = 0;  ///< the process's start time, so a reused pid is never taken for it
+  std::vector<std::string> cgroups;  ///< the cgroup directories kiln-runtime made (v2 first, where there is one)
+  std::map<std::string, std::string> annotations;
+};
+
+/// Container IDs as runc takes them: letters, digits, `_ + - .`, not starting with a dot, at most 1024.
+Status check_container_id(const std::string& id);
+/// <root>/<id>
+std::string bundle_state_dir(const std::string& root, const std::string& id);
+/// The exec fifo a created container waits on until `start`.
+std::string exec_fifo_path(const std::string& root, const std::string& id);
+
+Status save_bundle_state(const std::string& root, const BundleState& st);
+/// "container \"ID\" does not exist" when there is no such container (runc's words, which engines match).
+Result<BundleState> load_bundle_state(const std::string& root, const std::string& id);
+/// True while the recorded process lives (same pid, same start time).
+bool bundle_process_alive(const BundleState& st);
+/// created, running or stopped.
+std::string bundle_status(const std::string& root, const BundleState& st);
+/// The runtime spec's state JSON (ociVersion, id, status, pid, bundle, annotations).
+std::string bundle_state_json(const std::string& root, const BundleState& st);
+
+}  // namespace kiln::runtime

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# kiln-runtime with runc's command line: a bundle unpacked by umoci from a kiln image goes through create,
+# state, start, kill, delete and run; bad bundles and bad calls are one error line and leave nothing behind.
+source "$(dirname "$0")/lib.sh"
+RT=${KILN_RUNTIME:-$(dirname "$KILN")/kiln-runtime}
+[ -x "$RT" ] || fail "no kiln-runtime at $RT"
+command -v umoci >/dev/null || fail "umoci is missing (scripts/setup installs it)"
+root=$WORK/state
+rt() { "$RT" --root "$root" "$@"; }
+on_exit 'for d in "$root"/*/; do [ -d "$d" ] && "$RT" --root "$root" delete -f "$(basename "$d")" 2>/dev/null; done'
+
+make_busybox_rootfs "$WORK/rootfs"
+tar -C "$WORK/rootfs" -cf "$WORK/rootfs.tar" .
+kiln import "$WORK/rootfs.tar" localhost/rt:1 >/dev/null
+kiln save localhost/rt:1 -o "$WORK/img.tar"
+mkdir -p "$WORK/layout" && tar -xf "$WORK/img.tar" -C "$WORK/layout"
+umoci unpack --image "$WORK/layout:1" "$WORK/bundle" >/dev/null 2>&1 || fail "umoci unpack of a kiln image"
+bundle=$WORK/bundle
+# set_config PYTHON: edit the bundle's config.json (c is the document).
+set_config() {
+  python3 - "$bundle/config.json" "$1" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+exec(sys.argv[2])
+json.dump(c, open(sys.argv[1], "w"))
+PY
+}
+state_of() { rt state "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])'; }
+mounts_before=$(grep -c . /proc/self/mountinfo)
+
+# --- create, state, start: the process waits for start, then runs with the bundle's config.
+set_config 'c["process"]["terminal"] = False; c["process"]["args"] = ["sh", "-c", "echo started as $(id -u):$(id -g) in $(pwd); cat /proc/self/status | grep NoNewPrivs; touch /x 2>/dev/null || echo root-ro; sleep 100"]; c["process"]["cwd"] = "/tmp"; c["root"]["readonly"] = True; c["linux"]["resources"]["pids"] = {"limit": 50}'
+(cd "$bundle" && rt create --pid-file "$WORK/pid" c1 >"$WORK/c1.out" 2>&1) || fail "create: $(cat "$WORK/c1.out")"
+pid=$(cat "$WORK/pid")
+[ -d /proc/"$pid" ] || fail "no process $pid after create"
+assert_eq "$(state_of c1)" created "state after create"
+rt state c1 | grep -q "\"pid\": $pid" || fail "state lacks the pid"
+[ ! -s "$WORK/c1.out" ] || fail "the process ran before start: $(cat "$WORK/c1.out")"
+rt start c1
+for _ in $(seq 50); do grep -q root-ro "$WORK/c1.out" && break; sleep 0.1; done
+grep -q "started as 0:0 in /tmp" "$WORK/c1.out" || fail "process output: $(cat "$WORK/c1.out")"
+grep -q "NoNewPrivs:.*1" "$WORK/c1.out" || fail "noNewPrivileges not applied"
+grep -q root-ro "$WORK/c1.out" || fail "root.readonly not applied"
+assert_eq "$(state_of c1)" running "state after start"
+rt ps -f json c1 | grep -q "$pid" || fail "ps lacks the container's pid"
+expect_fail "cannot start a container that is running" rt start c1
+expect_fail "that is not stopped: running" rt delete c1
+# --- kill by name, then delete: nothing left (state, cgroup, mounts, process).
+cg=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cgroups"][0])' "$root/c1/state.json")
+[ -d "$cg" ] || fail "no cgroup $cg"
+assert_eq "$(cat "$cg/pids.max" 2>/dev/null || cat /sys/fs/cgroup/pids/kiln-runtime/c1/pids.max)" 50 "pids limit"
+rt kill c1 KILL
+for _ in $(seq 50); do [ "$(state_of c1)" = stopped ] && break; sleep 0.1; done
+assert_eq "$(state_of c1)" stopped "state after kill"
+rt delete c1
+[ ! -e "$root/c1" ] || fail "state left after delete"
+[ ! -e "$cg" ] || fail "cgroup left after delete: $cg"
+expect_fail 'container "c1" does not exist' rt state c1
+expect_fail 'container "c1" does not exist' rt kill c1 TERM
+
+# --- run: the exit code of the process; --detach returns once it runs; a created container can be deleted.
+set_config 'c["process"]["args"] = ["sh", "-c", "exit 7"]; c["root"]["readonly"] = False'
+rc=0; (cd "$bundle" && rt run r1 >/dev/null 2>&1) || rc=$?
+assert_eq "$rc" 7 "run's exit code"
+[ ! -e "$root/r1" ] || fail "run left its state"
+set_config 'c["process"]["args"] = ["sleep", "100"]'
+(cd "$bundle" && rt run -d r2 >/dev/null 2>&1) || fail "run --detach"
+assert_eq "$(state_of r2)" running "run --detach"
+rt delete -f r2
+rt create -b "$bundle" c2 >/dev/null 2>&1
+rt delete c2  # created, never started: runc deletes it too
+[ ! -e "$root/c2" ] || fail "created container not deleted"
+
+# --- a terminal: the pty master reaches --console-socket over SCM_RIGHTS.
+set_config 'c["process"]["terminal"] = True; c["process"]["args"] = ["sh", "-c", "[ -t 0 ] && echo on-a-tty"]'
+python3 - "$WORK/console.sock" "$WORK/tty.out" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1); s.settimeout(20)
+conn, _ = s.accept()
+msg, fds, flags, addr = socket.recv_fds(conn, 64, 1)
+out = b""
+while b"on-a-tty" not in out:
+    try:
+        d = os.read(fds[0], 1024)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+open(sys.argv[2], "wb").write(out)
+PY
+listener=$!
+for _ in $(seq 50); do [ -S "$WORK/console.sock" ] && break; sleep 0.1; done
+rt run -b "$bundle" --console-socket "$WORK/console.sock" t1 >/dev/null 2>&1 || fail "run with a terminal"
+wait "$listener"
+grep -q on-a-tty "$WORK/tty.out" || fail "no terminal in the container: $(cat "$WORK/tty.out")"
+set_config 'c["process"]["terminal"] = False'
+
+# --- bad input: one line, non-zero, nothing left.
+expect_fail "nowhere does not exist" rt create -b "$WORK/nowhere" b1
+mkdir -p "$WORK/empty" && expect_fail "config.json" rt create -b "$WORK/empty" b1
+cp -a "$bundle/config.json" "$WORK/good.json"
+echo '{ not json' >"$bundle/config.json"
+expect_fail "not valid JSON" rt create -b "$bundle" b1
+cp "$WORK/good.json" "$bundle/config.json"
+set_config 'c["linux"]["namespaces"].append({"type": "bogus"})'
+expect_fail 'unknown namespace type "bogus"' rt create -b "$bundle" b1
+cp "$WORK/good.json" "$bundle/config.json"
+set_config 'c["process"]["cwd"] = "relative"'
+expect_fail "process.cwd: must be an absolute path" rt create -b "$bundle" b1
+cp "$WORK/good.json" "$bundle/config.json"
+expect_fail "invalid container id" rt create -b "$bundle" "../escape"
+expect_fail "invalid container id" rt create -b "$bundle" ".hidden"
+rt create -b "$bundle" dup >/dev/null 2>&1
+expect_fail "container with id exists: dup" rt create -b "$bundle" dup
+assert_eq "$(state_of dup)" created "the first dup survives the second create"
+rt delete dup
+expect_fail 'container "never" does not exist' rt start never
+set_config 'c["process"]["terminal"] = True'
+touch "$WORK/not-a-socket"
+expect_fail "--console-socket" rt create -b "$bundle" --console-socket "$WORK/not-a-socket" b2
+cp "$WORK/good.json" "$bundle/config.json"
+# A mount whose destination is a symlink leading out of the root lands inside the root.
+ln -s ../../../../../../../../tmp/kiln-runtime-escape-$$ "$bundle/rootfs/evil"
+set_config 'c["mounts"].append({"destination": "/evil/sub", "type": "tmpfs", "source": "tmpfs"}); c["process"]["args"] = ["true"]'
+rt run -b "$bundle" m1 >/dev/null 2>&1 || true
+[ ! -e /tmp/kiln-runtime-escape-$$ ] || { rm -rf /tmp/kiln-runtime-escape-$$; fail "a mount followed a symlink out of the root"; }
+cp "$WORK/good.json" "$bundle/config.json"
+# --log-format json: the error as a JSON line with level, msg and time.
+rt --log "$WORK/log.json" --log-format json start never 2>/dev/null && fail "start of nothing succeeded"
+python3 -c 'import json,sys; l=json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert l["level"]=="error" and "does not exist" in l["msg"] and l["time"]' "$WORK/log.json" || fail "json log: $(cat "$WORK/log.json")"
+expect_fail "--systemd-cgroup is not supported" rt --systemd-cgroup state x
+
+# Nothing left: no state, no mounts, no cgroups of ours.
+[ -z "$(ls -A "$root" 2>/dev/null)" ] || fail "states left: $(ls "$root")"
+assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left behind"
+left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2)$' || true)
+[ -z "$left" ] || fail "cgroups left: $left"
+rt features | python3 -c 'import json,sys; f=json.load(sys.stdin); assert "pid" in f["linux"]["namespaces"]' || fail "features"
