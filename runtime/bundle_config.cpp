@@ -91,10 +91,15 @@ Status parse_process(const json& p, BundleConfig& c, const Where& w) {
       }
   }
   if (p.contains("capabilities") && p.at("capabilities").is_object())
-    for (const auto& name : TRY(strings_of(p.at("capabilities"), "bounding", "process.capabilities.bounding", w))) {
-      int n = cap_from_name(name);
-      if (n < 0) return w("process.capabilities.bounding", "unknown capability \"" + name + "\"");
-      if (n <= last_cap()) c.caps |= CapSet{1} << n;
+    for (auto [key, set] : std::initializer_list<std::pair<const char*, CapSet*>>{
+             {"bounding", &c.caps.bounding}, {"effective", &c.caps.effective}, {"permitted", &c.caps.permitted},
+             {"inheritable", &c.caps.inheritable}, {"ambient", &c.caps.ambient}}) {
+      std::string field = std::string("process.capabilities.") + key;
+      for (const auto& name : TRY(strings_of(p.at("capabilities"), key, field, w))) {
+        int n = cap_from_name(name);
+        if (n < 0) return w(field, "unknown capability \"" + name + "\"");
+        if (n <= last_cap()) *set |= CapSet{1} << n;  // one this kernel lacks cannot be held: left out, as runc does
+      }
     }
   if (p.contains("rlimits") && p.at("rlimits").is_array())
     for (const auto& r : p.at("rlimits")) {
@@ -121,7 +126,6 @@ Status parse_linux(const json& l, BundleConfig& c, const Where& w) {
       ns.path = n.value("path", "");
       for (const auto& seen : c.namespaces)
         if (seen.flag == ns.flag) return w("linux.namespaces", "\"" + n.value("type", "") + "\" is given twice");
-      if (ns.flag == CLONE_NEWUSER) return w("linux.namespaces", "user namespaces are not supported by kiln-runtime yet");
       if (ns.flag == CLONE_NEWTIME) return w("linux.namespaces", "time namespaces are not supported by kiln-runtime yet");
       if (!ns.path.empty() && !path_exists(ns.path))
         return w("linux.namespaces", "namespace path " + ns.path + " does not exist");
@@ -165,10 +169,37 @@ Status parse_linux(const json& l, BundleConfig& c, const Where& w) {
     if (r.contains("cpu") && r.at("cpu").is_object()) {
       c.cpu_quota = json_int(r.at("cpu"), "quota", 0, -1, INT64_MAX);
       c.cpu_period = json_int(r.at("cpu"), "period", 0, 0, INT64_MAX);
+      c.cpu_shares = json_int(r.at("cpu"), "shares", 0, 0, 262144);
+      c.cpu_rt_runtime = json_int(r.at("cpu"), "realtimeRuntime", 0, -1, INT64_MAX);
+      c.cpu_rt_period = json_int(r.at("cpu"), "realtimePeriod", 0, 0, INT64_MAX);
+      c.cpuset_cpus = TRY(string_of(r.at("cpu"), "cpus", "linux.resources.cpu.cpus", w));
+      c.cpuset_mems = TRY(string_of(r.at("cpu"), "mems", "linux.resources.cpu.mems", w));
+      for (const std::string& list : {c.cpuset_cpus, c.cpuset_mems})
+        if (list.find_first_not_of("0123456789,-") != std::string::npos)
+          return w("linux.resources.cpu", "\"" + list + "\" is not a list such as 0-2,4");
     }
   }
-  if (l.contains("uidMappings") || l.contains("gidMappings"))
-    if (!c.has_namespace(CLONE_NEWUSER)) return w("linux.uidMappings", "given without a user namespace");
+  for (auto [key, out] : std::initializer_list<std::pair<const char*, std::vector<IdMapping>*>>{
+           {"uidMappings", &c.uid_mappings}, {"gidMappings", &c.gid_mappings}}) {
+    if (!l.contains(key) || l.at(key).is_null()) continue;
+    if (!l.at(key).is_array()) return w(std::string("linux.") + key, "must be an array");
+    for (const auto& m : l.at(key)) {
+      IdMapping im;
+      im.container_id = static_cast<uint32_t>(json_uint(m, "containerID", std::nullopt, kMaxId));
+      im.host_id = static_cast<uint32_t>(json_uint(m, "hostID", std::nullopt, kMaxId));
+      im.size = static_cast<uint32_t>(json_uint(m, "size", std::nullopt, UINT32_MAX));
+      if (im.size == 0) return w(std::string("linux.") + key, "a mapping of size 0");
+      out->push_back(im);
+    }
+  }
+  bool new_user = false;
+  for (const auto& n : c.namespaces)
+    if (n.flag == CLONE_NEWUSER && n.path.empty()) new_user = true;
+  if (!c.uid_mappings.empty() || !c.gid_mappings.empty()) {
+    if (!new_user) return w("linux.uidMappings", "given without a new user namespace");
+  } else if (new_user) {
+    return w("linux.uidMappings", "a new user namespace needs uidMappings and gidMappings");
+  }
   return {};
 }
 

@@ -34,6 +34,11 @@ struct BundleDevice {
   uint32_t mode = 0666, uid = 0, gid = 0;
 };
 
+/// One line of a user namespace's uid_map or gid_map.
+struct IdMapping {
+  uint32_t container_id = 0, host_id = 0, size = 0;
+};
+
 struct BundleConfig {
   std::string bundle;  ///< absolute path of the bundle directory
   std::string oci_version;
@@ -45,7 +50,7 @@ struct BundleConfig {
   std::optional<mode_t> umask;
   std::vector<std::string> args, env;
   std::string cwd = "/";
-  CapSet caps = 0;  ///< the bounding set; effective and permitted for uid 0 (see README: what is not supported)
+  CapSets caps;  ///< process.capabilities, each set
   std::vector<Rlimit> rlimits;
   bool no_new_privileges = false;
   std::optional<int> oom_score_adj;
@@ -55,6 +60,7 @@ struct BundleConfig {
   std::string hostname, domainname;
   std::vector<BundleMount> mounts;
   std::vector<BundleNamespace> namespaces;
+  std::vector<IdMapping> uid_mappings, gid_mappings;  ///< for a new user namespace
   std::vector<BundleDevice> devices;
   std::vector<std::string> masked_paths, readonly_paths;
   std::map<std::string, std::string> sysctl;
@@ -62,7 +68,8 @@ struct BundleConfig {
   std::string rootfs_propagation;
   std::string cgroups_path;
   int64_t memory_limit = 0, pids_limit = 0;  ///< linux.resources (0: none)
-  int64_t cpu_quota = 0, cpu_period = 0;
+  int64_t cpu_quota = 0, cpu_period = 0, cpu_shares = 0, cpu_rt_runtime = 0, cpu_rt_period = 0;
+  std::string cpuset_cpus, cpuset_mems;
   std::map<std::string, std::string> annotations;
 
   bool has_namespace(int flag) const;

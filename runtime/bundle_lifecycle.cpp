@@ -53,8 +53,15 @@ Result<std::string> make_cgroup_dir(const std::string& base, const std::string& 
       if (auto fd = open_fd(dir + "/cgroup.subtree_control", O_WRONLY | O_CLOEXEC))
         for (const char* ctl : {"+memory", "+pids", "+cpu"}) (void)!::write(fd->get(), ctl, std::strlen(ctl));
     if (!comp.empty()) {
+      std::string parent = dir;
       dir += "/" + comp;
       if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) return sys_error("create cgroup " + dir);
+      // A v1 cpuset takes no process until it has cpus and mems: a new one starts with its parent's.
+      for (const char* f : {"cpuset.cpus", "cpuset.mems"})
+        if (path_exists(parent + "/" + f))
+          if (auto cur = read_file(dir + "/" + f, 4096); cur && (cur->empty() || *cur == "\n"))
+            if (auto from = read_file(parent + "/" + f, 4096))
+              if (auto fd = open_fd(dir + "/" + f, O_WRONLY | O_CLOEXEC)) (void)write_all(fd->get(), *from);
     }
     if (next == std::string::npos) break;
     pos = next + 1;
@@ -79,40 +86,38 @@ Result<std::vector<std::string>> make_cgroups(const BundleConfig& c, const std::
     UniqueFd cg = TRY(open_fd(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     TRY_CTX(ensure_device_filter(cg.get()), "cgroup " + dir);
   }
+  // Each limit: its v2 file and value, else its v1 controller, file and value ("" where one side has none).
   struct Limit {
-    const char* v2_file;
-    const char* v1_controller;
-    const char* v1_file;
-    std::string value;
+    std::string v2_file, v2_value, v1_controller, v1_file, v1_value;
   };
   std::vector<Limit> limits;
-  if (c.memory_limit > 0) limits.push_back({"memory.max", "memory", "memory.limit_in_bytes", std::to_string(c.memory_limit)});
-  if (c.pids_limit > 0) limits.push_back({"pids.max", "pids", "pids.max", std::to_string(c.pids_limit)});
-  if (c.cpu_quota > 0) {
-    int64_t period = c.cpu_period ? c.cpu_period : 100000;
-    limits.push_back({"cpu.max", "cpu", "cpu.cfs_quota_us", std::to_string(c.cpu_quota)});
-    limits.back().value = std::to_string(c.cpu_quota) + " " + std::to_string(period);
-  }
+  auto n = [](int64_t v) { return std::to_string(v); };
+  if (c.memory_limit > 0) limits.push_back({"memory.max", n(c.memory_limit), "memory", "memory.limit_in_bytes", n(c.memory_limit)});
+  if (c.pids_limit > 0) limits.push_back({"pids.max", n(c.pids_limit), "pids", "pids.max", n(c.pids_limit)});
+  if (c.cpu_shares > 0)  // v2's weight from v1's shares, as runc converts it
+    limits.push_back({"cpu.weight", n(1 + ((std::max<int64_t>(c.cpu_shares, 2) - 2) * 9999) / 262142), "cpu",
+                      "cpu.shares", n(c.cpu_shares)});
+  if (c.cpu_period > 0) limits.push_back({"", "", "cpu", "cpu.cfs_period_us", n(c.cpu_period)});
+  if (c.cpu_quota != 0)
+    limits.push_back({"cpu.max", (c.cpu_quota > 0 ? n(c.cpu_quota) : "max") + " " + n(c.cpu_period ? c.cpu_period : 100000),
+                      "cpu", "cpu.cfs_quota_us", n(c.cpu_quota)});
+  if (c.cpu_rt_period > 0) limits.push_back({"", "", "cpu", "cpu.rt_period_us", n(c.cpu_rt_period)});
+  if (c.cpu_rt_runtime != 0) limits.push_back({"", "", "cpu", "cpu.rt_runtime_us", n(c.cpu_rt_runtime)});
+  if (!c.cpuset_cpus.empty()) limits.push_back({"cpuset.cpus", c.cpuset_cpus, "cpuset", "cpuset.cpus", c.cpuset_cpus});
+  if (!c.cpuset_mems.empty()) limits.push_back({"cpuset.mems", c.cpuset_mems, "cpuset", "cpuset.mems", c.cpuset_mems});
   for (const auto& l : limits) {
-    if (!v2.empty() && path_exists(made[0] + "/" + l.v2_file)) {
+    if (!v2.empty() && !l.v2_file.empty() && path_exists(made[0] + "/" + l.v2_file)) {
       UniqueFd fd = TRY_CTX(open_fd(made[0] + "/" + l.v2_file, O_WRONLY | O_CLOEXEC), "linux.resources");
-      TRY_CTX(write_all(fd.get(), l.value), std::string("linux.resources: ") + l.v2_file);
+      TRY_CTX(write_all(fd.get(), l.v2_value), "linux.resources: " + l.v2_file + "=" + l.v2_value);
       continue;
     }
-    std::string base = std::string("/sys/fs/cgroup/") + l.v1_controller;
+    std::string base = "/sys/fs/cgroup/" + l.v1_controller;
     if (!path_exists(base + "/cgroup.procs"))
-      return make_error(ErrorCode::unsupported,
-                        std::string("linux.resources: this host has no ") + l.v1_controller + " controller");
+      return make_error(ErrorCode::unsupported, "linux.resources: this host has no " + l.v1_controller + " controller");
     std::string dir = TRY(make_cgroup_dir(base, rel, false));
     if (std::find(made.begin(), made.end(), dir) == made.end()) made.push_back(dir);
-    std::string value = l.value;
-    if (std::string(l.v1_controller) == "cpu") {
-      UniqueFd p = TRY(open_fd(dir + "/cpu.cfs_period_us", O_WRONLY | O_CLOEXEC));
-      TRY(write_all(p.get(), std::to_string(c.cpu_period ? c.cpu_period : 100000)));
-      value = std::to_string(c.cpu_quota);
-    }
     UniqueFd fd = TRY_CTX(open_fd(dir + "/" + l.v1_file, O_WRONLY | O_CLOEXEC), "linux.resources");
-    TRY_CTX(write_all(fd.get(), value), std::string("linux.resources: ") + l.v1_file);
+    TRY_CTX(write_all(fd.get(), l.v1_value), "linux.resources: " + l.v1_file + "=" + l.v1_value);
   }
   return made;
 }
@@ -129,11 +134,16 @@ void remove_cgroups(const std::vector<std::string>& dirs) {
   char go;
   if (::read(sync_fd, &go, 1) != 1) ::_exit(125);  // create gave up
   ::close(sync_fd);
-  if (c.has_namespace(CLONE_NEWCGROUP)) {  // after the move into the cgroup, so that is its root
-    bool join = false;
-    for (const auto& n : c.namespaces)
-      if (n.flag == CLONE_NEWCGROUP && !n.path.empty()) join = true;
-    if (!join && ::unshare(CLONE_NEWCGROUP) < 0) child_fail(error_fd, 125, "new cgroup namespace", errno);
+  for (const auto& n : c.namespaces) {  // after the move into the cgroup, so that is its root
+    if (n.flag != CLONE_NEWCGROUP) continue;
+    if (n.path.empty()) {
+      if (::unshare(CLONE_NEWCGROUP) < 0) child_fail(error_fd, 125, "new cgroup namespace", errno);
+      continue;
+    }
+    int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::setns(fd, CLONE_NEWCGROUP) < 0)
+      child_fail(error_fd, 125, "join cgroup namespace " + n.path, errno);
+    ::close(fd);
   }
   if (auto st = setup_bundle_rootfs(c); !st) child_fail(error_fd, 125, st.error().what());
   for (const auto& r : c.rlimits) {
@@ -157,22 +167,45 @@ void remove_cgroups(const std::vector<std::string>& dirs) {
 [[noreturn]] void namespace_parent(const BundleConfig& c, const LaunchPlan& plan, int sync_fd, int error_fd,
                                    int console_fd) {
   int unshare_flags = 0;
-  std::vector<std::pair<int, int>> joins;  // fd, flag
+  bool new_user = false;
+  struct Join {
+    int fd, flag;
+    std::string path;
+  };
+  std::vector<Join> joins;
   for (const auto& n : c.namespaces) {
     if (n.flag == CLONE_NEWCGROUP) continue;  // B, once in its cgroup
     if (n.path.empty()) {
-      unshare_flags |= n.flag;
+      if (n.flag == CLONE_NEWUSER)
+        new_user = true;
+      else
+        unshare_flags |= n.flag;
       continue;
     }
     int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) child_fail(error_fd, 125, "open namespace " + n.path, errno);
-    joins.emplace_back(fd, n.flag);
+    joins.push_back(Join{fd, n.flag, n.path});
   }
   if (!c.has_namespace(CLONE_NEWNS)) child_fail(error_fd, 125, "linux.namespaces: kiln-runtime needs a mount namespace");
-  for (auto [fd, flag] : joins)
-    if (flag != CLONE_NEWNS && ::setns(fd, flag) < 0) child_fail(error_fd, 125, "join a namespace", errno);
-  for (auto [fd, flag] : joins)
-    if (flag == CLONE_NEWNS && ::setns(fd, flag) < 0) child_fail(error_fd, 125, "join a mount namespace", errno);
+  // The namespaces given by path first (a user namespace before the rest, the mount namespace last, as runc
+  // joins them), then the new ones: a new user namespace first, so that it owns the others.
+  auto join = [&](bool want_user, bool want_mount) {
+    for (const auto& j : joins)
+      if ((j.flag == CLONE_NEWUSER) == want_user && (j.flag == CLONE_NEWNS) == want_mount && ::setns(j.fd, j.flag) < 0)
+        child_fail(error_fd, 125, "join namespace " + j.path, errno);
+  };
+  join(true, false);
+  join(false, false);
+  join(false, true);
+  if (new_user) {
+    if (::unshare(CLONE_NEWUSER) < 0) child_fail(error_fd, 125, "new user namespace", errno);
+    char m = 'u';
+    if (::write(sync_fd, &m, 1) != 1 || ::read(sync_fd, &m, 1) != 1 || m != 'm') ::_exit(125);  // create wrote the maps
+    // Root of the new namespace (the host ids stay unmapped there): what it makes in its own mounts then has an
+    // owner the namespace can name.
+    if (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0)
+      child_fail(error_fd, 125, "become root of the user namespace (is 0 in uidMappings and gidMappings?)", errno);
+  }
   if (::unshare(unshare_flags) < 0) child_fail(error_fd, 125, "make namespaces", errno);
   pid_t b = ::fork();
   if (b < 0) child_fail(error_fd, 125, "fork the container's process", errno);
@@ -248,7 +281,7 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
   // Everything that can fail on a bad bundle fails here, before any process exists.
   std::optional<SeccompProgram> seccomp;
   if (!c.seccomp_json.empty()) {
-    auto filter = TRY_CTX(seccomp_from_json(c.seccomp_json, o.bundle + "/config.json linux.seccomp", c.caps),
+    auto filter = TRY_CTX(seccomp_from_json(c.seccomp_json, o.bundle + "/config.json linux.seccomp", c.caps.bounding),
                           "linux.seccomp");
     seccomp = TRY(filter.compile());
   }
@@ -273,7 +306,8 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
   user.gid = c.gid;
   user.groups = c.additional_gids;
   plan.resolved = user;
-  plan.caps = c.caps;
+  plan.caps = c.caps.bounding;
+  plan.oci_caps = c.caps;
   plan.seccomp = seccomp ? &*seccomp : nullptr;
   plan.no_new_privs = c.no_new_privileges;
   plan.preserve_fds = o.preserve_fds;
@@ -287,6 +321,36 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
   sync_c.reset();
   err_w.reset();
   ready_w.reset();
+  bool new_user = false;
+  for (const auto& n : c.namespaces)
+    if (n.flag == CLONE_NEWUSER && n.path.empty()) new_user = true;
+  if (new_user) {  // A made its user namespace: its maps are written from out here
+    char u = 0;
+    if (!read_exact(sync_p.get(), &u, 1) || u != 'u') {
+      ::waitpid(a, nullptr, 0);
+      ChildFailure f{};
+      std::string msg = read_exact(err_r.get(), &f, sizeof f) ? std::string(f.message) : "the namespace process ended";
+      return make_error(ErrorCode::generic, "create " + o.id + ": " + msg);
+    }
+    auto map_text = [](const std::vector<IdMapping>& ms) {
+      std::string t;
+      for (const auto& m : ms)
+        t += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
+      return t;
+    };
+    for (auto [file, ms] : {std::pair{"uid_map", &c.uid_mappings}, std::pair{"gid_map", &c.gid_mappings}}) {
+      std::string path = "/proc/" + std::to_string(a) + "/" + file;
+      auto fd = open_fd(path, O_WRONLY | O_CLOEXEC);
+      if (!fd || !write_all(fd->get(), map_text(*ms))) {
+        ::kill(a, SIGKILL);
+        ::waitpid(a, nullptr, 0);
+        return make_error(ErrorCode::invalid_argument,
+                          std::string("linux.") + (file[0] == 'u' ? "uidMappings" : "gidMappings") +
+                              ": the kernel refused the mapping");
+      }
+    }
+    if (::write(sync_p.get(), "m", 1) != 1) return sys_error("create " + o.id);
+  }
   int32_t pid = 0;
   bool got_pid = read_exact(sync_p.get(), &pid, sizeof pid);
   int status = 0;

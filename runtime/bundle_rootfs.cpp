@@ -162,6 +162,15 @@ Status make_devices(int rootfd, const BundleConfig& c) {
     UniqueFd dirfd(openat2_in(rootfd, d.path.substr(1, slash == 0 ? 0 : slash - 1), O_DIRECTORY | O_RDONLY));
     if (dirfd.get() < 0) return sys_error("device " + d.path);
     mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
+    if (c.has_namespace(CLONE_NEWUSER)) {  // no mknod in a user namespace: the host's node, bound on a file
+      int f = ::openat(dirfd.get(), name.c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (f < 0) return sys_error("create device " + d.path);
+      ::close(f);
+      UniqueFd at = TRY(open_target(rootfd, d.path, true));
+      if (::mount(d.path.c_str(), proc_fd_path(at.get()).c_str(), nullptr, MS_BIND, nullptr) < 0)
+        return sys_error("bind device " + d.path);
+      continue;
+    }
     ::unlinkat(dirfd.get(), name.c_str(), 0);
     if (::mknodat(dirfd.get(), name.c_str(), type | (d.mode & 07777), makedev(d.major, d.minor)) < 0)
       return sys_error("create device " + d.path);

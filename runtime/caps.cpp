@@ -133,4 +133,22 @@ int set_process_caps(CapSet caps, bool is_root) {
   return 0;
 }
 
+int set_process_caps(const CapSets& sets) {
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return errno;
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  data[0].effective = static_cast<uint32_t>(sets.effective);
+  data[1].effective = static_cast<uint32_t>(sets.effective >> 32);
+  data[0].permitted = static_cast<uint32_t>(sets.permitted);
+  data[1].permitted = static_cast<uint32_t>(sets.permitted >> 32);
+  data[0].inheritable = static_cast<uint32_t>(sets.inheritable);
+  data[1].inheritable = static_cast<uint32_t>(sets.inheritable >> 32);
+  if (syscall(SYS_capset, &hdr, data) < 0) return errno;
+  // An ambient capability needs to be permitted and inheritable; the kernel refuses the others (EPERM), as it
+  // refuses them for runc: they are left out.
+  for (int c = 0; c < 64; ++c)
+    if (sets.ambient & (CapSet{1} << c)) (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
+  return 0;
+}
+
 }  // namespace kiln::runtime

@@ -28,4 +28,12 @@ int drop_bounding(CapSet caps);
 /// (docker's behaviour); inheritable and ambient empty. Returns errno or 0; never allocates.
 int set_process_caps(CapSet caps, bool is_root);
 
+/// The five sets of an OCI process (runtime-spec process.capabilities), bounding applied by drop_bounding.
+struct CapSets {
+  CapSet bounding = 0, effective = 0, permitted = 0, inheritable = 0, ambient = 0;
+};
+/// Child side, after switching user: effective, permitted and inheritable as given, then the ambient ones
+/// raised. Returns errno or 0; never allocates.
+int set_process_caps(const CapSets& sets);
+
 }  // namespace kiln::runtime

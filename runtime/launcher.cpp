@@ -43,6 +43,11 @@ void child_fail(int fd, int exit_code, const std::string& message, int err) {
   ChildFailure f{exit_code, err, {}};
   std::string m = message;
   if (err) m += std::string(": ") + std::strerror(err);
+  if (fd == kFailToStderr) {
+    std::string line = "kiln-runtime: " + m + "\n";
+    (void)!::write(2, line.data(), line.size());
+    ::_exit(exit_code);
+  }
   std::strncpy(f.message, m.c_str(), sizeof f.message - 1);
   (void)!::write(fd, &f, sizeof f);
   ::_exit(exit_code);
@@ -150,6 +155,9 @@ void launch(const LaunchPlan& plan, int error_fd) {
     p.resolved = std::move(*r);
   }
   const ResolvedUser* user = &*p.resolved;
+  bool seccomp_early = !p.no_new_privs && p.seccomp && !p.seccomp_from_gate;
+  if (seccomp_early)
+    if (int e = p.seccomp->install()) child_fail(error_fd, 125, "load seccomp filter", e);
   if (!get_env(p.env, "HOME")) set_env(p.env, "HOME", user->home);
   if (int e = drop_bounding(p.caps)) child_fail(error_fd, 125, "drop capabilities", e);
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(error_fd, 125, "keep capabilities", errno);
@@ -162,7 +170,8 @@ void launch(const LaunchPlan& plan, int error_fd) {
   if (::syscall(SYS_setresgid, user->gid, user->gid, user->gid) < 0) child_fail(error_fd, 125, "setgid", errno);
   if (::syscall(SYS_setresuid, user->uid, user->uid, user->uid) < 0) child_fail(error_fd, 125, "setuid", errno);
   if (death_signal) ::prctl(PR_SET_PDEATHSIG, death_signal);
-  if (int e = set_process_caps(p.caps, user->uid == 0)) child_fail(error_fd, 125, "set capabilities", e);
+  if (int e = p.oci_caps ? set_process_caps(*p.oci_caps) : set_process_caps(p.caps, user->uid == 0))
+    child_fail(error_fd, 125, "set capabilities", e);
   if (p.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(error_fd, 125, "set no_new_privs", errno);
   if (::chdir(p.cwd.c_str()) < 0) child_fail(error_fd, 125, "chdir to working directory \"" + p.cwd + "\"", errno);
   char cwd[4096];
@@ -185,6 +194,8 @@ void launch(const LaunchPlan& plan, int error_fd) {
     while (n < 0 && errno == EINTR);
     if (n != 1) ::_exit(125);
     ::close(p.start_fifo_fd);
+    ::close(error_fd);
+    error_fd = kFailToStderr;  // `create` has returned: what fails now is told on the container's stderr
   }
   std::optional<SeccompProgram> sent;
   if (p.gate_fd >= 0) {
@@ -201,7 +212,7 @@ void launch(const LaunchPlan& plan, int error_fd) {
   if (p.supervisor_pidfd >= 0 && supervisor_gone(p.supervisor_pidfd)) ::_exit(125);
   sigset_t none;
   sigemptyset(&none);
-  if (p.seccomp)
+  if (p.seccomp && !seccomp_early)
     if (int e = p.seccomp->install()) child_fail(error_fd, 125, "load seccomp filter", e);
   if (p.init) {
     pid_t child = ::fork();

@@ -26,6 +26,8 @@ struct LaunchPlan {
   std::string user;
   std::optional<ResolvedUser> resolved;  ///< user already resolved in the container's root, else launch does it
   CapSet caps = 0;
+  /// kiln-runtime: the config's five sets (caps is then their bounding set), instead of docker's rule.
+  std::optional<CapSets> oci_caps;
   const SeccompProgram* seccomp = nullptr;  ///< null or an empty program: unconfined
   bool init = false;
   /// >= 0: read one byte here before seccomp and exec (EOF: kiln is gone, give up).
@@ -40,7 +42,8 @@ struct LaunchPlan {
   /// container is made), then wait for the byte `kiln-runtime start` writes, then go on to seccomp and exec.
   int start_fifo_fd = -1;
   int ready_fd = -1;
-  /// docker's containers always set no_new_privs; an OCI config may ask not to.
+  /// docker's containers always set no_new_privs; an OCI config may ask not to. Without it, loading seccomp
+  /// needs CAP_SYS_ADMIN, so the filter goes in first, before the user and capabilities change (as runc does).
   bool no_new_privs = true;
   /// fds 3 .. 3+preserve_fds-1 stay open across exec (kiln-runtime --preserve-fds).
   int preserve_fds = 0;
@@ -49,6 +52,8 @@ struct LaunchPlan {
 /// Resolve user[:group] against the /etc/passwd and /etc/group of the current root (the container's).
 Result<ResolvedUser> resolve_user_in_root(const std::string& user);
 
+/// child_fail's fd once nobody reads the error pipe (kiln-runtime after start): the message goes to stderr.
+inline constexpr int kFailToStderr = -2;
 /// Report a failure to the parent over fd and _exit. Never returns.
 [[noreturn]] void child_fail(int fd, int exit_code, const std::string& message, int err = 0);
 

@@ -33,7 +33,8 @@ TEST(BundleConfig, ReadsWhatTheContainerRuns) {
   EXPECT_EQ(c->uid, 1000u);
   EXPECT_EQ(c->gid, 50u);
   EXPECT_EQ(c->additional_gids, (std::vector<gid_t>{7}));
-  EXPECT_EQ(c->caps, (CapSet{1} << 5) | (CapSet{1} << 0));
+  EXPECT_EQ(c->caps.bounding, (CapSet{1} << 5) | (CapSet{1} << 0));
+  EXPECT_EQ(c->caps.effective, 0u);
   EXPECT_EQ(c->rlimits.size(), 1u);
   EXPECT_TRUE(c->root_readonly);
   EXPECT_EQ(c->root, dir.path() + "/rootfs");
