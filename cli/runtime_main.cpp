@@ -14,6 +14,7 @@
 #include "common/fd.h"
 #include "common/json.h"
 #include "runtime/bundle_config.h"
+#include "runtime/bundle_exec.h"
 #include "runtime/bundle_lifecycle.h"
 #include "runtime/bundle_state.h"
 #include "runtime/seccomp.h"
@@ -182,7 +183,31 @@ int main(int argc, char** argv) {
     };
   });
 
-  for (const char* name : {"exec", "pause", "resume", "update", "checkpoint", "restore", "events"}) {
+  ExecOptions eo;
+  auto* exec = app.add_subcommand("exec", "run another process in a running container: ID COMMAND... or --process FILE");
+  exec->add_option("-p,--process", eo.process_file, "a runtime-spec process object (JSON)");
+  exec->add_flag("-d,--detach", eo.detach, "return once the process runs");
+  exec->add_flag("-t,--tty", eo.tty, "a terminal (sent to --console-socket)");
+  exec->add_option("--console-socket", eo.console_socket);
+  exec->add_option("--pid-file", eo.pid_file);
+  exec->add_option("--cwd", eo.cwd);
+  exec->add_option("-e,--env", eo.env)->allow_extra_args(false);
+  exec->add_option("-u,--user", eo.user, "uid[:gid]");
+  exec->add_option("--preserve-fds", eo.preserve_fds)->check(CLI::Range(0, 1 << 20));
+  exec->prefix_command();  // ID, then the command as it is
+  exec->callback([&] {
+    action = [&]() -> Status {
+      auto rest = exec->remaining();
+      if (rest.empty()) return make_error(ErrorCode::invalid_argument, "exec needs a container id");
+      eo.id = rest[0];
+      eo.args.assign(rest.begin() + 1, rest.end());
+      eo.root = g.root;
+      exit_code = TRY(bundle_exec(eo));
+      return {};
+    };
+  });
+
+  for (const char* name : {"pause", "resume", "update", "checkpoint", "restore", "events"}) {
     auto* c = app.add_subcommand(name, std::string(name) + " (not supported yet)");
     c->allow_extras();
     c->callback([&, name] {

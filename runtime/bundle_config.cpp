@@ -263,6 +263,24 @@ Result<BundleConfig> parse_bundle_config(const std::string& text, const std::str
   return c;
 }
 
+Result<BundleConfig> with_process(BundleConfig c, const std::string& text, const std::string& file) {
+  Where w{file};
+  try {
+    json p = parse_json(text);
+    c.args.clear();
+    c.env.clear();
+    c.caps = {};
+    c.rlimits.clear();
+    c.additional_gids.clear();
+    c.uid = 0;
+    c.gid = 0;
+    TRY(parse_process(p, c, w));
+  } catch (const json::exception& e) {
+    return make_error(ErrorCode::invalid_argument, file + ": " + e.what());
+  }
+  return c;
+}
+
 Result<BundleConfig> load_bundle_config(const std::string& bundle) {
   char real[PATH_MAX];
   if (!::realpath(bundle.c_str(), real))

@@ -79,6 +79,8 @@ struct BundleConfig {
 Result<BundleConfig> load_bundle_config(const std::string& bundle);
 /// Parse config.json text (the bundle path only resolves root.path and names errors).
 Result<BundleConfig> parse_bundle_config(const std::string& text, const std::string& bundle);
+/// c with its process replaced by the runtime spec's process object in text (`kiln-runtime exec --process`).
+Result<BundleConfig> with_process(BundleConfig c, const std::string& text, const std::string& file);
 /// runc's default config.json (`kiln-runtime spec`): sh in a read-only busybox-style root, default mounts,
 /// masked and read-only paths, docker's capabilities.
 std::string default_bundle_config();

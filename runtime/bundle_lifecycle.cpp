@@ -214,19 +214,6 @@ void remove_cgroups(const std::vector<std::string>& dirs) {
   ::_exit(::write(sync_fd, &pid, sizeof pid) == sizeof pid ? 0 : 125);
 }
 
-Result<UniqueFd> connect_console(const std::string& path) {
-  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (s.get() < 0) return sys_error("console socket");
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path)
-    return make_error(ErrorCode::invalid_argument, "--console-socket " + path + ": the path is too long");
-  std::memcpy(addr.sun_path, path.c_str(), path.size());
-  if (::connect(s.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
-    return sys_error("--console-socket " + path + ": connect (is it a listening unix socket?)");
-  return s;
-}
-
 /// Undoes a create that did not finish.
 struct CreateCleanup {
   std::string state_dir;
@@ -262,6 +249,19 @@ Result<UniqueFd> open_process(const BundleState& st) {
 }
 
 }  // namespace
+
+Result<UniqueFd> connect_console(const std::string& path) {
+  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (s.get() < 0) return sys_error("console socket");
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path)
+    return make_error(ErrorCode::invalid_argument, "--console-socket " + path + ": the path is too long");
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  if (::connect(s.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
+    return sys_error("--console-socket " + path + ": connect (is it a listening unix socket?)");
+  return s;
+}
 
 Result<pid_t> bundle_create(const CreateOptions& o) {
   TRY(check_container_id(o.id));

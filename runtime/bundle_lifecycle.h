@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/fd.h"
 
 namespace kiln::runtime {
 
@@ -35,5 +36,8 @@ Result<std::vector<pid_t>> bundle_pids(const std::string& root, const std::strin
 /// run: create, start, wait; the exit code of the container's process (128+signal when killed). With detach,
 /// returns once started.
 Result<int> bundle_run(const CreateOptions& o, bool detach);
+
+/// A connected socket to --console-socket (where a terminal's master is sent), or one clear error.
+Result<UniqueFd> connect_console(const std::string& path);
 
 }  // namespace kiln::runtime

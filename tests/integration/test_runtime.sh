@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kiln-runtime with runc's command line: a bundle unpacked by umoci from a kiln image goes through create,
-# state, start, kill, delete and run; bad bundles and bad calls are one error line and leave nothing behind.
+# state, start, exec, kill, delete and run; bad bundles and bad calls are one error line and leave nothing behind.
 source "$(dirname "$0")/lib.sh"
 RT=${KILN_RUNTIME:-$(dirname "$KILN")/kiln-runtime}
 [ -x "$RT" ] || fail "no kiln-runtime at $RT"
@@ -44,6 +44,15 @@ grep -q root-ro "$WORK/c1.out" || fail "root.readonly not applied"
 assert_eq "$(state_of c1)" running "state after start"
 rt ps -f json c1 | grep -q "$pid" || fail "ps lacks the container's pid"
 expect_fail "cannot start a container that is running" rt start c1
+# exec: in the container's namespaces (its pid 1 is the sleeping sh), its cgroup, its exit code; --process too.
+out=$(rt exec c1 sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo; exit 4') && fail "exec's exit code was 0"
+echo "$out" | grep -q "sleep 100" || fail "exec is not in the container's pid namespace: $out"
+echo '{"args": ["sh", "-c", "id -u; cat /proc/self/status | grep NoNewPrivs"], "cwd": "/", "user": {"uid": 1000, "gid": 1000}, "noNewPrivileges": true}' >"$WORK/proc.json"
+out=$(rt exec --process "$WORK/proc.json" c1)
+assert_eq "$(echo "$out" | head -1)" 1000 "exec --process user"
+rt exec -d --pid-file "$WORK/epid" c1 sleep 30
+rt ps -f json c1 | grep -q "$(cat "$WORK/epid")" || fail "exec'd process not in the container's cgroup"
+expect_fail 'exec "/nope"' rt exec c1 /nope
 expect_fail "that is not stopped: running" rt delete c1
 # --- kill by name, then delete: nothing left (state, cgroup, mounts, process).
 cg=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cgroups"][0])' "$root/c1/state.json")
@@ -57,6 +66,7 @@ rt delete c1
 [ ! -e "$cg" ] || fail "cgroup left after delete: $cg"
 expect_fail 'container "c1" does not exist' rt state c1
 expect_fail 'container "c1" does not exist' rt kill c1 TERM
+expect_fail 'container "c1" does not exist' rt exec c1 true
 
 # --- run: the exit code of the process; --detach returns once it runs; a created container can be deleted.
 set_config 'c["process"]["args"] = ["sh", "-c", "exit 7"]; c["root"]["readonly"] = False'
