@@ -249,6 +249,8 @@ Result<BundleConfig> parse_bundle_config(const std::string& text, const std::str
         c.mounts.push_back(bm);
       }
     if (j.contains("linux")) TRY(parse_linux(j.at("linux"), c, w));
+    if (!c.has_namespace(CLONE_NEWNS))
+      return w("linux.namespaces", "kiln-runtime needs a mount namespace (it does not mount in the host's)");
     if (!c.hostname.empty() && !c.has_namespace(CLONE_NEWUTS))
       return w("hostname", "needs a new uts namespace");
     if (j.contains("hooks") && j.at("hooks").is_object() && !j.at("hooks").empty())

@@ -186,7 +186,6 @@ void remove_cgroups(const std::vector<std::string>& dirs) {
     if (fd < 0) child_fail(error_fd, 125, "open namespace " + n.path, errno);
     joins.push_back(Join{fd, n.flag, n.path});
   }
-  if (!c.has_namespace(CLONE_NEWNS)) child_fail(error_fd, 125, "linux.namespaces: kiln-runtime needs a mount namespace");
   // The namespaces given by path first (a user namespace before the rest, the mount namespace last, as runc
   // joins them), then the new ones: a new user namespace first, so that it owns the others.
   auto join = [&](bool want_user, bool want_mount) {

@@ -43,6 +43,8 @@ MountOptions parse_mount_options(const std::vector<std::string>& options) {
       }
     } else if (auto p = propagation.find(o); p != propagation.end()) {
       m.propagation = p->second;
+    } else if (o == "tmpcopyup") {
+      m.tmpcopyup = true;
     } else if (o == "bind" || o == "rbind") {
       m.bind = true;
       m.recursive = m.recursive || o == "rbind";
@@ -99,6 +101,38 @@ Result<UniqueFd> open_target(int rootfd, const std::string& dest, bool file) {
   return UniqueFd(fd);
 }
 
+/// Copy the tree under from (a directory fd) into to: files, directories, symlinks, with their modes and owners.
+Status copy_tree(int from, int to, const std::string& where) {
+  auto names = list_dir(proc_fd_path(from));
+  if (!names) return std::move(names).error().context(where);
+  for (const auto& n : *names) {
+    struct stat st;
+    if (::fstatat(from, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return sys_error(where + "/" + n);
+    if (S_ISDIR(st.st_mode)) {
+      if (::mkdirat(to, n.c_str(), st.st_mode & 07777) < 0 && errno != EEXIST) return sys_error(where + "/" + n);
+      UniqueFd a = TRY(openat_fd(from, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd b = TRY(openat_fd(to, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      TRY(copy_tree(a.get(), b.get(), where + "/" + n));
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      ssize_t len = ::readlinkat(from, n.c_str(), target, sizeof target - 1);
+      if (len < 0) return sys_error(where + "/" + n);
+      target[len] = '\0';
+      if (::symlinkat(target, to, n.c_str()) < 0) return sys_error(where + "/" + n);
+    } else if (S_ISREG(st.st_mode)) {
+      UniqueFd a = TRY(openat_fd(from, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd b = TRY(openat_fd(to, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777));
+      auto data = TRY(read_fd(a.get(), 256u << 20));
+      TRY(write_all(b.get(), data));
+    } else {
+      continue;  // devices, fifos, sockets stay behind
+    }
+    (void)!::fchownat(to, n.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+    if (!S_ISLNK(st.st_mode)) ::fchmodat(to, n.c_str(), st.st_mode & 07777, 0);
+  }
+  return {};
+}
+
 Status mount_one(int rootfd, const BundleConfig& c, const BundleMount& m) {
   MountOptions o = parse_mount_options(m.options);
   bool bind = o.bind || m.type == "bind";
@@ -134,7 +168,21 @@ Status mount_one(int rootfd, const BundleConfig& c, const BundleMount& m) {
     (void)::mount(nullptr, at.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
   } else {
     const char* data = o.data.empty() ? nullptr : o.data.c_str();
-    if (::mount(m.source.c_str(), at.c_str(), m.type.c_str(), o.flags & ~MS_REMOUNT, data) < 0) return fail("");
+    UniqueFd under;  // tmpcopyup: the directory the tmpfs covers, still reachable through this fd
+    if (o.tmpcopyup && m.type == "tmpfs") under = TRY(open_fd(at, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    unsigned long flags = o.flags & ~MS_REMOUNT;
+    if (under.get() >= 0) flags &= ~MS_RDONLY;  // filled first, made read-only after
+    if (::mount(m.source.c_str(), at.c_str(), m.type.c_str(), flags, data) < 0) return fail("");
+    if (under.get() >= 0) {
+      UniqueFd top = TRY(open_target(rootfd, m.destination, false));
+      UniqueFd dir = TRY(open_fd(proc_fd_path(top.get()), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      TRY_CTX(copy_tree(under.get(), dir.get(), m.destination), "tmpcopyup");
+    }
+    if (under.get() >= 0 && (o.flags & MS_RDONLY)) {  // read-only once filled
+      UniqueFd top = TRY(open_target(rootfd, m.destination, false));
+      if (::mount(nullptr, proc_fd_path(top.get()).c_str(), nullptr, MS_REMOUNT | (o.flags & ~MS_REMOUNT), data) < 0)
+        return fail(" (read-only)");
+    }
   }
   if (o.propagation) {
     target = TRY(open_target(rootfd, m.destination, file));

@@ -13,6 +13,7 @@ struct MountOptions {
   unsigned long clear = 0;        ///< MS_* an option turned off ("rw", "suid", …)
   unsigned long propagation = 0;  ///< MS_SHARED/SLAVE/PRIVATE/UNBINDABLE, with MS_REC for the r-forms
   bool bind = false, recursive = false;
+  bool tmpcopyup = false;  ///< runc's extension: a tmpfs starts with what the directory under it held
   std::string data;  ///< the rest, comma-joined, for the filesystem
 };
 MountOptions parse_mount_options(const std::vector<std::string>& options);

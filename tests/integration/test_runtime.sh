@@ -73,6 +73,12 @@ set_config 'c["process"]["args"] = ["sh", "-c", "exit 7"]; c["root"]["readonly"]
 rc=0; (cd "$bundle" && rt run r1 >/dev/null 2>&1) || rc=$?
 assert_eq "$rc" 7 "run's exit code"
 [ ! -e "$root/r1" ] || fail "run left its state"
+# tmpcopyup (runc's extension, podman --read-only uses it): a writable tmpfs that starts with the directory's files.
+set_config 'c["mounts"].append({"destination": "/etc", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "tmpcopyup"]}); c["process"]["args"] = ["sh", "-c", "grep -c root /etc/passwd && touch /etc/new && echo etc-writable"]; c["root"]["readonly"] = True'
+out=$(rt run -b "$bundle" tc1 2>&1) || fail "tmpcopyup: $out"
+assert_eq "$(echo $out)" "1 etc-writable" "tmpcopyup"
+[ ! -e "$bundle/rootfs/etc/new" ] || fail "tmpcopyup wrote through to the bundle"
+set_config 'c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/etc"]; c["root"]["readonly"] = False'
 set_config 'c["process"]["args"] = ["sleep", "100"]'
 (cd "$bundle" && rt run -d r2 >/dev/null 2>&1) || fail "run --detach"
 assert_eq "$(state_of r2)" running "run --detach"

@@ -65,6 +65,8 @@ TEST(BundleConfig, RefusesBadBundlesWithTheField) {
             std::string::npos);
   EXPECT_NE(err(with(R"({"args": ["x"]})", R"({"namespaces": [{"type": "mount"}]})")).find("uts namespace"),
             std::string::npos);
+  EXPECT_NE(err(with(R"({"args": ["x"]})", R"({"namespaces": [{"type": "uts"}]})")).find("needs a mount namespace"),
+            std::string::npos);
   EXPECT_NE(err(R"({"ociVersion": "0.9", "process": {"args": ["x"]}, "root": {"path": "rootfs"}})").find("1.x"),
             std::string::npos);
   EXPECT_NE(err(R"({"ociVersion": "1.0.0", "process": {"args": ["x"]}, "root": {"path": "missing"}})")
