@@ -86,7 +86,7 @@ Result<std::optional<CopyRequest>> split_local_archives(CopyRequest& req, const 
       std::string real;
       if (is_archive(m, real))
         archives.push_back(real);
-      else
+      else if (!req.ignore || !req.ignore->excluded(m))  // a wildcard's ignored matches are not sources
         plain.push_back(literal(m));
     }
     if (archives.size() == before)
