@@ -16,6 +16,7 @@
 #include "common/number.h"
 #include "runtime/bundle_config.h"
 #include "runtime/bundle_lifecycle.h"
+#include "runtime/bundle_process.h"
 #include "runtime/bundle_state.h"
 #include "runtime/launcher.h"
 #include "runtime/process_config.h"
@@ -77,11 +78,7 @@ Result<int> bundle_exec(const ExecOptions& o) {
   BundleConfig c = TRY(exec_config(o, st));
   if (c.terminal && o.console_socket.empty())
     return make_error(ErrorCode::invalid_argument, "exec with a terminal needs --console-socket");
-  std::optional<SeccompProgram> seccomp;
-  if (!c.seccomp_json.empty())
-    seccomp = TRY(TRY_CTX(seccomp_from_json(c.seccomp_json, st.bundle + "/config.json linux.seccomp", c.caps.bounding),
-                          "linux.seccomp")
-                      .compile());
+  auto seccomp = TRY(bundle_seccomp(c, st.bundle + "/config.json"));
   auto ns = TRY(container_namespaces(st.pid, o.id));
   if (!bundle_process_alive(st)) return make_error(ErrorCode::not_found, "container \"" + o.id + "\": container not running");
   UniqueFd console;
@@ -90,20 +87,7 @@ Result<int> bundle_exec(const ExecOptions& o) {
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0 || ::pipe2(err, O_CLOEXEC) < 0)
     return sys_error("exec: socketpair");
   UniqueFd sync_p(sync[0]), sync_c(sync[1]), err_r(err[0]), err_w(err[1]);
-  LaunchPlan plan;
-  plan.args = c.args;
-  plan.env = c.env;
-  plan.cwd = c.cwd;
-  ResolvedUser user;
-  user.uid = c.uid;
-  user.gid = c.gid;
-  user.groups = c.additional_gids;
-  plan.resolved = user;
-  plan.caps = c.caps.bounding;
-  plan.oci_caps = c.caps;
-  plan.seccomp = seccomp ? &*seccomp : nullptr;
-  plan.no_new_privs = c.no_new_privileges;
-  plan.preserve_fds = o.preserve_fds;
+  LaunchPlan plan = bundle_launch_plan(c, seccomp ? &*seccomp : nullptr, o.preserve_fds);
   if (!o.detach) ::prctl(PR_SET_CHILD_SUBREAPER, 1);  // the process is waited for here once its parent exits
   pid_t a = ::fork();
   if (a < 0) return sys_error("fork");
@@ -116,10 +100,7 @@ Result<int> bundle_exec(const ExecOptions& o) {
     if (b == 0) {
       char go;
       if (::read(sync_c.get(), &go, 1) != 1) ::_exit(125);
-      for (const auto& r : c.rlimits) {
-        struct rlimit rl = {r.soft, r.hard};
-        if (::setrlimit(r.resource, &rl) < 0) child_fail(efd, 125, "setrlimit", errno);
-      }
+      apply_bundle_rlimits(c, efd);
       if (c.terminal)
         if (int e = make_container_tty(console.get())) child_fail(efd, 125, "make the terminal", e);
       launch(plan, efd);

@@ -23,6 +23,7 @@
 #include "common/number.h"
 #include "oci/image.h"
 #include "runtime/bundle_config.h"
+#include "runtime/bundle_process.h"
 #include "runtime/bundle_rootfs.h"
 #include "runtime/bundle_state.h"
 #include "runtime/devices.h"
@@ -146,10 +147,7 @@ void remove_cgroups(const std::vector<std::string>& dirs) {
     ::close(fd);
   }
   if (auto st = setup_bundle_rootfs(c); !st) child_fail(error_fd, 125, st.error().what());
-  for (const auto& r : c.rlimits) {
-    struct rlimit rl = {r.soft, r.hard};
-    if (::setrlimit(r.resource, &rl) < 0) child_fail(error_fd, 125, "setrlimit", errno);
-  }
+  apply_bundle_rlimits(c, error_fd);
   if (c.oom_score_adj) {
     std::string v = std::to_string(*c.oom_score_adj);
     int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
@@ -238,6 +236,23 @@ int wait_byte(int fd, int ms) {
   return n == 1 ? 1 : n == 0 ? 0 : -1;
 }
 
+/// The container's processes: its cgroup's, else its own while it lives.
+std::vector<pid_t> pids_of(const BundleState& st) {
+  std::vector<pid_t> out;
+  if (!st.cgroups.empty())
+    if (auto text = read_file(st.cgroups[0] + "/cgroup.procs", 1u << 20)) {
+      for (size_t pos = 0; pos < text->size();) {
+        size_t nl = text->find('\n', pos);
+        if (auto p = parse_uint(text->substr(pos, nl - pos), INT32_MAX)) out.push_back(static_cast<pid_t>(*p));
+        if (nl == std::string::npos) break;
+        pos = nl + 1;
+      }
+      return out;
+    }
+  if (bundle_process_alive(st)) out.push_back(st.pid);
+  return out;
+}
+
 Result<UniqueFd> open_process(const BundleState& st) {
   int fd = static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0));
   if (fd < 0 || !bundle_process_alive(st)) {
@@ -278,12 +293,7 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
   std::string fifo = exec_fifo_path(o.root, o.id);
   if (::mkfifo(fifo.c_str(), 0600) < 0) return sys_error("create " + fifo);
   // Everything that can fail on a bad bundle fails here, before any process exists.
-  std::optional<SeccompProgram> seccomp;
-  if (!c.seccomp_json.empty()) {
-    auto filter = TRY_CTX(seccomp_from_json(c.seccomp_json, o.bundle + "/config.json linux.seccomp", c.caps.bounding),
-                          "linux.seccomp");
-    seccomp = TRY(filter.compile());
-  }
+  auto seccomp = TRY(bundle_seccomp(c, o.bundle + "/config.json"));
   TRY(make_cgroups(c, o.id, undo.cgroups));
   UniqueFd console;
   if (c.terminal) console = TRY(connect_console(o.console_socket));
@@ -296,20 +306,7 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
   if (::pipe2(ready, O_CLOEXEC) < 0) return sys_error("pipe");
   UniqueFd ready_r(ready[0]), ready_w(ready[1]);
 
-  LaunchPlan plan;
-  plan.args = c.args;
-  plan.env = c.env;
-  plan.cwd = c.cwd;
-  ResolvedUser user;
-  user.uid = c.uid;
-  user.gid = c.gid;
-  user.groups = c.additional_gids;
-  plan.resolved = user;
-  plan.caps = c.caps.bounding;
-  plan.oci_caps = c.caps;
-  plan.seccomp = seccomp ? &*seccomp : nullptr;
-  plan.no_new_privs = c.no_new_privileges;
-  plan.preserve_fds = o.preserve_fds;
+  LaunchPlan plan = bundle_launch_plan(c, seccomp ? &*seccomp : nullptr, o.preserve_fds);
   plan.start_fifo_fd = fifo_fd.get();
   plan.ready_fd = ready_w.get();
 
@@ -404,17 +401,8 @@ Status bundle_kill(const std::string& root, const std::string& id, const std::st
   int sig = signal_from_name(signal.empty() ? "SIGTERM" : signal);
   if (sig < 0) return make_error(ErrorCode::invalid_argument, "unknown signal \"" + signal + "\"");
   if (all && !st.cgroups.empty()) {
-    auto text = read_file(st.cgroups[0] + "/cgroup.procs", 1u << 20);
-    if (text) {
-      size_t pos = 0;
-      while (pos < text->size()) {
-        size_t nl = text->find('\n', pos);
-        if (auto p = parse_uint(text->substr(pos, nl - pos), INT32_MAX)) ::kill(static_cast<pid_t>(*p), sig);
-        if (nl == std::string::npos) break;
-        pos = nl + 1;
-      }
-      return {};
-    }
+    for (pid_t p : pids_of(st)) ::kill(p, sig);
+    return {};
   }
   UniqueFd pidfd = TRY(open_process(st));
   if (::syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0) < 0) {
@@ -442,21 +430,7 @@ Status bundle_delete(const std::string& root, const std::string& id, bool force)
 }
 
 Result<std::vector<pid_t>> bundle_pids(const std::string& root, const std::string& id) {
-  BundleState st = TRY(load_bundle_state(root, id));
-  std::vector<pid_t> out;
-  if (!st.cgroups.empty())
-    if (auto text = read_file(st.cgroups[0] + "/cgroup.procs", 1u << 20)) {
-      size_t pos = 0;
-      while (pos < text->size()) {
-        size_t nl = text->find('\n', pos);
-        if (auto p = parse_uint(text->substr(pos, nl - pos), INT32_MAX)) out.push_back(static_cast<pid_t>(*p));
-        if (nl == std::string::npos) break;
-        pos = nl + 1;
-      }
-      return out;
-    }
-  if (bundle_process_alive(st)) out.push_back(st.pid);
-  return out;
+  return pids_of(TRY(load_bundle_state(root, id)));
 }
 
 Result<int> bundle_run(const CreateOptions& o, bool detach) {
