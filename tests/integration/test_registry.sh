@@ -54,6 +54,18 @@ rc=0; KILN_ROOT=$WORK/runpull kiln run $R/team/nope:1 2> "$WORK/runpull.err" || 
 assert_eq $rc 125 "kiln run of an image no registry has"
 assert_eq "$(wc -l < "$WORK/runpull.err")" 1 "one error line: $(cat "$WORK/runpull.err")"
 grep -q "pulling it failed.*not found" "$WORK/runpull.err" || fail "run pull error: $(cat "$WORK/runpull.err")"
+# Where memfds may not be executed (vm.memfd_noexec=2, set here in a pid namespace of the test's own), the
+# static kiln starts its dynamic half from an unnamed temporary file instead: pull and the pull of a run work.
+if unshare --pid --fork --mount-proc sh -c 'echo 2 > /proc/sys/vm/memfd_noexec' 2>/dev/null; then
+  out=$(KILN_ROOT=$WORK/noexec unshare --pid --fork --mount-proc sh -c \
+    'echo 2 > /proc/sys/vm/memfd_noexec && "$0" pull -q "$1" >/dev/null && "$0" run --rm "$1"' "$KILN" $R/team/app:2 2>&1)
+  assert_eq "$out" "built" "pull and run with vm.memfd_noexec=2"
+  out=$(KILN_ROOT=$WORK/noexec2 unshare --pid --fork --mount-proc sh -c \
+    'echo 2 > /proc/sys/vm/memfd_noexec && "$0" run "$1"' "$KILN" $R/team/app:2 2>/dev/null)
+  assert_eq "$out" "built" "kiln run pulls with vm.memfd_noexec=2"
+else
+  echo "  (vm.memfd_noexec cannot be set here: its fallback is not tested)"
+fi
 skopeo inspect --tls-verify=false docker://$R/team/app:2 > "$WORK/sk.json"
 assert_eq "$(json_get "$WORK/sk.json" 'j["Digest"]')" "$want" "skopeo sees kiln's digest"
 skopeo copy -q --src-tls-verify=false docker://$R/team/app:2 "oci:$WORK/sklayout:x"
