@@ -67,7 +67,7 @@ std::string features_json() {
   nlohmann::json j = {
       {"ociVersionMin", "1.0.0"},
       {"ociVersionMax", "1.2.0"},
-      {"hooks", nlohmann::json::array()},
+      {"hooks", {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}},
       {"mountOptions", mount_options},
       {"linux",
        {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "uts"}},
@@ -95,6 +95,10 @@ int main(int argc, char** argv) {
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "(not supported)");
   std::function<Status()> action;
   int exit_code = 0;
+  Warn warn = [&g](const std::string& msg) {
+    std::cerr << "kiln-runtime: warning: " << msg << "\n";
+    log_line(g, "warning", msg);
+  };
 
   CreateOptions co;
   auto add_create_flags = [&co](CLI::App* c) {
@@ -117,7 +121,7 @@ int main(int argc, char** argv) {
   run->callback([&] {
     action = [&]() -> Status {
       co.root = g.root;
-      exit_code = TRY(bundle_run(co, detach));
+      exit_code = TRY(bundle_run(co, detach, warn));
       return {};
     };
   });
@@ -125,7 +129,7 @@ int main(int argc, char** argv) {
   std::string id;
   auto* start = app.add_subcommand("start", "let a created container run its process");
   start->add_option("id", id)->required();
-  start->callback([&] { action = [&] { return bundle_start(g.root, id); }; });
+  start->callback([&] { action = [&] { return bundle_start(g.root, id, warn); }; });
 
   auto* state = app.add_subcommand("state", "the container's state as the runtime spec writes it");
   state->add_option("id", id)->required();
@@ -149,7 +153,7 @@ int main(int argc, char** argv) {
   auto* del = app.add_subcommand("delete", "remove a stopped container");
   del->add_option("id", id)->required();
   del->add_flag("-f,--force", force, "kill it first if it runs");
-  del->callback([&] { action = [&] { return bundle_delete(g.root, id, force); }; });
+  del->callback([&] { action = [&] { return bundle_delete(g.root, id, force, warn); }; });
 
   std::string format = "table";
   auto* ps = app.add_subcommand("ps", "the container's processes");

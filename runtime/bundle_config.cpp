@@ -253,9 +253,10 @@ Result<BundleConfig> parse_bundle_config(const std::string& text, const std::str
       return w("linux.namespaces", "kiln-runtime needs a mount namespace (it does not mount in the host's)");
     if (!c.hostname.empty() && !c.has_namespace(CLONE_NEWUTS))
       return w("hostname", "needs a new uts namespace");
-    if (j.contains("hooks") && j.at("hooks").is_object() && !j.at("hooks").empty())
-      for (const auto& [k, v] : j.at("hooks").items())
-        if (v.is_array() && !v.empty()) return w("hooks." + k, "hooks are not supported by kiln-runtime yet");
+    if (j.contains("hooks") && !j.at("hooks").is_null()) {
+      c.hooks_json = json_text(j.at("hooks"));
+      c.hooks = TRY(parse_bundle_hooks(c.hooks_json, w.file));
+    }
     if (j.contains("annotations") && j.at("annotations").is_object())
       for (const auto& [k, v] : j.at("annotations").items())
         if (v.is_string()) c.annotations[k] = v.get<std::string>();

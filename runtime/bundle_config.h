@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "runtime/bundle_hooks.h"
 #include "runtime/caps.h"
 #include "runtime/spec.h"
 
@@ -71,6 +72,8 @@ struct BundleConfig {
   int64_t cpu_quota = 0, cpu_period = 0, cpu_shares = 0, cpu_rt_runtime = 0, cpu_rt_period = 0;
   std::string cpuset_cpus, cpuset_mems;
   std::map<std::string, std::string> annotations;
+  BundleHooks hooks;
+  std::string hooks_json;  ///< the "hooks" object as given ("" for none), kept in the state for start and delete
 
   bool has_namespace(int flag) const;
 };

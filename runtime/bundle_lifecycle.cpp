@@ -23,6 +23,7 @@
 #include "common/number.h"
 #include "oci/image.h"
 #include "runtime/bundle_config.h"
+#include "runtime/bundle_hooks.h"
 #include "runtime/bundle_process.h"
 #include "runtime/bundle_rootfs.h"
 #include "runtime/bundle_state.h"
@@ -130,11 +131,10 @@ void remove_cgroups(const std::vector<std::string>& dirs) {
 
 /// In the container's process (B), from its fork on: namespaces that wait for the cgroup, the root filesystem,
 /// the process's limits and terminal, then launch (which waits on the exec fifo). Never returns.
-[[noreturn]] void container_process(const BundleConfig& c, const LaunchPlan& plan, int sync_fd, int error_fd,
-                                    int console_fd) {
+[[noreturn]] void container_process(const BundleConfig& c, const HookState& hs, const LaunchPlan& plan, int sync_fd,
+                                    int error_fd, int console_fd) {
   char go;
   if (::read(sync_fd, &go, 1) != 1) ::_exit(125);  // create gave up
-  ::close(sync_fd);
   for (const auto& n : c.namespaces) {  // after the move into the cgroup, so that is its root
     if (n.flag != CLONE_NEWCGROUP) continue;
     if (n.path.empty()) {
@@ -146,7 +146,15 @@ void remove_cgroups(const std::vector<std::string>& dirs) {
       child_fail(error_fd, 125, "join cgroup namespace " + n.path, errno);
     ::close(fd);
   }
-  if (auto st = setup_bundle_rootfs(c); !st) child_fail(error_fd, 125, st.error().what());
+  // Once the mounts are made, before pivot_root: create runs the prestart and createRuntime hooks out there,
+  // then the createContainer hooks run here, in the container's namespaces.
+  auto before_pivot = [&]() -> Status {
+    if (c.hooks.runs_at_create() && (::write(sync_fd, "h", 1) != 1 || ::read(sync_fd, &go, 1) != 1 || go != 'r'))
+      ::_exit(125);  // create failed a hook, or gave up
+    ::close(sync_fd);
+    return run_hooks(c.hooks.create_container, "createContainer", hook_state_json(hs, "created", ::getpid()));
+  };
+  if (auto st = setup_bundle_rootfs(c, before_pivot); !st) child_fail(error_fd, 125, st.error().what());
   apply_bundle_rlimits(c, error_fd);
   if (c.oom_score_adj) {
     std::string v = std::to_string(*c.oom_score_adj);
@@ -162,8 +170,8 @@ void remove_cgroups(const std::vector<std::string>& dirs) {
 
 /// A: joins the namespaces the config names by path, makes the new ones, forks B (the container's process,
 /// pid 1 of a new pid namespace) and reports B's host pid. Never returns.
-[[noreturn]] void namespace_parent(const BundleConfig& c, const LaunchPlan& plan, int sync_fd, int error_fd,
-                                   int console_fd) {
+[[noreturn]] void namespace_parent(const BundleConfig& c, const HookState& hs, const LaunchPlan& plan, int sync_fd,
+                                   int error_fd, int console_fd) {
   int unshare_flags = 0;
   bool new_user = false;
   struct Join {
@@ -206,7 +214,7 @@ void remove_cgroups(const std::vector<std::string>& dirs) {
   if (::unshare(unshare_flags) < 0) child_fail(error_fd, 125, "make namespaces", errno);
   pid_t b = ::fork();
   if (b < 0) child_fail(error_fd, 125, "fork the container's process", errno);
-  if (b == 0) container_process(c, plan, sync_fd, error_fd, console_fd);
+  if (b == 0) container_process(c, hs, plan, sync_fd, error_fd, console_fd);
   int32_t pid = b;
   ::_exit(::write(sync_fd, &pid, sizeof pid) == sizeof pid ? 0 : 125);
 }
@@ -262,6 +270,16 @@ Result<UniqueFd> open_process(const BundleState& st) {
   return UniqueFd(fd);
 }
 
+/// The hooks of one kind recorded in the container's state, run with its state; a failure is a warning.
+void run_state_hooks(const BundleState& st, std::vector<Hook> BundleHooks::*kind, const char* name,
+                     const char* status, pid_t pid, const Warn& warn) {
+  if (st.hooks_json.empty()) return;
+  auto hooks = parse_bundle_hooks(st.hooks_json, "container " + st.id + " state");
+  if (!hooks) return warn(hooks.error().what());
+  if (auto ran = run_hooks((*hooks).*kind, name, hook_state_json({st.id, st.bundle, st.annotations}, status, pid)); !ran)
+    warn("container " + st.id + ": " + ran.error().what());
+}
+
 }  // namespace
 
 Result<UniqueFd> connect_console(const std::string& path) {
@@ -309,11 +327,16 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
   LaunchPlan plan = bundle_launch_plan(c, seccomp ? &*seccomp : nullptr, o.preserve_fds);
   plan.start_fifo_fd = fifo_fd.get();
   plan.ready_fd = ready_w.get();
+  HookState hs{o.id, c.bundle, c.annotations};
+  if (!c.hooks.start_container.empty())  // in the container's process, which has its own copy of c
+    plan.after_start = [&c, &hs] {
+      return run_hooks(c.hooks.start_container, "startContainer", hook_state_json(hs, "created", ::getpid()));
+    };
 
   if (o.subreaper) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   pid_t a = ::fork();
   if (a < 0) return sys_error("fork");
-  if (a == 0) namespace_parent(c, plan, sync_c.get(), err_w.get(), console.get());
+  if (a == 0) namespace_parent(c, hs, plan, sync_c.get(), err_w.get(), console.get());
   sync_c.reset();
   err_w.reset();
   ready_w.reset();
@@ -371,18 +394,27 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
   st.pid = pid;
   st.cgroups = undo.cgroups;
   st.annotations = c.annotations;
+  st.hooks_json = c.hooks_json;
   auto start = start_time_of(pid);
   if (!start) return child_error("the container's process ended while being made");
   st.pid_start = *start;
   TRY(save_bundle_state(o.root, st));
   if (::write(sync_p.get(), "g", 1) != 1) return child_error("the container's process ended while being made");
+  if (c.hooks.runs_at_create()) {  // the container's mounts are made, pivot_root waits for these
+    char h = 0;
+    if (!read_exact(sync_p.get(), &h, 1) || h != 'h') return child_error("the container's process ended while being made");
+    std::string state = hook_state_json(hs, "created", pid);
+    TRY_CTX(run_hooks(c.hooks.prestart, "prestart", state), "create " + o.id);
+    TRY_CTX(run_hooks(c.hooks.create_runtime, "createRuntime", state), "create " + o.id);
+    if (::write(sync_p.get(), "r", 1) != 1) return child_error("the container's process ended while being made");
+  }
   if (wait_byte(ready_r.get(), 60000) != 1) return child_error("the container's process ended while being made");
   if (!o.pid_file.empty()) TRY_CTX(cas::write_file_atomic(o.pid_file, std::to_string(pid), false), "--pid-file");
   undo.done = true;
   return static_cast<pid_t>(pid);
 }
 
-Status bundle_start(const std::string& root, const std::string& id) {
+Status bundle_start(const std::string& root, const std::string& id, const Warn& warn) {
   BundleState st = TRY(load_bundle_state(root, id));
   std::string status = bundle_status(root, st);
   if (status != "created")
@@ -393,6 +425,8 @@ Status bundle_start(const std::string& root, const std::string& id) {
   UniqueFd f(fd);
   if (::write(f.get(), "s", 1) != 1) return sys_error("start " + id);
   ::unlink(fifo.c_str());
+  // The spec: a poststart hook that fails is a warning; the container runs on.
+  run_state_hooks(st, &BundleHooks::poststart, "poststart", "running", st.pid, warn);
   return {};
 }
 
@@ -412,7 +446,7 @@ Status bundle_kill(const std::string& root, const std::string& id, const std::st
   return {};
 }
 
-Status bundle_delete(const std::string& root, const std::string& id, bool force) {
+Status bundle_delete(const std::string& root, const std::string& id, bool force, const Warn& warn) {
   BundleState st = TRY(load_bundle_state(root, id));
   std::string status = bundle_status(root, st);
   if (status == "running" && !force)
@@ -425,6 +459,7 @@ Status bundle_delete(const std::string& root, const std::string& id, bool force)
     }
   }
   remove_cgroups(st.cgroups);
+  run_state_hooks(st, &BundleHooks::poststop, "poststop", "stopped", 0, warn);  // a failure is a warning
   TRY(remove_tree(bundle_state_dir(root, id)));
   return {};
 }
@@ -433,19 +468,19 @@ Result<std::vector<pid_t>> bundle_pids(const std::string& root, const std::strin
   return pids_of(TRY(load_bundle_state(root, id)));
 }
 
-Result<int> bundle_run(const CreateOptions& o, bool detach) {
+Result<int> bundle_run(const CreateOptions& o, bool detach, const Warn& warn) {
   CreateOptions co = o;
   co.subreaper = !detach;
   pid_t pid = TRY(bundle_create(co));
-  if (auto s = bundle_start(o.root, o.id); !s) {
-    (void)bundle_delete(o.root, o.id, true);
+  if (auto s = bundle_start(o.root, o.id, warn); !s) {
+    (void)bundle_delete(o.root, o.id, true, warn);
     return std::move(s).error();
   }
   if (detach) return 0;
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  (void)bundle_delete(o.root, o.id, true);
+  (void)bundle_delete(o.root, o.id, true, warn);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,19 +24,22 @@ struct CreateOptions {
   bool subreaper = false;  ///< run: this process waits for the container, so it adopts it
 };
 
+/// Where a warning goes (a poststart or poststop hook that failed): kiln-runtime's log and stderr.
+using Warn = std::function<void(const std::string&)>;
+
 /// create: the container made and waiting; returns its host pid.
 Result<pid_t> bundle_create(const CreateOptions& o);
 /// start: let a created container exec its process.
-Status bundle_start(const std::string& root, const std::string& id);
+Status bundle_start(const std::string& root, const std::string& id, const Warn& warn);
 /// kill: a signal (name or number) to the container's process, or with all to every process of its cgroup.
 Status bundle_kill(const std::string& root, const std::string& id, const std::string& signal, bool all);
 /// delete: remove a stopped container's state and cgroup (force: kill a running one first).
-Status bundle_delete(const std::string& root, const std::string& id, bool force);
+Status bundle_delete(const std::string& root, const std::string& id, bool force, const Warn& warn);
 /// The pids of the container's processes (its cgroup's, else its own).
 Result<std::vector<pid_t>> bundle_pids(const std::string& root, const std::string& id);
 /// run: create, start, wait; the exit code of the container's process (128+signal when killed). With detach,
 /// returns once started.
-Result<int> bundle_run(const CreateOptions& o, bool detach);
+Result<int> bundle_run(const CreateOptions& o, bool detach, const Warn& warn);
 
 /// A connected socket to --console-socket (where a terminal's master is sent), or one clear error.
 Result<UniqueFd> connect_console(const std::string& path);

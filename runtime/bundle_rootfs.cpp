@@ -289,7 +289,7 @@ Status after_pivot(const BundleConfig& c) {
 
 }  // namespace
 
-Status setup_bundle_rootfs(const BundleConfig& c) {
+Status setup_bundle_rootfs(const BundleConfig& c, const std::function<Status()>& before_pivot) {
   unsigned long prop = MS_SLAVE | MS_REC;
   if (!c.rootfs_propagation.empty()) {
     auto o = parse_mount_options({c.rootfs_propagation});
@@ -305,6 +305,7 @@ Status setup_bundle_rootfs(const BundleConfig& c) {
     for (const auto& m : c.mounts) TRY(mount_one(rootfd.get(), c, m));
     TRY(make_devices(rootfd.get(), c));
   }
+  TRY(before_pivot());
   TRY(pivot_into(c.root));
   if (::mount(nullptr, "/", nullptr, prop, nullptr) < 0) return sys_error("set the root's propagation");
   return after_pivot(c);

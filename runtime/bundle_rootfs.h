@@ -3,6 +3,8 @@
 // nodes, pivot_root, masked and read-only paths, a read-only root, sysctls and the host name.
 #pragma once
 
+#include <functional>
+
 #include "runtime/bundle_config.h"
 
 namespace kiln::runtime {
@@ -19,7 +21,8 @@ struct MountOptions {
 MountOptions parse_mount_options(const std::vector<std::string>& options);
 
 /// In the child, in its new mount namespace, before pivot_root: everything up to and including pivot_root,
-/// then what needs the new root (masked and read-only paths, read-only root, sysctls, hostname).
-Status setup_bundle_rootfs(const BundleConfig& c);
+/// then what needs the new root (masked and read-only paths, read-only root, sysctls, hostname). before_pivot
+/// runs once the mounts are made, while the runtime's filesystem is still in view (the create hooks).
+Status setup_bundle_rootfs(const BundleConfig& c, const std::function<Status()>& before_pivot);
 
 }  // namespace kiln::runtime

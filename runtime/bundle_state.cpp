@@ -31,6 +31,7 @@ Status save_bundle_state(const std::string& root, const BundleState& st) {
   nlohmann::json j = {{"id", st.id},         {"bundle", st.bundle}, {"rootfs", st.rootfs},
                       {"created", st.created}, {"pid", st.pid},       {"pid_start", st.pid_start},
                       {"cgroups", st.cgroups},   {"annotations", st.annotations}};
+  if (!st.hooks_json.empty()) j["hooks"] = parse_json(st.hooks_json);
   return cas::write_file_atomic(bundle_state_dir(root, st.id) + "/state.json", json_text(j), false);
 }
 
@@ -49,6 +50,7 @@ Result<BundleState> load_bundle_state(const std::string& root, const std::string
     st.pid_start = json_uint(j, "pid_start", 0);
     if (j.contains("cgroups")) st.cgroups = j.at("cgroups").get<std::vector<std::string>>();
     if (j.contains("annotations")) st.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
+    if (j.contains("hooks")) st.hooks_json = json_text(j.at("hooks"));
     if (st.id != id) return make_error(ErrorCode::corrupt, "container \"" + id + "\": its state names another id");
     return st;
   } catch (const nlohmann::json::exception& e) {

@@ -19,6 +19,7 @@ struct BundleState {
   uint64_t pid_start = 0;  ///< the process's start time, so a reused pid is never taken for it
   std::vector<std::string> cgroups;  ///< the cgroup directories kiln-runtime made (v2 first, where there is one)
   std::map<std::string, std::string> annotations;
+  std::string hooks_json;  ///< config.json's hooks, for poststart and poststop ("" for none)
 };
 
 /// Container IDs as runc takes them: letters, digits, `_ + - .`, not starting with a dot, at most 1024.

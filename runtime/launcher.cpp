@@ -196,6 +196,8 @@ void launch(const LaunchPlan& plan, int error_fd) {
     ::close(p.start_fifo_fd);
     ::close(error_fd);
     error_fd = kFailToStderr;  // `create` has returned: what fails now is told on the container's stderr
+    if (p.after_start)
+      if (auto st = p.after_start(); !st) child_fail(error_fd, 125, st.error().what());
   }
   std::optional<SeccompProgram> sent;
   if (p.gate_fd >= 0) {

@@ -2,6 +2,7 @@
 // PATH lookup. Runs in the child; reports failure as (exit code, errno, message) over a pipe.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,8 @@ struct LaunchPlan {
   /// container is made), then wait for the byte `kiln-runtime start` writes, then go on to seccomp and exec.
   int start_fifo_fd = -1;
   int ready_fd = -1;
+  /// kiln-runtime: what runs once `start` came, before the exec (the startContainer hooks); its error fails it.
+  std::function<Status()> after_start;
   /// docker's containers always set no_new_privs; an OCI config may ask not to. Without it, loading seccomp
   /// needs CAP_SYS_ADMIN, so the filter goes in first, before the user and capabilities change (as runc does).
   bool no_new_privs = true;

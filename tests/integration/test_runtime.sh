@@ -112,6 +112,53 @@ wait "$listener"
 grep -q on-a-tty "$WORK/tty.out" || fail "no terminal in the container: $(cat "$WORK/tty.out")"
 set_config 'c["process"]["terminal"] = False'
 
+# --- hooks: each kind at its point, in order, with the state on stdin; prestart, createRuntime, poststart and
+# poststop in the runtime's namespaces, createContainer in the container's before pivot_root (pid 1, the host's
+# files still in view), startContainer in the container after start (its own /bin/sh, its own root).
+hooklog=$WORK/hooks.log
+cp -a "$bundle/config.json" "$WORK/good.json"
+export HOOKLOG=$hooklog
+set_config 'import os
+log = os.environ["HOOKLOG"]
+c["process"]["args"] = ["sh", "-c", "echo ran >> /hooks.in"]; c["annotations"] = {"a": "b"}
+c["hooks"] = {k: [{"path": "/bin/sh", "args": ["sh", "-c", "echo %s $(cat) >> %s" % (k, log)]}]
+              for k in ["prestart", "createRuntime", "createContainer", "poststart", "poststop"]}
+c["hooks"]["startContainer"] = [{"path": "/bin/sh", "args": ["sh", "-c", "echo startContainer $(cat) >> /hooks.in"]}]'
+rt create -b "$bundle" --pid-file "$WORK/hpid" h1 >/dev/null 2>&1 || fail "create with hooks: $(rt create -b "$bundle" h1x 2>&1)"
+hpid=$(cat "$WORK/hpid")
+assert_eq "$(cut -d' ' -f1 "$hooklog" | tr '\n' ' ')" "prestart createRuntime createContainer " "hooks run by create"
+python3 - "$hooklog" "$hpid" "$bundle" <<'PY' || fail "hook state: $(cat "$hooklog")"
+import json, sys
+for line in open(sys.argv[1]):
+    kind, text = line.split(" ", 1)
+    s = json.loads(text)
+    assert s["id"] == "h1" and s["bundle"] == sys.argv[3] and s["annotations"] == {"a": "b"}, line
+    assert s["status"] == "created", line
+    assert s["pid"] == (1 if kind == "createContainer" else int(sys.argv[2])), line
+PY
+rt start h1
+for _ in $(seq 50); do grep -q poststart "$hooklog" && [ "$(state_of h1)" = stopped ] && break; sleep 0.1; done
+assert_eq "$(cut -d' ' -f1 "$bundle/rootfs/hooks.in" | tr '\n' ' ')" "startContainer ran " "startContainer before the process, in the container"
+grep -q '^poststart .*"status":"running"' "$hooklog" || fail "poststart: $(cat "$hooklog")"
+rt delete h1
+grep -q '^poststop .*"status":"stopped"' "$hooklog" || fail "poststop: $(cat "$hooklog")"
+rm -f "$bundle/rootfs/hooks.in"
+# A hook that fails fails create with its last line; one that hangs is killed at its timeout; a failing poststop
+# is a warning. Nothing is left either way.
+set_config 'c["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "echo no network for you >&2; exit 3"]}]}'
+expect_fail "hooks.createRuntime[0] (/bin/sh) failed: exit status 3: no network for you" rt create -b "$bundle" h2
+set_config 'c["hooks"] = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "100"], "timeout": 1}]}'
+expect_fail "did not finish within its timeout of 1s" rt create -b "$bundle" h3
+pgrep -f "^sleep 100$" >/dev/null && fail "the hanging hook was left running"
+set_config 'c["hooks"] = {"createContainer": [{"path": "/nope/hook"}]}'
+expect_fail "exec /nope/hook" rt create -b "$bundle" h4
+set_config 'c["hooks"] = {"poststop": [{"path": "/bin/false"}]}; c["process"]["args"] = ["true"]'
+out=$(rt run -b "$bundle" h5 2>&1) || fail "a failing poststop failed the run: $out"
+echo "$out" | grep -q "warning: container h5: hooks.poststop\[0\] (/bin/false) failed: exit status 1" || fail "poststop warning: $out"
+set_config 'c["hooks"] = {"prestart": [{"path": "relative/hook"}]}'
+expect_fail 'hooks.prestart: path "relative/hook" must be absolute' rt create -b "$bundle" h6
+cp "$WORK/good.json" "$bundle/config.json"
+
 # --- bad input: one line, non-zero, nothing left.
 expect_fail "nowhere does not exist" rt create -b "$WORK/nowhere" b1
 mkdir -p "$WORK/empty" && expect_fail "config.json" rt create -b "$WORK/empty" b1
@@ -150,6 +197,6 @@ expect_fail "--systemd-cgroup is not supported" rt --systemd-cgroup state x
 # Nothing left: no state, no mounts, no cgroups of ours.
 [ -z "$(ls -A "$root" 2>/dev/null)" ] || fail "states left: $(ls "$root")"
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left behind"
-left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2)$' || true)
+left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2|h[1-6])$' || true)
 [ -z "$left" ] || fail "cgroups left: $left"
 rt features | python3 -c 'import json,sys; f=json.load(sys.stdin); assert "pid" in f["linux"]["namespaces"]' || fail "features"
