@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <iterator>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -17,6 +19,7 @@
 #include "runtime/bundle_exec.h"
 #include "runtime/bundle_lifecycle.h"
 #include "runtime/bundle_state.h"
+#include "runtime/options.h"
 #include "runtime/seccomp.h"
 
 namespace {
@@ -211,7 +214,50 @@ int main(int argc, char** argv) {
     };
   });
 
-  for (const char* name : {"pause", "resume", "update", "checkpoint", "restore", "events"}) {
+  auto* pause = app.add_subcommand("pause", "freeze every process of the container");
+  pause->add_option("id", id)->required();
+  pause->callback([&] { action = [&] { return bundle_pause(g.root, id); }; });
+  auto* resume = app.add_subcommand("resume", "thaw a paused container");
+  resume->add_option("id", id)->required();
+  resume->callback([&] { action = [&] { return bundle_resume(g.root, id); }; });
+
+  // update: linux.resources from --resources (a file, or - for stdin), then runc's single-limit flags.
+  std::string resources_file, memory, cpuset_cpus, cpuset_mems;
+  std::optional<int64_t> pids_limit, cpu_quota, cpu_period, cpu_shares;
+  auto* update = app.add_subcommand("update", "change a container's limits");
+  update->add_option("id", id)->required();
+  update->add_option("-r,--resources", resources_file, "a linux.resources JSON file, - for stdin");
+  update->add_option("--memory", memory, "memory limit (bytes, or 64m, 1g)");
+  update->add_option("--pids-limit", pids_limit, "maximum number of processes (-1: unlimited)");
+  update->add_option("--cpu-quota", cpu_quota, "CPU CFS quota in microseconds (-1: unlimited)");
+  update->add_option("--cpu-period", cpu_period, "CPU CFS period in microseconds");
+  update->add_option("--cpu-share", cpu_shares, "CPU shares (relative weight)");
+  update->add_option("--cpuset-cpus", cpuset_cpus, "CPUs to run on (0-3, 0,1)");
+  update->add_option("--cpuset-mems", cpuset_mems, "memory nodes to use (0-3, 0,1)");
+  update->callback([&] {
+    action = [&]() -> Status {
+      BundleResources r;
+      if (!resources_file.empty()) {
+        std::string text;
+        if (resources_file == "-") {
+          text.assign(std::istreambuf_iterator<char>(std::cin), {});
+        } else {
+          text = TRY_CTX(read_file(resources_file, 1u << 20), "--resources " + resources_file);
+        }
+        r = TRY(parse_bundle_resources(text, resources_file == "-" ? "--resources (stdin)" : resources_file));
+      }
+      if (!memory.empty()) r.memory_limit = memory == "-1" ? -1 : TRY_CTX(parse_bytes(memory), "--memory");
+      if (pids_limit) r.pids_limit = *pids_limit;
+      if (cpu_quota) r.cpu_quota = *cpu_quota;
+      if (cpu_period) r.cpu_period = *cpu_period;
+      if (cpu_shares) r.cpu_shares = *cpu_shares;
+      if (!cpuset_cpus.empty()) r.cpuset_cpus = cpuset_cpus;
+      if (!cpuset_mems.empty()) r.cpuset_mems = cpuset_mems;
+      return bundle_update(g.root, id, r);
+    };
+  });
+
+  for (const char* name : {"checkpoint", "restore", "events"}) {
     auto* c = app.add_subcommand(name, std::string(name) + " (not supported yet)");
     c->allow_extras();
     c->callback([&, name] {

@@ -45,6 +45,33 @@ Result<std::string> string_of(const json& j, const char* key, const std::string&
   return j.at(key).get<std::string>();
 }
 
+/// linux.resources: memory, pids, cpu and cpuset limits; -1 means unlimited where the spec allows it.
+Result<BundleResources> resources_of(const json& r, const Where& w) {
+  BundleResources out;
+  if (!r.is_object()) return w("linux.resources", "must be an object");
+  auto num = [](const json& o, const char* key, int64_t min, int64_t max) -> std::optional<int64_t> {
+    if (!o.contains(key) || o.at(key).is_null()) return std::nullopt;
+    return json_int(o, key, std::nullopt, min, max);
+  };
+  if (r.contains("memory") && r.at("memory").is_object()) out.memory_limit = num(r.at("memory"), "limit", -1, INT64_MAX);
+  if (r.contains("pids") && r.at("pids").is_object()) out.pids_limit = num(r.at("pids"), "limit", -1, INT64_MAX);
+  if (r.contains("cpu") && r.at("cpu").is_object()) {
+    const json& cpu = r.at("cpu");
+    out.cpu_quota = num(cpu, "quota", -1, INT64_MAX);
+    out.cpu_period = num(cpu, "period", 0, INT64_MAX);
+    out.cpu_shares = num(cpu, "shares", 0, 262144);
+    out.cpu_rt_runtime = num(cpu, "realtimeRuntime", -1, INT64_MAX);
+    out.cpu_rt_period = num(cpu, "realtimePeriod", 0, INT64_MAX);
+    for (auto [key, field] : {std::pair{"cpus", &out.cpuset_cpus}, std::pair{"mems", &out.cpuset_mems}}) {
+      if (!cpu.contains(key) || cpu.at(key).is_null()) continue;
+      *field = TRY(string_of(cpu, key, std::string("linux.resources.cpu.") + key, w));
+      if ((*field)->find_first_not_of("0123456789,-") != std::string::npos)
+        return w("linux.resources.cpu", "\"" + **field + "\" is not a list such as 0-2,4");
+    }
+  }
+  return out;
+}
+
 Result<int> namespace_flag(const std::string& type, const Where& w) {
   if (type == "pid") return CLONE_NEWPID;
   if (type == "network") return CLONE_NEWNET;
@@ -161,24 +188,7 @@ Status parse_linux(const json& l, BundleConfig& c, const Where& w) {
   c.rootfs_propagation = TRY(string_of(l, "rootfsPropagation", "linux.rootfsPropagation", w));
   c.cgroups_path = TRY(string_of(l, "cgroupsPath", "linux.cgroupsPath", w));
   if (c.cgroups_path.find("..") != std::string::npos) return w("linux.cgroupsPath", "must not contain ..");
-  if (l.contains("resources") && l.at("resources").is_object()) {
-    const json& r = l.at("resources");
-    if (r.contains("memory") && r.at("memory").is_object())
-      c.memory_limit = json_int(r.at("memory"), "limit", 0, -1, INT64_MAX);
-    if (r.contains("pids") && r.at("pids").is_object()) c.pids_limit = json_int(r.at("pids"), "limit", 0, -1, INT64_MAX);
-    if (r.contains("cpu") && r.at("cpu").is_object()) {
-      c.cpu_quota = json_int(r.at("cpu"), "quota", 0, -1, INT64_MAX);
-      c.cpu_period = json_int(r.at("cpu"), "period", 0, 0, INT64_MAX);
-      c.cpu_shares = json_int(r.at("cpu"), "shares", 0, 0, 262144);
-      c.cpu_rt_runtime = json_int(r.at("cpu"), "realtimeRuntime", 0, -1, INT64_MAX);
-      c.cpu_rt_period = json_int(r.at("cpu"), "realtimePeriod", 0, 0, INT64_MAX);
-      c.cpuset_cpus = TRY(string_of(r.at("cpu"), "cpus", "linux.resources.cpu.cpus", w));
-      c.cpuset_mems = TRY(string_of(r.at("cpu"), "mems", "linux.resources.cpu.mems", w));
-      for (const std::string& list : {c.cpuset_cpus, c.cpuset_mems})
-        if (list.find_first_not_of("0123456789,-") != std::string::npos)
-          return w("linux.resources.cpu", "\"" + list + "\" is not a list such as 0-2,4");
-    }
-  }
+  if (l.contains("resources") && !l.at("resources").is_null()) c.resources = TRY(resources_of(l.at("resources"), w));
   for (auto [key, out] : std::initializer_list<std::pair<const char*, std::vector<IdMapping>*>>{
            {"uidMappings", &c.uid_mappings}, {"gidMappings", &c.gid_mappings}}) {
     if (!l.contains(key) || l.at(key).is_null()) continue;
@@ -282,6 +292,15 @@ Result<BundleConfig> with_process(BundleConfig c, const std::string& text, const
     return make_error(ErrorCode::invalid_argument, file + ": " + e.what());
   }
   return c;
+}
+
+Result<BundleResources> parse_bundle_resources(const std::string& text, const std::string& file) {
+  Where w{file};
+  try {
+    return resources_of(parse_json(text), w);
+  } catch (const json::exception& e) {
+    return make_error(ErrorCode::invalid_argument, file + ": " + e.what());
+  }
 }
 
 Result<BundleConfig> load_bundle_config(const std::string& bundle) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "runtime/bundle_cgroups.h"
 #include "runtime/bundle_hooks.h"
 #include "runtime/caps.h"
 #include "runtime/spec.h"
@@ -68,9 +69,7 @@ struct BundleConfig {
   std::string seccomp_json;  ///< linux.seccomp as JSON text ("" for none)
   std::string rootfs_propagation;
   std::string cgroups_path;
-  int64_t memory_limit = 0, pids_limit = 0;  ///< linux.resources (0: none)
-  int64_t cpu_quota = 0, cpu_period = 0, cpu_shares = 0, cpu_rt_runtime = 0, cpu_rt_period = 0;
-  std::string cpuset_cpus, cpuset_mems;
+  BundleResources resources;
   std::map<std::string, std::string> annotations;
   BundleHooks hooks;
   std::string hooks_json;  ///< the "hooks" object as given ("" for none), kept in the state for start and delete
@@ -84,6 +83,8 @@ Result<BundleConfig> load_bundle_config(const std::string& bundle);
 Result<BundleConfig> parse_bundle_config(const std::string& text, const std::string& bundle);
 /// c with its process replaced by the runtime spec's process object in text (`kiln-runtime exec --process`).
 Result<BundleConfig> with_process(BundleConfig c, const std::string& text, const std::string& file);
+/// A linux.resources object (`kiln-runtime update --resources`), checked; errors name file.
+Result<BundleResources> parse_bundle_resources(const std::string& text, const std::string& file);
 /// runc's default config.json (`kiln-runtime spec`): sh in a read-only busybox-style root, default mounts,
 /// masked and read-only paths, docker's capabilities.
 std::string default_bundle_config();

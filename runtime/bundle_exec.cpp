@@ -73,8 +73,9 @@ Result<BundleConfig> exec_config(const ExecOptions& o, const BundleState& st) {
 
 Result<int> bundle_exec(const ExecOptions& o) {
   BundleState st = TRY(load_bundle_state(o.root, o.id));
-  if (bundle_status(o.root, st) != "running")
-    return make_error(ErrorCode::conflict, "container \"" + o.id + "\": cannot exec in a stopped container");
+  std::string now = bundle_status(o.root, st);
+  if (now != "running")
+    return make_error(ErrorCode::conflict, "container \"" + o.id + "\": cannot exec in a " + now + " container");
   BundleConfig c = TRY(exec_config(o, st));
   if (c.terminal && o.console_socket.empty())
     return make_error(ErrorCode::invalid_argument, "exec with a terminal needs --console-socket");

@@ -22,6 +22,7 @@
 #include "common/fd.h"
 #include "common/number.h"
 #include "oci/image.h"
+#include "runtime/bundle_cgroups.h"
 #include "runtime/bundle_config.h"
 #include "runtime/bundle_hooks.h"
 #include "runtime/bundle_process.h"
@@ -36,98 +37,6 @@
 namespace kiln::runtime {
 
 namespace {
-
-/// Where cgroup v2 is mounted: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid); "" for none.
-std::string v2_root() {
-  for (const char* d : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"})
-    if (path_exists(std::string(d) + "/cgroup.controllers")) return d;
-  return "";
-}
-
-/// mkdir -p of rel below base; with enable, the limit controllers given to each level's children on the way.
-Result<std::string> make_cgroup_dir(const std::string& base, const std::string& rel, bool enable) {
-  std::string dir = base;
-  size_t pos = 0;
-  while (pos <= rel.size()) {
-    size_t next = rel.find('/', pos);
-    std::string comp = rel.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
-    if (enable)  // a no-op where they are on already; a controller v1 holds is refused, and its limit goes there
-      if (auto fd = open_fd(dir + "/cgroup.subtree_control", O_WRONLY | O_CLOEXEC))
-        for (const char* ctl : {"+memory", "+pids", "+cpu"}) (void)!::write(fd->get(), ctl, std::strlen(ctl));
-    if (!comp.empty()) {
-      std::string parent = dir;
-      dir += "/" + comp;
-      if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) return sys_error("create cgroup " + dir);
-      // A v1 cpuset takes no process until it has cpus and mems: a new one starts with its parent's.
-      for (const char* f : {"cpuset.cpus", "cpuset.mems"})
-        if (path_exists(parent + "/" + f))
-          if (auto cur = read_file(dir + "/" + f, 4096); cur && (cur->empty() || *cur == "\n"))
-            if (auto from = read_file(parent + "/" + f, 4096))
-              if (auto fd = open_fd(dir + "/" + f, O_WRONLY | O_CLOEXEC)) (void)write_all(fd->get(), *from);
-    }
-    if (next == std::string::npos) break;
-    pos = next + 1;
-  }
-  return dir;
-}
-
-/// The container's cgroups: linux.cgroupsPath (else kiln-runtime/<id>) in the v2 hierarchy, holding the device
-/// allow list, and each limit of linux.resources in v2 where its controller is there, else in the v1 hierarchy
-/// of that controller (hybrid hosts). The v2 directory comes first.
-Result<std::vector<std::string>> make_cgroups(const BundleConfig& c, const std::string& id,
-                                              std::vector<std::string>& made) {
-  std::string rel = c.cgroups_path.empty() ? "kiln-runtime/" + id : c.cgroups_path;
-  while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
-  if (rel.find(':') != std::string::npos)
-    return make_error(ErrorCode::unsupported, "linux.cgroupsPath \"" + c.cgroups_path +
-                                                  "\" is a systemd slice: kiln-runtime has no --systemd-cgroup");
-  std::string v2 = v2_root();
-  if (!v2.empty()) {
-    std::string dir = TRY(make_cgroup_dir(v2, rel, true));
-    made.push_back(dir);
-    UniqueFd cg = TRY(open_fd(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    TRY_CTX(ensure_device_filter(cg.get()), "cgroup " + dir);
-  }
-  // Each limit: its v2 file and value, else its v1 controller, file and value ("" where one side has none).
-  struct Limit {
-    std::string v2_file, v2_value, v1_controller, v1_file, v1_value;
-  };
-  std::vector<Limit> limits;
-  auto n = [](int64_t v) { return std::to_string(v); };
-  if (c.memory_limit > 0) limits.push_back({"memory.max", n(c.memory_limit), "memory", "memory.limit_in_bytes", n(c.memory_limit)});
-  if (c.pids_limit > 0) limits.push_back({"pids.max", n(c.pids_limit), "pids", "pids.max", n(c.pids_limit)});
-  if (c.cpu_shares > 0)  // v2's weight from v1's shares, as runc converts it
-    limits.push_back({"cpu.weight", n(1 + ((std::max<int64_t>(c.cpu_shares, 2) - 2) * 9999) / 262142), "cpu",
-                      "cpu.shares", n(c.cpu_shares)});
-  if (c.cpu_period > 0) limits.push_back({"", "", "cpu", "cpu.cfs_period_us", n(c.cpu_period)});
-  if (c.cpu_quota != 0)
-    limits.push_back({"cpu.max", (c.cpu_quota > 0 ? n(c.cpu_quota) : "max") + " " + n(c.cpu_period ? c.cpu_period : 100000),
-                      "cpu", "cpu.cfs_quota_us", n(c.cpu_quota)});
-  if (c.cpu_rt_period > 0) limits.push_back({"", "", "cpu", "cpu.rt_period_us", n(c.cpu_rt_period)});
-  if (c.cpu_rt_runtime != 0) limits.push_back({"", "", "cpu", "cpu.rt_runtime_us", n(c.cpu_rt_runtime)});
-  if (!c.cpuset_cpus.empty()) limits.push_back({"cpuset.cpus", c.cpuset_cpus, "cpuset", "cpuset.cpus", c.cpuset_cpus});
-  if (!c.cpuset_mems.empty()) limits.push_back({"cpuset.mems", c.cpuset_mems, "cpuset", "cpuset.mems", c.cpuset_mems});
-  for (const auto& l : limits) {
-    if (!v2.empty() && !l.v2_file.empty() && path_exists(made[0] + "/" + l.v2_file)) {
-      UniqueFd fd = TRY_CTX(open_fd(made[0] + "/" + l.v2_file, O_WRONLY | O_CLOEXEC), "linux.resources");
-      TRY_CTX(write_all(fd.get(), l.v2_value), "linux.resources: " + l.v2_file + "=" + l.v2_value);
-      continue;
-    }
-    std::string base = "/sys/fs/cgroup/" + l.v1_controller;
-    if (!path_exists(base + "/cgroup.procs"))
-      return make_error(ErrorCode::unsupported, "linux.resources: this host has no " + l.v1_controller + " controller");
-    std::string dir = TRY(make_cgroup_dir(base, rel, false));
-    if (std::find(made.begin(), made.end(), dir) == made.end()) made.push_back(dir);
-    UniqueFd fd = TRY_CTX(open_fd(dir + "/" + l.v1_file, O_WRONLY | O_CLOEXEC), "linux.resources");
-    TRY_CTX(write_all(fd.get(), l.v1_value), "linux.resources: " + l.v1_file + "=" + l.v1_value);
-  }
-  return made;
-}
-
-void remove_cgroups(const std::vector<std::string>& dirs) {
-  for (const auto& dir : dirs)
-    for (int i = 0; i < 100 && ::rmdir(dir.c_str()) < 0 && errno == EBUSY; ++i) ::usleep(10000);
-}
 
 /// In the container's process (B), from its fork on: namespaces that wait for the cgroup, the root filesystem,
 /// the process's limits and terminal, then launch (which waits on the exec fifo). Never returns.
@@ -230,7 +139,7 @@ struct CreateCleanup {
     if (pid > 0) ::kill(pid, SIGKILL);
     if (pid > 0)
       for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) ::usleep(5000);
-    remove_cgroups(cgroups);
+    remove_bundle_cgroups(cgroups);
     if (!state_dir.empty()) (void)remove_tree(state_dir);
   }
 };
@@ -246,19 +155,9 @@ int wait_byte(int fd, int ms) {
 
 /// The container's processes: its cgroup's, else its own while it lives.
 std::vector<pid_t> pids_of(const BundleState& st) {
-  std::vector<pid_t> out;
-  if (!st.cgroups.empty())
-    if (auto text = read_file(st.cgroups[0] + "/cgroup.procs", 1u << 20)) {
-      for (size_t pos = 0; pos < text->size();) {
-        size_t nl = text->find('\n', pos);
-        if (auto p = parse_uint(text->substr(pos, nl - pos), INT32_MAX)) out.push_back(static_cast<pid_t>(*p));
-        if (nl == std::string::npos) break;
-        pos = nl + 1;
-      }
-      return out;
-    }
-  if (bundle_process_alive(st)) out.push_back(st.pid);
-  return out;
+  if (auto pids = bundle_cgroup_pids(st.cgroups)) return *pids;
+  if (bundle_process_alive(st)) return {st.pid};
+  return {};
 }
 
 Result<UniqueFd> open_process(const BundleState& st) {
@@ -312,7 +211,8 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
   if (::mkfifo(fifo.c_str(), 0600) < 0) return sys_error("create " + fifo);
   // Everything that can fail on a bad bundle fails here, before any process exists.
   auto seccomp = TRY(bundle_seccomp(c, o.bundle + "/config.json"));
-  TRY(make_cgroups(c, o.id, undo.cgroups));
+  std::string cgroup_rel = TRY(bundle_cgroup_path(c.cgroups_path, o.id));
+  TRY(make_bundle_cgroups(cgroup_rel, c.resources, undo.cgroups));
   UniqueFd console;
   if (c.terminal) console = TRY(connect_console(o.console_socket));
   UniqueFd fifo_fd = TRY(open_fd(fifo, O_RDWR | O_CLOEXEC));  // read-write: never an EOF before `start` writes
@@ -393,6 +293,7 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
   st.created = oci::rfc3339(static_cast<int64_t>(::time(nullptr)));
   st.pid = pid;
   st.cgroups = undo.cgroups;
+  st.cgroup_path = cgroup_rel;
   st.annotations = c.annotations;
   st.hooks_json = c.hooks_json;
   auto start = start_time_of(pid);
@@ -449,8 +350,8 @@ Status bundle_kill(const std::string& root, const std::string& id, const std::st
 Status bundle_delete(const std::string& root, const std::string& id, bool force, const Warn& warn) {
   BundleState st = TRY(load_bundle_state(root, id));
   std::string status = bundle_status(root, st);
-  if (status == "running" && !force)
-    return make_error(ErrorCode::conflict, "cannot delete container " + id + " that is not stopped: running");
+  if ((status == "running" || status == "paused") && !force)
+    return make_error(ErrorCode::conflict, "cannot delete container " + id + " that is not stopped: " + status);
   if (status != "stopped") {  // created (runc deletes those too) or forced
     if (auto pidfd = open_process(st)) {
       ::syscall(SYS_pidfd_send_signal, pidfd->get(), SIGKILL, nullptr, 0);
@@ -458,10 +359,34 @@ Status bundle_delete(const std::string& root, const std::string& id, bool force,
       ::poll(&p, 1, 10000);
     }
   }
-  remove_cgroups(st.cgroups);
+  remove_bundle_cgroups(st.cgroups);
   run_state_hooks(st, &BundleHooks::poststop, "poststop", "stopped", 0, warn);  // a failure is a warning
   TRY(remove_tree(bundle_state_dir(root, id)));
   return {};
+}
+
+Status bundle_pause(const std::string& root, const std::string& id) {
+  BundleState st = TRY(load_bundle_state(root, id));
+  if (bundle_status(root, st) != "running")
+    return make_error(ErrorCode::conflict, "container \"" + id + "\": container not running");
+  return freeze_bundle_cgroup(st.cgroups, true);
+}
+
+Status bundle_resume(const std::string& root, const std::string& id) {
+  BundleState st = TRY(load_bundle_state(root, id));
+  if (bundle_status(root, st) != "paused")
+    return make_error(ErrorCode::conflict, "container \"" + id + "\": container not paused");
+  return freeze_bundle_cgroup(st.cgroups, false);
+}
+
+Status bundle_update(const std::string& root, const std::string& id, const BundleResources& r) {
+  BundleState st = TRY(load_bundle_state(root, id));
+  std::string status = bundle_status(root, st);
+  if (status == "stopped") return make_error(ErrorCode::conflict, "container \"" + id + "\": container not running");
+  size_t had = st.cgroups.size();
+  auto applied = apply_bundle_resources(st.cgroup_path, r, st.cgroups);
+  if (st.cgroups.size() != had) TRY(save_bundle_state(root, st));  // a v1 directory was made: delete removes it
+  return applied;
 }
 
 Result<std::vector<pid_t>> bundle_pids(const std::string& root, const std::string& id) {

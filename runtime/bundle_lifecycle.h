@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "runtime/bundle_cgroups.h"
 
 namespace kiln::runtime {
 
@@ -35,6 +36,11 @@ Status bundle_start(const std::string& root, const std::string& id, const Warn& 
 Status bundle_kill(const std::string& root, const std::string& id, const std::string& signal, bool all);
 /// delete: remove a stopped container's state and cgroup (force: kill a running one first).
 Status bundle_delete(const std::string& root, const std::string& id, bool force, const Warn& warn);
+/// pause / resume: freeze or thaw every process of a running container (its cgroup v2 freezer).
+Status bundle_pause(const std::string& root, const std::string& id);
+Status bundle_resume(const std::string& root, const std::string& id);
+/// update: new limits for a created, running or paused container.
+Status bundle_update(const std::string& root, const std::string& id, const BundleResources& r);
 /// The pids of the container's processes (its cgroup's, else its own).
 Result<std::vector<pid_t>> bundle_pids(const std::string& root, const std::string& id);
 /// run: create, start, wait; the exit code of the container's process (128+signal when killed). With detach,

@@ -8,6 +8,7 @@
 #include "common/fd.h"
 #include "common/json.h"
 #include "cas/store.h"
+#include "runtime/bundle_cgroups.h"
 #include "runtime/state.h"
 
 namespace kiln::runtime {
@@ -30,7 +31,8 @@ std::string exec_fifo_path(const std::string& root, const std::string& id) {
 Status save_bundle_state(const std::string& root, const BundleState& st) {
   nlohmann::json j = {{"id", st.id},         {"bundle", st.bundle}, {"rootfs", st.rootfs},
                       {"created", st.created}, {"pid", st.pid},       {"pid_start", st.pid_start},
-                      {"cgroups", st.cgroups},   {"annotations", st.annotations}};
+                      {"cgroups", st.cgroups},   {"annotations", st.annotations},
+                      {"cgroup_path", st.cgroup_path}};
   if (!st.hooks_json.empty()) j["hooks"] = parse_json(st.hooks_json);
   return cas::write_file_atomic(bundle_state_dir(root, st.id) + "/state.json", json_text(j), false);
 }
@@ -50,6 +52,7 @@ Result<BundleState> load_bundle_state(const std::string& root, const std::string
     st.pid_start = json_uint(j, "pid_start", 0);
     if (j.contains("cgroups")) st.cgroups = j.at("cgroups").get<std::vector<std::string>>();
     if (j.contains("annotations")) st.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
+    st.cgroup_path = j.value("cgroup_path", "");
     if (j.contains("hooks")) st.hooks_json = json_text(j.at("hooks"));
     if (st.id != id) return make_error(ErrorCode::corrupt, "container \"" + id + "\": its state names another id");
     return st;
@@ -71,7 +74,8 @@ bool bundle_process_alive(const BundleState& st) {
 
 std::string bundle_status(const std::string& root, const BundleState& st) {
   if (!bundle_process_alive(st)) return "stopped";
-  return path_exists(exec_fifo_path(root, st.id)) ? "created" : "running";
+  if (path_exists(exec_fifo_path(root, st.id))) return "created";
+  return bundle_cgroup_frozen(st.cgroups) ? "paused" : "running";
 }
 
 std::string bundle_state_json(const std::string& root, const BundleState& st) {

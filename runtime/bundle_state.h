@@ -18,6 +18,7 @@ struct BundleState {
   pid_t pid = 0;
   uint64_t pid_start = 0;  ///< the process's start time, so a reused pid is never taken for it
   std::vector<std::string> cgroups;  ///< the cgroup directories kiln-runtime made (v2 first, where there is one)
+  std::string cgroup_path;           ///< their path below each hierarchy's root (for update's new controllers)
   std::map<std::string, std::string> annotations;
   std::string hooks_json;  ///< config.json's hooks, for poststart and poststop ("" for none)
 };
@@ -34,7 +35,7 @@ Status save_bundle_state(const std::string& root, const BundleState& st);
 Result<BundleState> load_bundle_state(const std::string& root, const std::string& id);
 /// True while the recorded process lives (same pid, same start time).
 bool bundle_process_alive(const BundleState& st);
-/// created, running or stopped.
+/// created, running, paused (runc's word for a frozen container) or stopped.
 std::string bundle_status(const std::string& root, const BundleState& st);
 /// The runtime spec's state JSON (ociVersion, id, status, pid, bundle, annotations).
 std::string bundle_state_json(const std::string& root, const BundleState& st);

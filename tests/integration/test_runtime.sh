@@ -54,10 +54,30 @@ rt exec -d --pid-file "$WORK/epid" c1 sleep 30
 rt ps -f json c1 | grep -q "$(cat "$WORK/epid")" || fail "exec'd process not in the container's cgroup"
 expect_fail 'exec "/nope"' rt exec c1 /nope
 expect_fail "that is not stopped: running" rt delete c1
+# --- pause and resume (cgroup v2's freezer): the state says paused, the processes stop, exec is refused.
+rt pause c1
+assert_eq "$(state_of c1)" paused "state after pause"
+grep -q "frozen 1" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cgroups"][0])' "$root/c1/state.json")/cgroup.events" || fail "the cgroup is not frozen"
+expect_fail "cannot exec in a paused container" rt exec c1 true
+expect_fail "container not running" rt pause c1
+rt resume c1
+assert_eq "$(state_of c1)" running "state after resume"
+expect_fail "container not paused" rt resume c1
+# --- update: new limits for the running container, from flags and from --resources.
+pids_max() { cat "$cg/pids.max" 2>/dev/null || cat /sys/fs/cgroup/pids/kiln-runtime/c1/pids.max; }
+cg=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cgroups"][0])' "$root/c1/state.json")
+assert_eq "$(pids_max)" 50 "pids limit from config.json"
+rt update --pids-limit 60 c1
+assert_eq "$(pids_max)" 60 "update --pids-limit"
+echo '{"pids": {"limit": 70}, "memory": {"limit": 67108864}}' | rt update --resources - c1
+assert_eq "$(pids_max)" 70 "update --resources -"
+mem=$(cat "$cg/memory.max" 2>/dev/null || cat /sys/fs/cgroup/memory/kiln-runtime/c1/memory.limit_in_bytes)
+assert_eq "$mem" 67108864 "update's memory limit"
+expect_fail 'is not a list such as 0-2,4' rt update --cpuset-cpus '0;1' c1
+expect_fail 'container "nope" does not exist' rt update --pids-limit 5 nope
 # --- kill by name, then delete: nothing left (state, cgroup, mounts, process).
 cg=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cgroups"][0])' "$root/c1/state.json")
 [ -d "$cg" ] || fail "no cgroup $cg"
-assert_eq "$(cat "$cg/pids.max" 2>/dev/null || cat /sys/fs/cgroup/pids/kiln-runtime/c1/pids.max)" 50 "pids limit"
 rt kill c1 KILL
 for _ in $(seq 50); do [ "$(state_of c1)" = stopped ] && break; sleep 0.1; done
 assert_eq "$(state_of c1)" stopped "state after kill"

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 
+#include "common/fd.h"
 #include "runtime/bundle_rootfs.h"
 #include "tests/unit/support/temp_dir.h"
 
@@ -40,8 +41,8 @@ TEST(BundleConfig, ReadsWhatTheContainerRuns) {
   EXPECT_EQ(c->root, dir.path() + "/rootfs");
   EXPECT_TRUE(c->has_namespace(CLONE_NEWPID));
   EXPECT_FALSE(c->has_namespace(CLONE_NEWNET));
-  EXPECT_EQ(c->memory_limit, 1048576);
-  EXPECT_EQ(c->pids_limit, 10);
+  EXPECT_EQ(c->resources.memory_limit, 1048576);
+  EXPECT_EQ(c->resources.pids_limit, 10);
   EXPECT_EQ(c->sysctl.at("net.ipv4.ip_forward"), "1");
 }
 
@@ -72,6 +73,82 @@ TEST(BundleConfig, RefusesBadBundlesWithTheField) {
   EXPECT_NE(err(R"({"ociVersion": "1.0.0", "process": {"args": ["x"]}, "root": {"path": "missing"}})")
                 .find("does not exist"),
             std::string::npos);
+}
+
+TEST(BundleHooks, ParsedAndChecked) {
+  auto hs = parse_bundle_hooks(R"({"prestart": [{"path": "/bin/a", "args": ["a", "1"], "env": ["X=1"], "timeout": 5}],
+                                   "poststop": [{"path": "/bin/b"}], "createRuntime": null})",
+                               "config.json");
+  ASSERT_TRUE(hs.ok()) << hs.error().what();
+  ASSERT_EQ(hs->prestart.size(), 1u);
+  EXPECT_EQ(hs->prestart[0].args, (std::vector<std::string>{"a", "1"}));
+  EXPECT_EQ(hs->prestart[0].env, (std::vector<std::string>{"X=1"}));
+  EXPECT_EQ(hs->prestart[0].timeout, 5);
+  EXPECT_EQ(hs->poststop[0].path, "/bin/b");
+  EXPECT_TRUE(hs->runs_at_create());
+  auto err = [](const std::string& text) {
+    auto h = parse_bundle_hooks(text, "config.json");
+    return h ? std::string() : h.error().what();
+  };
+  EXPECT_NE(err(R"({"prestart": [{"path": "rel"}]})").find("must be absolute"), std::string::npos);
+  EXPECT_NE(err(R"({"poststart": [{"path": "/x", "timeout": 0}]})").find("timeout must be a positive"), std::string::npos);
+  EXPECT_NE(err(R"({"poststart": [{"path": "/x", "timeout": "5"}]})").find("timeout"), std::string::npos);
+  EXPECT_NE(err(R"({"poststart": [{"args": ["x"]}]})").find("needs a \"path\""), std::string::npos);
+  EXPECT_NE(err(R"({"poststart": {"path": "/x"}})").find("array of hooks"), std::string::npos);
+  EXPECT_NE(err(R"({"prestop": [{"path": "/x"}]})").find("unknown kind of hook"), std::string::npos);
+  EXPECT_NE(err(R"({"prestart": [{"path": "/x", "env": [1]}]})").find("array of strings"), std::string::npos);
+}
+
+TEST(BundleHooks, StateJson) {
+  std::string s = hook_state_json({"c1", "/b", {{"k", "v"}}}, "created", 42);
+  EXPECT_NE(s.find(R"("id":"c1")"), std::string::npos);
+  EXPECT_NE(s.find(R"("status":"created")"), std::string::npos);
+  EXPECT_NE(s.find(R"("pid":42)"), std::string::npos);
+  EXPECT_NE(s.find(R"("annotations":{"k":"v"})"), std::string::npos);
+}
+
+TEST(BundleHooks, RunsInOrderWithStateAndTimeout) {
+  test::TempDir dir;
+  std::string out = dir.path() + "/out";
+  std::vector<Hook> hooks = {{"/bin/sh", {"sh", "-c", "echo one $(cat) >> " + out}, {}, 0},
+                             {"/bin/sh", {"sh", "-c", "echo two $X >> " + out}, {"X=x"}, 0}};
+  ASSERT_TRUE(run_hooks(hooks, "poststart", "{}").ok());
+  auto text = read_file(out, 4096);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*text, "one {}\ntwo x\n");
+  auto failed = run_hooks({{"/bin/sh", {"sh", "-c", "echo first; echo bad thing >&2; exit 3"}, {}, 0}}, "prestart", "{}");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().what().find("hooks.prestart[0] (/bin/sh) failed: exit status 3: bad thing"), std::string::npos);
+  auto slow = run_hooks({{"/bin/sleep", {"sleep", "30"}, {}, 1}}, "poststop", "{}");
+  ASSERT_FALSE(slow.ok());
+  EXPECT_NE(slow.error().what().find("timeout of 1s"), std::string::npos);
+  auto missing = run_hooks({{"/nope/x", {}, {}, 0}}, "poststop", "{}");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().what().find("exec /nope/x"), std::string::npos);
+  // A hook that never reads its stdin gets the state anyway, however big, without hanging the runtime.
+  std::string big = "{\"x\":\"" + std::string(1 << 20, 'a') + "\"}";
+  EXPECT_TRUE(run_hooks({{"/bin/true", {}, {}, 5}}, "poststop", big).ok());
+}
+
+TEST(BundleResources, ParsedAndChecked) {
+  auto r = parse_bundle_resources(R"({"memory": {"limit": -1}, "cpu": {"quota": 50000, "cpus": "0-1"}})", "f");
+  ASSERT_TRUE(r.ok()) << r.error().what();
+  EXPECT_EQ(r->memory_limit, -1);
+  EXPECT_EQ(r->cpu_quota, 50000);
+  EXPECT_EQ(r->cpuset_cpus, "0-1");
+  EXPECT_FALSE(r->pids_limit.has_value());
+  EXPECT_FALSE(parse_bundle_resources(R"({"cpu": {"cpus": "0;1"}})", "f").ok());
+  EXPECT_FALSE(parse_bundle_resources(R"({"pids": {"limit": -2}})", "f").ok());
+  EXPECT_FALSE(parse_bundle_resources(R"([1])", "f").ok());
+  EXPECT_FALSE(parse_bundle_resources(R"({nope)", "f").ok());
+}
+
+TEST(BundleCgroups, PathStaysInTheHierarchy) {
+  EXPECT_EQ(*bundle_cgroup_path("", "c1"), "kiln-runtime/c1");
+  EXPECT_EQ(*bundle_cgroup_path("/a/b", "c1"), "a/b");
+  EXPECT_FALSE(bundle_cgroup_path("/a/../../etc", "c1").ok());
+  EXPECT_FALSE(bundle_cgroup_path("..", "c1").ok());
+  EXPECT_FALSE(bundle_cgroup_path("system.slice:kiln:c1", "c1").ok());
 }
 
 TEST(BundleRootfs, MountOptions) {
