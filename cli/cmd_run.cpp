@@ -250,7 +250,7 @@ Status run_cmd(Context& ctx, const RunFlags& f) {
     ctx.exit_code = 0;
     return {};
   }
-  spec.ahead = &*ahead;
+  spec.ahead = ahead ? &*ahead : nullptr;
   auto out = runtime::run_container(spec);
   ctx.exit_code = out.exit_code;
   cid.keep = !out.failed_to_start;

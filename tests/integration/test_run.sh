@@ -158,6 +158,16 @@ expect_fail "bind source path does not exist" kiln run -v /no/such/dir:/x "$img"
 expect_fail "/proc" kiln run --tmpfs /proc/x "$img" true
 expect_fail "unknown capability" kiln run --cap-add BOGUS "$img" true
 
+# Where clone3 is refused (an older kernel, an engine's seccomp profile older than clone3), the start falls back
+# to clone and a cgroup.procs write: the container runs, in its cgroup, with its limits, and -t and exec work.
+cc -O2 -o "$WORK/without_clone3" "$(dirname "$0")/fixtures/without_clone3.c" || fail "cc without_clone3.c"
+"$WORK/without_clone3" --check || fail "the clone3 filter does not hold"
+out=$("$WORK/without_clone3" "$KILN" run --pids-limit 20 "$img" /bin/sh -c 'cat /sys/fs/cgroup/pids.max 2>/dev/null || echo v1; echo ran-without-clone3' 2>&1) ||
+  fail "kiln run without clone3: $out"
+echo "$out" | grep -q ran-without-clone3 || fail "kiln run without clone3: $out"
+rc=0; "$WORK/without_clone3" "$KILN" run -m 32m "$img" /bin/sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived' >/dev/null 2>&1 || rc=$?
+assert_eq $rc 137 "memory limit without clone3"
+
 # Limits: memory kills an allocator (137), pids stops a fork loop.
 rc=0; sh_in -m 32m "$img" /bin/sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived' >/dev/null 2>&1 || rc=$?
 assert_eq $rc 137 "memory limit"
