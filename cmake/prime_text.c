@@ -1,6 +1,6 @@
 // prime_text BINARY: refill the page cache of BINARY's executable segment with 2 MiB folios, so that every
 // later exec maps it with a few huge-page entries instead of hundreds of small ones (fewer faults at the
-// start, far less to unmap at the exit: ~0.17 ms of each `kiln run` here). Run after linking, when no process
+// start, far less to unmap at the exit; measured in bench/PERFORMANCE.md). Run after linking, when no process
 // has the new file mapped: the cached pages are dropped, then read back through a MADV_HUGEPAGE mapping, whose
 // readahead allocates PMD-sized folios. kiln is linked with 2 MiB segment alignment for the kernel to map them.
 // Best effort: on a kernel or filesystem without large folios it changes nothing, and it always exits 0.

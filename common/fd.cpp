@@ -76,7 +76,7 @@ Status write_all(int fd, const void* data, size_t len) {
 Result<std::string> read_fd(int fd, size_t max_size) {
   // Straight into the string, sized from fstat when the size is known (a regular file), else grown as it
   // fills (pipes; /proc and cgroup files report 0 or 4096). No 64 KiB stack buffer: each new stack page is a
-  // page fault, ~10 us on a VM, and a `kiln run` reads a handful of small files on three stacks.
+  // page fault, dear on a VM, and a `kiln run` reads a handful of small files on three stacks.
   struct stat st;
   size_t want = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
                     ? std::min(static_cast<size_t>(st.st_size), max_size - 1) + 1  // +1: EOF seen in one read

@@ -9,7 +9,7 @@ namespace kiln {
 
 /// Left to the scheduler, a new thread often starts on its creator's CPU and either holds the creator up
 /// (this kernel, PREEMPT_NONE, does not preempt long system calls such as a network namespace setup) or
-/// waits ~0.3 ms for a migration to the idle CPU. Born with the other CPUs as its affinity, it starts on one
+/// waits for a migration to the idle CPU (bench/PERFORMANCE.md). Born with the other CPUs as its affinity, it starts on one
 /// of them at once; never on a CPU outside the creator's own mask (taskset), and with one CPU a plain thread.
 /// All signals stay blocked in it, so it never takes one meant for kiln's thread.
 class SideThread {

@@ -153,7 +153,7 @@ class GzipCompressor final : public Compressor {
 /// zstd compression goes through the shared libzstd, loaded on first use: the static libzstd.a kiln links
 /// (for decompression, its own and libarchive's) is built without multithreading on Debian, and kiln's zstd
 /// layers have always been made with 2 workers (their bytes depend on it). Loading libzstd.so at every start
-/// of kiln cost ~0.15 ms, for the few commands that compress.
+/// of kiln would cost every command, for the few that compress.
 struct ZstdMt {
   ZSTD_CCtx* (*create)();
   size_t (*free)(ZSTD_CCtx*);

@@ -176,7 +176,7 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
 }
 
 Status Cgroup::join(pid_t pid, bool skip_v2) const {
-  // Writing cgroup.procs waits for an RCU grace period on the v2 hierarchy (~15 ms here), which is why
+  // Writing cgroup.procs waits for an RCU grace period on the v2 hierarchy (bench/PERFORMANCE.md), which is why
   // run_container prefers to clone straight into the v2 cgroup.
   for (const auto& d : m_dirs)
     if (!(skip_v2 && d == m_v2_dir)) TRY(write_value(d + "/cgroup.procs", std::to_string(pid)));

@@ -180,7 +180,7 @@ struct ChildArgs {
 
 /// For the few milliseconds of a shared-memory start: kiln's thread (and the child it clones, which inherits
 /// the mask) on the CPU it is on, the parent's side thread (a SideThread) on the others. Otherwise the kernel
-/// may queue the new child behind the side thread's work, which it does not preempt (~0.4 ms here). The child
+/// may queue the new child behind the side thread's work, which it does not preempt (bench/PERFORMANCE.md). The child
 /// takes the whole mask back first thing, so the container is never pinned; kiln on destruction.
 struct CpuSplit {
   cpu_set_t all{};

@@ -13,7 +13,7 @@ namespace kiln::runtime {
 /// every cgroup below it inherits: any device may be created (mknod), only null, zero, full, random, urandom,
 /// tty, console, ptmx and the pty slaves opened. Attached once to the parent of the containers' cgroups and
 /// found there by name afterwards (four system calls), because loading it costs the kernel's verifier and JIT
-/// at every start and its release an RCU grace period at every exit (~0.5 ms a container here).
+/// at every start and its release an RCU grace period at every exit (bench/PERFORMANCE.md).
 Status ensure_device_filter(int cgroup_fd);
 
 /// The same list for the v1 devices controller (devices.allow lines, after a devices.deny of "a"), for hosts

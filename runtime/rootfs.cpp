@@ -146,8 +146,8 @@ Status overlay_discard_at(int rootfd, const std::string& dir, const std::string&
 
 /// /dev, with the container's root as the cwd (see prepare_rootfs): the scratch tmpfs's dev directory with the
 /// device nodes, bound there, and its shm directory bound on /dev/shm, rather than a tmpfs each. A bind costs
-/// a third of a new tmpfs to make and nothing to tear down (~33 µs less per superblock, made and torn down,
-/// here); the price is one size limit for /dev, /dev/shm and the top layer.
+/// a third of a new tmpfs to make and nothing to tear down; the price is one size limit for /dev, /dev/shm and
+/// the top layer.
 Status setup_dev(int scratchfd, const std::string& scratch) {
   int d = ::openat(scratchfd, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (d < 0) return sys_error("open the container's /dev");

@@ -69,9 +69,9 @@ void StartAhead::make() {
   m_ready_cv.notify_all();
 }
 
-/// Spins for a while before it sleeps: the side thread is usually a fraction of a millisecond from done, and
-/// waking a thread whose CPU went idle costs 0.1-0.3 ms on a VM (measured: 0.34 ms from notify to running).
-/// Not when the side thread shares kiln's CPU: spinning would only slow it down.
+/// Spins for a while before it sleeps: the side thread is usually nearly done, and waking a thread whose CPU
+/// went idle is slow on a VM (bench/PERFORMANCE.md). Not when the side thread shares kiln's CPU: spinning would
+/// only slow it down.
 void StartAhead::wait_host_side() {
   auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(m_thread.elsewhere() ? 2 : 0);
   while (!m_host_side_ready.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < until) {

@@ -18,7 +18,7 @@ namespace kiln::runtime {
 
 /// `kiln run` knows the container's ID, name, limits and network from its flags alone. On a SideThread (off
 /// kiln's CPU) this makes, in order, the state file (which reserves the name), the cgroups with their limits,
-/// and for --network none the network namespace (~1.3 ms here, the dearest step of a start), while kiln's own
+/// and for --network none the network namespace (the dearest step of a start), while kiln's own
 /// thread resolves the image. run_container takes each part when it needs it (ContainerSpec::ahead), so the
 /// clone waits only for the cgroup and the child gets the namespace once it has mounted its root.
 /// Parts never taken are undone by the destructor (a run that failed to resolve its image leaves nothing).
