@@ -108,13 +108,14 @@ Result<std::string> bundle_cgroup_path(const std::string& cgroups_path, const st
   return rel;
 }
 
-Status make_bundle_cgroups(const std::string& rel, const BundleResources& r, std::vector<std::string>& made) {
+Status make_bundle_cgroups(const std::string& rel, const BundleResources& r, const std::vector<DeviceRule>& devices,
+                           std::vector<std::string>& made) {
   std::string v2 = v2_root();
   if (!v2.empty()) {
     std::string dir = TRY(make_cgroup_dir(v2, rel, true));
     made.push_back(dir);
     UniqueFd cg = TRY(open_fd(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    TRY_CTX(ensure_device_filter(cg.get()), "cgroup " + dir);
+    TRY_CTX(attach_device_rules(cg.get(), devices), "cgroup " + dir);
   }
   return apply_bundle_resources(rel, r, made);
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "runtime/devices.h"
 
 namespace kiln::runtime {
 
@@ -27,7 +28,9 @@ struct BundleResources {
 Result<std::string> bundle_cgroup_path(const std::string& cgroups_path, const std::string& id);
 /// Makes the container's cgroups and writes its limits; each directory made is added to made (v2 first), so the
 /// caller can remove them when create fails later.
-Status make_bundle_cgroups(const std::string& rel, const BundleResources& r, std::vector<std::string>& made);
+/// devices: the rules of its device program (attached to the v2 directory).
+Status make_bundle_cgroups(const std::string& rel, const BundleResources& r, const std::vector<DeviceRule>& devices,
+                           std::vector<std::string>& made);
 /// Writes limits to a container's cgroups (`update`), making a v1 directory a new limit needs.
 Status apply_bundle_resources(const std::string& rel, const BundleResources& r, std::vector<std::string>& dirs);
 /// Removes the directories, retrying while the kernel finishes reaping.

@@ -72,6 +72,31 @@ Result<BundleResources> resources_of(const json& r, const Where& w) {
   return out;
 }
 
+/// linux.resources.devices: allow or deny rules, in order.
+Result<std::vector<DeviceRule>> device_rules_of(const json& r, const Where& w) {
+  std::vector<DeviceRule> out;
+  if (!r.contains("devices") || r.at("devices").is_null()) return out;
+  if (!r.at("devices").is_array()) return w("linux.resources.devices", "must be an array");
+  for (const auto& d : r.at("devices")) {
+    if (!d.is_object() || !d.contains("allow") || !d.at("allow").is_boolean())
+      return w("linux.resources.devices", "each rule needs \"allow\": true or false");
+    DeviceRule rule;
+    rule.allow = d.at("allow").get<bool>();
+    std::string type = TRY(string_of(d, "type", "linux.resources.devices.type", w, "a"));
+    if (type != "a" && type != "c" && type != "b" && type != "u")
+      return w("linux.resources.devices", "type \"" + type + "\" is not a, c or b");
+    rule.type = type == "u" ? 'c' : type[0];
+    rule.major = d.contains("major") && !d.at("major").is_null() ? json_int(d, "major", std::nullopt, -1, UINT32_MAX) : -1;
+    rule.minor = d.contains("minor") && !d.at("minor").is_null() ? json_int(d, "minor", std::nullopt, -1, UINT32_MAX) : -1;
+    rule.access = TRY(string_of(d, "access", "linux.resources.devices.access", w, "rwm"));
+    if (rule.access.empty()) rule.access = "rwm";
+    if (rule.access.find_first_not_of("rwm") != std::string::npos)
+      return w("linux.resources.devices", "access \"" + rule.access + "\" is not made of r, w and m");
+    out.push_back(rule);
+  }
+  return out;
+}
+
 Result<int> namespace_flag(const std::string& type, const Where& w) {
   if (type == "pid") return CLONE_NEWPID;
   if (type == "network") return CLONE_NEWNET;
@@ -188,7 +213,10 @@ Status parse_linux(const json& l, BundleConfig& c, const Where& w) {
   c.rootfs_propagation = TRY(string_of(l, "rootfsPropagation", "linux.rootfsPropagation", w));
   c.cgroups_path = TRY(string_of(l, "cgroupsPath", "linux.cgroupsPath", w));
   if (c.cgroups_path.find("..") != std::string::npos) return w("linux.cgroupsPath", "must not contain ..");
-  if (l.contains("resources") && !l.at("resources").is_null()) c.resources = TRY(resources_of(l.at("resources"), w));
+  if (l.contains("resources") && !l.at("resources").is_null()) {
+    c.resources = TRY(resources_of(l.at("resources"), w));
+    c.device_rules = TRY(device_rules_of(l.at("resources"), w));
+  }
   for (auto [key, out] : std::initializer_list<std::pair<const char*, std::vector<IdMapping>*>>{
            {"uidMappings", &c.uid_mappings}, {"gidMappings", &c.gid_mappings}}) {
     if (!l.contains(key) || l.at(key).is_null()) continue;
@@ -214,6 +242,14 @@ Status parse_linux(const json& l, BundleConfig& c, const Where& w) {
 }
 
 }  // namespace
+
+std::vector<DeviceRule> BundleConfig::effective_device_rules() const {
+  std::vector<DeviceRule> out = device_rules;
+  for (const auto& d : devices)
+    if (d.type != 'p') out.push_back({true, d.type == 'b' ? 'b' : 'c', d.major, d.minor, "rwm"});
+  for (const auto& r : default_device_rules()) out.push_back(r);
+  return out;
+}
 
 bool BundleConfig::has_namespace(int flag) const {
   for (const auto& n : namespaces)

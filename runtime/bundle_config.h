@@ -15,6 +15,7 @@
 #include "runtime/bundle_cgroups.h"
 #include "runtime/bundle_hooks.h"
 #include "runtime/caps.h"
+#include "runtime/devices.h"
 #include "runtime/spec.h"
 
 namespace kiln::runtime {
@@ -70,11 +71,15 @@ struct BundleConfig {
   std::string rootfs_propagation;
   std::string cgroups_path;
   BundleResources resources;
+  std::vector<DeviceRule> device_rules;  ///< linux.resources.devices, in order
   std::map<std::string, std::string> annotations;
   BundleHooks hooks;
   std::string hooks_json;  ///< the "hooks" object as given ("" for none), kept in the state for start and delete
 
   bool has_namespace(int flag) const;
+  /// The device rules the container's cgroup gets: the config's own, an allow rule for each of linux.devices,
+  /// then docker's default list (as runc appends its own).
+  std::vector<DeviceRule> effective_device_rules() const;
 };
 
 /// Read and check <bundle>/config.json. Errors name the file and the field at fault.

@@ -212,7 +212,7 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
   // Everything that can fail on a bad bundle fails here, before any process exists.
   auto seccomp = TRY(bundle_seccomp(c, o.bundle + "/config.json"));
   std::string cgroup_rel = TRY(bundle_cgroup_path(c.cgroups_path, o.id));
-  TRY(make_bundle_cgroups(cgroup_rel, c.resources, undo.cgroups));
+  TRY(make_bundle_cgroups(cgroup_rel, c.resources, c.effective_device_rules(), undo.cgroups));
   UniqueFd console;
   if (c.terminal) console = TRY(connect_console(o.console_socket));
   UniqueFd fifo_fd = TRY(open_fd(fifo, O_RDWR | O_CLOEXEC));  // read-write: never an EOF before `start` writes

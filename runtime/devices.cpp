@@ -131,9 +131,8 @@ bool has_kiln_program(int cgroup_fd) {
   return false;
 }
 
-/// Load the program and attach it to the cgroup at cgroup_fd.
-Status attach_device_filter(int cgroup_fd) {
-  std::vector<bpf_insn> prog = program();
+/// Load a device program named name and attach it to the cgroup at cgroup_fd.
+Status attach_device_program(int cgroup_fd, const std::vector<bpf_insn>& prog, const char* name) {
   auto load = [&](char* log, uint32_t log_size) {
     bpf_attr a;
     std::memset(&a, 0, sizeof a);
@@ -144,7 +143,7 @@ Status attach_device_filter(int cgroup_fd) {
     a.log_buf = ptr(log);
     a.log_size = log_size;
     a.log_level = log ? 1 : 0;
-    std::memcpy(a.prog_name, kProgramName, sizeof kProgramName);
+    std::strncpy(a.prog_name, name, sizeof a.prog_name - 1);
     return static_cast<int>(bpf(BPF_PROG_LOAD, a));
   };
   int fd = load(nullptr, 0);
@@ -173,7 +172,72 @@ Status attach_device_filter(int cgroup_fd) {
 
 Status ensure_device_filter(int cgroup_fd) {
   if (has_kiln_program(cgroup_fd)) return {};
-  return attach_device_filter(cgroup_fd);
+  return attach_device_program(cgroup_fd, program(), kProgramName);
+}
+
+DevicePolicy device_policy(const std::vector<DeviceRule>& rules) {
+  DevicePolicy p;
+  auto same_device = [](const DeviceRule& a, const DeviceRule& b) {
+    return a.type == b.type && a.major == b.major && a.minor == b.minor;
+  };
+  for (const auto& r : rules) {
+    if (r.type == 'a' && r.major < 0 && r.minor < 0) {  // every device: a new default, the exceptions gone
+      p.default_allow = r.allow;
+      p.exceptions.clear();
+      continue;
+    }
+    if (r.allow != p.default_allow) {
+      p.exceptions.push_back(r);
+      continue;
+    }
+    // The same verdict as the default: it takes its access back from an earlier exception for this device.
+    for (auto& e : p.exceptions)
+      if (same_device(e, r))
+        for (char a : r.access) e.access.erase(std::remove(e.access.begin(), e.access.end(), a), e.access.end());
+    p.exceptions.erase(std::remove_if(p.exceptions.begin(), p.exceptions.end(),
+                                      [](const DeviceRule& e) { return e.access.empty(); }),
+                       p.exceptions.end());
+  }
+  return p;
+}
+
+std::vector<bpf_insn> policy_program(const DevicePolicy& policy) {
+  Program g;
+  // r2 = access, r3 = type, r4 = major, r5 = minor (struct bpf_cgroup_dev_ctx in r1)
+  g.op(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1, 0);
+  g.op(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_2, 0);
+  g.op(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_3, 0, 0xffff);
+  g.op(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_2, 0, 16);
+  g.op(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_4, BPF_REG_1, 0, 4);
+  g.op(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_1, 0, 8);
+  int next = 0;
+  for (const auto& e : policy.exceptions) {
+    int32_t access = 0;
+    for (char a : e.access) access |= a == 'r' ? BPF_DEVCG_ACC_READ : a == 'w' ? BPF_DEVCG_ACC_WRITE : BPF_DEVCG_ACC_MKNOD;
+    if (e.type != 'a') g.jump(BPF_JNE, BPF_REG_3, e.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, next);
+    if (e.major >= 0) g.jump(BPF_JNE, BPF_REG_4, static_cast<int32_t>(e.major), next);
+    if (e.minor >= 0) g.jump(BPF_JNE, BPF_REG_5, static_cast<int32_t>(e.minor), next);
+    g.op(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_2, 0);  // the access asked for, all within the rule's
+    g.op(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_1, 0, access);
+    g.jumps.emplace_back(g.p.size(), next);
+    g.op(BPF_JMP | BPF_JNE | BPF_X, BPF_REG_1, BPF_REG_2, 0);
+    g.verdict(policy.default_allow ? 0 : 1);
+    g.label(next++);
+  }
+  g.verdict(policy.default_allow ? 1 : 0);
+  return g.done();
+}
+
+Status attach_device_rules(int cgroup_fd, const std::vector<DeviceRule>& rules) {
+  return attach_device_program(cgroup_fd, policy_program(device_policy(rules)), "kiln_devrules");
+}
+
+std::vector<DeviceRule> default_device_rules() {
+  std::vector<DeviceRule> out = {{true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"}};
+  for (int64_t minor : {3, 5, 7, 8, 9}) out.push_back({true, 'c', 1, minor, "rwm"});
+  for (int64_t minor : {0, 1, 2}) out.push_back({true, 'c', 5, minor, "rwm"});
+  for (int64_t major = 136; major <= 143; ++major) out.push_back({true, 'c', major, -1, "rwm"});
+  return out;
 }
 
 const std::vector<const char*>& v1_device_rules() {

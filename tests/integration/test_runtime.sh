@@ -179,6 +179,24 @@ set_config 'c["hooks"] = {"prestart": [{"path": "relative/hook"}]}'
 expect_fail 'hooks.prestart: path "relative/hook" must be absolute' rt create -b "$bundle" h6
 cp "$WORK/good.json" "$bundle/config.json"
 
+# --- devices: linux.resources.devices decide what opens (then docker's default list, as runc appends it); a
+# node of linux.devices is allowed. /dev/loop-control bound from the host opens only where a rule allows it.
+set_config 'c["mounts"].append({"destination": "/dev/loop-control", "type": "bind", "source": "/dev/loop-control", "options": ["bind"]})
+c["linux"]["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]
+c["process"]["args"] = ["sh", "-c", "true < /dev/loop-control && echo lc-opened; true < /dev/fuse && echo fuse-opened; true < /dev/null && echo null-opened"]'
+out=$(rt run -b "$bundle" d1 2>&1)
+assert_eq "$(echo "$out" | grep -c opened)" 2 "without a rule: loop-control refused, fuse and null open ($out)"
+echo "$out" | grep -q "loop-control.*Operation not permitted" || fail "loop-control not refused by the device filter: $out"
+set_config 'c["linux"]["resources"]["devices"] = [{"allow": False, "access": "rwm"}, {"allow": True, "type": "c", "major": 10, "minor": 237, "access": "r"}]'
+out=$(rt run -b "$bundle" d2 2>&1)
+assert_eq "$(echo "$out" | grep -c opened)" 3 "a rule allows loop-control for reading ($out)"
+set_config 'c["process"]["args"] = ["sh", "-c", "true > /dev/loop-control && echo lc-written"]'
+out=$(rt run -b "$bundle" d3 2>&1) && fail "loop-control opened for writing with an r rule: $out"
+echo "$out" | grep -q "Operation not permitted" || fail "loop-control for writing: $out"
+set_config 'c["linux"]["resources"]["devices"] = [{"allow": True, "type": "x"}]'
+expect_fail 'type "x" is not a, c or b' rt create -b "$bundle" d4
+cp "$WORK/good.json" "$bundle/config.json"
+
 # --- bad input: one line, non-zero, nothing left.
 expect_fail "nowhere does not exist" rt create -b "$WORK/nowhere" b1
 mkdir -p "$WORK/empty" && expect_fail "config.json" rt create -b "$WORK/empty" b1
@@ -217,6 +235,6 @@ expect_fail "--systemd-cgroup is not supported" rt --systemd-cgroup state x
 # Nothing left: no state, no mounts, no cgroups of ours.
 [ -z "$(ls -A "$root" 2>/dev/null)" ] || fail "states left: $(ls "$root")"
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left behind"
-left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2|h[1-6])$' || true)
+left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2|h[1-6]|d[1-4])$' || true)
 [ -z "$left" ] || fail "cgroups left: $left"
 rt features | python3 -c 'import json,sys; f=json.load(sys.stdin); assert "pid" in f["linux"]["namespaces"]' || fail "features"

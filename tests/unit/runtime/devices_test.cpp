@@ -115,5 +115,61 @@ TEST_F(DeviceFilterTest, BindsProcessesOfCgroupsBelow) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "1: /dev/null refused or 1:11 allowed; 2: could not join the cgroup";
 }
 
+TEST(DevicePolicy, AppliedInOrderAsCgroupV1) {
+  // containerd's form: deny everything, then allow a list.
+  auto p = device_policy({{false, 'a', -1, -1, "rwm"}, {true, 'c', 1, 3, "rwm"}, {true, 'c', 10, 229, "rw"}});
+  EXPECT_FALSE(p.default_allow);
+  ASSERT_EQ(p.exceptions.size(), 2u);
+  EXPECT_EQ(p.exceptions[1].minor, 229);
+  // An allow-all rule drops what came before; a deny then is an exception.
+  p = device_policy({{true, 'c', 1, 3, "rwm"}, {true, 'a', -1, -1, "rwm"}, {false, 'b', 8, -1, "rwm"}});
+  EXPECT_TRUE(p.default_allow);
+  ASSERT_EQ(p.exceptions.size(), 1u);
+  EXPECT_EQ(p.exceptions[0].type, 'b');
+  // A deny for a device allowed earlier takes the access back (all of it: the exception goes).
+  p = device_policy({{false, 'a', -1, -1, "rwm"}, {true, 'c', 1, 5, "rwm"}, {false, 'c', 1, 5, "w"}});
+  ASSERT_EQ(p.exceptions.size(), 1u);
+  EXPECT_EQ(p.exceptions[0].access, "rm");
+  p = device_policy({{false, 'a', -1, -1, "rwm"}, {true, 'c', 1, 5, "rwm"}, {false, 'c', 1, 5, "rwm"}});
+  EXPECT_TRUE(p.exceptions.empty());
+}
+
+/// Opens each node (created in a temp dir) from a child in the cgroup child_dir; a bit per node that opened.
+int opened_in(const std::string& child_dir, const std::vector<std::string>& nodes, int flags) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int procs = ::open((child_dir + "/cgroup.procs").c_str(), O_WRONLY);
+    if (procs < 0 || ::write(procs, "0", 1) != 1) ::_exit(255);
+    int bits = 0;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      int fd = ::open(nodes[i].c_str(), flags);
+      if (fd >= 0 || errno != EPERM) bits |= 1 << i;
+    }
+    ::_exit(bits);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
+
+TEST_F(DeviceFilterTest, RulesProgramFollowsThePolicy) {
+  std::string child = m_parent + "/child";
+  ASSERT_EQ(::mkdir(child.c_str(), 0755), 0) << std::strerror(errno);
+  UniqueFd child_fd(::open(child.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  test::TempDir dir;
+  ASSERT_EQ(::mknod((dir / "null").c_str(), S_IFCHR | 0600, makedev(1, 3)), 0);
+  ASSERT_EQ(::mknod((dir / "kmsg").c_str(), S_IFCHR | 0600, makedev(1, 11)), 0);
+  ASSERT_EQ(::mknod((dir / "zero").c_str(), S_IFCHR | 0600, makedev(1, 5)), 0);
+  std::vector<std::string> nodes = {dir / "null", dir / "kmsg", dir / "zero"};
+  // Deny all, then null for reading and writing, kmsg for reading only; zero never.
+  std::vector<DeviceRule> rules = {{false, 'a', -1, -1, "rwm"}, {true, 'c', 1, 3, "rw"}, {true, 'c', 1, 11, "r"}};
+  ASSERT_TRUE(attach_device_rules(child_fd.get(), rules).ok());
+  EXPECT_EQ(opened_in(child, nodes, O_RDONLY), 0b011) << "null and kmsg open for reading, zero not";
+  EXPECT_EQ(opened_in(child, nodes, O_WRONLY), 0b001) << "only null opens for writing";
+  // Allow all, deny kmsg: the rest opens.
+  ASSERT_TRUE(attach_device_rules(child_fd.get(), {{true, 'a', -1, -1, "rwm"}, {false, 'c', 1, 11, "rwm"}}).ok());
+  EXPECT_EQ(opened_in(child, nodes, O_RDONLY), 0b101);
+}
+
 }  // namespace
 }  // namespace kiln::runtime
