@@ -73,7 +73,7 @@ std::string features_json() {
       {"hooks", {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}},
       {"mountOptions", mount_options},
       {"linux",
-       {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "uts"}},
+       {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
         {"capabilities", caps},
         {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}}},
         {"seccomp", {{"enabled", true}}},

@@ -178,7 +178,6 @@ Status parse_linux(const json& l, BundleConfig& c, const Where& w) {
       ns.path = n.value("path", "");
       for (const auto& seen : c.namespaces)
         if (seen.flag == ns.flag) return w("linux.namespaces", "\"" + n.value("type", "") + "\" is given twice");
-      if (ns.flag == CLONE_NEWTIME) return w("linux.namespaces", "time namespaces are not supported by kiln-runtime yet");
       if (!ns.path.empty() && !path_exists(ns.path))
         return w("linux.namespaces", "namespace path " + ns.path + " does not exist");
       c.namespaces.push_back(ns);
@@ -213,6 +212,25 @@ Status parse_linux(const json& l, BundleConfig& c, const Where& w) {
   c.rootfs_propagation = TRY(string_of(l, "rootfsPropagation", "linux.rootfsPropagation", w));
   c.cgroups_path = TRY(string_of(l, "cgroupsPath", "linux.cgroupsPath", w));
   if (c.cgroups_path.find("..") != std::string::npos) return w("linux.cgroupsPath", "must not contain ..");
+  if (l.contains("timeOffsets") && !l.at("timeOffsets").is_null()) {
+    const json& t = l.at("timeOffsets");
+    if (!t.is_object()) return w("linux.timeOffsets", "must be an object");
+    for (const auto& [clock, off] : t.items()) {
+      if (clock != "monotonic" && clock != "boottime")
+        return w("linux.timeOffsets", "unknown clock \"" + clock + "\" (monotonic or boottime)");
+      if (!off.is_object()) return w("linux.timeOffsets." + clock, "must be an object with secs and nanosecs");
+      c.time_offsets.push_back({clock, json_int(off, "secs", 0, INT64_MIN / 2, INT64_MAX / 2),
+                                json_int(off, "nanosecs", 0, 0, 999999999)});
+    }
+  }
+  if (l.contains("personality") && !l.at("personality").is_null()) {
+    std::string domain = TRY(string_of(l.at("personality"), "domain", "linux.personality.domain", w));
+    if (domain != "LINUX" && domain != "LINUX32")
+      return w("linux.personality.domain", "\"" + domain + "\" is not LINUX or LINUX32");
+    c.personality = domain == "LINUX32" ? 0x0008 /* PER_LINUX32 */ : 0;
+    if (!TRY(strings_of(l.at("personality"), "flags", "linux.personality.flags", w)).empty())
+      return w("linux.personality.flags", "personality flags are not supported by kiln-runtime");
+  }
   if (l.contains("resources") && !l.at("resources").is_null()) {
     c.resources = TRY(resources_of(l.at("resources"), w));
     c.device_rules = TRY(device_rules_of(l.at("resources"), w));
@@ -297,6 +315,10 @@ Result<BundleConfig> parse_bundle_config(const std::string& text, const std::str
     if (j.contains("linux")) TRY(parse_linux(j.at("linux"), c, w));
     if (!c.has_namespace(CLONE_NEWNS))
       return w("linux.namespaces", "kiln-runtime needs a mount namespace (it does not mount in the host's)");
+    bool new_time = false;
+    for (const auto& n : c.namespaces) new_time = new_time || (n.flag == CLONE_NEWTIME && n.path.empty());
+    if (!c.time_offsets.empty() && !new_time)
+      return w("linux.timeOffsets", "needs a new time namespace (linux.namespaces type \"time\" without a path)");
     if (!c.hostname.empty() && !c.has_namespace(CLONE_NEWUTS))
       return w("hostname", "needs a new uts namespace");
     if (j.contains("hooks") && !j.at("hooks").is_null()) {

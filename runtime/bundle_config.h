@@ -71,6 +71,12 @@ struct BundleConfig {
   std::string rootfs_propagation;
   std::string cgroups_path;
   BundleResources resources;
+  struct TimeOffset {
+    std::string clock;  ///< monotonic or boottime
+    int64_t secs = 0, nanosecs = 0;
+  };
+  std::vector<TimeOffset> time_offsets;  ///< linux.timeOffsets, for a new time namespace
+  std::optional<unsigned long> personality;  ///< linux.personality (PER_LINUX or PER_LINUX32)
   std::vector<DeviceRule> device_rules;  ///< linux.resources.devices, in order
   std::map<std::string, std::string> annotations;
   BundleHooks hooks;

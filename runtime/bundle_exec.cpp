@@ -32,7 +32,7 @@ Result<std::vector<std::pair<UniqueFd, int>>> container_namespaces(pid_t pid, co
   std::vector<std::pair<UniqueFd, int>> out;
   for (auto [name, flag] : std::initializer_list<std::pair<const char*, int>>{
            {"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
-           {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS}}) {
+           {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME}, {"mnt", CLONE_NEWNS}}) {
     std::string theirs = "/proc/" + std::to_string(pid) + "/ns/" + name;
     struct stat a, b;
     if (::stat(theirs.c_str(), &a) < 0)

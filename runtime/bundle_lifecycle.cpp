@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -72,6 +73,7 @@ namespace {
     ::close(fd);
   }
   if (c.umask) ::umask(*c.umask);
+  if (c.personality && ::personality(*c.personality) < 0) child_fail(error_fd, 125, "linux.personality", errno);
   if (c.terminal)
     if (int e = make_container_tty(console_fd)) child_fail(error_fd, 125, "make the container's terminal", e);
   launch(plan, error_fd);
@@ -121,6 +123,15 @@ namespace {
       child_fail(error_fd, 125, "become root of the user namespace (is 0 in uidMappings and gidMappings?)", errno);
   }
   if (::unshare(unshare_flags) < 0) child_fail(error_fd, 125, "make namespaces", errno);
+  if (!c.time_offsets.empty()) {  // the new time namespace is the children's: its clocks are set before B exists
+    std::string text;
+    for (const auto& t : c.time_offsets)
+      text += t.clock + " " + std::to_string(t.secs) + " " + std::to_string(t.nanosecs) + "\n";
+    int fd = ::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+      child_fail(error_fd, 125, "linux.timeOffsets: write /proc/self/timens_offsets", errno);
+    ::close(fd);
+  }
   pid_t b = ::fork();
   if (b < 0) child_fail(error_fd, 125, "fork the container's process", errno);
   if (b == 0) container_process(c, hs, plan, sync_fd, error_fd, console_fd);

@@ -197,6 +197,23 @@ set_config 'c["linux"]["resources"]["devices"] = [{"allow": True, "type": "x"}]'
 expect_fail 'type "x" is not a, c or b' rt create -b "$bundle" d4
 cp "$WORK/good.json" "$bundle/config.json"
 
+# --- a time namespace with linux.timeOffsets (its boot clock a day ahead: /proc/uptime), exec joins it;
+# linux.personality LINUX32 (uname -m says i686).
+set_config 'c["linux"]["namespaces"].append({"type": "time"}); c["linux"]["timeOffsets"] = {"boottime": {"secs": 86400, "nanosecs": 0}}
+c["linux"]["personality"] = {"domain": "LINUX32"}; c["process"]["args"] = ["sleep", "30"]'
+rt run -d -b "$bundle" tn1 >/dev/null 2>&1 || fail "run with a time namespace: $(rt run -b "$bundle" tn1x 2>&1)"
+host_up=$(cut -d. -f1 /proc/uptime)
+in_up=$(rt exec tn1 sh -c 'read up idle < /proc/uptime; echo ${up%.*}')
+[ "$in_up" -ge $((host_up + 86000)) ] || fail "exec not in the time namespace: uptime $in_up vs host $host_up"
+rt delete -f tn1
+set_config 'c["process"]["args"] = ["sh", "-c", "read up idle < /proc/uptime; echo ${up%.*}; busybox uname -m"]'
+out=$(rt run -b "$bundle" tn2 2>&1)
+[ "$(echo "$out" | head -1)" -ge $((host_up + 86000)) ] || fail "timeOffsets: $out"
+assert_eq "$(echo "$out" | tail -1)" i686 "linux.personality LINUX32"
+set_config 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "time"]'
+expect_fail "linux.timeOffsets: needs a new time namespace" rt create -b "$bundle" tn3
+cp "$WORK/good.json" "$bundle/config.json"
+
 # --- bad input: one line, non-zero, nothing left.
 expect_fail "nowhere does not exist" rt create -b "$WORK/nowhere" b1
 mkdir -p "$WORK/empty" && expect_fail "config.json" rt create -b "$WORK/empty" b1
@@ -235,6 +252,6 @@ expect_fail "--systemd-cgroup is not supported" rt --systemd-cgroup state x
 # Nothing left: no state, no mounts, no cgroups of ours.
 [ -z "$(ls -A "$root" 2>/dev/null)" ] || fail "states left: $(ls "$root")"
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left behind"
-left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2|h[1-6]|d[1-4])$' || true)
+left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2|h[1-6]|d[1-4]|tn[1-3])$' || true)
 [ -z "$left" ] || fail "cgroups left: $left"
 rt features | python3 -c 'import json,sys; f=json.load(sys.stdin); assert "pid" in f["linux"]["namespaces"]' || fail "features"
