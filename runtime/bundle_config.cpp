@@ -194,7 +194,8 @@ Status parse_linux(const json& l, BundleConfig& c, const Where& w) {
       dev.type = type[0];
       dev.major = static_cast<uint32_t>(json_uint(d, "major", 0, UINT32_MAX));
       dev.minor = static_cast<uint32_t>(json_uint(d, "minor", 0, UINT32_MAX));
-      dev.mode = static_cast<uint32_t>(json_uint(d, "fileMode", 0666, 07777));
+      // The permission bits; engines may send the whole st_mode (podman's --device does: 020666 for a char node).
+      dev.mode = static_cast<uint32_t>(json_uint(d, "fileMode", 0666, UINT32_MAX)) & 07777;
       dev.uid = static_cast<uint32_t>(json_uint(d, "uid", 0, kMaxId));
       dev.gid = static_cast<uint32_t>(json_uint(d, "gid", 0, kMaxId));
       c.devices.push_back(dev);

@@ -182,7 +182,7 @@ cp "$WORK/good.json" "$bundle/config.json"
 # --- devices: linux.resources.devices decide what opens (then docker's default list, as runc appends it); a
 # node of linux.devices is allowed. /dev/loop-control bound from the host opens only where a rule allows it.
 set_config 'c["mounts"].append({"destination": "/dev/loop-control", "type": "bind", "source": "/dev/loop-control", "options": ["bind"]})
-c["linux"]["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]
+c["linux"]["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 8630}]
 c["process"]["args"] = ["sh", "-c", "true < /dev/loop-control && echo lc-opened; true < /dev/fuse && echo fuse-opened; true < /dev/null && echo null-opened"]'
 out=$(rt run -b "$bundle" d1 2>&1)
 assert_eq "$(echo "$out" | grep -c opened)" 2 "without a rule: loop-control refused, fuse and null open ($out)"
