@@ -13,6 +13,7 @@
 
 #include "cli/command.h"
 #include "runtime/container.h"
+#include "runtime/process_config.h"
 #include "runtime/log_writer.h"
 #include "runtime/seccomp_cache.h"
 #include "runtime/signals.h"
@@ -158,14 +159,18 @@ void register_container_commands(CLI::App& app, Context& ctx) {
 
   struct ExecFlags {
     std::string name;
-    std::vector<std::string> env;
-    bool tty = false, interactive = false;
+    std::vector<std::string> env_files;
+    runtime::ExecOptions o;
   };
   auto ef = std::make_shared<ExecFlags>();
   auto* exec_cmd = app.add_subcommand("exec", "Run a command in a running container");
-  exec_cmd->add_option("-e,--env", ef->env, "set an environment variable")->allow_extra_args(false);
-  exec_cmd->add_flag("-t,--tty", ef->tty, "allocate a pseudo-terminal");
-  exec_cmd->add_flag("-i,--interactive", ef->interactive, "keep standard input open");
+  exec_cmd->add_option("-e,--env", ef->o.env, "set an environment variable (KEY=VALUE)")->allow_extra_args(false);
+  exec_cmd->add_option("--env-file", ef->env_files, "read environment variables from a file")->allow_extra_args(false);
+  exec_cmd->add_option("-u,--user", ef->o.user, "user[:group] to run as (names from the image, or ids)");
+  exec_cmd->add_option("-w,--workdir", ef->o.cwd, "working directory inside the container");
+  exec_cmd->add_flag("-d,--detach", ef->o.detach, "run in the background: return once it has started");
+  exec_cmd->add_flag("-t,--tty", ef->o.tty, "allocate a pseudo-terminal");
+  exec_cmd->add_flag("-i,--interactive", ef->o.interactive, "keep standard input open");
   exec_cmd->add_option("CONTAINER", ef->name, "name or ID, then the command")->required();
   exec_cmd->callback([&ctx, ef] {
     auto args = std::make_shared<std::vector<std::string>>(ctx.trailing);  // split_at_target
@@ -173,9 +178,18 @@ void register_container_commands(CLI::App& app, Context& ctx) {
       ctx.exit_code = runtime::kExitRuntime;
       if (args->empty())
         return make_error(ErrorCode::invalid_argument, "kiln exec needs a command after the container");
+      if (!ef->o.cwd.empty() && ef->o.cwd[0] != '/')
+        return make_error(ErrorCode::invalid_argument, "-w " + ef->o.cwd + ": the working directory must be absolute");
+      runtime::ExecOptions o = ef->o;
+      std::vector<std::string> env;  // the files first, then -e, as run reads them
+      for (const auto& file : ef->env_files) {
+        std::string text = TRY(read_file(file));
+        for (auto& e : TRY(runtime::parse_env_file(text, file))) env.push_back(e);
+      }
+      env.insert(env.end(), o.env.begin(), o.env.end());
+      o.env = env;
       auto c = TRY(runtime::find_container(ef->name));
-      auto out =
-          runtime::exec_in_container(c, *args, ef->env, ef->tty, ef->interactive, runtime::seccomp_cache_dir(ctx.root));
+      auto out = runtime::exec_in_container(c, *args, o, runtime::seccomp_cache_dir(ctx.root));
       ctx.exit_code = out.exit_code;
       if (out.failed_to_start) return out.error;
       return {};

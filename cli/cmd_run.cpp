@@ -39,7 +39,9 @@ struct RunFlags {
   int64_t pids_limit = 0;
   double cpus = 0;
   std::optional<int> stop_timeout;
-  bool init = false, interactive = false, tty = false, detach = false, rm = false, read_only = false;
+  bool init = false, interactive = false, tty = false, detach = false, rm = false;
+  // Flags a user may turn off with =false: how often given, a false value counting -1 (CLI11's flag sum).
+  int64_t read_only = 0, read_only_tmpfs = 0;
 };
 
 /// 64 hex of the kernel's randomness (getrandom(2); std::random_device probed the CPU with cpuid first,
@@ -63,6 +65,21 @@ bool valid_container_name(const std::string& n) {
 
 /// What the flags alone decide, checked before the image is looked up (as docker does): enough for the start's
 /// first steps (runtime/start_ahead.h) to begin while the image is resolved.
+/// podman's --read-only-tmpfs: programs that need a temporary directory work on a read-only root. A path the
+/// user mounts something on keeps the user's mount.
+void add_scratch_tmpfs(runtime::ContainerSpec& spec) {
+  for (auto [target, options] : {std::pair{"/tmp", "mode=1777"}, {"/var/tmp", "mode=1777"}, {"/run", "mode=755,size=64m"}}) {
+    bool taken = false;
+    for (const auto& m : spec.mounts) taken = taken || m.target == target;
+    if (taken) continue;
+    runtime::MountSpec m;
+    m.type = runtime::MountSpec::Type::tmpfs;
+    m.target = target;
+    m.options = options;  // nosuid and nodev always hold for a tmpfs (runtime/rootfs.cpp)
+    spec.mounts.push_back(m);
+  }
+}
+
 Result<runtime::ContainerSpec> spec_from_flags(const RunFlags& f, const std::string& store_root) {
   runtime::ContainerSpec spec;
   spec.id = random_id();
@@ -95,6 +112,11 @@ Result<runtime::ContainerSpec> spec_from_flags(const RunFlags& f, const std::str
   for (const auto& v : f.volumes) spec.mounts.push_back(TRY(runtime::parse_volume(v)));
   for (const auto& m : f.mounts) spec.mounts.push_back(TRY(runtime::parse_mount(m)));
   for (const auto& t : f.tmpfs) spec.mounts.push_back(TRY(runtime::parse_tmpfs(t)));
+  if (f.read_only < 0)
+    return make_error(ErrorCode::invalid_argument,
+                      "--read-only=false: a kiln container's root is always read-only (containers are replaced, "
+                      "not patched); write to --tmpfs PATH, -v HOST:PATH, or the tmpfs at /tmp, /var/tmp and /run");
+  if (f.read_only_tmpfs >= 0) add_scratch_tmpfs(spec);
   spec.cap_add = f.cap_add;
   spec.cap_drop = f.cap_drop;
   for (const auto& so : f.security_opts) {
@@ -275,6 +297,12 @@ constexpr Binding value() {
           }};
 }
 template <auto Member>
+constexpr Binding counted_flag() {
+  return {false, [](CLI::App& run, RunFlags& f, const char* names, const char* help) {
+            return run.add_flag_function(names, [&f](int64_t n) { f.*Member = n; }, help);
+          }};
+}
+template <auto Member>
 constexpr Binding flag() {
   return {false, [](CLI::App& run, RunFlags& f, const char* names, const char* help) {
             return run.add_flag(names, f.*Member, help);
@@ -321,7 +349,9 @@ const RunOption kRunOptions[] = {
     {"-d,--detach", "run in the background and print the container ID", flag<&RunFlags::detach>()},
     {"--rm", "accepted for docker compatibility: kiln containers are always removed on exit", flag<&RunFlags::rm>()},
     {"--read-only", "accepted for docker compatibility: a kiln container's root is always read-only",
-     flag<&RunFlags::read_only>()},
+     counted_flag<&RunFlags::read_only>()},
+    {"--read-only-tmpfs", "writable tmpfs at /tmp, /var/tmp and /run (default true; =false for none)",
+     counted_flag<&RunFlags::read_only_tmpfs>()},
 };
 
 /// The entry whose names include name ("-e", "--env"), or null.

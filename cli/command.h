@@ -38,6 +38,13 @@ void register_run_command(CLI::App& app, Context& ctx);         // run
 void register_build_command(CLI::App& app, Context& ctx);       // build
 void register_registry_commands(CLI::App& app, Context& ctx);   // pull, push, login, logout
 void register_container_commands(CLI::App& app, Context& ctx);  // ps, logs, stop, kill, exec
+void register_version_command(CLI::App& app, Context& ctx);     // version
+
+/// How this kiln was linked, for `kiln version`: main.cpp (compiled for each binary) says so for the static one.
+extern const char* build_kind;
+
+/// The version kiln reports (`kiln --version`, `kiln version`).
+#define KILN_VERSION "0.1.0"
 
 /// How the arguments of a command shaped `[FLAGS] TARGET COMMAND…` (run, exec) divide, as docker's parser
 /// divides them: flags until the first word that is not one or a flag's value, or until "--"; then the target

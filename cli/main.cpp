@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <string_view>
@@ -34,7 +35,38 @@ const Group kGroups[] = {
     {{"pull", "push", "login", "logout"}, kiln::cli::register_registry_commands},
     {{"run"}, kiln::cli::register_run_command},
     {{"ps", "logs", "stop", "kill", "exec"}, kiln::cli::register_container_commands},
+    {{"version"}, kiln::cli::register_version_command},
 };
+
+/// Levenshtein distance, for "did you mean".
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+/// The line for a word that is no command: the nearest command when one is close (as docker's CLI suggests).
+std::string unknown_command_message(std::string_view word) {
+  std::string_view best;
+  size_t best_d = 3;  // at most two edits away, or a prefix of a command
+  for (const auto& g : kGroups)
+    for (auto c : g.commands) {
+      size_t d = c.rfind(word, 0) == 0 && word.size() >= 2 ? 1 : edit_distance(word, c);
+      if (d < best_d) best_d = d, best = c;
+    }
+  std::string msg = "unknown command \"" + std::string(word) + "\" for kiln";
+  if (!best.empty()) msg += "; did you mean " + std::string(best) + "?";
+  return msg + " (see kiln --help)";
+}
 
 /// Where the subcommand word is: the first argument that is neither an option nor the value of --root; argc
 /// when there is none or kiln's own help or version comes first.
@@ -59,13 +91,14 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"kiln: build, run and ship immutable container images", "kiln"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("kiln 0.1.0"));
+  app.set_version_flag("--version", std::string("kiln version ") + KILN_VERSION);
   kiln::cli::Context ctx;
   app.add_option("--root", ctx.root, "store directory (default: $KILN_ROOT, /var/lib/kiln as root)");
   int at = command_index(argc, argv);
   std::string_view word = at < argc ? argv[at] : "";
   if (at < argc) ctx.after_command.assign(argv + at + 1, argv + argc);
 #ifdef KILN_STATIC_HALF
+  kiln::cli::build_kind = "static-pie (KILN_STATIC_DEPS=ON), with a dynamically linked half for registries";
   // This kiln is static (CMakeLists.txt): commands that load shared libraries run in its dynamic half.
   if (kiln::cli::needs_dynamic_half(word)) {
     kiln::cli::exec_dynamic_half(argv);
@@ -78,6 +111,10 @@ int main(int argc, char** argv) {
   for (const auto& g : kGroups)
     for (auto c : g.commands)
       if (c == word) only = &g;
+  if (!only && !word.empty()) {
+    std::cerr << "kiln: " << unknown_command_message(word) << "\n";
+    return 2;
+  }
   for (const auto& g : kGroups)
     if (!only || only == &g) g.add(app, ctx);
   // run and exec: CLI11 reads the flags and the target only; the container's command after the target is kept

@@ -430,9 +430,9 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
 
 namespace kiln::runtime {
 
-RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::string>& args,
-                             const std::vector<std::string>& extra_env, bool tty, bool interactive,
+RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::string>& args, const ExecOptions& o,
                              const std::string& seccomp_cache) {
+  bool tty = o.tty && !o.detach, interactive = o.interactive && !o.detach;
   auto caps = compute_caps(st.cap_add, st.cap_drop);
   if (!caps) return failure(kExitRuntime, std::move(caps).error());
   auto filter = seccomp_program(st.seccomp_profile, *caps, seccomp_cache);
@@ -471,6 +471,7 @@ RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::st
     // setns(pid) applies to children: fork once more so the command is inside the pid namespace.
     pid_t inner = ::fork();
     if (inner < 0) child_fail(efd, kExitRuntime, "fork", errno);
+    if (inner > 0 && o.detach) ::_exit(0);  // the command is the container's init's to reap from now on
     if (inner > 0) {
       ::close(efd);
       // The outer kiln forwards signals to us (their mask is still blocked): pass them on, exit as inner does.
@@ -491,18 +492,20 @@ RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::st
       if (int e = make_container_tty(pty.child_sock))
         child_fail(efd, kExitRuntime, "create the container's terminal", e);
     } else if (!interactive) {
-      int devnull = ::open("/dev/null", O_RDONLY);
+      int devnull = ::open("/dev/null", O_RDWR);
       if (devnull >= 0) ::dup2(devnull, 0);
+      if (devnull >= 0 && o.detach) ::dup2(devnull, 1), ::dup2(devnull, 2);
     }
     LaunchPlan plan;
     plan.args = args;
     plan.env = st.env;
-    for (const auto& e : extra_env) {
+    for (const auto& e : o.env) {
       auto eq = e.find('=');
       set_env(plan.env, e.substr(0, eq), eq == std::string::npos ? "" : e.substr(eq + 1));
     }
-    plan.cwd = st.cwd.empty() ? "/" : st.cwd;
-    plan.user = st.user;
+    if (tty && !get_env(plan.env, "TERM")) set_env(plan.env, "TERM", "xterm");  // as run -t sets it
+    plan.cwd = !o.cwd.empty() ? o.cwd : st.cwd.empty() ? "/" : st.cwd;
+    plan.user = !o.user.empty() ? o.user : st.user;
     plan.caps = *caps;
     plan.seccomp = &*filter;
     launch(plan, efd);
@@ -524,9 +527,15 @@ RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::st
     f.message[sizeof f.message - 1] = '\0';
     return failure(f.exit_code, make_error(ErrorCode::generic, f.message));
   }
+  RunOutcome out;
+  if (o.detach) {  // the middle process left once the command was forked; the command has exec'd
+    int status;
+    ::waitpid(child, &status, 0);
+    out.exit_code = 0;
+    return out;
+  }
   RawTerminal raw;
   if (tty) raw.enter();
-  RunOutcome out;
   out.exit_code = supervise(child, signals.fd, pty.master, interactive);
   return out;
 }

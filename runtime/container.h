@@ -26,9 +26,18 @@ struct RunOutcome {
 /// on_started is called with the container's host pid once the command has been exec'd.
 RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid_t)>& on_started = {});
 
-/// Run a command in a running container: same namespaces, cgroups, user, capabilities and seccomp.
-RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::string>& args,
-                             const std::vector<std::string>& extra_env, bool tty, bool interactive,
+/// What `kiln exec` runs, beyond the command: as docker exec takes it.
+struct ExecOptions {
+  std::vector<std::string> env;  ///< KEY=VALUE over the container's environment
+  std::string user;              ///< "" for the container's own user; else user[:group], names or ids
+  std::string cwd;               ///< "" for the container's working directory
+  bool tty = false, interactive = false;
+  bool detach = false;  ///< return once it runs; its output goes nowhere, as docker exec -d
+};
+
+/// Run a command in a running container: same namespaces, cgroups, capabilities and seccomp; the container's
+/// user, environment and working directory unless the options say otherwise.
+RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::string>& args, const ExecOptions& o,
                              const std::string& seccomp_cache = "");
 
 }  // namespace kiln::runtime

@@ -117,3 +117,16 @@ rc=0; kiln run --rm localhost/ok:1 $'\xff' >/dev/null 2>&1 || rc=$?; [ $rc -lt 1
 mkdir -p "$WORK/u8" && printf 'FROM localhost/ok:1\nARG A\nLABEL l=$A\n' > "$WORK/u8/Buildfile"
 kiln build -q --build-arg A=$'\xff\xfe' --label $'k=\xff' -t localhost/u8:1 "$WORK/u8" >/dev/null || fail "non-UTF-8 build arg and label"
 kiln inspect localhost/u8:1 | grep -q '"l": "\\ufffd\\ufffd"\|"l": "��"' || fail "non-UTF-8 label not written as U+FFFD"
+
+# A word that is no command: one line naming it, the nearest command when one is close, exit 2 (a usage error).
+for pair in "imgaes:images" "bild:build" "pul:pull" "xyzzy:"; do
+  word=${pair%%:*} want=${pair#*:}
+  rc=0; err=$(kiln "$word" 2>&1 >/dev/null) || rc=$?
+  assert_eq $rc 2 "exit code of kiln $word"
+  assert_eq "$(echo "$err" | wc -l)" 1 "one line for kiln $word"
+  echo "$err" | grep -qF "unknown command \"$word\" for kiln" || fail "kiln $word: $err"
+  if [ -n "$want" ]; then echo "$err" | grep -qF "did you mean $want?" || fail "kiln $word suggests: $err"
+  else echo "$err" | grep -q "did you mean" && fail "kiln $word suggests something: $err"; fi
+done
+kiln version | grep -q "^kiln version " || fail "kiln version: $(kiln version)"
+kiln version | grep -q "OCI image spec" || fail "kiln version lacks the spec versions"

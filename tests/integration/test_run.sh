@@ -168,6 +168,17 @@ echo "$out" | grep -q ran-without-clone3 || fail "kiln run without clone3: $out"
 rc=0; "$WORK/without_clone3" "$KILN" run -m 32m "$img" /bin/sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived' >/dev/null 2>&1 || rc=$?
 assert_eq $rc 137 "memory limit without clone3"
 
+# podman's --read-only-tmpfs, on by default: /tmp, /var/tmp and /run are writable tmpfs (nosuid, nodev) on the
+# read-only root; a --tmpfs of the user's own takes the place; =false leaves them read-only; --read-only=false is
+# refused with a line that says why.
+out=$(sh_in "$img" /bin/sh -c 'touch /tmp/a /var/tmp/b /run/c && echo scratch-writable; grep -E " /(tmp|var/tmp|run) " /proc/mounts | grep -c "nosuid,nodev"; touch /etc/x 2>/dev/null || echo root-ro')
+assert_eq "$(echo $out)" "scratch-writable 3 root-ro" "default tmpfs at /tmp, /var/tmp, /run"
+assert_eq "$(sh_in --tmpfs /tmp:size=1m "$img" /bin/sh -c 'grep " /tmp " /proc/mounts | grep -o size=1024k')" size=1024k "--tmpfs /tmp replaces the default"
+rc=0; sh_in --read-only-tmpfs=false "$img" /bin/sh -c 'touch /tmp/a' 2>/dev/null || rc=$?
+assert_eq $rc 1 "--read-only-tmpfs=false leaves /tmp read-only"
+expect_fail "--read-only=false: a kiln container's root is always read-only" kiln run --read-only=false "$img" true
+sh_in --read-only "$img" /bin/true || fail "--read-only is accepted"
+
 # Limits: memory kills an allocator (137), pids stops a fork loop.
 rc=0; sh_in -m 32m "$img" /bin/sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived' >/dev/null 2>&1 || rc=$?
 assert_eq $rc 137 "memory limit"
@@ -220,6 +231,18 @@ rc=0; "$KILN" run --name probe-bg "$img" /bin/true 2> "$WORK/dup.err" || rc=$?
 assert_eq $rc 125 "exit code of a second container with a name in use"
 grep -q 'already in use' "$WORK/dup.err" || fail "name conflict: $(cat "$WORK/dup.err")"
 expect_fail "invalid container name" kiln run --name '../x' "$img" /bin/true
+# exec as docker takes it: -u, -w, -e over --env-file, -d (returns at once, the command runs on), TERM under -t;
+# --privileged and a relative -w refused with a line.
+printf 'A=from-file\nB=file\n' > "$WORK/exec.env"
+out=$(kiln exec -u app -w /wd-home --env-file "$WORK/exec.env" -e B=flag probe-bg /bin/sh -c 'id -u; pwd; echo $A $B')
+assert_eq "$(echo $out)" "1000 /wd-home from-file flag" "exec -u -w --env-file -e"
+kiln exec -d probe-bg /bin/sh -c 'sleep 0.3; echo later > /tmp/exec-d'
+assert_eq "$(kiln exec probe-bg /bin/sh -c 'cat /tmp/exec-d 2>/dev/null || echo not-yet')" not-yet "exec -d returned before its command ended"
+for _ in $(seq 30); do [ "$(kiln exec probe-bg cat /tmp/exec-d 2>/dev/null)" = later ] && break; sleep 0.1; done
+assert_eq "$(kiln exec probe-bg cat /tmp/exec-d)" later "exec -d's command ran on"
+assert_eq "$(kiln exec -t probe-bg /bin/sh -c 'echo $TERM' < /dev/null | tr -d '\r')" xterm "exec -t sets TERM"
+expect_fail "--privileged: kiln does not run privileged containers" kiln exec --privileged probe-bg true
+expect_fail "must be absolute" kiln exec -w rel probe-bg true
 # Each container has a network namespace of its own, and exec joins its container's.
 bg_net=$(kiln exec probe-bg /bin/sh -c 'readlink /proc/self/ns/net')
 [ "$bg_net" != "$(sh_in "$img" /bin/sh -c 'readlink /proc/self/ns/net')" ] || fail "two running containers share a network namespace"

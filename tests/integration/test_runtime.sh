@@ -83,6 +83,8 @@ for _ in $(seq 50); do [ "$(state_of c1)" = stopped ] && break; sleep 0.1; done
 assert_eq "$(state_of c1)" stopped "state after kill"
 rt delete c1
 [ ! -e "$root/c1" ] || fail "state left after delete"
+for _ in $(seq 20); do pgrep -f "^sleep 100$" >/dev/null || break; sleep 0.1; done
+pgrep -f "^sleep 100$" >/dev/null && fail "c1's sleep outlived its container: $(pgrep -af '^sleep 100$')"
 [ ! -e "$cg" ] || fail "cgroup left after delete: $cg"
 expect_fail 'container "c1" does not exist' rt state c1
 expect_fail 'container "c1" does not exist' rt kill c1 TERM
@@ -167,9 +169,9 @@ rm -f "$bundle/rootfs/hooks.in"
 # is a warning. Nothing is left either way.
 set_config 'c["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "echo no network for you >&2; exit 3"]}]}'
 expect_fail "hooks.createRuntime[0] (/bin/sh) failed: exit status 3: no network for you" rt create -b "$bundle" h2
-set_config 'c["hooks"] = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "100"], "timeout": 1}]}'
+set_config 'c["hooks"] = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "99.7"], "timeout": 1}]}'
 expect_fail "did not finish within its timeout of 1s" rt create -b "$bundle" h3
-pgrep -f "^sleep 100$" >/dev/null && fail "the hanging hook was left running"
+pgrep -f "^sleep 99.7$" >/dev/null && fail "the hanging hook was left running"
 set_config 'c["hooks"] = {"createContainer": [{"path": "/nope/hook"}]}'
 expect_fail "exec /nope/hook" rt create -b "$bundle" h4
 set_config 'c["hooks"] = {"poststop": [{"path": "/bin/false"}]}; c["process"]["args"] = ["true"]'
