@@ -90,6 +90,13 @@ Status write_limit(const std::string& dir, const std::string& file, const std::s
   return {};
 }
 
+/// A rule as the v1 devices controller reads it: "c 1:3 rwm", "*" for any major or minor.
+std::string v1_device_line(const DeviceRule& r) {
+  auto num = [](int64_t v) { return v < 0 ? std::string("*") : std::to_string(v); };
+  if (r.type == 'a') return "a";
+  return std::string(1, r.type) + " " + num(r.major) + ":" + num(r.minor) + " " + r.access;
+}
+
 }  // namespace
 
 Result<std::string> bundle_cgroup_path(const std::string& cgroups_path, const std::string& id) {
@@ -116,6 +123,15 @@ Status make_bundle_cgroups(const std::string& rel, const BundleResources& r, con
     made.push_back(dir);
     UniqueFd cg = TRY(open_fd(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     TRY_CTX(attach_device_rules(cg.get(), devices), "cgroup " + dir);
+  }
+  // A host with the v1 devices controller (hybrid, or v1 alone) gets the same policy there too.
+  if (path_exists("/sys/fs/cgroup/devices/cgroup.procs")) {
+    std::string dir = TRY(make_cgroup_dir("/sys/fs/cgroup/devices", rel, false));
+    made.push_back(dir);
+    DevicePolicy policy = device_policy(devices);
+    TRY(write_limit(dir, policy.default_allow ? "devices.allow" : "devices.deny", "a"));
+    for (const auto& e : policy.exceptions)
+      TRY(write_limit(dir, policy.default_allow ? "devices.deny" : "devices.allow", v1_device_line(e)));
   }
   return apply_bundle_resources(rel, r, made);
 }
