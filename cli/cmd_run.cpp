@@ -65,6 +65,14 @@ bool valid_container_name(const std::string& n) {
 
 /// What the flags alone decide, checked before the image is looked up (as docker does): enough for the start's
 /// first steps (runtime/start_ahead.h) to begin while the image is resolved.
+/// A memory limit as -m takes it back: 32MiB, 1GiB, else bytes.
+std::string binary_size(int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (u < 4 && bytes >= 1024 && bytes % 1024 == 0) bytes /= 1024, ++u;
+  return std::to_string(bytes) + units[u];
+}
+
 /// podman's --read-only-tmpfs: programs that need a temporary directory work on a read-only root. A path the
 /// user mounts something on keeps the user's mount.
 void add_scratch_tmpfs(runtime::ContainerSpec& spec) {
@@ -275,6 +283,9 @@ Status run_cmd(Context& ctx, const RunFlags& f) {
   spec.ahead = ahead ? &*ahead : nullptr;
   auto out = runtime::run_container(spec);
   ctx.exit_code = out.exit_code;
+  if (out.oom_killed)  // docker tells it only in inspect; a killed job should say why where it ran
+    std::cerr << "kiln: container " << spec.name << " was killed: out of memory (limit "
+              << binary_size(spec.memory_bytes) << ")\n";
   cid.keep = !out.failed_to_start;
   if (out.failed_to_start) return out.error;
   return {};

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/fd.h"
+#include "common/number.h"
 #include "runtime/devices.h"
 
 namespace kiln::runtime {
@@ -173,6 +174,21 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
     if (!st) return fail(st.error());
   }
   return cg;
+}
+
+uint64_t Cgroup::oom_kills() const {
+  uint64_t n = 0;
+  for (const auto& d : m_dirs)
+    for (const char* f : {"memory.events", "memory.oom_control"}) {
+      auto text = read_file(d + "/" + f, 4096);
+      if (!text) continue;
+      size_t at = text->find("oom_kill ");
+      if (at == std::string::npos) continue;
+      size_t end = text->find('\n', at);
+      if (auto v = parse_uint(text->substr(at + 9, end == std::string::npos ? std::string::npos : end - at - 9)))
+        n += *v;
+    }
+  return n;
 }
 
 Status Cgroup::join(pid_t pid, bool skip_v2) const {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ class Cgroup {
   /// on the parent, see devices.h); before the process runs anything of the container's. skip_v2 when it was
   /// born in the v2 cgroup already.
   Status join(pid_t pid, bool skip_v2 = false) const;
+  /// How many processes the kernel killed for the memory limit (memory.events in v2, memory.oom_control in v1).
+  uint64_t oom_kills() const;
   /// Remove the directories (retrying while the kernel finishes reaping).
   void destroy();
   const std::vector<std::string>& dirs() const { return m_dirs; }

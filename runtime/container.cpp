@@ -423,6 +423,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   if (spec.tty) raw.enter();
   RunOutcome out;
   out.exit_code = supervise(child, signals.fd, pty.master, spec.interactive, spec.kill_on_interrupt);
+  out.oom_killed = spec.memory_bytes > 0 && cg->oom_kills() > 0;
   return out;
 }
 

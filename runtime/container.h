@@ -20,6 +20,7 @@ struct RunOutcome {
   int exit_code = 0;
   Error error;  ///< set when the command never ran; exit_code is then 125/126/127
   bool failed_to_start = false;
+  bool oom_killed = false;  ///< the kernel killed a process of it for its memory limit
 };
 
 /// Run the container to its end: stdio passed through (or a pty with spec.tty), signals forwarded.

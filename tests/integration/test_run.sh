@@ -180,8 +180,11 @@ expect_fail "--read-only=false: a kiln container's root is always read-only" kil
 sh_in --read-only "$img" /bin/true || fail "--read-only is accepted"
 
 # Limits: memory kills an allocator (137), pids stops a fork loop.
-rc=0; sh_in -m 32m "$img" /bin/sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived' >/dev/null 2>&1 || rc=$?
+rc=0; sh_in --name oom-probe -m 32m "$img" /bin/sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived' >/dev/null 2>"$WORK/oom.err" || rc=$?
 assert_eq $rc 137 "memory limit"
+grep -qx "kiln: container oom-probe was killed: out of memory (limit 32MiB)" "$WORK/oom.err" || fail "no out-of-memory line: $(cat "$WORK/oom.err")"
+rc=0; sh_in -m 32m "$img" /bin/sh -c 'kill -9 $$ & wait; exit 3' 2>"$WORK/nooom.err" || rc=$?
+grep -q "out of memory" "$WORK/nooom.err" && fail "an exit without an OOM kill was told as one: $(cat "$WORK/nooom.err")"
 out=$(sh_in --pids-limit 8 "$img" /bin/sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 5 & done; echo all-started' 2>&1 || true)
 echo "$out" | grep -q "can't fork\|Resource temporarily unavailable" || fail "pids limit did not stop forks: $out"
 echo "$out" | grep -q "all-started" && fail "12 processes started under --pids-limit 8"
