@@ -172,6 +172,7 @@ void register_container_commands(CLI::App& app, Context& ctx) {
   exec_cmd->add_flag("-t,--tty", ef->o.tty, "allocate a pseudo-terminal");
   exec_cmd->add_flag("-i,--interactive", ef->o.interactive, "keep standard input open");
   exec_cmd->add_option("CONTAINER", ef->name, "name or ID, then the command")->required();
+  set_usage(*exec_cmd, "kiln exec [OPTIONS] CONTAINER COMMAND [ARG...]");
   exec_cmd->callback([&ctx, ef] {
     auto args = std::make_shared<std::vector<std::string>>(ctx.trailing);  // split_at_target
     ctx.action = [&ctx, ef, args]() -> Status {

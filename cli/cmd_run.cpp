@@ -402,6 +402,7 @@ void register_run_command(CLI::App& app, Context& ctx) {
     if (opt->get_items_expected_max() > 1) opt->allow_extra_args(false);  // -e A IMAGE: IMAGE is not a second -e
   }
   run->add_option("IMAGE", f->image, "image reference or ID, then the command and its arguments")->required();
+  set_usage(*run, "kiln run [OPTIONS] IMAGE [COMMAND] [ARG...]");
   run->callback([&ctx, f] {
     f->cmd = ctx.trailing;  // main keeps the command after the image from CLI11 (split_at_target)
     ctx.action = [&ctx, f] { return run_cmd(ctx, *f); };

@@ -43,6 +43,10 @@ void register_version_command(CLI::App& app, Context& ctx);     // version
 /// How this kiln was linked, for `kiln version`: main.cpp (compiled for each binary) says so for the static one.
 extern const char* build_kind;
 
+/// Help whose usage line is given rather than built: run's and exec's, whose command follows the target
+/// (`kiln run [OPTIONS] IMAGE [COMMAND] [ARG...]`), which CLI11 cannot say of a positional.
+void set_usage(CLI::App& cmd, std::string line);
+
 /// The version kiln reports (`kiln --version`, `kiln version`).
 #define KILN_VERSION "0.1.0"
 

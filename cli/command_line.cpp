@@ -78,10 +78,26 @@ TargetSplit split_at_target(const CLI::App& cmd, const std::vector<std::string>&
   return split_at_target(
       [&cmd](const std::string& name) {
         const CLI::Option* o = cmd.get_option_no_throw(name);
+        if (!o && cmd.get_parent()) o = cmd.get_parent()->get_option_no_throw(name);  // a global one (--root)
         if (!o) return FlagKind::unknown;
         return o->get_items_expected_max() > 0 ? FlagKind::value : FlagKind::flag;
       },
       args);
 }
+
+namespace {
+
+class GivenUsage : public CLI::Formatter {
+ public:
+  explicit GivenUsage(std::string line) : m_line(std::move(line)) {}
+  std::string make_usage(const CLI::App*, std::string) const override { return "Usage: " + m_line + "\n"; }
+
+ private:
+  std::string m_line;
+};
+
+}  // namespace
+
+void set_usage(CLI::App& cmd, std::string line) { cmd.formatter(std::make_shared<GivenUsage>(std::move(line))); }
 
 }  // namespace kiln::cli

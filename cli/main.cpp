@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"kiln: build, run and ship immutable container images", "kiln"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--root) are taken after the command too, as docker and podman take them
   app.set_version_flag("--version", std::string("kiln version ") + KILN_VERSION);
   kiln::cli::Context ctx;
   app.add_option("--root", ctx.root, "store directory (default: $KILN_ROOT, /var/lib/kiln as root)");

@@ -130,3 +130,8 @@ for pair in "imgaes:images" "bild:build" "pul:pull" "xyzzy:"; do
 done
 kiln version | grep -q "^kiln version " || fail "kiln version: $(kiln version)"
 kiln version | grep -q "OCI image spec" || fail "kiln version lacks the spec versions"
+# Global flags after the command, as docker and podman take them; run's and exec's usage name the command.
+assert_eq "$(KILN_ROOT=/nonexistent kiln images --root "$KILN_ROOT" -q | sort | head -1)" "$(kiln images -q | sort | head -1)" "--root after the command"
+assert_eq "$(KILN_ROOT=/nonexistent kiln run --rm --root "$KILN_ROOT" localhost/ok:1 echo --root x)" "--root x" "--root before the image is kiln's, after it the command's"
+kiln run --help | grep -qF "Usage: kiln run [OPTIONS] IMAGE [COMMAND] [ARG...]" || fail "run --help usage: $(kiln run --help | head -2)"
+kiln exec --help | grep -qF "Usage: kiln exec [OPTIONS] CONTAINER COMMAND [ARG...]" || fail "exec --help usage"
