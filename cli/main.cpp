@@ -36,6 +36,7 @@ const Group kGroups[] = {
     {{"run"}, kiln::cli::register_run_command},
     {{"ps", "logs", "stop", "kill", "exec"}, kiln::cli::register_container_commands},
     {{"version"}, kiln::cli::register_version_command},
+    {{"info"}, kiln::cli::register_info_command},
 };
 
 /// Levenshtein distance, for "did you mean".

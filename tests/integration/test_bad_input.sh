@@ -135,3 +135,8 @@ assert_eq "$(KILN_ROOT=/nonexistent kiln images --root "$KILN_ROOT" -q | sort | 
 assert_eq "$(KILN_ROOT=/nonexistent kiln run --rm --root "$KILN_ROOT" localhost/ok:1 echo --root x)" "--root x" "--root before the image is kiln's, after it the command's"
 kiln run --help | grep -qF "Usage: kiln run [OPTIONS] IMAGE [COMMAND] [ARG...]" || fail "run --help usage: $(kiln run --help | head -2)"
 kiln exec --help | grep -qF "Usage: kiln exec [OPTIONS] CONTAINER COMMAND [ARG...]" || fail "exec --help usage"
+# kiln info: the store it reads, what it holds, the kernel features kiln relies on.
+kiln info > "$WORK/info.out" || fail "kiln info failed"
+grep -qF "Store:                $KILN_ROOT" "$WORK/info.out" || fail "info names another store: $(head -1 "$WORK/info.out")"
+grep -qE "^  tagged images: +[1-9]" "$WORK/info.out" || fail "info counts no images: $(cat "$WORK/info.out")"
+grep -qE "^  overlay filesystem +yes" "$WORK/info.out" || fail "info: overlay: $(cat "$WORK/info.out")"
