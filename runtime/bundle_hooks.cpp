@@ -39,6 +39,7 @@ std::string last_line(const std::string& out) {
 
 /// In the forked child: stdin the state socket, stdout and stderr the output pipe, exec. Never returns.
 [[noreturn]] void exec_hook(const Hook& h, int in, int out) {
+  ::setpgid(0, 0);  // a group of its own: a timeout kills what it started too
   if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) ::_exit(127);
   sigset_t none;
   sigemptyset(&none);
@@ -103,7 +104,7 @@ Status run_hook(const Hook& h, const std::string& name, const std::string& state
     }
     if (p[0].revents & POLLIN) exited = true;
   }
-  if (!exited) ::kill(pid, SIGKILL);
+  if (!exited) ::kill(-pid, SIGKILL);  // the hook and whatever it started
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

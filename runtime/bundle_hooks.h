@@ -36,7 +36,7 @@ struct HookState {
 std::string hook_state_json(const HookState& s, const std::string& status, pid_t pid);
 
 /// Runs the hooks of one kind in order, each with state_json on its stdin; the first that fails, or outlives
-/// its timeout (it is killed), ends the run with an error naming the hook and the end of what it printed.
+/// its timeout (it is killed, with the processes it started), ends the run with an error naming the hook and the end of what it printed.
 Status run_hooks(const std::vector<Hook>& hooks, const std::string& kind, const std::string& state_json);
 
 }  // namespace kiln::runtime

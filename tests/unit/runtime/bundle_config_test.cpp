@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include "common/fd.h"
 #include "runtime/bundle_rootfs.h"
@@ -122,6 +124,19 @@ TEST(BundleHooks, RunsInOrderWithStateAndTimeout) {
   auto slow = run_hooks({{"/bin/sleep", {"sleep", "30"}, {}, 1}}, "poststop", "{}");
   ASSERT_FALSE(slow.ok());
   EXPECT_NE(slow.error().what().find("timeout of 1s"), std::string::npos);
+  // What a timed-out hook started goes with it.
+  std::string pidfile = dir.path() + "/child.pid";
+  auto wrapped = run_hooks({{"/bin/sh", {"sh", "-c", "sleep 30 & echo $! > " + pidfile + "; wait"}, {}, 1}}, "prestart", "{}");
+  ASSERT_FALSE(wrapped.ok());
+  auto child = read_file(pidfile, 64);
+  ASSERT_TRUE(child.ok());
+  std::string stat_path = "/proc/" + std::to_string(std::stol(*child)) + "/stat";
+  auto alive = [&] {  // a zombie has died (whoever adopted it reaps it when it will)
+    auto stat = read_file(stat_path, 4096);
+    return stat.ok() && stat->find(") Z ") == std::string::npos;
+  };
+  for (int i = 0; i < 100 && alive(); ++i) ::usleep(10000);
+  EXPECT_FALSE(alive()) << "the hook's own child outlived its timeout";
   auto missing = run_hooks({{"/nope/x", {}, {}, 0}}, "poststop", "{}");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().what().find("exec /nope/x"), std::string::npos);
