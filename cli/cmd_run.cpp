@@ -63,8 +63,6 @@ bool valid_container_name(const std::string& n) {
   return true;
 }
 
-/// What the flags alone decide, checked before the image is looked up (as docker does): enough for the start's
-/// first steps (runtime/start_ahead.h) to begin while the image is resolved.
 /// A memory limit as -m takes it back: 32MiB, 1GiB, else bytes.
 std::string binary_size(int64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -88,6 +86,8 @@ void add_scratch_tmpfs(runtime::ContainerSpec& spec) {
   }
 }
 
+/// What the flags alone decide, checked before the image is looked up (as docker does): enough for the start's
+/// first steps (runtime/start_ahead.h) to begin while the image is resolved.
 Result<runtime::ContainerSpec> spec_from_flags(const RunFlags& f, const std::string& store_root) {
   runtime::ContainerSpec spec;
   spec.id = random_id();
