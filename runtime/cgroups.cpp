@@ -2,6 +2,7 @@
 #include "runtime/cgroups.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -201,14 +202,36 @@ Status Cgroup::join(pid_t pid, bool skip_v2) const {
   return {};
 }
 
-void Cgroup::destroy() {
-  for (auto it = m_dirs.rbegin(); it != m_dirs.rend(); ++it) {
-    for (int i = 0; i < 200; ++i) {
-      if (::rmdir(it->c_str()) == 0 || errno == ENOENT) break;
-      if (errno != EBUSY) break;
-      ::usleep(5000);  // the last processes of the pid namespace are still being reaped
-    }
+namespace {
+
+/// Sends SIGKILL to whatever is still in a cgroup: cgroup.kill where the kernel has it (v2, 5.14), else each
+/// process cgroup.procs lists.
+void kill_members(const std::string& dir) {
+  if (write_value(dir + "/cgroup.kill", "1")) return;
+  auto procs = read_file(dir + "/cgroup.procs");
+  if (!procs) return;
+  std::istringstream in(*procs);
+  pid_t pid = 0;
+  while (in >> pid)
+    if (pid > 0) ::kill(pid, SIGKILL);
+}
+
+/// rmdir a container's cgroup while the kernel finishes reaping its last processes (up to 2 s); kill_first
+/// for a container whose supervisor died, whose processes are dying but may not be gone yet.
+bool remove_dir_waiting(const std::string& dir, bool kill_first) {
+  for (int i = 0; i < 400; ++i) {
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
+    if (errno != EBUSY) return false;
+    if (kill_first && i == 0) kill_members(dir);
+    ::usleep(5000);
   }
+  return false;
+}
+
+}  // namespace
+
+void Cgroup::destroy() {
+  for (auto it = m_dirs.rbegin(); it != m_dirs.rend(); ++it) remove_dir_waiting(*it, false);
   m_dirs.clear();
   m_v2_dir.clear();
   m_v2_fd.reset();
@@ -240,9 +263,11 @@ std::vector<std::string> kiln_parents() {
 
 }  // namespace
 
-void Cgroup::remove_stale(const std::string& id) {
+bool Cgroup::remove_stale(const std::string& id) {
   std::string leaf = "/kiln-" + id.substr(0, 16);
-  for (const auto& parent : kiln_parents()) ::rmdir((parent + leaf).c_str());
+  bool all = true;
+  for (const auto& parent : kiln_parents()) all = remove_dir_waiting(parent + leaf, true) && all;
+  return all;
 }
 
 size_t Cgroup::remove_orphans(const std::vector<std::string>& live_ids) {

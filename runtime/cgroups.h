@@ -33,8 +33,9 @@ class Cgroup {
   /// Remove the directories (retrying while the kernel finishes reaping).
   void destroy();
   const std::vector<std::string>& dirs() const { return m_dirs; }
-  /// Remove leftovers named kiln-<id> for containers no longer alive (after a kill -9 of kiln).
-  static void remove_stale(const std::string& id);
+  /// Remove leftovers named kiln-<id> for a container whose supervisor died (kill -9 of kiln): what is still
+  /// in them is killed, and their removal waits for it. False when one could not be removed.
+  static bool remove_stale(const std::string& id);
   /// Remove every empty kiln-<16 hex> cgroup that belongs to none of these containers, even one no state
   /// records any more (kiln gc). Returns how many went.
   static size_t remove_orphans(const std::vector<std::string>& live_ids);

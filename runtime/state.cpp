@@ -113,7 +113,8 @@ void sweep_dead() {
       live.push_back(id);
       continue;
     }
-    Cgroup::remove_stale(id);
+    // A cgroup that would not go keeps the state file, so the next sweep tries again (kiln gc too).
+    if (!Cgroup::remove_stale(id)) continue;
     (void)remove_tree(base + "/" + entry);
     remove_log(log_path_of(id));  // a -d container's, its supervisor killed
   }

@@ -287,10 +287,13 @@ kpid=$!
 sleep 0.5; kill -9 $kpid; wait $kpid 2>/dev/null || true
 sleep 0.3
 [ "$(ls "$KILN_RUN_DIR" | wc -l)" -eq 1 ] || fail "no state file left by the killed kiln to clean up"
+doomed=$(ls "$KILN_RUN_DIR" | sed -n 's/\.json$//p')
 # The next run clears what the killed one left, and its name is free again.
 assert_eq "$(kiln run --name doomed "$img" /bin/echo reused)" "reused" "the name of a killed container is free again"
 assert_eq "$(ls "$KILN_RUN_DIR" | wc -l)" 0 "state left after kill -9"
 assert_eq "$(ls -A "$KILN_RUN_DIR/.names" | wc -l)" 0 "name reservations left after kill -9"
+# Its cgroups go too, even when its processes are still dying as the sweep comes (kiln gc would find them).
+assert_eq "$(find /sys/fs/cgroup -maxdepth 6 -name "kiln-${doomed:0:16}" | wc -l)" 0 "cgroups left after kill -9"
 # Four runs race for one name: exactly one gets it.
 for i in 1 2 3 4; do ( rc=0; "$KILN" run --name racer "$img" /bin/sleep 1 >/dev/null 2>&1 || rc=$?; echo $rc > "$WORK/race.$i" ) & done
 for _ in $(seq 1 100); do [ "$(ls "$WORK"/race.* 2>/dev/null | wc -l)" -eq 4 ] && break; sleep 0.1; done
