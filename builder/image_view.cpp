@@ -7,6 +7,7 @@
 #include <sys/xattr.h>
 
 #include "common/fd.h"
+#include "common/identity.h"
 
 namespace kiln::builder {
 
@@ -101,7 +102,7 @@ Result<std::optional<struct stat>> ImageView::lookup_resolved(const std::string&
       if (slash == std::string::npos) break;
       parent = parent.substr(0, slash);
       char v[2];
-      if (::lgetxattr((*it + "/" + parent).c_str(), "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y')
+      if (::lgetxattr((*it + "/" + parent).c_str(), overlay_opaque_xattr().c_str(), v, sizeof v) == 1 && v[0] == 'y')
         hidden = true;
     }
     if (hidden) return std::optional<struct stat>();

@@ -1,5 +1,6 @@
 // The OCI-layout store: blobs, index.json, locks.
 #include "cas/store.h"
+#include "common/identity.h"
 #include "common/json.h"
 
 #include <fcntl.h>
@@ -37,7 +38,7 @@ Status write_file_atomic(const std::string& path, std::string_view bytes, bool d
 
 std::string Store::default_root() {
   if (const char* r = ::getenv("KILN_ROOT"); r && *r) return r;
-  if (::geteuid() == 0) return "/var/lib/kiln";
+  if (!rootless()) return "/var/lib/kiln";
   if (const char* x = ::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/kiln";
   const char* home = ::getenv("HOME");
   return std::string(home ? home : "/tmp") + "/.local/share/kiln";

@@ -10,6 +10,9 @@
 
 #include "cli/command.h"
 #include "common/dynlib.h"
+#include "common/identity.h"
+#include "runtime/state.h"
+#include "runtime/user_namespace.h"
 #ifdef KILN_STATIC_HALF
 #include "cli/dynamic_half.h"
 #endif
@@ -85,6 +88,23 @@ int command_index(int argc, char** argv) {
   return argc;
 }
 
+/// Rootless: into the user namespace, then the run directory checked; 0 when it went (or kiln is root).
+int enter_rootless(std::string_view word) {
+  int failed = word == "run" || word == "exec" ? 125 : 1;
+  auto single_id = kiln::runtime::enter_user_namespace();
+  if (!single_id) {
+    std::cerr << "kiln: " << single_id.error().what() << "\n";
+    return failed;
+  }
+  if (!kiln::rootless() || ::getenv("KILN_RUN_DIR")) return 0;
+  if (auto st = kiln::runtime::check_run_base(); !st) {
+    std::cerr << "kiln: " << st.error().what() << "\n";
+    return failed;
+  }
+  if (*single_id) kiln::runtime::note_single_id(kiln::runtime::run_base());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -99,6 +119,18 @@ int main(int argc, char** argv) {
   int at = command_index(argc, argv);
   std::string_view word = at < argc ? argv[at] : "";
   if (at < argc) ctx.after_command.assign(argv + at + 1, argv + argc);
+  const Group* only = nullptr;
+  for (const auto& g : kGroups)
+    for (auto c : g.commands)
+      if (c == word) only = &g;
+  if (!only && !word.empty()) {
+    std::cerr << "kiln: " << unknown_command_message(word) << "\n";
+    return 2;
+  }
+  // An ordinary user's kiln works in a user namespace of its own, entered before anything else (one thread).
+  if (only && word != "version") {
+    if (int code = enter_rootless(word); code != 0) return code;
+  }
 #ifdef KILN_STATIC_HALF
   kiln::cli::build_kind = "static-pie (KILN_STATIC_DEPS=ON), with a dynamically linked half for registries";
   // This kiln is static (CMakeLists.txt): commands that load shared libraries run in its dynamic half.
@@ -109,14 +141,6 @@ int main(int argc, char** argv) {
   kiln::DynLib::forbid("not in the static kiln (a kiln bug: this command should run in its dynamic half)");
   ctx.puller = [&ctx](const kiln::oci::Reference& ref) { return kiln::cli::pull_in_dynamic_half(ctx.root, ref.str()); };
 #endif
-  const Group* only = nullptr;
-  for (const auto& g : kGroups)
-    for (auto c : g.commands)
-      if (c == word) only = &g;
-  if (!only && !word.empty()) {
-    std::cerr << "kiln: " << unknown_command_message(word) << "\n";
-    return 2;
-  }
   for (const auto& g : kGroups)
     if (!only || only == &g) g.add(app, ctx);
   // run and exec: CLI11 reads the flags and the target only; the container's command after the target is kept

@@ -10,6 +10,7 @@
 
 #include "cas/store.h"
 #include "common/fd.h"
+#include "common/identity.h"
 #include "common/json.h"
 
 namespace kiln::oci {
@@ -61,7 +62,7 @@ std::string base64_decode(const std::string& in) {
 std::string auth_file() {
   if (const char* f = ::getenv("REGISTRY_AUTH_FILE"); f && *f) return f;
   if (const char* x = ::getenv("XDG_RUNTIME_DIR"); x && *x) return std::string(x) + "/containers/auth.json";
-  return "/run/containers/" + std::to_string(::getuid()) + "/auth.json";
+  return "/run/containers/" + std::to_string(host_uid()) + "/auth.json";
 }
 
 namespace {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "common/identity.h"
 #include "oci/tar_check.h"
 
 namespace kiln::oci {
@@ -155,14 +156,23 @@ class Extractor {
     return remove_tree_at(parent, base);
   }
 
+  /// A chown to an owner the user namespace does not map (rootless, the user's own id alone) says so.
+  Error chown_error(uid_t uid, gid_t gid) {
+    if (errno != EINVAL || in_initial_user_namespace()) return entry_error("chown");
+    return make_error(ErrorCode::unsupported,
+                      "entry \"" + m_name + "\" is owned by " + std::to_string(uid) + ":" + std::to_string(gid) +
+                          ", which this rootless kiln cannot map: give the user ranges in /etc/subuid and "
+                          "/etc/subgid (README, Rootless)");
+  }
+
   Status set_owner_mode(int fd, const std::string& base, int parent, struct archive_entry* e, bool is_link) {
     uid_t uid = static_cast<uid_t>(archive_entry_uid(e));
     gid_t gid = static_cast<gid_t>(archive_entry_gid(e));
     if (fd >= 0) {
-      if (::fchown(fd, uid, gid) < 0) return entry_error("chown");
+      if (::fchown(fd, uid, gid) < 0) return chown_error(uid, gid);
       if (::fchmod(fd, archive_entry_perm(e)) < 0) return entry_error("chmod");
     } else {
-      if (::fchownat(parent, base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) return entry_error("chown");
+      if (::fchownat(parent, base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) return chown_error(uid, gid);
       if (!is_link && ::fchmodat(parent, base.c_str(), archive_entry_perm(e), 0) < 0) return entry_error("chmod");
     }
     return {};
@@ -175,7 +185,7 @@ class Extractor {
     archive_entry_xattr_reset(e);
     while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
       std::string n = name;
-      if (n.rfind("trusted.overlay.", 0) == 0) continue;  // never let an image steer overlayfs
+      if (is_overlay_xattr(n)) continue;  // never let an image steer overlayfs
       if (::fsetxattr(fd, name, value, size, 0) < 0 && errno != ENOTSUP) return entry_error("set xattr " + n);
     }
     return {};
@@ -290,7 +300,7 @@ class Extractor {
         int fd = openat2_raw(m_root, rel.c_str(), O_RDONLY | O_DIRECTORY, kBeneath);
         if (fd < 0) return entry_error("open " + rel);
         UniqueFd owned(fd);
-        if (::fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0) return entry_error("mark opaque");
+        if (::fsetxattr(fd, overlay_opaque_xattr().c_str(), "y", 1, 0) < 0) return entry_error("mark opaque");
         return {};
       }
       return empty_lower(parent.get(), rel == "." ? "" : rel + "/");

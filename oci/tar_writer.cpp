@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "common/identity.h"
 #include "oci/tar_check.h"
 
 namespace kiln::oci {
@@ -82,7 +83,7 @@ struct Walker {
     for (ssize_t i = 0; i < n; i += static_cast<ssize_t>(std::strlen(names + i)) + 1) list.emplace_back(names + i);
     std::sort(list.begin(), list.end());
     for (const auto& name : list) {
-      if (name.rfind("trusted.overlay.", 0) == 0) continue;  // overlay bookkeeping, not content
+      if (is_overlay_xattr(name)) continue;  // overlay bookkeeping, not content
       char val[65536];
       ssize_t vn = fd >= 0 ? ::fgetxattr(fd, name.c_str(), val, sizeof val)
                            : ::getxattr(procpath.c_str(), name.c_str(), val, sizeof val);
@@ -94,7 +95,7 @@ struct Walker {
 
   bool is_opaque(int fd) {
     char v[4];
-    ssize_t n = ::fgetxattr(fd, "trusted.overlay.opaque", v, sizeof v);
+    ssize_t n = ::fgetxattr(fd, overlay_opaque_xattr().c_str(), v, sizeof v);
     return n == 1 && v[0] == 'y';
   }
 

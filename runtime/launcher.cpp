@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "common/fd.h"
+#include "common/identity.h"
 #include "runtime/process_config.h"
 #include "runtime/user.h"
 
@@ -165,7 +166,9 @@ void launch(const LaunchPlan& plan, int error_fd) {
   ::prctl(PR_GET_PDEATHSIG, &death_signal);
   // Raw syscalls: glibc's wrappers would also signal every thread of kiln (its setxid broadcast), and a `run`
   // child shares kiln's memory, thread list included (clone_vm.h).
-  if (::syscall(SYS_setgroups, user->groups.size(), user->groups.data()) < 0)
+  // A rootless kiln that maps the user's own id alone has setgroups denied: no other group exists there.
+  if (::syscall(SYS_setgroups, user->groups.size(), user->groups.data()) < 0 &&
+      !(errno == EPERM && !in_initial_user_namespace()))
     child_fail(error_fd, 125, "setgroups", errno);
   if (::syscall(SYS_setresgid, user->gid, user->gid, user->gid) < 0) child_fail(error_fd, 125, "setgid", errno);
   if (::syscall(SYS_setresuid, user->uid, user->uid, user->uid) < 0) child_fail(error_fd, 125, "setuid", errno);

@@ -6,6 +6,7 @@
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "common/identity.h"
 #include "runtime/workdir.h"
 
 namespace kiln::runtime {
@@ -42,8 +44,17 @@ Status mount_at(int rootfd, const std::string& target, const char* src, const ch
 /// Make the bind mount at path read-only, nosuid and nodev where its source allows (a source mounted with
 /// neither refuses them in a bind remount), else read-only alone.
 bool remount_readonly(const char* path) {
-  return ::mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) == 0 ||
-         ::mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) == 0;
+  if (::mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) == 0 ||
+      ::mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) == 0)
+    return true;
+  // In a user namespace (rootless) a mount's flags from the host are locked: keep every one it has.
+  struct statvfs sv {};
+  if (::statvfs(path, &sv) < 0) return false;
+  unsigned long keep = 0;
+  for (auto [st, ms] : {std::pair{ST_NOSUID, MS_NOSUID}, {ST_NODEV, MS_NODEV}, {ST_NOEXEC, MS_NOEXEC},
+                        {ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME}})
+    if (sv.f_flag & st) keep |= ms;
+  return ::mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, nullptr) == 0;
 }
 
 Status bind_at(int rootfd, const std::string& src, const std::string& target, bool readonly, bool recursive = true) {
@@ -106,11 +117,14 @@ Result<UniqueFd> make_overlay(const std::vector<std::string>& lowers, const std:
     return {};
   };
   for (const auto& l : lowers) TRY(set("lowerdir+", l));
+  // Rootless: overlay's own xattrs (opaque dirs) are user.overlay.*, as kiln's layer trees have them then.
+  if (!in_initial_user_namespace() && ::syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) < 0)
+    return sys_error("overlay option userxattr (rootless kiln needs Linux 5.11 or later)");
   if (!upper.empty()) {
     TRY(set("upperdir", upper));
     TRY(set("workdir", work));
     // Changes must land in the upper as plain files and whiteouts, never as redirects or metacopies.
-    (void)set("redirect_dir", "off");
+    (void)set("redirect_dir", in_initial_user_namespace() ? "off" : "nofollow");  // userxattr refuses "off"
     (void)set("metacopy", "off");
     (void)set("index", "off");
   }
@@ -158,9 +172,14 @@ Status setup_dev(int scratchfd, const std::string& scratch) {
   const std::pair<const char*, dev_t> devices[] = {{"null", makedev(1, 3)},    {"zero", makedev(1, 5)},
                                                    {"full", makedev(1, 7)},    {"random", makedev(1, 8)},
                                                    {"urandom", makedev(1, 9)}, {"tty", makedev(5, 0)}};
+  // In a user namespace (rootless) mknod is refused: empty files, with the host's nodes bound on them below.
+  bool bind_nodes = !in_initial_user_namespace();
   mode_t umask_was = ::umask(0);  // 0666 whatever kiln's umask (the container's own is restored at once)
   for (const auto& [name, dev] : devices) {
-    if (::mknodat(d, name, S_IFCHR | 0666, dev) < 0) {
+    int made = bind_nodes ? ::openat(d, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)
+                          : ::mknodat(d, name, S_IFCHR | 0666, dev);
+    if (bind_nodes && made >= 0) ::close(made);
+    if (made < 0) {
       int e = errno;
       ::umask(umask_was);
       return sys_error(std::string("mknod /dev/") + name, e);
@@ -175,6 +194,11 @@ Status setup_dev(int scratchfd, const std::string& scratch) {
   for (const auto& [name, target] : links)
     if (::symlinkat(target, d, name) < 0) return sys_error(std::string("symlink /dev/") + name);
   if (::mount((scratch + "/dev").c_str(), "dev", nullptr, MS_BIND, nullptr) < 0) return sys_error("bind /dev");
+  if (bind_nodes)
+    for (const auto& [name, dev] : devices)
+      if (::mount((std::string("/dev/") + name).c_str(), (std::string("dev/") + name).c_str(), nullptr, MS_BIND,
+                  nullptr) < 0)
+        return sys_error(std::string("bind the host's /dev/") + name);
   if (::mount((scratch + "/shm").c_str(), "dev/shm", nullptr, MS_BIND, nullptr) < 0 ||
       ::mount(nullptr, "dev/shm", nullptr, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
     return sys_error("bind /dev/shm");
@@ -184,7 +208,9 @@ Status setup_dev(int scratchfd, const std::string& scratch) {
       return sys_error(std::string("mount ") + type + " on /dev/" + name);
     return {};
   };
-  TRY(mount_in_dev("pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"));
+  // gid 5 (tty) is not mapped when a rootless kiln maps the user's own id alone: then the user's group.
+  if (!mount_in_dev("pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"))
+    TRY(mount_in_dev("pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"));
   TRY(mount_in_dev("mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr));
   return {};
 }
@@ -337,7 +363,9 @@ Result<std::string> prepare_rootfs(const std::string& scratch, const ContainerSp
   std::string empty;  // a masked, empty read-only directory, for /sys's masks to bind
   TRY(protect_proc(r, empty));
   // A host /sys for --network host is bound now, while the host's tree is still reachable.
-  if (spec.network == Network::host) TRY(bind_at(r, "/sys", "/sys", true));
+  // Rootless too: in a user namespace a sysfs can be mounted only where one is visible already (before the
+  // pivot), and then it would show the host's network devices either way.
+  if (spec.network == Network::host || !in_initial_user_namespace()) TRY(bind_at(r, "/sys", "/sys", true));
   if (::fchdir(r) < 0) return sys_error("chdir into the container's root");
   root.reset();
   if (::syscall(SYS_pivot_root, ".", ".") < 0) return sys_error("pivot_root");
@@ -351,7 +379,7 @@ Status finish_rootfs(const ContainerSpec& spec, std::string empty) {
   int r = root.get();
   // sysfs shows the network devices of the namespace its mounter is in: mounted only now, in the container's.
   // After the pivot every path resolves inside the container, and /sys is a directory of the top layer.
-  if (spec.network != Network::host &&
+  if (spec.network != Network::host && in_initial_user_namespace() &&
       ::mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
     return sys_error("mount sysfs on /sys");
   UniqueFd sys = TRY(open_in_root(r, "/sys"));

@@ -7,10 +7,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "cas/store.h"
+#include "common/identity.h"
 #include "common/number.h"
 #include "runtime/cgroups.h"
 #include "runtime/log_writer.h"
@@ -18,9 +20,30 @@
 
 namespace kiln::runtime {
 
+std::string run_base() {
+  if (!rootless()) return "/run/kiln";
+  if (const char* x = ::getenv("XDG_RUNTIME_DIR"); x && *x) return std::string(x) + "/kiln";
+  return "/tmp/kiln-" + std::to_string(host_uid());
+}
+
+Status check_run_base() {
+  std::string base = run_base();
+  if (auto made = make_dirs(base, 0700); !made) return std::move(made).error().context("rootless kiln's run directory");
+  struct stat st {};
+  if (::lstat(base.c_str(), &st) < 0) return sys_error("rootless kiln's run directory " + base);
+  if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+    return make_error(ErrorCode::unsupported,
+                      "rootless kiln's run directory " + base + " is not a directory of yours alone (owner " +
+                          std::to_string(st.st_uid) + ", mode " + mode + "): remove it, or set XDG_RUNTIME_DIR");
+  }
+  return {};
+}
+
 std::string containers_dir() {
   if (const char* d = ::getenv("KILN_RUN_DIR"); d && *d) return d;
-  return "/run/kiln/containers";
+  return run_base() + "/containers";
 }
 
 std::string state_path_of(const std::string& id) { return containers_dir() + "/" + id + ".json"; }

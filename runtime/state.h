@@ -30,6 +30,10 @@ struct ContainerState {
 };
 
 /// Base directory of running containers: $KILN_RUN_DIR, else /run/kiln/containers.
+/// The directory of kiln's run state: /run/kiln for root; rootless, $XDG_RUNTIME_DIR/kiln, else /tmp/kiln-UID.
+std::string run_base();
+/// Rootless: make run_base() if need be and check it is a directory of the user's alone (/tmp is shared).
+Status check_run_base();
 std::string containers_dir();
 /// <containers_dir>/<id>.json: a live container's state, locked (flock) by its supervising kiln process.
 std::string state_path_of(const std::string& id);

@@ -1,0 +1,32 @@
+// Rootless kiln: the user namespace an ordinary user's kiln runs in, as root over the user's own ids.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+#include "common/error.h"
+
+namespace kiln::runtime {
+
+/// A range of subordinate ids from /etc/subuid or /etc/subgid.
+struct SubidRange {
+  unsigned long start = 0;
+  unsigned long count = 0;
+};
+
+/// The first range of `text` (the file's contents) for the user, by name or by numeric id.
+std::optional<SubidRange> find_subid_range(const std::string& text, const std::string& user, unsigned long id);
+
+/// For an ordinary user: move this process into a new user namespace where it is root. With ranges in
+/// /etc/subuid and /etc/subgid, container ids 1..65535 map onto them (newuidmap/newgidmap); without, the user's
+/// own id alone is mapped, to 0: then it returns true (note_single_id says what that loses). Must be called
+/// while the process has one thread. Root on the host: nothing to do (false).
+Result<bool> enter_user_namespace();
+
+/// Says once per run directory (a marker file in note_dir) that only the user's own id is mapped, and what
+/// that loses.
+void note_single_id(const std::string& note_dir);
+
+}  // namespace kiln::runtime
