@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <iostream>
 #include <string_view>
@@ -91,7 +93,11 @@ int command_index(int argc, char** argv) {
 /// Rootless: into the user namespace, then the run directory checked; 0 when it went (or kiln is root).
 int enter_rootless(std::string_view word) {
   int failed = word == "run" || word == "exec" ? 125 : 1;
-  auto single_id = kiln::runtime::enter_user_namespace();
+  // Commands on running containers stay in the host's: from there the user may signal and inspect the
+  // processes of every container it started (each kiln run made a user namespace of its own, and another
+  // kiln's could not reach them); exec joins the namespace of the container it enters (exec_in_container).
+  bool on_containers = word == "ps" || word == "logs" || word == "stop" || word == "kill" || word == "exec";
+  auto single_id = on_containers ? kiln::Result<bool>(false) : kiln::runtime::enter_user_namespace();
   if (!single_id) {
     std::cerr << "kiln: " << single_id.error().what() << "\n";
     return failed;
@@ -103,6 +109,15 @@ int enter_rootless(std::string_view word) {
   }
   if (*single_id) kiln::runtime::note_single_id(kiln::runtime::run_base());
   return 0;
+}
+
+/// Rootless, just in the new user namespace: kiln again, exec'd there. Its memory then belongs to that
+/// namespace, as will its children's before they exec (the container's first process, kept non-dumpable
+/// against CVE-2019-5736): kiln holds every capability there, so it can read their /proc entries. (Exec'd in the
+/// host's namespace, kiln could not: its state would name no identity, and stop and exec would be refused.)
+void exec_again_in_user_namespace(char** argv) {
+  ::execv("/proc/self/exe", argv);
+  std::cerr << "kiln: rootless kiln: exec itself in its user namespace: " << std::strerror(errno) << "\n";
 }
 
 }  // namespace
@@ -129,7 +144,12 @@ int main(int argc, char** argv) {
   }
   // An ordinary user's kiln works in a user namespace of its own, entered before anything else (one thread).
   if (only && word != "version") {
+    bool was_host_uid = ::geteuid() != 0;
     if (int code = enter_rootless(word); code != 0) return code;
+    if (was_host_uid && ::geteuid() == 0) {
+      exec_again_in_user_namespace(argv);
+      return 125;
+    }
   }
 #ifdef KILN_STATIC_HALF
   kiln::cli::build_kind = "static-pie (KILN_STATIC_DEPS=ON), with a dynamically linked half for registries";

@@ -62,6 +62,9 @@ std::string base64_decode(const std::string& in) {
 std::string auth_file() {
   if (const char* f = ::getenv("REGISTRY_AUTH_FILE"); f && *f) return f;
   if (const char* x = ::getenv("XDG_RUNTIME_DIR"); x && *x) return std::string(x) + "/containers/auth.json";
+  // An ordinary user without a runtime directory (no login session): in the home, as podman keeps it there.
+  if (const char* home = ::getenv("HOME"); home && *home && rootless())
+    return std::string(home) + "/.config/containers/auth.json";
   return "/run/containers/" + std::to_string(host_uid()) + "/auth.json";
 }
 

@@ -30,6 +30,7 @@
 #include "runtime/rootfs.h"
 #include "runtime/seccomp_cache.h"
 #include "runtime/start_ahead.h"
+#include "runtime/user_namespace.h"
 
 namespace kiln::runtime {
 
@@ -440,6 +441,7 @@ RunOutcome exec_in_container(const ContainerState& st, const std::vector<std::st
   if (!filter) return failure(kExitRuntime, std::move(filter).error());
   auto pidfd = open_container_process(st);
   if (!pidfd) return failure(kExitRuntime, std::move(pidfd).error());
+  if (auto joined = join_user_namespace_of(st.pid); !joined) return failure(kExitRuntime, std::move(joined).error());
   std::vector<UniqueFd> ns;
   for (const char* n : {"ipc", "uts", "net", "pid", "cgroup", "mnt"}) {
     auto fd = open_fd("/proc/" + std::to_string(st.pid) + "/ns/" + n, O_RDONLY);

@@ -201,6 +201,15 @@ void note_single_id(const std::string& note_dir) {
   UniqueFd fd(::open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
 }
 
+Status join_user_namespace_of(pid_t pid) {
+  if (::geteuid() == 0) return {};
+  UniqueFd ns = TRY(open_fd("/proc/" + std::to_string(pid) + "/ns/user", O_RDONLY | O_CLOEXEC));
+  if (::setns(ns.get(), CLONE_NEWUSER) < 0) return sys_error("rootless kiln: join the container's user namespace");
+  if (::syscall(SYS_setresgid, 0, 0, 0) < 0 || ::syscall(SYS_setresuid, 0, 0, 0) < 0)
+    return sys_error("rootless kiln: become root in the container's user namespace");
+  return {};
+}
+
 Result<bool> enter_user_namespace() {
   if (::geteuid() == 0) return false;
   uid_t uid = ::geteuid();

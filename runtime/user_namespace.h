@@ -22,8 +22,14 @@ std::optional<SubidRange> find_subid_range(const std::string& text, const std::s
 /// For an ordinary user: move this process into a new user namespace where it is root. With ranges in
 /// /etc/subuid and /etc/subgid, container ids 1..65535 map onto them (newuidmap/newgidmap); without, the user's
 /// own id alone is mapped, to 0: then it returns true (note_single_id says what that loses). Must be called
-/// while the process has one thread. Root on the host: nothing to do (false).
+/// while the process has one thread, and followed by an exec (see cli/main.cpp). Root on the host: nothing to
+/// do (false).
 Result<bool> enter_user_namespace();
+
+/// For an ordinary user's `kiln exec`: join the user namespace of a running container's process (made by the
+/// kiln that started it; another kiln's namespace could not reach into the container), and be root there.
+/// Nothing to do when kiln is root already. Must be called while the process has one thread.
+Status join_user_namespace_of(pid_t pid);
 
 /// Says once per run directory (a marker file in note_dir) that only the user's own id is mapped, and what
 /// that loses.

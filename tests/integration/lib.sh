@@ -52,3 +52,41 @@ json_get() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(
 assert_fsck_clean() {
   kiln fsck >/dev/null || { kiln fsck; fail "fsck is not clean"; }
 }
+
+# rootless_user NAME [single]: an ordinary user made for this test, removed at exit with its files and
+# processes. It gets a range of its own in /etc/subuid and /etc/subgid, or none with "single".
+rootless_user() {
+  local u=$1
+  if [ ! -f "$WORK/subuid.saved" ]; then
+    cp /etc/subuid "$WORK/subuid.saved"; cp /etc/subgid "$WORK/subgid.saved"
+    on_exit "cp '$WORK/subuid.saved' /etc/subuid; cp '$WORK/subgid.saved' /etc/subgid"
+  fi
+  pkill -9 -u "$u" 2>/dev/null || true
+  userdel -r "$u" 2>/dev/null || true
+  useradd -m -s /bin/sh "$u"
+  local uid; uid=$(id -u "$u")
+  rm -rf "/tmp/kiln-$uid"
+  on_exit "pkill -9 -u $u; userdel -r $u 2>/dev/null; rm -rf /tmp/kiln-$uid"
+  sed -i "/^$u:/d; /^$uid:/d" /etc/subuid /etc/subgid
+  if [ "${2:-}" != single ]; then
+    local start=$(( 1000000 + (uid % 1000) * 65536 ))
+    echo "$u:$start:65536" >> /etc/subuid; echo "$u:$start:65536" >> /etc/subgid
+  fi
+  chmod 755 "$WORK"
+  if [ ! -x "$WORK/bin/kiln" ]; then  # the repository may not be readable by others: a copy of kiln
+    mkdir -p "$WORK/bin"; cp "$KILN" "$WORK/bin/kiln"; chmod 755 "$WORK/bin" "$WORK/bin/kiln"
+  fi
+}
+
+# as_user USER CMD...: a command as USER, in a clean environment as a login gives (no XDG_RUNTIME_DIR).
+as_user() {
+  local u=$1; shift
+  setpriv --reuid="$u" --regid="$u" --init-groups env -i HOME="$(getent passwd "$u" | cut -d: -f6)" \
+    PATH=/usr/bin:/bin ${SOURCE_DATE_EPOCH:+SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH} "$@"
+}
+
+# user_kiln USER ARGS...: kiln as USER (see rootless_user).
+user_kiln() { local u=$1; shift; as_user "$u" "$WORK/bin/kiln" "$@"; }
+
+# userns_allowed USER: whether the host lets USER make a user namespace (rootless kiln needs one).
+userns_allowed() { as_user "$1" unshare -U true 2>/dev/null; }

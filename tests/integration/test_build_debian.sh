@@ -28,3 +28,15 @@ out=$(kiln run localhost/hello:1 /bin/sh -c 'dpkg -s hello | grep Status; touch 
 echo "$out" | grep -q "install ok installed" || fail "dpkg does not know the package: $out"
 echo "$out" | grep -q "Read-only file system" || fail "the root of a Debian container is writable: $out"
 assert_fsck_clean
+
+# Rootless: the same build as an ordinary user. apt drops to its _apt user for downloads, which needs the ids
+# of a subuid range; the image's device nodes (mmdebstrap's /dev) cannot be made in a user namespace.
+rootless_user kiln-rl-debian
+userns_allowed kiln-rl-debian || { echo "note: no unprivileged user namespaces here: the rootless part is skipped"; exit 0; }
+chmod -R a+rX "$WORK/ctx"; chmod a+r "$rootfs"
+user_kiln kiln-rl-debian import "$rootfs" localhost/debian:bookworm >/dev/null
+user_kiln kiln-rl-debian build -t localhost/hello:1 "$WORK/ctx" > /dev/null 2> "$WORK/rl-build.err" \
+  || { tail -20 "$WORK/rl-build.err"; fail "rootless Debian build failed"; }
+assert_eq "$(user_kiln kiln-rl-debian run localhost/hello:1)" "Hello, world!" "the program installed rootless runs"
+assert_eq "$(user_kiln kiln-rl-debian run localhost/hello:1 /bin/sh -c 'stat -c %U /var/cache/apt/archives/partial')" \
+  "_apt" "apt's own user owns its download directory in the rootless image"

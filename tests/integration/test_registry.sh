@@ -255,3 +255,20 @@ KILN_ROOT=$WORK/anon kiln pull -q $T/app:2 >/dev/null
 assert_eq "$(KILN_ROOT=$WORK/anon digest_of $T/app:2)" "$want" "anonymous pull with a Bearer token"
 grep -q "^anonymous repository:app:pull" "$WORK/token.key.requests" || fail "the pull did not fetch an anonymous token"
 assert_fsck_clean
+
+# 5. Rootless: an ordinary user logs in, pushes and pulls; its credentials are its own (no XDG_RUNTIME_DIR:
+# ~/.config/containers/auth.json), and what it pulls is what root pushed.
+rootless_user kiln-rl-reg
+userns_allowed kiln-rl-reg || { echo "note: no unprivileged user namespaces here: the rootless part is skipped"; exit 0; }
+home=$(getent passwd kiln-rl-reg | cut -d: -f6)
+kiln save -o "$WORK/app2.tar" localhost/app:2; chmod a+r "$WORK/app2.tar"
+user_kiln kiln-rl-reg load -i "$WORK/app2.tar" >/dev/null
+expect_fail "access denied" user_kiln kiln-rl-reg push localhost/app:2 $T/rootless:2
+echo s3cret | user_kiln kiln-rl-reg login -u tester --password-stdin $T | grep -q "Login Succeeded" || fail "rootless login"
+[ "$(stat -c %U:%a "$home/.config/containers/auth.json")" = "kiln-rl-reg:600" ] || fail "rootless auth.json: $(ls -l "$home/.config/containers/auth.json")"
+user_kiln kiln-rl-reg push -q localhost/app:2 $T/rootless:2
+user_kiln kiln-rl-reg rmi localhost/app:2 >/dev/null
+user_kiln kiln-rl-reg pull -q $T/rootless:2 >/dev/null
+assert_eq "$(user_kiln kiln-rl-reg inspect $T/rootless:2 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Digest"])')" \
+  "$want" "rootless push and pull"
+assert_eq "$(user_kiln kiln-rl-reg run $T/rootless:2)" "built" "rootless run of the pulled image"

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Rootless kiln: two ordinary users made here, one with /etc/subuid and /etc/subgid ranges and one without,
+# run kiln through setpriv. A rootless build gives the digest of the root build of the same Buildfile and
+# context; runs keep kiln's guarantees; what cannot work without privileges is refused in one line.
+source "$(dirname "$0")/lib.sh"
+export KILN_RUN_DIR=$WORK/run  # root's kiln; the users' kilns keep theirs in /tmp/kiln-UID (no XDG_RUNTIME_DIR)
+export SOURCE_DATE_EPOCH=1700000000
+
+ranged=kiln-rl-ranged single=kiln-rl-single
+rootless_user $ranged
+rootless_user $single single
+uid=$(id -u $ranged)
+if ! userns_allowed $ranged; then  # such a host gets the refusal, and only that is tried
+  expect_fail "rootless kiln" user_kiln $ranged images
+  echo "note: this host refuses unprivileged user namespaces: only the refusal was tried"
+  exit 0
+fi
+
+# A busybox base, owned by root in the tarball.
+make_busybox_rootfs "$WORK/rootfs"
+for app in chown chmod ln stat mkdir rm grep cut sh; do ln -sf busybox "$WORK/rootfs/bin/$app"; done
+tar --owner=0 --group=0 -C "$WORK/rootfs" -cf "$WORK/base.tar" .
+chmod 644 "$WORK/base.tar"
+kiln import "$WORK/base.tar" localhost/base:1 >/dev/null
+user_kiln $ranged import "$WORK/base.tar" localhost/base:1 >/dev/null
+
+# --- the same Buildfile, root and rootless: the same manifest digest
+ctx=$WORK/ctx
+mkdir -p "$ctx"
+echo "copied" > "$ctx/a.txt"
+cat > "$ctx/Buildfile" <<'BF'
+FROM localhost/base:1
+COPY --chown=1000:50 a.txt /srv/a.txt
+RUN mkdir -p /data/old /data/keep && echo x > /data/old/f && echo y > /data/keep/gone && chown 1000:50 /data/old/f
+RUN echo "app:x:2000:2000::/home/app:/bin/sh" >> /etc/passwd && touch /srv/tool && chown app /srv/tool && chmod 4755 /srv/tool \
+ && ln /srv/a.txt /srv/hard && rm /data/keep/gone && rm -rf /data/old && mkdir /data/old && echo new > /data/old/n
+CMD ["cat", "/srv/a.txt"]
+BF
+chmod -R a+rX "$ctx"
+kiln build -q -t localhost/same:1 "$ctx" > "$WORK/root.id" 2> "$WORK/root.err" || { cat "$WORK/root.err"; fail "root build"; }
+user_kiln $ranged build -q -t localhost/same:1 "$ctx" > "$WORK/rl.id" 2> "$WORK/rl.err" || { cat "$WORK/rl.err"; fail "rootless build"; }
+manifest_of() { json_get "$1/index.json" "[m['digest'] for m in j['manifests'] if m.get('annotations',{}).get('org.opencontainers.image.ref.name')=='localhost/same:1'][0]"; }
+rl_store=$(getent passwd $ranged | cut -d: -f6)/.local/share/kiln
+[ -f "$rl_store/index.json" ] || fail "the rootless store is not in ~/.local/share/kiln"
+assert_eq "$(cat "$WORK/rl.id")" "$(cat "$WORK/root.id")" "rootless and root builds: image ID"
+assert_eq "$(manifest_of "$rl_store")" "$(manifest_of "$KILN_ROOT")" "rootless and root builds: manifest digest"
+# The owners in the layers are the image's (1000:50, 2000, setuid kept), never the mapped host ids.
+umoci unpack --image "$rl_store:localhost/same:1" "$WORK/bundle" >/dev/null
+r=$WORK/bundle/rootfs
+assert_eq "$(stat -c %u:%g "$r/srv/a.txt")" "1000:50" "COPY --chown owner"
+assert_eq "$(stat -c %u:%g "$r/data/old/n")" "0:0" "a file made by RUN as root"
+assert_eq "$(stat -c %u:%a "$r/srv/tool")" "2000:4755" "chown to a user added in RUN, setuid bit"
+assert_eq "$(stat -c %i "$r/srv/hard")" "$(stat -c %i "$r/srv/a.txt")" "hard link"
+[ ! -e "$r/data/keep/gone" ] || fail "a deleted file came back"
+[ ! -e "$r/data/old/f" ] || fail "a replaced directory kept old content (opaque directory lost)"
+# No-op rebuild: from the cache, the same image.
+user_kiln $ranged build -q -t localhost/same:1 "$ctx" > "$WORK/rl2.id"
+assert_eq "$(cat "$WORK/rl2.id")" "$(cat "$WORK/rl.id")" "rootless rebuild"
+
+# --- run
+out=$(user_kiln $ranged run localhost/same:1)
+assert_eq "$out" "copied" "rootless run of the built image"
+err=$(user_kiln $ranged run localhost/same:1 /bin/sh -c 'touch /x' 2>&1) && fail "the root was writable: $err"
+echo "$err" | grep -q "Read-only file system" || fail "read-only root: $err"
+assert_eq "$(user_kiln $ranged run -u 1000:50 localhost/same:1 /bin/sh -c 'id -u; id -g')" "$(printf '1000\n50')" "run -u"
+assert_eq "$(user_kiln $ranged run --tmpfs /scratch localhost/same:1 /bin/sh -c 'echo ok > /scratch/f && cat /scratch/f')" ok "--tmpfs"
+vol=$WORK/vol; mkdir "$vol"; echo host > "$vol/in"; chown -R $ranged: "$vol"
+assert_eq "$(user_kiln $ranged run -v "$vol:/v" localhost/same:1 /bin/sh -c 'cat /v/in; echo back > /v/out')" host "-v of the user's directory"
+assert_eq "$(cat "$vol/out")" back "a write through -v"
+assert_eq "$(stat -c %U "$vol/out")" $ranged "the file written through -v is the user's on the host"
+cid=$(user_kiln $ranged run -d --name rl-bg localhost/same:1 /bin/sh -c 'while :; do sleep 0.2; done')
+assert_eq "$(user_kiln $ranged exec rl-bg cat /srv/a.txt)" copied "exec"
+assert_eq "$(user_kiln $ranged ps -q | wc -l)" 1 "ps"
+user_kiln $ranged stop -t 1 rl-bg >/dev/null
+assert_eq "$(user_kiln $ranged ps -q | wc -l)" 0 "ps after stop"
+# kill -9 of the supervising kiln: the container goes with it, the next command clears its state.
+alive() { ps -u $ranged -o stat= | grep -vc '^Z' || true; }  # zombies wait for a reaper that is not ours
+setpriv --reuid=$ranged --regid=$ranged --init-groups env -i HOME="$(getent passwd $ranged | cut -d: -f6)" \
+  PATH=/usr/bin:/bin "$WORK/bin/kiln" run --name rl-doomed localhost/same:1 /bin/sh -c 'while :; do sleep 1; done' &
+kpid=$!
+for _ in $(seq 50); do [ "$(ls "/tmp/kiln-$uid/containers" | grep -c json)" -eq 1 ] && break; sleep 0.1; done
+sleep 0.3
+kill -9 $kpid; wait $kpid 2>/dev/null || true
+for _ in $(seq 50); do [ "$(alive)" -eq 0 ] && break; sleep 0.1; done
+assert_eq "$(alive)" 0 "processes left after kill -9 of the user's kiln"
+user_kiln $ranged ps -q >/dev/null
+assert_eq "$(ls "/tmp/kiln-$uid/containers" | grep -c json)" 0 "state left after kill -9 of the user's kiln"
+assert_eq "$(stat -c %U:%a "/tmp/kiln-$uid")" "$ranged:700" "the default run directory"
+
+# A run directory in /tmp that is not the user's alone is refused.
+rm -rf "/tmp/kiln-$uid"; mkdir -m 755 "/tmp/kiln-$uid"
+expect_fail "is not a directory of yours alone" user_kiln $ranged run localhost/same:1
+rm -rf "/tmp/kiln-$uid"
+
+# --- refusals, one line each
+expect_fail "need a delegated cgroup v2 subtree" user_kiln $ranged run -m 32m localhost/same:1 true
+unshare -m bash -c "mount --bind /dev/null /usr/bin/newuidmap && setpriv --reuid=$ranged --regid=$ranged --init-groups \
+  env -i HOME=/tmp PATH=/usr/bin:/bin $WORK/bin/kiln images" > /dev/null 2> "$WORK/nomap.err" && fail "ran without newuidmap"
+grep -q "newuidmap and newgidmap .* not installed (apt-get install uidmap)" "$WORK/nomap.err" || fail "no newuidmap: $(cat "$WORK/nomap.err")"
+was=$(cat /proc/sys/user/max_user_namespaces)
+if (echo "$was" > /proc/sys/user/max_user_namespaces) 2>/dev/null; then
+  on_exit "echo $was > /proc/sys/user/max_user_namespaces"
+  echo 0 > /proc/sys/user/max_user_namespaces
+  expect_fail "user namespaces are disabled (sysctl user.max_user_namespaces=0)" user_kiln $ranged images
+  echo "$was" > /proc/sys/user/max_user_namespaces
+else
+  echo "note: /proc/sys is read-only here: the refusal without user namespaces is not tried"
+fi
+
+# --- a user without ranges: its own id alone; said once; images with other owners refused in one line
+user_kiln $single import "$WORK/base.tar" localhost/base:1 > /dev/null 2> "$WORK/single.err"
+grep -q "has no range in /etc/subuid" "$WORK/single.err" || fail "no note for a user without ranges: $(cat "$WORK/single.err")"
+user_kiln $single images > /dev/null 2> "$WORK/single2.err"
+[ ! -s "$WORK/single2.err" ] || fail "the note came twice: $(cat "$WORK/single2.err")"
+assert_eq "$(user_kiln $single run localhost/base:1 /bin/sh -c 'id -u')" 0 "run as a user without ranges"
+printf 'FROM localhost/base:1\nCOPY --chown=1000:50 a.txt /a\nRUN true\n' > "$ctx/Buildfile.single"
+chmod a+r "$ctx/Buildfile.single"
+expect_fail "is owned by 1000:50, which this rootless kiln cannot map" user_kiln $single build -q -f "$ctx/Buildfile.single" "$ctx"
+
+# Nothing of root's was touched: the root store is still clean.
+assert_fsck_clean
