@@ -90,24 +90,30 @@ int command_index(int argc, char** argv) {
   return argc;
 }
 
-/// Rootless: into the user namespace, then the run directory checked; 0 when it went (or kiln is root).
+/// Rootless: the run directory checked, then into the user namespace (or, back in it after the exec that
+/// follows, holding it); 0 when that went (or kiln is root on the host).
 int enter_rootless(std::string_view word) {
+  if (!kiln::rootless()) return 0;
   int failed = word == "run" || word == "exec" ? 125 : 1;
-  // Commands on running containers stay in the host's: from there the user may signal and inspect the
-  // processes of every container it started (each kiln run made a user namespace of its own, and another
-  // kiln's could not reach them); exec joins the namespace of the container it enters (exec_in_container).
-  bool on_containers = word == "ps" || word == "logs" || word == "stop" || word == "kill" || word == "exec";
-  auto single_id = on_containers ? kiln::Result<bool>(false) : kiln::runtime::enter_user_namespace();
-  if (!single_id) {
-    std::cerr << "kiln: " << single_id.error().what() << "\n";
-    return failed;
-  }
-  if (!kiln::rootless() || ::getenv("KILN_RUN_DIR")) return 0;
   if (auto st = kiln::runtime::check_run_base(); !st) {
     std::cerr << "kiln: " << st.error().what() << "\n";
     return failed;
   }
-  if (*single_id) kiln::runtime::note_single_id(kiln::runtime::run_base());
+  std::string run_dir = kiln::runtime::run_base();
+  if (::geteuid() == 0) {
+    kiln::runtime::hold_user_namespace(run_dir);
+    return 0;
+  }
+  // Commands on running containers stay in the host's: from there the user may signal and inspect the
+  // processes of every container it started, whichever namespace it is in; exec joins the namespace of the
+  // container it enters (exec_in_container).
+  if (word == "ps" || word == "logs" || word == "stop" || word == "kill" || word == "exec") return 0;
+  auto single_id = kiln::runtime::enter_user_namespace(run_dir);
+  if (!single_id) {
+    std::cerr << "kiln: " << single_id.error().what() << "\n";
+    return failed;
+  }
+  if (*single_id) kiln::runtime::note_single_id(run_dir);
   return 0;
 }
 

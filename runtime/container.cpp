@@ -296,9 +296,10 @@ pid_t start_sharing_memory(const ContainerSpec& spec, CapSet caps, const Cgroup&
   if (!on_ahead && !parent_side.start(parent_share)) return -1;
   if (split.pin_here()) args.cpus = &split.all;
   struct clone_args ca {};
-  ca.flags = flags | CLONE_INTO_CGROUP;
+  // Into its v2 cgroup; a rootless container without one stays in kiln's.
+  ca.flags = flags | (cg.v2_fd() >= 0 ? CLONE_INTO_CGROUP : 0);
   ca.exit_signal = SIGCHLD;
-  ca.cgroup = static_cast<uint64_t>(cg.v2_fd());
+  if (cg.v2_fd() >= 0) ca.cgroup = static_cast<uint64_t>(cg.v2_fd());
   pid_t child = clone_vm(ca, child_entry, &args);
   args.cpus = nullptr;                       // split goes with this frame
   if (child < 0) ::shutdown(go_w, SHUT_WR);  // the parent side finds no reader
@@ -366,7 +367,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   pid_t child = -1;
   bool in_v2 = false;
   Status beside;
-  if (cg->v2_fd() >= 0 && !cg->has_v1_dirs() && !spec.init && can_clone_vm()) {
+  if ((cg->v2_fd() >= 0 || cg->dirs().empty()) && !cg->has_v1_dirs() && !spec.init && can_clone_vm()) {
     child = start_sharing_memory(spec, *caps, *cg, flags, args, go_w.get(), beside);
     in_v2 = child >= 0;
     if (child < 0) {

@@ -6,11 +6,11 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "common/identity.h"
 
@@ -42,37 +42,28 @@ Status loopback_up() {
 namespace {
 
 /// Rootless: kiln may leave its network namespace but not come back (the host's namespace belongs to the
-/// host's user namespace), so a child process makes the new one and sends it over. Raw calls only: kiln may
-/// have threads, and the child allocates nothing.
-Result<UniqueFd> make_in_child() {
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return sys_error("socketpair");
-  UniqueFd mine(sv[0]), theirs(sv[1]);
-  pid_t pid = ::fork();
-  if (pid < 0) return sys_error("fork for the container's network namespace");
-  if (pid == 0) {
-    if (::unshare(CLONE_NEWNET) < 0) ::_exit(1);
-    if (raise_loopback() != 0) ::_exit(2);
-    int fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    ::_exit(fd >= 0 && send_byte(theirs.get(), 'n', fd) == 0 ? 0 : 3);
-  }
-  theirs.reset();
-  int fd = -1;
-  char byte = 0;
-  bool got = receive_byte(mine.get(), &byte, &fd);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!got || fd < 0)
-    return make_error(ErrorCode::generic, "create the container's network namespace (rootless): helper exit " +
-                                              std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1));
+/// host's user namespace), so a thread of its own makes the new one and ends there (a network namespace is a
+/// thread's, not the process's).
+Result<UniqueFd> make_on_own_thread() {
+  int fd = -1, err = 0;
+  std::thread maker([&] {
+    if (::unshare(CLONE_NEWNET) < 0) {
+      err = errno;
+      return;
+    }
+    if ((err = raise_loopback()) != 0) return;
+    fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) err = errno;
+  });
+  maker.join();
+  if (fd < 0) return sys_error("create the container's network namespace", err);
   return UniqueFd(fd);
 }
 
 }  // namespace
 
 Result<UniqueFd> make_network_namespace() {
-  if (!in_initial_user_namespace()) return make_in_child();
+  if (!in_initial_user_namespace()) return make_on_own_thread();
   UniqueFd home = TRY(open_fd("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (::unshare(CLONE_NEWNET) < 0) return sys_error("create the container's network namespace");
   Result<UniqueFd> made = [&]() -> Result<UniqueFd> {

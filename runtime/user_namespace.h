@@ -19,12 +19,16 @@ struct SubidRange {
 /// The first range of `text` (the file's contents) for the user, by name or by numeric id.
 std::optional<SubidRange> find_subid_range(const std::string& text, const std::string& user, unsigned long id);
 
-/// For an ordinary user: move this process into a new user namespace where it is root. With ranges in
-/// /etc/subuid and /etc/subgid, container ids 1..65535 map onto them (newuidmap/newgidmap); without, the user's
-/// own id alone is mapped, to 0: then it returns true (note_single_id says what that loses). Must be called
-/// while the process has one thread, and followed by an exec (see cli/main.cpp). Root on the host: nothing to
-/// do (false).
-Result<bool> enter_user_namespace();
+/// For an ordinary user: move this process into a user namespace where it is root. The namespace of the user's
+/// keeper process (run_dir/userns.pid) is joined when there is one; else a new one is made and a keeper started
+/// for the next kilns. A new one maps, with ranges in /etc/subuid and /etc/subgid, container ids 1..65535 onto
+/// them (newuidmap/newgidmap); without, the user's own id alone, to 0: then it returns true (note_single_id
+/// says what that loses). Must be called while the process has one thread, and followed by an exec (see
+/// cli/main.cpp). Root on the host: nothing to do (false).
+Result<bool> enter_user_namespace(const std::string& run_dir);
+
+/// Inside the namespace (after that exec): tell the keeper this kiln uses it, until kiln exits or execs.
+void hold_user_namespace(const std::string& run_dir);
 
 /// For an ordinary user's `kiln exec`: join the user namespace of a running container's process (made by the
 /// kiln that started it; another kiln's namespace could not reach into the container), and be root there.

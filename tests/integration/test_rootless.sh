@@ -74,7 +74,8 @@ assert_eq "$(user_kiln $ranged ps -q | wc -l)" 1 "ps"
 user_kiln $ranged stop -t 1 rl-bg >/dev/null
 assert_eq "$(user_kiln $ranged ps -q | wc -l)" 0 "ps after stop"
 # kill -9 of the supervising kiln: the container goes with it, the next command clears its state.
-alive() { ps -u $ranged -o stat= | grep -vc '^Z' || true; }  # zombies wait for a reaper that is not ours
+# Zombies wait for a reaper that is not ours; kiln-userns is the user's keeper (it leaves by itself, below).
+alive() { ps -u $ranged -o stat=,comm= | grep -v '^Z' | grep -vc ' kiln-userns$' || true; }
 setpriv --reuid=$ranged --regid=$ranged --init-groups env -i HOME="$(getent passwd $ranged | cut -d: -f6)" \
   PATH=/usr/bin:/bin "$WORK/bin/kiln" run --name rl-doomed localhost/same:1 /bin/sh -c 'while :; do sleep 1; done' &
 kpid=$!
@@ -87,6 +88,12 @@ user_kiln $ranged ps -q >/dev/null
 assert_eq "$(ls "/tmp/kiln-$uid/containers" | grep -c json)" 0 "state left after kill -9 of the user's kiln"
 assert_eq "$(stat -c %U:%a "/tmp/kiln-$uid")" "$ranged:700" "the default run directory"
 
+# The keeper of the user's namespace leaves once no kiln has used it for a while (two looks 10 s apart).
+assert_eq "$(pgrep -u $ranged -x kiln-userns | wc -l)" 1 "one keeper for the user's kilns"
+for _ in $(seq 1 40); do pgrep -u $ranged -x kiln-userns >/dev/null || break; sleep 1; done
+assert_eq "$(pgrep -u $ranged -x kiln-userns | wc -l)" 0 "the keeper left after the last kiln"
+[ ! -e "/tmp/kiln-$uid/userns.pid" ] || fail "the keeper left its name behind"
+
 # A run directory in /tmp that is not the user's alone is refused.
 rm -rf "/tmp/kiln-$uid"; mkdir -m 755 "/tmp/kiln-$uid"
 expect_fail "is not a directory of yours alone" user_kiln $ranged run localhost/same:1
@@ -94,12 +101,14 @@ rm -rf "/tmp/kiln-$uid"
 
 # --- refusals, one line each
 expect_fail "need a delegated cgroup v2 subtree" user_kiln $ranged run -m 32m localhost/same:1 true
+pkill -9 -u $ranged -x kiln-userns || true  # no namespace to join: a new one is mapped
 unshare -m bash -c "mount --bind /dev/null /usr/bin/newuidmap && setpriv --reuid=$ranged --regid=$ranged --init-groups \
   env -i HOME=/tmp PATH=/usr/bin:/bin $WORK/bin/kiln images" > /dev/null 2> "$WORK/nomap.err" && fail "ran without newuidmap"
 grep -q "newuidmap and newgidmap .* not installed (apt-get install uidmap)" "$WORK/nomap.err" || fail "no newuidmap: $(cat "$WORK/nomap.err")"
 was=$(cat /proc/sys/user/max_user_namespaces)
 if (echo "$was" > /proc/sys/user/max_user_namespaces) 2>/dev/null; then
   on_exit "echo $was > /proc/sys/user/max_user_namespaces"
+  pkill -9 -u $ranged -x kiln-userns || true
   echo 0 > /proc/sys/user/max_user_namespaces
   expect_fail "user namespaces are disabled (sysctl user.max_user_namespaces=0)" user_kiln $ranged images
   echo "$was" > /proc/sys/user/max_user_namespaces
