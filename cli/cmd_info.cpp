@@ -11,10 +11,12 @@
 #include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cas/store.h"
 #include "cli/command.h"
 #include "common/fd.h"
+#include "common/identity.h"
 #include "common/json.h"
 #include "runtime/state.h"
 
@@ -78,6 +80,19 @@ std::string cgroup_setup() {
   return v1.empty() ? "none found" : "v1 (" + v1 + ")";
 }
 
+/// This process's uid map, as "0 -> 1001 (1), 1 -> 100000 (65535)".
+std::string id_maps() {
+  auto text = read_file("/proc/self/uid_map", 4096);
+  if (!text) return "uid map unknown";
+  std::istringstream in(*text);
+  std::string out;
+  unsigned long inside, outside, count;
+  while (in >> inside >> outside >> count)
+    out += (out.empty() ? "" : ", ") + std::to_string(inside) + " -> " + std::to_string(outside) + " (" +
+           std::to_string(count) + ")";
+  return "ids " + out;
+}
+
 void feature(const char* name, bool yes, const std::string& detail = "") {
   std::cout << "  " << name << std::string(32 - std::min<size_t>(31, std::strlen(name)), ' ') << (yes ? "yes" : "no")
             << (detail.empty() ? "" : " (" + detail + ")") << "\n";
@@ -96,6 +111,8 @@ Status info(const Context& ctx) {
   std::cout << "Run directory:        " << runtime::containers_dir() << "\n";
   auto running = runtime::list_containers();
   std::cout << "  running containers: " << (running ? std::to_string(running->size()) : "unknown") << "\n";
+  std::cout << "Rootless:             "
+            << (rootless() ? "yes, for uid " + std::to_string(host_uid()) + " (" + id_maps() + ")" : "no") << "\n";
   struct utsname u;
   std::cout << "Kernel:               " << (::uname(&u) == 0 ? u.release : "unknown") << "\n"
             << "Cgroups:              " << cgroup_setup() << "\n"
@@ -111,7 +128,8 @@ Status info(const Context& ctx) {
           first_line("/proc/sys/kernel/seccomp/actions_avail"));
   feature("time namespaces", path_exists("/proc/self/ns/time"));
   // cgroup.freeze exists in every non-root v2 cgroup since Linux 5.2.
-  bool v2 = path_exists("/sys/fs/cgroup/cgroup.controllers") || path_exists("/sys/fs/cgroup/unified/cgroup.controllers");
+  bool v2 =
+      path_exists("/sys/fs/cgroup/cgroup.controllers") || path_exists("/sys/fs/cgroup/unified/cgroup.controllers");
   unsigned major = 0, minor = 0;
   std::sscanf(u.release, "%u.%u", &major, &minor);
   feature("cgroup v2 freezer", v2 && (major > 5 || (major == 5 && minor >= 2)));

@@ -1,6 +1,7 @@
 // Who kiln runs as (see identity.h).
 #include "common/identity.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <sstream>
@@ -35,7 +36,7 @@ bool in_initial_user_namespace() {
   return initial;
 }
 
-bool rootless() { return ::geteuid() != 0 || !in_initial_user_namespace(); }
+bool rootless() { return ::geteuid() != 0 || (!in_initial_user_namespace() && ::getenv(kRootlessEnv) != nullptr); }
 
 uid_t host_uid() {
   if (::geteuid() != 0) return ::geteuid();

@@ -11,7 +11,12 @@ namespace kiln {
 /// Rootless kiln runs in a user namespace of its own, where it is root over the user's ids only.
 bool in_initial_user_namespace();
 
-/// True when kiln works for an ordinary user: not root, or root only inside a user namespace.
+/// Set (to the user's uid) by a rootless kiln before it execs itself in its user namespace.
+constexpr const char* kRootlessEnv = "KILN_ROOTLESS";
+
+/// True when kiln works for an ordinary user: not root, or root in the user namespace it made for that user
+/// (kRootlessEnv). Root in someone else's user namespace (a container's) keeps root's store and run directory.
+/// Decides paths and what the user is told; what the kernel allows is in_initial_user_namespace()'s.
 bool rootless();
 
 /// The host uid this process's uid 0 stands for (the user's own uid when rootless; 0 when root).

@@ -227,8 +227,7 @@ class Extractor {
     for (;;) {
       int r = archive_read_data_block(a, &buf, &size, &offset);
       if (r == ARCHIVE_EOF) break;
-      if (r < ARCHIVE_WARN)
-        return make_error(ErrorCode::corrupt, "entry \"" + m_name + "\": " + archive_error_text(a));
+      if (r < ARCHIVE_WARN) return make_error(ErrorCode::corrupt, "entry \"" + m_name + "\": " + archive_error_text(a));
       if (offset != end) {
         if (::lseek(fd.get(), offset, SEEK_SET) < 0) return entry_error("seek");
       }
@@ -398,7 +397,8 @@ Status extract_tar(int fd, const std::string& dest, const ExtractOptions& opts) 
     struct archive_entry* e;
     int r = archive_read_next_header(a.get(), &e);
     if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return make_error(ErrorCode::corrupt, label + ": " + archive_error_text(a.get()));
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+      return make_error(ErrorCode::corrupt, label + ": " + archive_error_text(a.get()));
     TRY_CTX(x.entry(a.get(), e), label);
   }
   if (opts.verify) {

@@ -13,7 +13,8 @@ namespace kiln::oci {
 
 enum class Whiteouts {
   apply,    ///< flatten: .wh.NAME deletes NAME, .wh..wh..opq empties the directory of lower content
-  overlay,  ///< per-layer tree for overlayfs: .wh.NAME → 0/0 char device, opaque → trusted.overlay.opaque=y (user.overlay.opaque rootless)
+  overlay,  ///< per-layer tree for overlayfs: .wh.NAME → 0/0 char device, opaque → trusted.overlay.opaque=y
+            ///< (user.overlay.opaque rootless)
 };
 
 struct ExtractOptions {

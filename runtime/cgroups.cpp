@@ -97,12 +97,12 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
   };
   // v2 for whatever it offers; v1 controllers for the rest.
   bool limits = spec.memory_bytes > 0 || spec.pids_limit > 0 || spec.cpus > 0;
-  // Rootless: only a cgroup v2 subtree delegated to the user (its own cgroup, writable) is ours. Without one,
-  // the container stays in kiln's cgroup, which is fine until a limit is asked for. The device filter needs
-  // the host's privileges, and a user namespace cannot make device nodes anyway.
+  // In a user namespace (rootless): only a cgroup v2 subtree delegated to it (its own cgroup, writable) is ours.
+  // Without one, the container stays in kiln's cgroup, which is fine until a limit is asked for. The device filter
+  // needs the host's privileges, and a user namespace cannot make device nodes anyway.
   bool delegated = !v2_dir.empty() && ::access(v2_dir.c_str(), W_OK) == 0 &&
                    ::access((v2_dir + "/cgroup.subtree_control").c_str(), W_OK) == 0;
-  if (rootless() && !delegated) {
+  if (!in_initial_user_namespace() && !delegated) {
     if (!limits) return cg;
     return make_error(ErrorCode::unsupported,
                       "--memory, --pids-limit and --cpus need a delegated cgroup v2 subtree, and this user has none "
@@ -121,7 +121,7 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
     cg.m_v2_dir = dir;
     cg.m_v2_fd = UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (cg.m_v2_fd.get() < 0) return fail(sys_error("open cgroup " + dir));
-    if (!rootless()) {  // the device filter sits on the parent
+    if (in_initial_user_namespace()) {  // the device filter sits on the parent
       cg.m_v2_parent_fd = UniqueFd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       if (cg.m_v2_parent_fd.get() < 0) return fail(sys_error("open cgroup " + parent));
     }
@@ -147,7 +147,7 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
       if (auto st = write_value(dir + "/cpu.max", std::to_string(cpu_quota(spec.cpus)) + " 100000"); !st)
         return fail(st.error());
   }
-  if (v2_dir.empty() && !rootless()) {
+  if (v2_dir.empty() && in_initial_user_namespace()) {
     // No cgroup v2 at all (a v1-only host): docker's device allow list through the v1 devices controller.
     std::string root = std::string(kBase) + "/devices";
     if (!path_exists(root + "/devices.allow"))
@@ -168,10 +168,10 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
   for (V1 v : {V1{"memory", spec.memory_bytes > 0 && !v2_mem}, V1{"pids", spec.pids_limit > 0 && !v2_pids},
                V1{"cpu", spec.cpus > 0 && !v2_cpu}}) {
     if (!v.needed) continue;
-    if (rootless())
+    if (!in_initial_user_namespace())
       return fail(make_error(ErrorCode::unsupported, std::string("cannot limit ") + v.ctrl +
-                                                         ": the user's delegated cgroup does not offer the " +
-                                                         v.ctrl + " controller"));
+                                                         ": the user's delegated cgroup does not offer the " + v.ctrl +
+                                                         " controller"));
     std::string root = std::string(kBase) + "/" + v.ctrl;
     if (!path_exists(root + "/cgroup.procs"))
       return fail(make_error(ErrorCode::unsupported, std::string("cannot limit ") + v.ctrl + ": no " + v.ctrl +

@@ -175,7 +175,7 @@ struct ChildArgs {
   const ContainerSpec* spec;
   CapSet caps;
   int go_r, go_w, err_w, pty_sock;
-  int supervisor_pidfd = -1;  ///< kiln's own pidfd (see LaunchPlan)
+  int supervisor_pidfd = -1;        ///< kiln's own pidfd (see LaunchPlan)
   const cpu_set_t* cpus = nullptr;  ///< the CPU mask to take back first (CpuSplit pinned the parent)
 };
 

@@ -175,7 +175,8 @@ void launch(const LaunchPlan& plan, int error_fd) {
   if (death_signal) ::prctl(PR_SET_PDEATHSIG, death_signal);
   if (int e = p.oci_caps ? set_process_caps(*p.oci_caps) : set_process_caps(p.caps, user->uid == 0))
     child_fail(error_fd, 125, "set capabilities", e);
-  if (p.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(error_fd, 125, "set no_new_privs", errno);
+  if (p.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    child_fail(error_fd, 125, "set no_new_privs", errno);
   if (::chdir(p.cwd.c_str()) < 0) child_fail(error_fd, 125, "chdir to working directory \"" + p.cwd + "\"", errno);
   char cwd[4096];
   // A cwd outside the root (a leaked host directory fd, CVE-2024-21626) shows as "(unreachable)…".

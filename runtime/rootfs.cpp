@@ -51,8 +51,12 @@ bool remount_readonly(const char* path) {
   struct statvfs sv {};
   if (::statvfs(path, &sv) < 0) return false;
   unsigned long keep = 0;
-  for (auto [st, ms] : {std::pair{ST_NOSUID, MS_NOSUID}, {ST_NODEV, MS_NODEV}, {ST_NOEXEC, MS_NOEXEC},
-                        {ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME}})
+  for (auto [st, ms] : {std::pair{ST_NOSUID, MS_NOSUID},
+                        {ST_NODEV, MS_NODEV},
+                        {ST_NOEXEC, MS_NOEXEC},
+                        {ST_NOATIME, MS_NOATIME},
+                        {ST_NODIRATIME, MS_NODIRATIME},
+                        {ST_RELATIME, MS_RELATIME}})
     if (sv.f_flag & st) keep |= ms;
   return ::mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, nullptr) == 0;
 }

@@ -13,10 +13,10 @@
 
 #include "cas/store.h"
 #include "common/identity.h"
+#include "common/json.h"
 #include "common/number.h"
 #include "runtime/cgroups.h"
 #include "runtime/log_writer.h"
-#include "common/json.h"
 
 namespace kiln::runtime {
 
@@ -279,7 +279,8 @@ std::optional<uint64_t> start_time_of(pid_t pid) {
     if (at == std::string::npos) return std::nullopt;
   }
   size_t end = text->find(' ', at + 1);
-  return parse_uint(std::string_view(*text).substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1));
+  return parse_uint(
+      std::string_view(*text).substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1));
 }
 
 namespace {

@@ -17,7 +17,7 @@ struct ContainerState {
   std::string id, name, image, created;
   std::string image_digest, image_id, store_root;  ///< what the container runs on (ContainerSpec)
   std::vector<std::string> args;
-  pid_t pid = 0;  ///< the container's pid 1, as the host sees it
+  pid_t pid = 0;           ///< the container's pid 1, as the host sees it
   uint64_t pid_start = 0;  ///< its start time (/proc/PID/stat, clock ticks after boot)
   uint64_t pidns = 0;      ///< the inode of its pid namespace
   int stop_signal = 15;

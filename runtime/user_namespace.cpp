@@ -317,6 +317,7 @@ Result<bool> enter_user_namespace(const std::string& run_dir) {
   if (!single_id) (void)::setgroups(0, nullptr);  // the user's other groups are not mapped: drop them
   if (::syscall(SYS_setresgid, 0, 0, 0) < 0 || ::syscall(SYS_setresuid, 0, 0, 0) < 0)
     return sys_error("rootless kiln: become root in its user namespace");
+  ::setenv(kRootlessEnv, std::to_string(uid).c_str(), 1);
   return single_id;
 }
 

@@ -53,9 +53,24 @@ assert_eq "$(stat -c %u:%a "$r/srv/tool")" "2000:4755" "chown to a user added in
 assert_eq "$(stat -c %i "$r/srv/hard")" "$(stat -c %i "$r/srv/a.txt")" "hard link"
 [ ! -e "$r/data/keep/gone" ] || fail "a deleted file came back"
 [ ! -e "$r/data/old/f" ] || fail "a replaced directory kept old content (opaque directory lost)"
+# The store's everyday commands, rootless.
+mkdir -m 777 "$WORK/out"
+user_kiln $ranged save -o "$WORK/out/same.tar" localhost/same:1
+user_kiln $ranged export -o "$WORK/out/rootfs.tar" localhost/same:1
+tar -tvf "$WORK/out/rootfs.tar" | grep -q "1000/50 .* srv/a.txt" || fail "export rootless: owners of the image"
+user_kiln $ranged tag localhost/same:1 localhost/other:1
+user_kiln $ranged rmi localhost/other:1 >/dev/null
+user_kiln $ranged load -i "$WORK/out/same.tar" >/dev/null
+user_kiln $ranged gc >/dev/null
+user_kiln $ranged fsck >/dev/null || fail "rootless fsck: $(user_kiln $ranged fsck 2>&1)"
 # No-op rebuild: from the cache, the same image.
 user_kiln $ranged build -q -t localhost/same:1 "$ctx" > "$WORK/rl2.id"
 assert_eq "$(cat "$WORK/rl2.id")" "$(cat "$WORK/rl.id")" "rootless rebuild"
+
+# --- kiln info tells which kiln this is
+user_kiln $ranged info | grep -q "^Rootless: *yes, for uid $uid (ids 0 -> $uid (1), 1 -> [0-9]* (65535))" \
+  || fail "rootless info: $(user_kiln $ranged info | grep Rootless)"
+kiln info | grep -q "^Rootless: *no$" || fail "root's info: $(kiln info | grep Rootless)"
 
 # --- run
 out=$(user_kiln $ranged run localhost/same:1)
@@ -68,6 +83,9 @@ vol=$WORK/vol; mkdir "$vol"; echo host > "$vol/in"; chown -R $ranged: "$vol"
 assert_eq "$(user_kiln $ranged run -v "$vol:/v" localhost/same:1 /bin/sh -c 'cat /v/in; echo back > /v/out')" host "-v of the user's directory"
 assert_eq "$(cat "$vol/out")" back "a write through -v"
 assert_eq "$(stat -c %U "$vol/out")" $ranged "the file written through -v is the user's on the host"
+out=$(script -qec "setpriv --reuid=$ranged --regid=$ranged --init-groups env -i HOME=/home/$ranged PATH=/usr/bin:/bin \
+  $WORK/bin/kiln run -t localhost/same:1 /bin/sh -c 'test -t 0 && echo tty-ok'" /dev/null < /dev/null | tr -d '\r')
+assert_eq "$out" tty-ok "run -t rootless"
 cid=$(user_kiln $ranged run -d --name rl-bg localhost/same:1 /bin/sh -c 'while :; do sleep 0.2; done')
 assert_eq "$(user_kiln $ranged exec rl-bg cat /srv/a.txt)" copied "exec"
 assert_eq "$(user_kiln $ranged ps -q | wc -l)" 1 "ps"
