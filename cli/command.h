@@ -40,6 +40,7 @@ void register_registry_commands(CLI::App& app, Context& ctx);   // pull, push, l
 void register_container_commands(CLI::App& app, Context& ctx);  // ps, logs, stop, kill, exec
 void register_version_command(CLI::App& app, Context& ctx);     // version
 void register_info_command(CLI::App& app, Context& ctx);        // info
+void register_history_command(CLI::App& app, Context& ctx);     // history
 
 /// How this kiln was linked, for `kiln version`: main.cpp (compiled for each binary) says so for the static one.
 extern const char* build_kind;

@@ -42,6 +42,7 @@ const Group kGroups[] = {
     {{"ps", "logs", "stop", "kill", "exec"}, kiln::cli::register_container_commands},
     {{"version"}, kiln::cli::register_version_command},
     {{"info"}, kiln::cli::register_info_command},
+    {{"history"}, kiln::cli::register_history_command},
 };
 
 /// Levenshtein distance, for "did you mean".

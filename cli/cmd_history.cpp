@@ -1,0 +1,126 @@
+// kiln history: an image's history as docker prints it, newest step first.
+#include <algorithm>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "common/json.h"
+#include "oci/image_store.h"
+
+namespace kiln::cli {
+
+namespace {
+
+/// One row: a history entry with the layer it made, if any.
+struct Row {
+  const oci::HistoryEntry* entry;
+  std::optional<uint64_t> size;  ///< the layer blob's size; 0 for an entry without a layer, none when unknown
+};
+
+/// The entries with their layers: each entry that is not an empty_layer takes the next layer in order.
+std::vector<Row> rows_of(const oci::Image& img) {
+  std::vector<Row> rows;
+  size_t layer = 0;
+  for (const auto& h : img.config.history) {
+    std::optional<uint64_t> size = 0;
+    if (!h.empty_layer)
+      size = layer < img.manifest.layers.size() ? std::optional(img.manifest.layers[layer++].size) : std::nullopt;
+    rows.push_back({&h, size});
+  }
+  return rows;
+}
+
+/// docker's CREATED BY: tabs and newlines as spaces, cut to 45 characters (the last an ellipsis) unless
+/// --no-trunc.
+std::string created_by(std::string s, bool trunc) {
+  for (char& c : s)
+    if (c == '\t' || c == '\n') c = ' ';
+  if (!trunc) return s;
+  size_t chars = 0, cut = s.size();
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;  // inside a UTF-8 character
+    if (++chars == 45) cut = i;                                       // where the 45th character starts
+    if (chars > 45) return s.substr(0, cut) + "…";
+  }
+  return s;
+}
+
+/// Columns as UTF-8 characters, not bytes (the ellipsis is three bytes).
+size_t width_of(const std::string& s) {
+  size_t chars = 0;
+  for (unsigned char c : s) chars += (c & 0xC0) != 0x80;
+  return chars;
+}
+
+/// Rows laid out as docker's tabwriter does: each column as wide as its widest cell plus 3, at least 10.
+void print_table(const std::vector<std::vector<std::string>>& cells) {
+  std::vector<size_t> widths;
+  for (const auto& row : cells)
+    for (size_t c = 0; c < row.size(); ++c) {
+      if (widths.size() <= c) widths.push_back(10);
+      widths[c] = std::max(widths[c], width_of(row[c]) + 3);
+    }
+  for (const auto& row : cells) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c)
+      line += c + 1 == row.size() ? row[c] : row[c] + std::string(widths[c] - width_of(row[c]), ' ');
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::cout << line << "\n";
+  }
+}
+
+Status history(Context& ctx, const std::string& name, bool no_trunc, bool quiet, const std::string& format) {
+  if (!format.empty() && format != "table" && format != "json")
+    return make_error(ErrorCode::invalid_argument, "unknown --format \"" + format + "\": use table or json");
+  auto store = TRY(ctx.store());
+  oci::ImageStore is(store);
+  auto img = TRY(is.resolve(name));
+  auto rows = rows_of(img);
+  // docker names the image on the newest row only; the steps below it have no image of their own.
+  std::string id = no_trunc ? img.id().str() : img.id().hex().substr(0, 12);
+  auto id_of = [&](size_t i) { return i + 1 == rows.size() ? id : std::string("<missing>"); };
+  if (format == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (size_t i = rows.size(); i-- > 0;) {
+      const auto& h = *rows[i].entry;
+      out.push_back({{"Id", i + 1 == rows.size() ? img.id().str() : "<missing>"},
+                     {"Created", h.created},
+                     {"CreatedBy", h.created_by},
+                     {"Size", rows[i].size ? nlohmann::json(*rows[i].size) : nlohmann::json(nullptr)},
+                     {"Comment", h.comment},
+                     {"EmptyLayer", h.empty_layer}});
+    }
+    std::cout << json_text(out, 2) << "\n";
+    return {};
+  }
+  if (quiet) {
+    for (size_t i = rows.size(); i-- > 0;) std::cout << id_of(i) << "\n";
+    return {};
+  }
+  std::vector<std::vector<std::string>> cells{{"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"}};
+  for (size_t i = rows.size(); i-- > 0;) {
+    const auto& h = *rows[i].entry;
+    cells.push_back({id_of(i), human_age(h.created), created_by(h.created_by, !no_trunc),
+                     rows[i].size ? human_size(*rows[i].size) : "?", h.comment});
+  }
+  print_table(cells);
+  return {};
+}
+
+}  // namespace
+
+void register_history_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("history", "Show the steps an image was made by, newest first");
+  auto name = std::make_shared<std::string>();
+  auto no_trunc = std::make_shared<bool>(false), quiet = std::make_shared<bool>(false);
+  auto format = std::make_shared<std::string>();
+  cmd->add_option("IMAGE", *name, "image reference or ID")->required();
+  cmd->add_flag("--no-trunc", *no_trunc, "full IDs and commands");
+  cmd->add_flag("-q,--quiet", *quiet, "only image IDs");
+  cmd->add_option("--format", *format, "table (default) or json");
+  cmd->callback([&ctx, name, no_trunc, quiet, format] {
+    ctx.action = [&ctx, name, no_trunc, quiet, format] { return history(ctx, *name, *no_trunc, *quiet, *format); };
+  });
+}
+
+}  // namespace kiln::cli
