@@ -91,6 +91,47 @@ int command_index(int argc, char** argv) {
   return argc;
 }
 
+/// docker's management commands, as the command kiln has for each: `kiln image ls` is `kiln images`.
+struct Alias {
+  std::string_view group, sub, command;
+};
+constexpr Alias kAliases[] = {
+    {"image", "ls", "images"},       {"image", "list", "images"},     {"image", "rm", "rmi"},
+    {"image", "remove", "rmi"},      {"image", "inspect", "inspect"}, {"image", "tag", "tag"},
+    {"image", "history", "history"}, {"image", "pull", "pull"},       {"image", "push", "push"},
+    {"image", "save", "save"},       {"image", "load", "load"},       {"image", "import", "import"},
+    {"container", "ls", "ps"},       {"container", "list", "ps"},     {"container", "ps", "ps"},
+    {"container", "run", "run"},     {"container", "stop", "stop"},   {"container", "kill", "kill"},
+    {"container", "logs", "logs"},   {"container", "exec", "exec"},   {"container", "export", "export"},
+};
+
+/// Rewrites `kiln [global flags] image|container SUB ARGS...` to the command itself (argv keeps its storage in
+/// `store`). 0 when done or not an alias; 2 after one line when SUB is none of the group's.
+int expand_alias(int& argc, char**& argv, int at, std::vector<char*>& store) {
+  std::string_view group = argv[at];
+  if (group != "image" && group != "container") return 0;
+  std::string_view sub = at + 1 < argc ? argv[at + 1] : "";
+  for (const auto& a : kAliases)
+    if (a.group == group && a.sub == sub) {
+      store.assign(argv, argv + argc);
+      store[static_cast<size_t>(at) + 1] = const_cast<char*>(a.command.data());
+      store.erase(store.begin() + at);
+      argc = static_cast<int>(store.size());
+      store.push_back(nullptr);
+      argv = store.data();
+      return 0;
+    }
+  std::string known;
+  for (const auto& a : kAliases)
+    if (a.group == group) known += std::string(known.empty() ? "" : ", ") + std::string(a.sub);
+  if (sub.empty())
+    std::cerr << "kiln: " << group << " needs a command: " << known << "\n";
+  else
+    std::cerr << "kiln: unknown command \"" << group << " " << sub << "\" for kiln (kiln " << group << " takes "
+              << known << ")\n";
+  return 2;
+}
+
 /// Rootless: the run directory checked, then into the user namespace (or, back in it after the exec that
 /// follows, holding it); 0 when that went (or kiln is root on the host).
 int enter_rootless(std::string_view word) {
@@ -139,6 +180,9 @@ int main(int argc, char** argv) {
   kiln::cli::Context ctx;
   app.add_option("--root", ctx.root, "store directory (default: $KILN_ROOT, /var/lib/kiln as root)");
   int at = command_index(argc, argv);
+  std::vector<char*> aliased;
+  if (at < argc)
+    if (int code = expand_alias(argc, argv, at, aliased); code != 0) return code;
   std::string_view word = at < argc ? argv[at] : "";
   if (at < argc) ctx.after_command.assign(argv + at + 1, argv + argc);
   const Group* only = nullptr;

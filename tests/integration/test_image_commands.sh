@@ -58,6 +58,17 @@ expect_fail "no such image" kiln history localhost/absent:1
 
 )
 
+# docker's management commands: image ls|inspect|tag|rm|history, container ls.
+assert_eq "$(kiln image ls)" "$(kiln images)" "image ls"
+assert_eq "$(kiln --root "$KILN_ROOT" image inspect localhost/bb:1)" "$(kiln inspect localhost/bb:1)" "image inspect"
+kiln image tag localhost/bb:1 localhost/alias:1
+kiln image rm localhost/alias:1 | grep -q "Untagged: localhost/alias:1" || fail "image rm"
+assert_eq "$(kiln image history -q localhost/bb:1)" "$(kiln history -q localhost/bb:1)" "image history"
+assert_eq "$(KILN_RUN_DIR=$WORK/run kiln container ls -q | wc -l)" 0 "container ls"
+rc=0; kiln image frob 2> "$WORK/alias.err" || rc=$?
+assert_eq $rc 2 "an unknown image command"
+grep -q 'unknown command "image frob" for kiln (kiln image takes ls, ' "$WORK/alias.err" || fail "alias error: $(cat "$WORK/alias.err")"
+
 # inspect by short ID, tag, rmi
 kiln inspect "${id:7:12}" > "$WORK/i.json"
 assert_eq "$(json_get "$WORK/i.json" 'j[0]["Id"]')" "$id"
