@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cas/store.h"
 #include "common/fd.h"
 #include "common/json.h"
-#include "cas/store.h"
 #include "runtime/bundle_cgroups.h"
 #include "runtime/state.h"
 
@@ -29,9 +29,14 @@ std::string exec_fifo_path(const std::string& root, const std::string& id) {
 }
 
 Status save_bundle_state(const std::string& root, const BundleState& st) {
-  nlohmann::json j = {{"id", st.id},         {"bundle", st.bundle}, {"rootfs", st.rootfs},
-                      {"created", st.created}, {"pid", st.pid},       {"pid_start", st.pid_start},
-                      {"cgroups", st.cgroups},   {"annotations", st.annotations},
+  nlohmann::json j = {{"id", st.id},
+                      {"bundle", st.bundle},
+                      {"rootfs", st.rootfs},
+                      {"created", st.created},
+                      {"pid", st.pid},
+                      {"pid_start", st.pid_start},
+                      {"cgroups", st.cgroups},
+                      {"annotations", st.annotations},
                       {"cgroup_path", st.cgroup_path}};
   if (!st.hooks_json.empty()) j["hooks"] = parse_json(st.hooks_json);
   return cas::write_file_atomic(bundle_state_dir(root, st.id) + "/state.json", json_text(j), false);
@@ -62,14 +67,7 @@ Result<BundleState> load_bundle_state(const std::string& root, const std::string
 }
 
 bool bundle_process_alive(const BundleState& st) {
-  if (st.pid <= 0) return false;
-  auto start = start_time_of(st.pid);
-  if (!start || *start != st.pid_start) return false;
-  // A zombie has exited: for the spec it is stopped.
-  auto stat = read_file("/proc/" + std::to_string(st.pid) + "/stat", 4096);
-  if (!stat) return false;
-  size_t close = stat->rfind(')');
-  return close == std::string::npos || close + 2 >= stat->size() || (*stat)[close + 2] != 'Z';
+  return same_live_process(st.pid, st.pid_start);  // a zombie has exited: for the spec it is stopped
 }
 
 std::string bundle_status(const std::string& root, const BundleState& st) {
@@ -80,14 +78,10 @@ std::string bundle_status(const std::string& root, const BundleState& st) {
 
 std::string bundle_state_json(const std::string& root, const BundleState& st) {
   std::string status = bundle_status(root, st);
-  nlohmann::json j = {{"ociVersion", "1.0.2"},
-                      {"id", st.id},
-                      {"status", status},
-                      {"pid", status == "stopped" ? 0 : st.pid},
-                      {"bundle", st.bundle},
-                      {"rootfs", st.rootfs},
-                      {"created", st.created},
-                      {"annotations", st.annotations}};
+  nlohmann::json j = {{"ociVersion", "1.0.2"}, {"id", st.id},
+                      {"status", status},      {"pid", status == "stopped" ? 0 : st.pid},
+                      {"bundle", st.bundle},   {"rootfs", st.rootfs},
+                      {"created", st.created}, {"annotations", st.annotations}};
   return json_text(j, 2) + "\n";
 }
 

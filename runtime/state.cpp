@@ -283,6 +283,16 @@ std::optional<uint64_t> start_time_of(pid_t pid) {
       std::string_view(*text).substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1));
 }
 
+bool same_live_process(pid_t pid, uint64_t start) {
+  if (pid <= 0) return false;
+  auto now = start_time_of(pid);
+  if (!now || *now != start) return false;
+  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+  if (!stat) return false;
+  size_t close = stat->rfind(')');
+  return close == std::string::npos || close + 2 >= stat->size() || (*stat)[close + 2] != 'Z';
+}
+
 namespace {
 
 std::optional<uint64_t> pidns_of(const std::string& proc_dir) {

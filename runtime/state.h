@@ -67,6 +67,8 @@ Result<ContainerState> find_container(const std::string& name_or_id);
 /// Field 22 of /proc/PID/stat (the process's start time), counted after the command's closing parenthesis
 /// (the command may hold any byte); nothing when the process is gone.
 std::optional<uint64_t> start_time_of(pid_t pid);
+/// True when pid is the process that started at `start` (start_time_of) and has not exited (a zombie has).
+bool same_live_process(pid_t pid, uint64_t start);
 /// Records in st where its pid 1 can be told apart from any other process (start time, pid namespace).
 Status record_identity(ContainerState& st);
 /// A pidfd of the container's pid 1, once the pid in st is proven to be that process: the same start time and

@@ -252,11 +252,7 @@ bool join_keeper(const std::string& run_dir) {
   if (ns.get() < 0) return false;
   // After the open: the fd is that process's namespace. A zombie keeper (killed, not yet reaped) keeps its
   // namespace readable, but no longer keeps it for anyone.
-  auto now = start_time_of(static_cast<pid_t>(pid));
-  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
-  size_t close = stat ? stat->rfind(')') : std::string::npos;
-  if (!now || *now != start || close == std::string::npos || close + 2 >= stat->size() || (*stat)[close + 2] == 'Z')
-    return false;
+  if (!same_live_process(static_cast<pid_t>(pid), start)) return false;
   return ::setns(ns.get(), CLONE_NEWUSER) == 0;
 }
 
