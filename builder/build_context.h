@@ -24,10 +24,12 @@
 
 namespace kiln::builder {
 
-/// A step, planned: its part of the cache key, and (unless it only changes the config) how to make its layer
-/// when the cache has none.
+/// A step, planned: its part of the cache key, its history entry, and (unless it only changes the config) how to
+/// make its layer when the cache has none. A step that has a layer keeps it even when it changed nothing (an
+/// empty tar), as BuildKit's RUN, COPY, ADD and WORKDIR do.
 struct PreparedStep {
   std::string canon;
+  std::optional<std::string> created_by;  ///< its history entry in BuildKit's words (none: no entry)
   std::function<Result<std::optional<oci::StoredLayer>>()> make_layer;
 };
 
@@ -46,10 +48,10 @@ struct BuildContext {
   BuildLease lease;
   std::vector<Stage> stages;
   Vars global_args;
-  std::map<size_t, StageState> done;         ///< finished stages by index
-  std::map<std::string, std::string> flat;   ///< --from sources flattened so far: key → directory
-  std::string tmp;                           ///< the build's temp dir (removed at the end)
-  size_t step = 0, total = 0, current = 0;   ///< progress counters; current = the stage being built
+  std::map<size_t, StageState> done;        ///< finished stages by index
+  std::map<std::string, std::string> flat;  ///< --from sources flattened so far: key → directory
+  std::string tmp;                          ///< the build's temp dir (removed at the end)
+  size_t step = 0, total = 0, current = 0;  ///< progress counters; current = the stage being built
 
   /// "path:line" of an instruction, for errors.
   std::string where(const Instruction& ins) const { return bf.path + ":" + std::to_string(ins.line); }
@@ -59,6 +61,10 @@ struct BuildContext {
   static std::string absolute(const StageState& st, const std::string& p);
   /// A layer written by fill(tar) into the store.
   Result<std::optional<oci::StoredLayer>> write_layer(const std::function<Status(oci::TarStream&)>& fill);
+  /// A layer with nothing in it: a step that changed nothing keeps one, as BuildKit's do.
+  Result<std::optional<oci::StoredLayer>> empty_layer() {
+    return write_layer([](oci::TarStream&) -> Status { return {}; });
+  }
   /// A directory above a destination: the image's own metadata where it exists; else made by the step, root's
   /// 0755, or owned by uid/gid (COPY --chown, WORKDIR's user) as BuildKit makes them.
   static oci::DirMeta parent_meta(ImageView& v, const std::string& path, std::optional<uint32_t> uid = std::nullopt,

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "builder/history.h"
 #include "builder/steps.h"
 #include "oci/distribution.h"
 #include "oci/reference.h"
@@ -95,6 +96,7 @@ class Build {
     if (s.base_stage) {
       st = b.done.at(*s.base_stage);
       st.cmd_set = false;
+      st.declared_args.clear();  // its ARGs stay in scope, but RUN's history names only this stage's
     } else if (s.base == "scratch") {
       st.key = cas::sha256_of("scratch").hex();
       st.config.config.working_dir = "/";  // BuildKit's empty image has "/" as its working directory
@@ -115,7 +117,9 @@ class Build {
     if (!s.platform.empty() && s.platform != "linux/amd64")
       return make_error(ErrorCode::unsupported,
                         b.where(*s.from) + ": --platform=" + s.platform + " is not supported (only linux/amd64)");
-    st.key = cas::sha256_of(st.key + "\nplatform linux/amd64\ncompression " +
+    // "layers 2": since RUN, COPY, ADD and WORKDIR keep a layer that changed nothing, a cache record of an
+    // older kiln (which has no layer there) is not taken.
+    st.key = cas::sha256_of(st.key + "\nlayers 2\nplatform linux/amd64\ncompression " +
                             oci::media::oci_layer_type(b.opts.compression) +
                             (b.opts.timestamp ? "\ntimestamp " + std::to_string(*b.opts.timestamp) : ""))
                  .hex();
@@ -158,8 +162,10 @@ class Build {
     if (auto* c = std::get_if<CopyCmd>(&s.cmd)) return prepare_copy(b, st, ins, *c);
     if (auto* r = std::get_if<RunCmd>(&s.cmd)) return prepare_run(b, st, ins, *r);
     if (std::holds_alternative<WorkdirCmd>(s.cmd)) return prepare_workdir(b, st, ins);
+    auto m = TRY(apply_metadata(s, st, b.opts.build_args, b.global_args, b.bf.escape, b.where(ins)));
     PreparedStep p;
-    p.canon = TRY(apply_metadata(s, st, b.opts.build_args, b.global_args, b.bf.escape, b.where(ins)));
+    p.canon = std::move(m.canon);
+    p.created_by = std::move(m.created_by);
     return p;
   }
 
@@ -197,7 +203,8 @@ class Build {
           oci::Descriptor{rec->layer->media_type, rec->layer->blob.digest, rec->layer->blob.size, {}, std::nullopt});
       st.config.diff_ids.push_back(rec->layer->diff_id);
     }
-    st.config.history.push_back(oci::HistoryEntry{rec->created, ins.text, "", !rec->layer});
+    if (p.created_by)
+      st.config.history.push_back(oci::HistoryEntry{rec->created, *p.created_by, kHistoryComment, !rec->layer});
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     char buf[32];
     snprintf(buf, sizeof buf, "%.2fs", secs);

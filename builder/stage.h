@@ -19,7 +19,7 @@ struct Stage {
   std::string base;  ///< expanded FROM argument
   std::string platform;
   const Instruction* from = nullptr;
-  std::vector<Step> steps;  ///< the instructions after FROM, typed
+  std::vector<Step> steps;   ///< the instructions after FROM, typed
   std::vector<size_t> deps;  ///< stages this one reads (FROM <stage>, COPY --from=<stage>)
   std::optional<size_t> base_stage;
 };
@@ -44,15 +44,24 @@ struct StageState {
   /// wins (BuildKit's order), though the image keeps the ENV.
   std::set<std::string> args_over_env;
   bool cmd_set = false;
+  /// The ARG names this stage declared, in order (a stage built on another starts without its parent's): RUN's
+  /// history entry lists them, as BuildKit's does.
+  std::vector<std::string> declared_args;
   /// ARG values and ENV, the later declaration of a name winning, for expansion.
   Vars vars() const;
 };
 
+/// A metadata step applied: the canonical text the cache key uses, and its history entry (none for ONBUILD,
+/// which BuildKit does not record).
+struct MetadataStep {
+  std::string canon;
+  std::optional<std::string> created_by;
+};
+
 /// Apply a metadata-only instruction (ENV, LABEL, EXPOSE, VOLUME, USER, CMD, ENTRYPOINT, SHELL, STOPSIGNAL,
-/// HEALTHCHECK, ONBUILD, MAINTAINER, ARG) to the stage (step_metadata.cpp). Returns the canonical text the
-/// cache key uses.
-Result<std::string> apply_metadata(const Step& step, StageState& st, const Vars& build_args,
-                                   const Vars& global_args, char escape, const std::string& where);
+/// HEALTHCHECK, ONBUILD, MAINTAINER, ARG) to the stage (step_metadata.cpp).
+Result<MetadataStep> apply_metadata(const Step& step, StageState& st, const Vars& build_args, const Vars& global_args,
+                                    char escape, const std::string& where);
 /// SHELL or the default ["/bin/sh", "-c"].
 std::vector<std::string> stage_shell(const StageState& st);
 

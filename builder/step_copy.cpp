@@ -5,6 +5,7 @@
 
 #include "builder/add_source.h"
 #include "builder/copy.h"
+#include "builder/history.h"
 #include "builder/steps.h"
 #include "common/fd.h"
 #include "common/number.h"
@@ -41,7 +42,8 @@ Result<std::vector<CopyRequest>> add_sources(BuildContext& b, CopyRequest req, c
                                              const CopyCmd& cmd) {
   bool urls = false, locals = false;
   for (const auto& src : req.sources) (is_url(src) ? urls : locals) = true;
-  if (urls && locals) return make_error(ErrorCode::invalid_argument, b.where(ins) + ": ADD cannot mix URLs and local files");
+  if (urls && locals)
+    return make_error(ErrorCode::invalid_argument, b.where(ins) + ": ADD cannot mix URLs and local files");
   if (urls) {
     std::string dir = b.tmp + "/add-" + std::to_string(ins.line);
     TRY(make_dirs(dir));
@@ -60,7 +62,8 @@ Result<std::vector<CopyRequest>> add_sources(BuildContext& b, CopyRequest req, c
   }
   if (cmd.checksum) return make_error(ErrorCode::invalid_argument, b.where(ins) + ": ADD --checksum is only for URLs");
   std::string first = req.sources.empty() ? "" : req.sources[0];
-  auto extracted = TRY(split_local_archives(req, b.tmp + "/extract-" + std::to_string(ins.line), b.where(ins) + ": ADD "));
+  auto extracted =
+      TRY(split_local_archives(req, b.tmp + "/extract-" + std::to_string(ins.line), b.where(ins) + ": ADD "));
   if (!extracted) return std::vector<CopyRequest>{req};
   if (req.sources.empty()) return std::vector<CopyRequest>{*extracted};
   bool archive_first = req.sources[0] != first;
@@ -135,12 +138,26 @@ Result<PreparedStep> prepare_copy(BuildContext& b, StageState& st, const Instruc
   } else {
     words = TRY_CTX(expand_words(ins.args, vars, b.bf.escape), b.where(ins));
   }
+  // The history names the sources as written, heredocs after the paths as "<<NAME" (BuildKit's order).
+  std::vector<std::string> shown, shown_heredocs;
+  for (size_t i = 0; i + 1 < words.size(); ++i) {
+    if (ins.heredocs.empty() || words[i].rfind("<<", 0) != 0) {
+      shown.push_back(words[i]);
+      continue;
+    }
+    std::string name = words[i].substr(2);
+    if (!name.empty() && name[0] == '-') name = name.substr(1);
+    if (name.size() >= 2 && (name[0] == '"' || name[0] == '\'')) name = name.substr(1, name.size() - 2);
+    shown_heredocs.push_back("<<" + name);
+  }
+  shown.insert(shown.end(), shown_heredocs.begin(), shown_heredocs.end());
   std::string heredoc_root;
   if (!ins.heredocs.empty()) heredoc_root = TRY(write_heredocs(b, ins, vars, words));
   if (words.size() < 2)
     return make_error(ErrorCode::invalid_argument,
                       b.where(ins) + ": " + ins.keyword + " needs at least one source and a destination");
   req.dest = BuildContext::absolute(st, words.back());
+  std::string dest_as_written = words.back();
   words.pop_back();
   req.sources = words;
   // The source: a heredoc, an earlier stage or an image (keyed by the stage's key or the image's manifest
@@ -193,6 +210,7 @@ Result<PreparedStep> prepare_copy(BuildContext& b, StageState& st, const Instruc
     });
   };
   PreparedStep p;
+  p.created_by = copy_history(ins.keyword, cmd.parents, shown, dest_as_written);
   if (from) {
     CopyRequest r = reqs[0];
     p.canon = ins.keyword + " " + r.dest + " from " + from_key + " " + options_text(r);

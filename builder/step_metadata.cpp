@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "builder/history.h"
 #include "builder/stage.h"
 #include "common/json.h"
 #include "common/number.h"
@@ -23,8 +24,8 @@ std::vector<std::string> command_of(const Instruction& ins, const StageState& st
 
 }  // namespace
 
-Result<std::string> apply_metadata(const Step& step, StageState& st, const Vars& build_args,
-                                   const Vars& global_args, char escape, const std::string& where) {
+Result<MetadataStep> apply_metadata(const Step& step, StageState& st, const Vars& build_args, const Vars& global_args,
+                                    char escape, const std::string& where) {
   const Instruction& ins = *step.ins;
   auto& rc = st.config.config;
   const std::string& k = ins.keyword;
@@ -33,7 +34,7 @@ Result<std::string> apply_metadata(const Step& step, StageState& st, const Vars&
   if (k == "ENV") {
     auto kvs = parse_key_values(ins.args, vars, escape);
     if (!kvs) return ctx(std::move(kvs).error());
-    std::string canon;
+    std::string canon, shown = "ENV";
     for (const auto& [key, value] : *kvs) {
       bool replaced = false;
       for (auto& e : rc.env)
@@ -44,13 +45,14 @@ Result<std::string> apply_metadata(const Step& step, StageState& st, const Vars&
       if (!replaced) rc.env.push_back(key + "=" + value);
       st.args_over_env.erase(key);
       canon += key + "=" + value + "\n";
+      shown += " " + key + "=" + value;
     }
-    return "ENV " + canon;
+    return MetadataStep{"ENV " + canon, shown};
   }
   if (k == "ARG") {
     auto decls = parse_arg_decls(ins.args, vars, escape);
     if (!decls) return ctx(std::move(decls).error());
-    std::string canon;
+    std::string canon, shown;
     for (const auto& d : *decls) {
       if (auto it = build_args.find(d.name); it != build_args.end())
         st.args[d.name] = it->second;
@@ -60,27 +62,32 @@ Result<std::string> apply_metadata(const Step& step, StageState& st, const Vars&
         st.args[d.name] = g->second;
       if (st.args.count(d.name)) st.args_over_env.insert(d.name);
       canon += (canon.empty() ? "" : " ") + (st.args.count(d.name) ? d.name + "=" + st.args[d.name] : d.name);
+      shown += " " + d.name + (d.value ? "=" + *d.value : "");  // the Buildfile's default, not the value used
+      st.declared_args.push_back(d.name);
     }
-    return "ARG " + canon;
+    return MetadataStep{"ARG " + canon, "ARG" + shown};
   }
   if (k == "LABEL") {
     auto kvs = parse_key_values(ins.args, vars, escape, false);
     if (!kvs) return ctx(std::move(kvs).error());
-    std::string canon;
+    std::string canon, shown = "LABEL";
     for (const auto& [key, value] : *kvs) {
       rc.labels[key] = value;
       canon += key + "=" + value + "\n";
+      shown += " " + key + "=" + value;
     }
-    return "LABEL " + canon;
+    return MetadataStep{"LABEL " + canon, shown};
   }
   if (k == "MAINTAINER") {
     st.config.author = ins.args;
-    return "MAINTAINER " + ins.args;
+    return MetadataStep{"MAINTAINER " + ins.args, "MAINTAINER " + ins.args};
   }
   if (k == "EXPOSE") {
     auto ports = expand_words(ins.args, vars, escape);
     if (!ports) return ctx(std::move(ports).error());
-    auto add = [&rc](const std::string& p) {
+    std::vector<std::string> named;
+    auto add = [&rc, &named](const std::string& p) {
+      named.push_back(p);
       if (std::find(rc.exposed_ports.begin(), rc.exposed_ports.end(), p) == rc.exposed_ports.end())
         rc.exposed_ports.push_back(p);
     };
@@ -98,7 +105,7 @@ Result<std::string> apply_metadata(const Step& step, StageState& st, const Vars&
         return make_error(ErrorCode::invalid_argument, where + ": EXPOSE: invalid port \"" + p + "\"");
       for (uint64_t n = *lo; n <= *hi; ++n) add(std::to_string(n) + "/" + proto);
     }
-    return "EXPOSE " + ins.args;
+    return MetadataStep{"EXPOSE " + ins.args, expose_history(named)};
   }
   if (k == "VOLUME") {
     std::vector<std::string> vols;
@@ -111,43 +118,43 @@ Result<std::string> apply_metadata(const Step& step, StageState& st, const Vars&
     }
     for (const auto& v : vols)
       if (std::find(rc.volumes.begin(), rc.volumes.end(), v) == rc.volumes.end()) rc.volumes.push_back(v);
-    return "VOLUME " + ins.args;
+    return MetadataStep{"VOLUME " + ins.args, "VOLUME " + go_list(vols)};
   }
   if (k == "USER") {
     auto u = expand_word(ins.args, vars, escape);
     if (!u) return ctx(std::move(u).error());
     rc.user = *u;
-    return "USER " + *u;
+    return MetadataStep{"USER " + *u, "USER " + *u};
   }
   if (k == "STOPSIGNAL") {
     auto s = expand_word(ins.args, vars, escape);
     if (!s) return ctx(std::move(s).error());
     rc.stop_signal = *s;
-    return "STOPSIGNAL " + *s;
+    return MetadataStep{"STOPSIGNAL " + *s, "STOPSIGNAL " + *s};
   }
   if (k == "CMD") {
     rc.cmd = command_of(ins, st);
     rc.args_escaped = true;  // as BuildKit (docker 20.10) marks every image with a CMD or ENTRYPOINT
     st.cmd_set = true;
-    return "CMD " + json_array(*rc.cmd);
+    return MetadataStep{"CMD " + json_array(*rc.cmd), "CMD " + go_quote_list(*rc.cmd)};
   }
   if (k == "ENTRYPOINT") {
     rc.entrypoint = command_of(ins, st);
     if (!st.cmd_set) rc.cmd.reset();  // an inherited CMD does not survive a new ENTRYPOINT
-    return "ENTRYPOINT " + json_array(*rc.entrypoint);
+    return MetadataStep{"ENTRYPOINT " + json_array(*rc.entrypoint), "ENTRYPOINT " + go_quote_list(*rc.entrypoint)};
   }
   if (k == "SHELL") {  // the JSON form, checked by parse_command
     rc.shell = ins.json_args;
-    return "SHELL " + json_array(rc.shell);
+    return MetadataStep{"SHELL " + json_array(rc.shell), "SHELL " + go_list(rc.shell)};
   }
   if (k == "ONBUILD") {  // the trigger's keyword, checked by parse_command
     const std::string& trigger = ins.args;
     rc.on_build.push_back(trigger);
-    return "ONBUILD " + trigger;
+    return MetadataStep{"ONBUILD " + trigger, std::nullopt};  // BuildKit writes no history for ONBUILD
   }
   if (auto* hc = std::get_if<HealthcheckCmd>(&step.cmd)) {
     rc.healthcheck = hc->check;
-    return "HEALTHCHECK " + json_array(hc->check.test);
+    return MetadataStep{"HEALTHCHECK " + json_array(hc->check.test), healthcheck_history(hc->check)};
   }
   return make_error(ErrorCode::invalid_argument, where + ": " + k + " is not a metadata instruction");
 }

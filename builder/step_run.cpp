@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builder/copy.h"
+#include "builder/history.h"
 #include "builder/run_step.h"
 #include "builder/step_output.h"
 #include "builder/steps.h"
@@ -122,16 +123,16 @@ struct RunPlan {
   std::vector<std::string> locks;
 };
 
-/// Run the planned container and turn its upperdir into the layer (none if it changed nothing).
+/// Run the planned container and turn its upperdir into the layer (an empty one if it changed nothing).
 Result<std::optional<oci::StoredLayer>> run_and_diff(BuildContext& b, const StageState& st, const Instruction& ins,
                                                      const RunPlan& r) {
   std::vector<cas::FileLock> held;
   for (const auto& l : r.locks) held.push_back(TRY(cas::FileLock::acquire(l, cas::FileLock::Mode::exclusive)));
   auto v = b.view(st);
   runtime::ContainerSpec spec;
-  spec.id = cas::sha256_of(b.tmp + std::to_string(ins.line) + std::to_string(::getpid()) +
-                           std::to_string(::time(nullptr)))
-                .hex();
+  spec.id =
+      cas::sha256_of(b.tmp + std::to_string(ins.line) + std::to_string(::getpid()) + std::to_string(::time(nullptr)))
+          .hex();
   spec.name = "kiln-build-" + spec.id.substr(0, 12);
   spec.seccomp_cache = runtime::seccomp_cache_dir(b.store.root());
   spec.image = "build " + b.where(ins);
@@ -175,6 +176,8 @@ Result<std::optional<oci::StoredLayer>> run_and_diff(BuildContext& b, const Stag
     oci::LayerStream* ls = stream.get();
     TRY(oci::write_tar(upper, topts, [ls](const void* d, size_t n) { return ls->write(d, n); }));
     layer = TRY(stream->commit());
+  } else {
+    layer = TRY(b.empty_layer());
   }
   (void)remove_tree(upper);
   (void)remove_tree(upper + ".work");
@@ -217,6 +220,13 @@ Result<PreparedStep> prepare_run(BuildContext& b, StageState& st, const Instruct
   r.user = st.config.config.user;
   r.cwd = st.config.config.working_dir.empty() ? "/" : st.config.config.working_dir;
   PreparedStep p;
+  // The history shows the command as the shell gets it (a heredoc script as its text).
+  std::vector<std::string> shown = r.argv;
+  if (!script.empty() && r.argv.size() == 1 && r.argv[0] == script_in_ctr) {
+    shown = stage_shell(st);
+    shown.push_back(script);
+  }
+  p.created_by = run_history(shown, st.declared_args, r.env);
   p.canon = "RUN " + json_array(r.argv) + "\nenv " + json_array(r.env) + "\nuser " + r.user + "\ncwd " + r.cwd +
             "\nnetwork " + r.network + "\n" + mount_key;
   p.make_layer = [&b, st, ins, r]() { return run_and_diff(b, st, ins, r); };

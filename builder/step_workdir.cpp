@@ -1,5 +1,5 @@
 // WORKDIR: the config's working directory, and the directories it names made (owned by the current USER) when
-// the image lacks them.
+// the image lacks them; an empty layer when it has them (but for WORKDIR /), as BuildKit's.
 #include <sys/stat.h>
 
 #include "builder/steps.h"
@@ -16,17 +16,20 @@ Result<PreparedStep> prepare_workdir(BuildContext& b, StageState& st, const Inst
   if (dir.empty() || dir[0] != '/') dir = runtime::clean_path(BuildContext::absolute(st, dir));
   st.config.config.working_dir = dir;
   p.canon = "WORKDIR " + dir;
+  p.created_by = "WORKDIR " + dir;
+  if (dir == "/") return p;  // the one WORKDIR BuildKit makes no layer for
   std::string rel = dir.substr(1);
   while (!rel.empty() && rel.back() == '/') rel.pop_back();
-  if (rel.empty()) return p;
   auto v = b.view(st);
-  rel = TRY(v.resolve(rel, true));  // through the image's symlinks: WORKDIR /link/new makes /target/new
-  if (rel.empty()) return p;
-  auto existing = TRY(v.lookup(rel));
+  if (!rel.empty()) rel = TRY(v.resolve(rel, true));  // through the image's symlinks: /link/new makes /target/new
+  auto existing = rel.empty() ? std::optional<struct stat>() : TRY(v.lookup(rel));
   if (existing && !S_ISDIR(existing->st_mode))
     return make_error(ErrorCode::invalid_argument,
                       b.where(ins) + ": WORKDIR " + dir + " is not a directory in the image");
-  if (existing) return p;  // nothing to create: no layer, like BuildKit
+  if (rel.empty() || existing) {  // nothing to create: an empty layer, as BuildKit's mkdir of what exists
+    p.make_layer = [&b]() { return b.empty_layer(); };
+    return p;
+  }
   // The directories it makes belong to the current USER, as BuildKit's mkdir makes them.
   std::optional<uint32_t> uid, gid;
   if (!st.config.config.user.empty()) {

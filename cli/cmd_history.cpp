@@ -17,14 +17,24 @@ struct Row {
   std::optional<uint64_t> size;  ///< the layer blob's size; 0 for an entry without a layer, none when unknown
 };
 
+/// The diff ID of a layer with nothing in it (a tar of its two end blocks): a step that changed nothing.
+constexpr const char* kEmptyTarDiffId = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
+
 /// The entries with their layers: each entry that is not an empty_layer takes the next layer in order.
 std::vector<Row> rows_of(const oci::Image& img) {
   std::vector<Row> rows;
   size_t layer = 0;
   for (const auto& h : img.config.history) {
     std::optional<uint64_t> size = 0;
-    if (!h.empty_layer)
-      size = layer < img.manifest.layers.size() ? std::optional(img.manifest.layers[layer++].size) : std::nullopt;
+    if (!h.empty_layer) {
+      if (layer >= img.manifest.layers.size())
+        size = std::nullopt;
+      else if (layer < img.config.diff_ids.size() && img.config.diff_ids[layer].str() == kEmptyTarDiffId)
+        size = 0;  // its blob is a few bytes of compressed zeros; docker shows such a step as 0B
+      else
+        size = img.manifest.layers[layer].size;
+      ++layer;
+    }
     rows.push_back({&h, size});
   }
   return rows;

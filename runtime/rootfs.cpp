@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <vector>
 
 #include "common/fd.h"
@@ -120,7 +121,12 @@ Result<UniqueFd> make_overlay(const std::vector<std::string>& lowers, const std:
       return sys_error(std::string("overlay option ") + key + "=" + value);
     return {};
   };
-  for (const auto& l : lowers) TRY(set("lowerdir+", l));
+  // A layer an image has twice (the empty layer of two RUNs that changed nothing, common in BuildKit's images)
+  // is one directory, and overlay refuses a lower directory given twice (ELOOP). Only its topmost place counts:
+  // what it holds is there in the end either way, and what it hides from below it hides from there too.
+  std::set<std::string> seen;
+  for (const auto& l : lowers)
+    if (seen.insert(l).second) TRY(set("lowerdir+", l));
   // Rootless: overlay's own xattrs (opaque dirs) are user.overlay.*, as kiln's layer trees have them then.
   if (!in_initial_user_namespace() && ::syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) < 0)
     return sys_error("overlay option userxattr (rootless kiln needs Linux 5.11 or later)");

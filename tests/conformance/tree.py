@@ -5,7 +5,9 @@ docker-archive (docker save) or oci-archive (kiln save), as text to compare.
 Tree lines: PATH TYPE MODE UID:GID then, by type, SIZE SHA256 (files), -> TARGET (symlinks), MAJOR,MINOR
 (devices), then xattrs. Hard-linked files carry the group of paths they share. Times are left out (BuildKit
 and kiln stamp them differently by design); with --base, entries the base tarball has unchanged are left out,
-so the listing does not depend on the version of busybox that made the base."""
+so the listing does not depend on the version of busybox that made the base. The image's history follows, one
+line per step after the base's (created_by, "(no layer)" where the step made none, and its comment): it is what
+`docker history` shows, and which steps carry a layer."""
 import gzip, hashlib, io, json, os, sys, tarfile
 
 try:
@@ -151,6 +153,11 @@ def main():
     print("\n".join(out))
     print("--- config")
     print(json.dumps(norm_config, indent=1, sort_keys=True))
+    print("--- history")
+    for h in config.get("history") or []:
+        if (h.get("comment") or "").startswith("Imported from"):
+            continue  # the base's own entry: docker import and kiln import each write theirs
+        print(h.get("created_by", "") + (" (no layer)" if h.get("empty_layer") else "") + "  # " + h.get("comment", ""))
 
 
 main()

@@ -34,26 +34,28 @@ b=$(SOURCE_DATE_EPOCH=1700000000 kiln import "$WORK/rootfs.tar")
 assert_eq "$a" "$b" "reproducible import"
 
 # history (in a store of its own: the build cache would keep blobs the rmi + gc checks below expect gone):
-# newest first, docker's columns; the image named on its newest row only; a step without a layer 0B.
+# newest first, docker's columns; the image named on its newest row only; a step without a layer, or with an
+# empty one (WORKDIR of a directory the image has keeps its layer, as BuildKit's does), 0B; BuildKit's words.
 (
 export KILN_RUN_DIR=$WORK/run KILN_ROOT=$WORK/hstore
 kiln import "$WORK/rootfs.tar" localhost/bb:1 >/dev/null
 mkdir -p "$WORK/hctx"
-printf 'FROM localhost/bb:1\nENV A=1\nRUN echo a-long-command-line-that-runs-on-beyond-forty-five-characters > /f\n' \
+printf 'FROM localhost/bb:1\nENV A=1\nWORKDIR /bin\nRUN echo a-long-command-line-that-runs-on-beyond-forty-five-characters > /f\n' \
   > "$WORK/hctx/Buildfile"
 hid=$(kiln build -q -t localhost/hist:1 "$WORK/hctx")
 kiln history localhost/hist:1 > "$WORK/h.out"
 assert_eq "$(head -1 "$WORK/h.out" | tr -s ' ')" "IMAGE CREATED CREATED BY SIZE COMMENT" "history header"
-assert_eq "$(sed 1d "$WORK/h.out" | wc -l)" 3 "history rows"
-sed -n 2p "$WORK/h.out" | grep -q "^${hid:7:12} .* RUN echo a-long-command-line-that-runs-on-be…  *[0-9.]*[kKMG]*B" \
+assert_eq "$(sed 1d "$WORK/h.out" | wc -l)" 4 "history rows"
+sed -n 2p "$WORK/h.out" | grep -q "^${hid:7:12} .* RUN /bin/sh -c echo a-long-command-line-that…  *[0-9.]*[kKMG]*B  *buildkit.dockerfile.v0" \
   || fail "history's newest row: $(sed -n 2p "$WORK/h.out")"
-sed -n 3p "$WORK/h.out" | grep -q "^<missing> .* ENV A=1 .* 0B" || fail "history's ENV row: $(sed -n 3p "$WORK/h.out")"
+sed -n 3p "$WORK/h.out" | grep -q "^<missing> .* WORKDIR /bin  *0B" || fail "history's empty WORKDIR row: $(sed -n 3p "$WORK/h.out")"
+sed -n 4p "$WORK/h.out" | grep -q "^<missing> .* ENV A=1 .* 0B" || fail "history's ENV row: $(sed -n 4p "$WORK/h.out")"
 kiln history --no-trunc localhost/hist:1 | grep -q "^$hid .*beyond-forty-five-characters > /f" || fail "history --no-trunc"
-assert_eq "$(kiln history -q localhost/hist:1 | tr '\n' ' ')" "${hid:7:12} <missing> <missing> " "history -q"
+assert_eq "$(kiln history -q localhost/hist:1 | tr '\n' ' ')" "${hid:7:12} <missing> <missing> <missing> " "history -q"
 kiln history --format json localhost/hist:1 > "$WORK/h.json"
 kiln inspect localhost/hist:1 > "$WORK/hi.json"
 assert_eq "$(json_get "$WORK/h.json" 'j[0]["Size"]')" "$(json_get "$WORK/hi.json" 'j[0]["Layers"][-1]["Size"]')" "history size of the RUN layer"
-assert_eq "$(json_get "$WORK/h.json" '[r["EmptyLayer"] for r in j]')" "[False, True, False]" "history empty layers"
+assert_eq "$(json_get "$WORK/h.json" '[r["EmptyLayer"] for r in j]')" "[False, False, True, False]" "history empty layers"
 expect_fail "no such image" kiln history localhost/absent:1
 
 )

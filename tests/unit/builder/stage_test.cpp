@@ -8,9 +8,10 @@ namespace {
 
 Buildfile parse(const std::string& t) { return *parse_buildfile(t, "B"); }
 /// apply_metadata of an instruction, typed first as the build types it.
-Result<std::string> apply(const Instruction& ins, StageState& st, const Vars& build_args = {}, const Vars& globals = {}) {
+Result<std::string> apply(const Instruction& ins, StageState& st, const Vars& build_args = {},
+                          const Vars& globals = {}) {
   Step s{&ins, TRY(parse_command(ins, "B"))};
-  return apply_metadata(s, st, build_args, globals, '\\', "B");
+  return TRY(apply_metadata(s, st, build_args, globals, '\\', "B")).canon;
 }
 
 TEST(Stages, OnlyWhatTheTargetNeeds) {
@@ -34,7 +35,8 @@ TEST(Stages, CyclesAndDuplicates) {
   auto fwd = plan_stages(parse("FROM scratch AS a\nCOPY --from=b /x /x\nFROM scratch AS b\n"), {}, g);
   ASSERT_TRUE(fwd.ok()) << fwd.error().what();
   EXPECT_EQ(*stages_for(*fwd, "a", "Buildfile"), (std::vector<size_t>{1, 0}));
-  auto cyc = plan_stages(parse("FROM scratch AS a\nCOPY --from=b /x /x\nFROM scratch AS b\nCOPY --from=a /y /y\n"), {}, g);
+  auto cyc =
+      plan_stages(parse("FROM scratch AS a\nCOPY --from=b /x /x\nFROM scratch AS b\nCOPY --from=a /y /y\n"), {}, g);
   ASSERT_FALSE(cyc.ok());
   EXPECT_NE(cyc.error().what().find("cycle"), std::string::npos);
   EXPECT_FALSE(plan_stages(parse("FROM scratch AS a\nCOPY --from=a /x /x\n"), {}, g).ok());
@@ -66,8 +68,7 @@ TEST(Metadata, EnvCmdEntrypointHealthcheck) {
   EXPECT_EQ(st.config.config.on_build, (std::vector<std::string>{"COPY . /app"}));
   StageState st2;
   st2.config.config.cmd = std::vector<std::string>{"inherited"};
-  ASSERT_TRUE(
-      apply(parse("FROM scratch\nENTRYPOINT [\"/e\"]\n").instructions[1], st2).ok());
+  ASSERT_TRUE(apply(parse("FROM scratch\nENTRYPOINT [\"/e\"]\n").instructions[1], st2).ok());
   EXPECT_FALSE(st2.config.config.cmd.has_value());  // an inherited CMD is reset
 }
 
