@@ -1,20 +1,20 @@
 // kiln ps, logs, stop, kill, exec: containers that are running now.
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/syscall.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <functional>
-#include <optional>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "cli/command.h"
 #include "runtime/container.h"
-#include "runtime/process_config.h"
 #include "runtime/log_writer.h"
+#include "runtime/process_config.h"
 #include "runtime/seccomp_cache.h"
 #include "runtime/signals.h"
 #include "runtime/state.h"
@@ -25,7 +25,8 @@ namespace {
 
 Status ps(bool quiet) {
   auto list = TRY(runtime::list_containers());
-  if (!quiet) std::printf("%-14s %-28s %-30s %-22s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "NAMES");
+  if (!quiet)
+    std::printf("%-14s %-28s %-30s %-22s %-24s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "PORTS", "NAMES");
   for (const auto& c : list) {
     if (quiet) {
       std::printf("%s\n", c.id.substr(0, 12).c_str());
@@ -34,8 +35,8 @@ Status ps(bool quiet) {
     std::string cmd;
     for (const auto& a : c.args) cmd += (cmd.empty() ? "" : " ") + a;
     if (cmd.size() > 28) cmd = cmd.substr(0, 25) + "...";
-    std::printf("%-14s %-28s %-30s %-22s %s\n", c.id.substr(0, 12).c_str(), c.image.c_str(),
-                ("\"" + cmd + "\"").c_str(), human_age(c.created).c_str(), c.name.c_str());
+    std::printf("%-14s %-28s %-30s %-22s %-24s %s\n", c.id.substr(0, 12).c_str(), c.image.c_str(),
+                ("\"" + cmd + "\"").c_str(), human_age(c.created).c_str(), c.ports.c_str(), c.name.c_str());
   }
   return {};
 }
@@ -93,7 +94,9 @@ Status for_each_container(const std::vector<std::string>& names, const std::func
   return {};
 }
 
-int send_signal(int pidfd, int sig) { return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0)); }
+int send_signal(int pidfd, int sig) {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
 
 /// True once the process behind pidfd has exited, waiting up to timeout.
 bool exited_within(int pidfd, std::chrono::milliseconds timeout) {

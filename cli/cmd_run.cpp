@@ -32,14 +32,14 @@ struct RunFlags {
   std::vector<std::string> cmd;
   std::optional<std::string> entrypoint;
   std::vector<std::string> env, env_files, volumes, mounts, tmpfs, cap_add, cap_drop, security_opts, ulimits;
-  std::vector<std::string> add_hosts, dns, dns_search;
+  std::vector<std::string> add_hosts, dns, dns_search, publish;
   std::string workdir, user, hostname, name, network = "none", memory, pull = "missing";
   std::string cidfile, stop_signal, platform;
   std::vector<std::string> log_opts;
   int64_t pids_limit = 0;
   double cpus = 0;
   std::optional<int> stop_timeout;
-  bool init = false, interactive = false, tty = false, detach = false, rm = false;
+  bool init = false, interactive = false, tty = false, detach = false, rm = false, publish_all = false;
   // Flags a user may turn off with =false: how often given, a false value counting -1 (CLI11's flag sum).
   int64_t read_only = 0, read_only_tmpfs = 0;
 };
@@ -74,7 +74,8 @@ std::string binary_size(int64_t bytes) {
 /// podman's --read-only-tmpfs: programs that need a temporary directory work on a read-only root. A path the
 /// user mounts something on keeps the user's mount.
 void add_scratch_tmpfs(runtime::ContainerSpec& spec) {
-  for (auto [target, options] : {std::pair{"/tmp", "mode=1777"}, {"/var/tmp", "mode=1777"}, {"/run", "mode=755,size=64m"}}) {
+  for (auto [target, options] :
+       {std::pair{"/tmp", "mode=1777"}, {"/var/tmp", "mode=1777"}, {"/run", "mode=755,size=64m"}}) {
     bool taken = false;
     for (const auto& m : spec.mounts) taken = taken || m.target == target;
     if (taken) continue;
@@ -100,9 +101,23 @@ Result<runtime::ContainerSpec> spec_from_flags(const RunFlags& f, const std::str
   spec.hostname = f.hostname.empty() ? spec.id.substr(0, 12) : f.hostname;
   if (f.network == "host")
     spec.network = runtime::Network::host;
+  else if (f.network == "pasta")
+    spec.network = runtime::Network::pasta;
   else if (f.network != "none")
     return make_error(ErrorCode::invalid_argument,
-                      "unsupported --network \"" + f.network + "\": use none (default) or host");
+                      "unsupported --network \"" + f.network + "\": use none (default), pasta or host");
+  for (const auto& p : f.publish) {
+    auto ports = TRY(runtime::parse_publish(p));
+    spec.ports.insert(spec.ports.end(), ports.begin(), ports.end());
+  }
+  if (!spec.ports.empty() || f.publish_all) {
+    // Published ports need the container's own network, connected by pasta: what -p means without a daemon.
+    if (spec.network == runtime::Network::host)
+      return make_error(ErrorCode::invalid_argument,
+                        "-p/-P with --network host: the container already uses the host's ports (drop -p, or the "
+                        "--network host)");
+    spec.network = runtime::Network::pasta;
+  }
   for (const auto& h : f.add_hosts) spec.extra_hosts.push_back(TRY(runtime::parse_add_host(h)));
   for (const auto& d : f.dns) spec.dns_servers.push_back(TRY(runtime::parse_dns_server(d)));
   for (const auto& d : f.dns_search) spec.dns_search.push_back(TRY(runtime::parse_dns_search(d)));
@@ -176,6 +191,11 @@ Status add_image(runtime::ContainerSpec& spec, oci::ImageStore& images, const Ru
     int sig = runtime::signal_from_name(img.config.config.stop_signal);
     spec.stop_signal = sig > 0 ? sig : SIGTERM;
   }
+  if (f.publish_all) {  // -P: every EXPOSEd port, each on a free host port
+    auto all = TRY(runtime::publish_all(img.config.config.exposed_ports));
+    spec.ports.insert(spec.ports.end(), all.begin(), all.end());
+  }
+  TRY(runtime::choose_host_ports(spec.ports));
   spec.layers = TRY(images.layer_roots(img));
   spec.image_digest = img.entry.digest.str();
   spec.image_id = img.id().str();
@@ -310,7 +330,8 @@ constexpr Binding value() {
 template <auto Member>
 constexpr Binding counted_flag() {
   return {false, [](CLI::App& run, RunFlags& f, const char* names, const char* help) {
-            return run.add_flag_function(names, [&f](int64_t n) { f.*Member = n; }, help);
+            return run.add_flag_function(
+                names, [&f](int64_t n) { f.*Member = n; }, help);
           }};
 }
 template <auto Member>
@@ -344,7 +365,11 @@ const RunOption kRunOptions[] = {
     {"--cpus", "CPU quota in cores (e.g. 0.5)", value<&RunFlags::cpus>()},
     {"-h,--hostname", "container hostname", value<&RunFlags::hostname>()},
     {"--name", "container name", value<&RunFlags::name>()},
-    {"--network,--net", "none (default: loopback only) or host", value<&RunFlags::network>()},
+    {"--network,--net", "none (default: loopback only), pasta (the host's network through pasta) or host",
+     value<&RunFlags::network>()},
+    {"-p,--publish", "publish a port: [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp] (through pasta)",
+     value<&RunFlags::publish>()},
+    {"-P,--publish-all", "publish every EXPOSEd port on a free host port", flag<&RunFlags::publish_all>()},
     {"--add-host", "NAME:IP, an extra line of /etc/hosts", value<&RunFlags::add_hosts>()},
     {"--dns", "nameserver for /etc/resolv.conf", value<&RunFlags::dns>()},
     {"--dns-search", "search domain for /etc/resolv.conf", value<&RunFlags::dns_search>()},

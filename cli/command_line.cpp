@@ -20,8 +20,7 @@ std::string unknown_flag_message(const std::string& flag) {
     const char* instead;
   };
   static const Known kKnown[] = {
-      {"-p --publish -P --publish-all --expose",
-       "ports are not published: kiln has no bridge network; use --network host to share the host's"},
+      {"--expose", "kiln adds no EXPOSE at run time: publish the port with -p [IP:]HOST_PORT:CONTAINER_PORT"},
       {"--privileged", "kiln does not run privileged containers: grant what the command needs with --cap-add"},
       {"--restart", "kiln containers are disposable and never restarted: run the command again"},
       {"--volumes-from", "named and shared volumes are not supported: bind a host directory with -v HOST:CTR"},

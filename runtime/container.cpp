@@ -27,6 +27,7 @@
 #include "runtime/launcher.h"
 #include "runtime/netns.h"
 #include "runtime/process_config.h"
+#include "runtime/publish.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp_cache.h"
 #include "runtime/start_ahead.h"
@@ -235,7 +236,7 @@ struct CpuSplit {
   char c;
   int netns;
   if (!receive_byte(a.go_r, &c, &netns)) ::_exit(kExitRuntime);
-  if (spec.network == Network::none && (netns < 0 || ::setns(netns, CLONE_NEWNET) < 0))
+  if (spec.network != Network::host && (netns < 0 || ::setns(netns, CLONE_NEWNET) < 0))
     child_fail(efd, kExitRuntime, "join the container's network namespace", netns < 0 ? EBADF : errno);
   if (netns >= 0) ::close(netns);
   if (auto st = finish_rootfs(spec, std::move(*empty)); !st) child_fail(efd, kExitRuntime, st.error().what());
@@ -263,14 +264,18 @@ struct CpuSplit {
 
 int child_entry(void* args) { run_child(*static_cast<const ChildArgs*>(args)); }
 
-/// The parent's share of a start, while the child mounts its root: the network namespace (sent first), the
-/// leftovers of killed kilns, the seccomp program, the cgroups and the device filter, then "go" with the
-/// program. pid is the child's when v1 cgroups need it written (0 otherwise).
-Status prepare_beside_child(const ContainerSpec& spec, CapSet caps, const Cgroup& cg, pid_t pid, bool in_v2, int go_w) {
+/// The parent's share of a start, while the child mounts its root: the network namespace (sent first, and
+/// connected by pasta when ports are published: forwarder, on kiln's main thread), the leftovers of killed
+/// kilns, the seccomp program, the cgroups and the device filter, then "go" with the program. pid is the child's
+/// when v1 cgroups need it written (0 otherwise).
+Status prepare_beside_child(const ContainerSpec& spec, CapSet caps, const Cgroup& cg, pid_t pid, bool in_v2, int go_w,
+                            PortForwarder* forwarder = nullptr) {
   UniqueFd netns;
-  if (spec.network == Network::none) netns = TRY(spec.ahead ? spec.ahead->take_netns() : make_network_namespace());
+  if (spec.network != Network::host) netns = TRY(spec.ahead ? spec.ahead->take_netns() : make_network_namespace());
   // A child already gone reports on the error pipe.
   (void)send_byte(go_w, 'n', netns.get());
+  if (spec.network == Network::pasta && forwarder)
+    *forwarder = TRY(PortForwarder::start(netns.get(), spec.ports, containers_dir() + "/" + spec.id + "."));
   netns.reset();
   StateFile::sweep_leftovers();
   SeccompProgram filter = TRY(seccomp_program(spec.seccomp_profile, caps, spec.seccomp_cache));
@@ -335,6 +340,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   cs.stop_signal = spec.stop_signal;
   cs.stop_timeout = spec.stop_timeout;
   cs.log_path = spec.log_path;
+  cs.ports = ports_text(spec.ports);
   cs.env = spec.env;
   cs.user = spec.user;
   cs.cwd = spec.cwd;
@@ -367,7 +373,11 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   pid_t child = -1;
   bool in_v2 = false;
   Status beside;
-  if ((cg->v2_fd() >= 0 || cg->dirs().empty()) && !cg->has_v1_dirs() && !spec.init && can_clone_vm()) {
+  // pasta is kiln's child for the container's life: it is started on this thread (a side thread's end would
+  // end it, PR_SET_PDEATHSIG), so such a start forks.
+  PortForwarder forwarder;
+  if ((cg->v2_fd() >= 0 || cg->dirs().empty()) && !cg->has_v1_dirs() && !spec.init && spec.network != Network::pasta &&
+      can_clone_vm()) {
     child = start_sharing_memory(spec, *caps, *cg, flags, args, go_w.get(), beside);
     in_v2 = child >= 0;
     if (child < 0) {
@@ -399,7 +409,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   go_r.reset();
   err_w.reset();
   pty.close_child_end();
-  if (forked) beside = prepare_beside_child(spec, *caps, *cg, child, in_v2, go_w.get());
+  if (forked) beside = prepare_beside_child(spec, *caps, *cg, child, in_v2, go_w.get(), &forwarder);
   if (!beside) {
     kill_child();
     return failure(kExitRuntime, std::move(beside).error());

@@ -71,11 +71,11 @@ Status bind_at(int rootfd, const std::string& src, const std::string& target, bo
   return {};
 }
 
-/// The container's /etc/resolv.conf: the host's with --network host, else none; --dns and --dns-search
-/// replace its nameserver and search lines, as docker's do.
+/// The container's /etc/resolv.conf: the host's with --network host or pasta (whose namespace reaches the host's
+/// nameservers), else none; --dns and --dns-search replace its nameserver and search lines, as docker's do.
 std::string resolv_conf(const ContainerSpec& spec) {
   std::string base;
-  if (spec.network == Network::host) {
+  if (spec.network != Network::none) {
     auto host = read_file("/etc/resolv.conf");
     if (host) base = *host;
   }

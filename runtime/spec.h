@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "runtime/publish.h"
 
 namespace kiln::runtime {
 
@@ -27,21 +29,23 @@ struct Rlimit {
   uint64_t soft = 0, hard = 0;
 };
 
-enum class Network { none, host };
+/// none: its own namespace with loopback only; pasta: its own namespace connected to the host's network by pasta,
+/// with the published ports (publish.h); host: the host's.
+enum class Network { none, pasta, host };
 
 class StartAhead;
 
 /// The process a container runs and the limits around it.
 struct ContainerSpec {
-  std::string id;                   ///< 64 hex
-  std::string name;                 ///< --name, or a generated one
-  std::string image;                ///< what the user asked for (for ps)
+  std::string id;                      ///< 64 hex
+  std::string name;                    ///< --name, or a generated one
+  std::string image;                   ///< what the user asked for (for ps)
   std::string image_digest, image_id;  ///< its manifest digest and image ID, which gc and rmi keep while it runs
   std::string store_root;              ///< the store the image is in
-  std::vector<std::string> layers;  ///< unpacked layer trees, lowest first
-  std::string upperdir;             ///< empty: read-only root (run); set: writable root whose changes land here (build)
-  std::vector<std::string> args;    ///< argv; args[0] is looked up in the container's PATH
-  std::vector<std::string> env;     ///< KEY=VALUE
+  std::vector<std::string> layers;     ///< unpacked layer trees, lowest first
+  std::string upperdir;           ///< empty: read-only root (run); set: writable root whose changes land here (build)
+  std::vector<std::string> args;  ///< argv; args[0] is looked up in the container's PATH
+  std::vector<std::string> env;   ///< KEY=VALUE
   std::string cwd = "/";
   std::string user;  ///< user[:group] as given; resolved inside the container's /etc/passwd
   std::string hostname;
@@ -49,6 +53,7 @@ struct ContainerSpec {
   std::vector<std::string> dns_servers;  ///< --dns: nameservers of /etc/resolv.conf (empty: the default)
   std::vector<std::string> dns_search;   ///< --dns-search: its search domains (empty: the default)
   Network network = Network::none;
+  std::vector<PublishedPort> ports;  ///< -p/-P, with Network::pasta
   std::vector<MountSpec> mounts;
   std::vector<std::string> cap_add, cap_drop;
   std::string seccomp_profile;  ///< "" default, "unconfined", or a JSON file path

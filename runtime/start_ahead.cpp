@@ -60,7 +60,7 @@ void StartAhead::make() {
   }
   m_ready_cv.notify_all();
   std::optional<Result<UniqueFd>> netns;
-  if (going_on && m_spec.network == Network::none) netns = make_network_namespace();
+  if (going_on && m_spec.network != Network::host) netns = make_network_namespace();
   {
     std::lock_guard lock(m_mutex);
     m_netns = std::move(netns);

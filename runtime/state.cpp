@@ -71,6 +71,7 @@ Result<ContainerState> load_state(const std::string& path) {
     s.stop_signal = static_cast<int>(json_int(j, "stop_signal", 15, 1, 64));
     s.stop_timeout = static_cast<int>(json_int(j, "stop_timeout", 10, 0, INT32_MAX));
     s.log_path = j.value("log_path", "");
+    s.ports = j.value("ports", "");
     s.env = j.value("env", std::vector<std::string>{});
     s.user = j.value("user", "");
     s.cwd = j.value("cwd", "/");
@@ -202,6 +203,7 @@ Status StateFile::save(const ContainerState& st) const {
                       {"stop_signal", st.stop_signal},
                       {"stop_timeout", st.stop_timeout},
                       {"log_path", st.log_path},
+                      {"ports", st.ports},
                       {"env", st.env},
                       {"user", st.user},
                       {"cwd", st.cwd},

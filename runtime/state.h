@@ -23,6 +23,7 @@ struct ContainerState {
   int stop_signal = 15;
   int stop_timeout = 10;  ///< --stop-timeout: what `kiln stop` waits when not told -t
   std::string log_path;
+  std::string ports;  ///< the published ports, as ps shows them ("0.0.0.0:8080->80/tcp")
   // What exec repeats:
   std::vector<std::string> env;
   std::string user, cwd, seccomp_profile;

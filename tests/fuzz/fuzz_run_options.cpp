@@ -1,5 +1,5 @@
 // Fuzz target: what kiln run and exec read from their flags and files: -v, --mount, --tmpfs, --ulimit, sizes,
-// --add-host, --dns, --dns-search, signals, -u against an image's passwd/group, --env-file, the flag split.
+// --add-host, --dns, --dns-search, -p, signals, -u against an image's passwd/group, --env-file, the flag split.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "runtime/options.h"
 #include "runtime/process_config.h"
+#include "runtime/publish.h"
 #include "runtime/signals.h"
 #include "runtime/user.h"
 
@@ -22,6 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)runtime::parse_add_host(v);
   (void)runtime::parse_dns_server(v);
   (void)runtime::parse_dns_search(v);
+  if (auto ports = runtime::parse_publish(v)) (void)runtime::ports_text(*ports);
   (void)runtime::signal_from_name(v);
   (void)runtime::parse_env_file(v, "env");
   size_t nl = v.find('\n');

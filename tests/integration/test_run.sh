@@ -132,8 +132,8 @@ assert_eq "$(kiln run -e X=1 -- "$img" /bin/sh -c 'echo $X')" "1" "-- before the
 assert_eq "$(kiln run "$img" /bin/echo a -- b)" "a -- b" "-- among the command's arguments"
 rc=0; kiln run "$img" -- /bin/echo x 2>/dev/null || rc=$?; assert_eq $rc 127 "-- as the command (docker runs it)"
 # docker flags kiln lacks on purpose say what to do instead; --read-only is what kiln always is.
-rc=0; kiln run -p 8080:80 "$img" true 2> "$WORK/flag.err" || rc=$?; assert_eq $rc 125 "-p"
-grep -q -- '-p: ports are not published.*--network host' "$WORK/flag.err" || fail "-p: $(cat "$WORK/flag.err")"
+rc=0; kiln run --expose 80 "$img" true 2> "$WORK/flag.err" || rc=$?; assert_eq $rc 125 "--expose"
+grep -q -- '--expose: kiln adds no EXPOSE at run time: publish the port with -p' "$WORK/flag.err" || fail "--expose: $(cat "$WORK/flag.err")"
 expect_fail "kiln does not run privileged containers" kiln run --privileged "$img" true
 out=$(kiln run --read-only "$img" /bin/sh -c 'touch /x 2>&1' || true)
 echo "$out" | grep -q 'Read-only file system' || fail "--read-only: $out"
