@@ -11,7 +11,10 @@
 #include <optional>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/command.h"
+#include "cli/go_template.h"
 #include "runtime/container.h"
 #include "runtime/log_writer.h"
 #include "runtime/process_config.h"
@@ -23,22 +26,47 @@ namespace kiln::cli {
 
 namespace {
 
-Status ps(bool quiet) {
+/// docker's columns (CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS, NAMES), or a Go template over the same
+/// fields; every container listed is running (kiln keeps none that stopped).
+Status ps(bool quiet, const std::string& format, bool no_trunc) {
   auto list = TRY(runtime::list_containers());
-  if (!quiet)
-    std::printf("%-14s %-28s %-30s %-22s %-24s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "PORTS", "NAMES");
+  if (quiet) {
+    for (const auto& c : list) std::printf("%s\n", no_trunc ? c.id.c_str() : c.id.substr(0, 12).c_str());
+    return {};
+  }
+  std::vector<nlohmann::json> objects;
   for (const auto& c : list) {
-    if (quiet) {
-      std::printf("%s\n", c.id.substr(0, 12).c_str());
-      continue;
-    }
     std::string cmd;
     for (const auto& a : c.args) cmd += (cmd.empty() ? "" : " ") + a;
-    if (cmd.size() > 28) cmd = cmd.substr(0, 25) + "...";
-    std::printf("%-14s %-28s %-30s %-22s %-24s %s\n", c.id.substr(0, 12).c_str(), c.image.c_str(),
-                ("\"" + cmd + "\"").c_str(), human_age(c.created).c_str(), c.ports.c_str(), c.name.c_str());
+    if (!no_trunc && cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
+    std::string age = human_age(c.created);
+    std::string up =
+        age.size() > 4 && age.compare(age.size() - 4, 4, " ago") == 0 ? age.substr(0, age.size() - 4) : age;
+    objects.push_back({{"ID", no_trunc ? c.id : c.id.substr(0, 12)},
+                       {"Image", c.image},
+                       {"Command", "\"" + cmd + "\""},
+                       {"CreatedAt", c.created},
+                       {"RunningFor", age},
+                       {"Status", "Up " + up},
+                       {"State", "running"},
+                       {"Ports", c.ports},
+                       {"Names", c.name}});
   }
-  return {};
+  std::string f =
+      format.empty() || format == "table"
+          ? "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}"
+          : format;
+  return print_formatted(f, objects,
+                         {{"ID", "CONTAINER ID"},
+                          {"Image", "IMAGE"},
+                          {"Command", "COMMAND"},
+                          {"CreatedAt", "CREATED AT"},
+                          {"RunningFor", "CREATED"},
+                          {"Status", "STATUS"},
+                          {"State", "STATE"},
+                          {"Ports", "PORTS"},
+                          {"Names", "NAMES"}},
+                         std::cout);
 }
 
 Status logs(const std::string& name, bool follow) {
@@ -135,8 +163,16 @@ Status kill_cmd(const std::vector<std::string>& names, const std::string& sig) {
 void register_container_commands(CLI::App& app, Context& ctx) {
   auto quiet = std::make_shared<bool>(false);
   auto* ps_cmd = app.add_subcommand("ps", "List running containers");
+  auto ps_format = std::make_shared<std::string>();
+  auto ps_no_trunc = std::make_shared<bool>(false);
   ps_cmd->add_flag("-q,--quiet", *quiet, "only IDs");
-  ps_cmd->callback([&ctx, quiet] { ctx.action = [quiet] { return ps(*quiet); }; });
+  ps_cmd->add_option("--format", *ps_format, "table (default) or a Go template ('{{.Names}} {{.Ports}}')");
+  ps_cmd->add_flag("--no-trunc", *ps_no_trunc, "full IDs and commands");
+  auto ps_all = std::make_shared<bool>(false);
+  ps_cmd->add_flag("-a,--all", *ps_all, "accepted for docker compatibility: kiln keeps no stopped containers");
+  ps_cmd->callback([&ctx, quiet, ps_format, ps_no_trunc] {
+    ctx.action = [quiet, ps_format, ps_no_trunc] { return ps(*quiet, *ps_format, *ps_no_trunc); };
+  });
 
   auto lname = std::make_shared<std::string>();
   auto* logs_cmd = app.add_subcommand("logs", "Show the output of a detached container");

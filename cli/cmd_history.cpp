@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/go_template.h"
 #include "common/json.h"
 #include "oci/image_store.h"
 
@@ -55,33 +56,7 @@ std::string created_by(std::string s, bool trunc) {
   return s;
 }
 
-/// Columns as UTF-8 characters, not bytes (the ellipsis is three bytes).
-size_t width_of(const std::string& s) {
-  size_t chars = 0;
-  for (unsigned char c : s) chars += (c & 0xC0) != 0x80;
-  return chars;
-}
-
-/// Rows laid out as docker's tabwriter does: each column as wide as its widest cell plus 3, at least 10.
-void print_table(const std::vector<std::vector<std::string>>& cells) {
-  std::vector<size_t> widths;
-  for (const auto& row : cells)
-    for (size_t c = 0; c < row.size(); ++c) {
-      if (widths.size() <= c) widths.push_back(10);
-      widths[c] = std::max(widths[c], width_of(row[c]) + 3);
-    }
-  for (const auto& row : cells) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c)
-      line += c + 1 == row.size() ? row[c] : row[c] + std::string(widths[c] - width_of(row[c]), ' ');
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::cout << line << "\n";
-  }
-}
-
 Status history(Context& ctx, const std::string& name, bool no_trunc, bool quiet, const std::string& format) {
-  if (!format.empty() && format != "table" && format != "json")
-    return make_error(ErrorCode::invalid_argument, "unknown --format \"" + format + "\": use table or json");
   auto store = TRY(ctx.store());
   oci::ImageStore is(store);
   auto img = TRY(is.resolve(name));
@@ -107,13 +82,33 @@ Status history(Context& ctx, const std::string& name, bool no_trunc, bool quiet,
     for (size_t i = rows.size(); i-- > 0;) std::cout << id_of(i) << "\n";
     return {};
   }
+  if (!format.empty() && format != "table") {  // a Go template over docker's fields
+    std::vector<nlohmann::json> objects;
+    for (size_t i = rows.size(); i-- > 0;) {
+      const auto& h = *rows[i].entry;
+      objects.push_back({{"ID", id_of(i)},
+                         {"CreatedSince", human_age(h.created)},
+                         {"CreatedAt", h.created},
+                         {"CreatedBy", created_by(h.created_by, !no_trunc)},
+                         {"Size", rows[i].size ? human_size(*rows[i].size) : "?"},
+                         {"Comment", h.comment}});
+    }
+    return print_formatted(format, objects,
+                           {{"ID", "IMAGE"},
+                            {"CreatedSince", "CREATED"},
+                            {"CreatedAt", "CREATED AT"},
+                            {"CreatedBy", "CREATED BY"},
+                            {"Size", "SIZE"},
+                            {"Comment", "COMMENT"}},
+                           std::cout);
+  }
   std::vector<std::vector<std::string>> cells{{"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"}};
   for (size_t i = rows.size(); i-- > 0;) {
     const auto& h = *rows[i].entry;
     cells.push_back({id_of(i), human_age(h.created), created_by(h.created_by, !no_trunc),
                      rows[i].size ? human_size(*rows[i].size) : "?", h.comment});
   }
-  print_table(cells);
+  std::cout << tabwrite(cells);
   return {};
 }
 
@@ -127,7 +122,7 @@ void register_history_command(CLI::App& app, Context& ctx) {
   cmd->add_option("IMAGE", *name, "image reference or ID")->required();
   cmd->add_flag("--no-trunc", *no_trunc, "full IDs and commands");
   cmd->add_flag("-q,--quiet", *quiet, "only image IDs");
-  cmd->add_option("--format", *format, "table (default) or json");
+  cmd->add_option("--format", *format, "table (default), json, or a Go template ('{{.ID}} {{.CreatedBy}}')");
   cmd->callback([&ctx, name, no_trunc, quiet, format] {
     ctx.action = [&ctx, name, no_trunc, quiet, format] { return history(ctx, *name, *no_trunc, *quiet, *format); };
   });

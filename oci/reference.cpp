@@ -120,6 +120,11 @@ Result<Reference> Reference::parse(const std::string& text) {
   return r;
 }
 
+std::string Reference::familiar_repository() const {
+  if (domain != "docker.io") return repository();
+  return path.rfind("library/", 0) == 0 && path.find('/', 8) == std::string::npos ? path.substr(8) : path;
+}
+
 std::string Reference::str() const {
   std::string s = repository();
   if (!tag.empty()) s += ":" + tag;

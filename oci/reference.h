@@ -18,6 +18,8 @@ struct Reference {
   static Result<Reference> parse(const std::string& text);
   /// domain/path
   std::string repository() const { return domain + "/" + path; }
+  /// The repository as docker shows it: without "docker.io/" and "library/" (web, user/app, localhost/x).
+  std::string familiar_repository() const;
   /// The full normalized form: domain/path[:tag][@digest].
   std::string str() const;
 };

@@ -21,6 +21,7 @@
 #include "common/fd.h"
 #include "common/identity.h"
 #include "common/number.h"
+#include "common/strings.h"
 
 namespace kiln::runtime {
 
@@ -96,13 +97,8 @@ std::string last_words(const std::string& log_path) {
   auto text = read_file(log_path, 64 * 1024);
   if (!text) return "";
   std::string last;
-  size_t at = 0;
-  while (at < text->size()) {
-    size_t end = text->find('\n', at);
-    std::string line = text->substr(at, end == std::string::npos ? std::string::npos : end - at);
-    at = end == std::string::npos ? text->size() : end + 1;
+  for (const auto& line : split(*text, '\n'))
     if (!line.empty() && line.find("syslog") == std::string::npos) last = line;
-  }
   return last;
 }
 
@@ -124,13 +120,7 @@ Result<std::vector<PublishedPort>> parse_publish(const std::string& spec) {
     s = s.substr(close + 2);
     if (s.find(':') == std::string::npos) s = ":" + s;  // [::1]:80 is an address and the container port
   }
-  std::vector<std::string> parts;
-  for (size_t at = 0;;) {
-    size_t c = s.find(':', at);
-    parts.push_back(s.substr(at, c == std::string::npos ? std::string::npos : c - at));
-    if (c == std::string::npos) break;
-    at = c + 1;
-  }
+  std::vector<std::string> parts = split(s, ':');
   if (parts.size() > 3 || (parts.size() == 3 && !ip.empty())) return bad_spec(spec, "too many parts");
   if (parts.size() == 3) ip = parts[0];
   if (!ip.empty() && !valid_ip(ip)) return bad_spec(spec, "\"" + ip + "\" is not an IP address");

@@ -99,7 +99,7 @@ printf 'FROM localhost/onbuild:1\nCMD ["cat", "/trig.txt"]\n' > "$WORK/ob/Contai
 kiln build -q -f "$WORK/ob/Containerfile" -t localhost/child:1 "$WORK/ob" >/dev/null
 assert_eq "$(kiln run localhost/child:1)" "from-trigger" "ONBUILD trigger ran"
 kiln inspect localhost/child:1 > "$WORK/child.json"
-assert_eq "$(json_get "$WORK/child.json" 'j[0]["Config"]["config"].get("OnBuild")')" "None" "triggers are not inherited"
+assert_eq "$(json_get "$WORK/child.json" 'j[0]["Config"].get("OnBuild")')" "None" "triggers are not inherited"
 
 # Bad input: one clear error naming file:line, nothing tagged, no temp files.
 mkdir -p "$WORK/bad"; echo x > "$WORK/bad/f"

@@ -40,7 +40,7 @@ for blob in "$KILN_ROOT"/blobs/sha256/*; do
   if gzip -t "$blob" 2>/dev/null; then zcat "$blob" | grep -q "s3cr3t-value" && fail "the secret is in a layer"; fi
   grep -q "s3cr3t-value" "$blob" && fail "the secret is in a blob (config/history?)"
 done
-history=$(kiln inspect localhost/runs:1 | python3 -c 'import json,sys; c=json.load(sys.stdin)[0]["Config"]; print(sum(1 for h in c["history"] if h.get("empty_layer")))')
+history=$(kiln inspect localhost/runs:1 | python3 -c 'import json,sys; c=json.load(sys.stdin)[0]["ImageConfig"]; print(sum(1 for h in c["history"] if h.get("empty_layer")))')
 # The cache-mount and secret steps leave their mountpoint directories (/var/cache/kiln-test, /run/secrets), as
 # BuildKit's RUN leaves what it mounted on (tests/conformance/cases/run-cache-mount). RUN true changes nothing but
 # keeps a layer, an empty tar, as BuildKit's RUN does, and so does WORKDIR of a directory that is there; CMD has

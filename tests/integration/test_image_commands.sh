@@ -57,6 +57,7 @@ kiln inspect localhost/hist:1 > "$WORK/hi.json"
 assert_eq "$(json_get "$WORK/h.json" 'j[0]["Size"]')" "$(json_get "$WORK/hi.json" 'j[0]["Layers"][-1]["Size"]')" "history size of the RUN layer"
 assert_eq "$(json_get "$WORK/h.json" '[r["EmptyLayer"] for r in j]')" "[False, False, True, False]" "history empty layers"
 expect_fail "no such image" kiln history localhost/absent:1
+assert_eq "$(kiln inspect -f '{{index .Config.Env 1}} {{len .RootFS.Layers}}' localhost/hist:1)" "A=1 3" "inspect -f of a built image"
 
 )
 
@@ -70,6 +71,27 @@ assert_eq "$(KILN_RUN_DIR=$WORK/run kiln container ls -q | wc -l)" 0 "container 
 rc=0; kiln image frob 2> "$WORK/alias.err" || rc=$?
 assert_eq $rc 2 "an unknown image command"
 grep -q 'unknown command "image frob" for kiln (kiln image takes ls, ' "$WORK/alias.err" || fail "alias error: $(cat "$WORK/alias.err")"
+
+# --format as docker's Go templates, with table headers; images filters; inspect -f; the familiar names docker
+# shows (web, not docker.io/library/web).
+kiln tag localhost/bb:1 web
+kiln images --format '{{.Repository}}:{{.Tag}}' > "$WORK/fmt.out"
+grep -qx "web:latest" "$WORK/fmt.out" && grep -qx "localhost/bb:1" "$WORK/fmt.out" || fail "images --format: $(cat "$WORK/fmt.out")"
+assert_eq "$(kiln images --format '{{.ID}}' web)" "${id:7:12}" "images REPOSITORY"
+assert_eq "$(kiln images --format 'table {{.Repository}}\t{{.Tag}}' web)" "$(printf 'REPOSITORY   TAG\nweb          latest')" "a table format"
+assert_eq "$(kiln images --format '{{.Tag}}' localhost/bb:zs*)" "zst" "images REPOSITORY:TAG with a glob"
+assert_eq "$(kiln images -f 'reference=web' --format '{{.Repository}}')" "web" "--filter reference"
+assert_eq "$(kiln images -f dangling=true --format '{{.Repository}}' | grep -vc '^<none>$')" 0 "--filter dangling=true"
+assert_eq "$(kiln images -f dangling=false --format '{{.Repository}}' | grep -c '^<none>$')" 0 "--filter dangling=false"
+assert_eq "$(kiln images --digests | head -1 | tr -s ' ')" "REPOSITORY TAG DIGEST IMAGE ID CREATED SIZE" "--digests"
+assert_eq "$(kiln images --no-trunc -q web)" "$id" "--no-trunc"
+assert_eq "$(kiln inspect -f '{{.Os}}/{{.Architecture}} {{json .RepoTags}}' web)" 'linux/amd64 ["localhost/bb:1","web:latest"]' "inspect -f"
+assert_eq "$(kiln inspect --format '{{.Config.Cmd}}' web)" "<no value>" "inspect .Config.Cmd of an image without one"
+assert_eq "$(kiln history --format '{{.ID}}' web)" "${id:7:12}" "history --format"
+expect_fail "can't evaluate field Nope" kiln images --format '{{.Nope}}'
+expect_fail 'unclosed action' kiln inspect -f '{{.Id' web
+expect_fail "invalid --filter" kiln images -f before=x
+kiln rmi web >/dev/null
 
 # inspect by short ID, tag, rmi
 kiln inspect "${id:7:12}" > "$WORK/i.json"

@@ -35,6 +35,10 @@ assert_eq "$(get "$p2")" hello-from-kiln "the second container through its publi
 kiln ps | grep -q "127.0.0.1:$p1->80/tcp *web1" || fail "ps PORTS of web1: $(kiln ps)"
 kiln ps | grep -q "127.0.0.1:$p2->80/tcp *web2" || fail "ps PORTS of web2: $(kiln ps)"
 [ -n "$(pastas_of "$id1")" ] || fail "no pasta for web1"
+assert_eq "$(kiln ps --format '{{.Names}} {{.Ports}} {{.State}}' | sort | tr '\n' ' ')" \
+  "web1 127.0.0.1:$p1->80/tcp running web2 127.0.0.1:$p2->80/tcp running " "ps --format"
+assert_eq "$(kiln ps | head -1 | tr -s ' ')" "CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES" "ps columns"
+assert_eq "$(kiln ps --no-trunc --format '{{.ID}}' | grep -c "^$id1$")" 1 "ps --no-trunc"
 
 # stop ends pasta with the container, and the port is free again.
 kiln stop -t 1 web1 >/dev/null
