@@ -15,6 +15,7 @@
 
 #include "cli/command.h"
 #include "cli/go_template.h"
+#include "common/json.h"
 #include "runtime/container.h"
 #include "runtime/log_writer.h"
 #include "runtime/process_config.h"
@@ -126,6 +127,38 @@ int send_signal(int pidfd, int sig) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
 
+/// docker's container inspect fields for a running kiln container (every listed one runs), then kiln's.
+Status container_inspect(const std::vector<std::string>& names, const std::string& format) {
+  std::vector<nlohmann::json> objects;
+  for (const auto& n : names) {
+    auto c = TRY(runtime::find_container(n));
+    nlohmann::json args = nlohmann::json::array();
+    for (size_t i = 1; i < c.args.size(); ++i) args.push_back(c.args[i]);
+    objects.push_back({{"Id", c.id},
+                       {"Name", "/" + c.name},
+                       {"Created", c.created},
+                       {"Path", c.args.empty() ? "" : c.args[0]},
+                       {"Args", args},
+                       {"State", {{"Status", "running"}, {"Running", true}, {"Pid", c.pid}, {"StartedAt", c.created}}},
+                       {"Image", c.image_id},
+                       {"LogPath", c.log_path},
+                       {"Config",
+                        {{"Image", c.image},
+                         {"Cmd", c.args},
+                         {"Env", c.env},
+                         {"User", c.user},
+                         {"WorkingDir", c.cwd},
+                         {"StopSignal", c.stop_signal},
+                         {"StopTimeout", c.stop_timeout}}},
+                       {"HostConfig", {{"CapAdd", c.cap_add}, {"CapDrop", c.cap_drop}, {"ReadonlyRootfs", true}}},
+                       {"NetworkSettings", {{"Ports", c.ports}}},
+                       {"ImageDigest", c.image_digest}});
+  }
+  if (!format.empty() && format != "json") return print_formatted(format, objects, nlohmann::json::object(), std::cout);
+  std::cout << json_text(nlohmann::json(objects), 2) << "\n";
+  return {};
+}
+
 /// True once the process behind pidfd has exited, waiting up to timeout.
 bool exited_within(int pidfd, std::chrono::milliseconds timeout) {
   struct pollfd pfd = {pidfd, POLLIN, 0};
@@ -173,6 +206,15 @@ void register_container_commands(CLI::App& app, Context& ctx) {
   ps_cmd->callback([&ctx, quiet, ps_format, ps_no_trunc] {
     ctx.action = [quiet, ps_format, ps_no_trunc] { return ps(*quiet, *ps_format, *ps_no_trunc); };
   });
+
+  auto inames = std::make_shared<std::vector<std::string>>();
+  auto iformat = std::make_shared<std::string>();
+  auto* ci =
+      app.add_subcommand("container-inspect", "Show running containers as JSON (kiln container inspect)")->group("");
+  ci->add_option("CONTAINER", *inames, "name or ID")->required();
+  ci->add_option("-f,--format", *iformat, "a Go template over each container ('{{.State.Pid}}'), or json");
+  ci->callback(
+      [&ctx, inames, iformat] { ctx.action = [inames, iformat] { return container_inspect(*inames, *iformat); }; });
 
   auto lname = std::make_shared<std::string>();
   auto* logs_cmd = app.add_subcommand("logs", "Show the output of a detached container");

@@ -39,10 +39,11 @@ const Group kGroups[] = {
     {{"build"}, kiln::cli::register_build_command},
     {{"pull", "push", "login", "logout"}, kiln::cli::register_registry_commands},
     {{"run"}, kiln::cli::register_run_command},
-    {{"ps", "logs", "stop", "kill", "exec"}, kiln::cli::register_container_commands},
+    {{"ps", "logs", "stop", "kill", "exec", "container-inspect"}, kiln::cli::register_container_commands},
     {{"version"}, kiln::cli::register_version_command},
     {{"info"}, kiln::cli::register_info_command},
     {{"history"}, kiln::cli::register_history_command},
+    {{"system-df", "system-prune", "image-prune"}, kiln::cli::register_system_commands},
 };
 
 /// Levenshtein distance, for "did you mean".
@@ -96,20 +97,39 @@ struct Alias {
   std::string_view group, sub, command;
 };
 constexpr Alias kAliases[] = {
-    {"image", "ls", "images"},       {"image", "list", "images"},     {"image", "rm", "rmi"},
-    {"image", "remove", "rmi"},      {"image", "inspect", "inspect"}, {"image", "tag", "tag"},
-    {"image", "history", "history"}, {"image", "pull", "pull"},       {"image", "push", "push"},
-    {"image", "save", "save"},       {"image", "load", "load"},       {"image", "import", "import"},
-    {"container", "ls", "ps"},       {"container", "list", "ps"},     {"container", "ps", "ps"},
-    {"container", "run", "run"},     {"container", "stop", "stop"},   {"container", "kill", "kill"},
-    {"container", "logs", "logs"},   {"container", "exec", "exec"},   {"container", "export", "export"},
+    {"image", "ls", "images"},
+    {"image", "list", "images"},
+    {"image", "rm", "rmi"},
+    {"image", "remove", "rmi"},
+    {"image", "inspect", "inspect"},
+    {"image", "tag", "tag"},
+    {"image", "history", "history"},
+    {"image", "pull", "pull"},
+    {"image", "push", "push"},
+    {"image", "save", "save"},
+    {"image", "load", "load"},
+    {"image", "import", "import"},
+    {"container", "ls", "ps"},
+    {"container", "list", "ps"},
+    {"container", "ps", "ps"},
+    {"container", "run", "run"},
+    {"container", "stop", "stop"},
+    {"container", "kill", "kill"},
+    {"container", "logs", "logs"},
+    {"container", "exec", "exec"},
+    {"container", "export", "export"},
+    {"container", "inspect", "container-inspect"},
+    {"image", "prune", "image-prune"},
+    {"system", "df", "system-df"},
+    {"system", "prune", "system-prune"},
+    {"system", "info", "info"},
 };
 
 /// Rewrites `kiln [global flags] image|container SUB ARGS...` to the command itself (argv keeps its storage in
 /// `store`). 0 when done or not an alias; 2 after one line when SUB is none of the group's.
 int expand_alias(int& argc, char**& argv, int at, std::vector<char*>& store) {
   std::string_view group = argv[at];
-  if (group != "image" && group != "container") return 0;
+  if (group != "image" && group != "container" && group != "system") return 0;
   std::string_view sub = at + 1 < argc ? argv[at + 1] : "";
   for (const auto& a : kAliases)
     if (a.group == group && a.sub == sub) {

@@ -83,7 +83,7 @@ for _ in $(seq 50); do [ "$(state_of c1)" = stopped ] && break; sleep 0.1; done
 assert_eq "$(state_of c1)" stopped "state after kill"
 rt delete c1
 [ ! -e "$root/c1" ] || fail "state left after delete"
-for _ in $(seq 20); do pgrep -f "^sleep 100$" >/dev/null || break; sleep 0.1; done
+for _ in $(seq 100); do pgrep -f "^sleep 100$" >/dev/null || break; sleep 0.1; done
 pgrep -f "^sleep 100$" >/dev/null && fail "c1's sleep outlived its container: $(pgrep -af '^sleep 100$')"
 [ ! -e "$cg" ] || fail "cgroup left after delete: $cg"
 expect_fail 'container "c1" does not exist' rt state c1
