@@ -75,11 +75,12 @@ std::string pasta_spec(const std::vector<PublishedPort>& ports, const std::strin
     (void)!::write(log, line.data(), line.size());
     ::_exit(127);
   };
-  if (::dup2(netns, 3) < 0 || ::dup2(log, 2) < 0) fail("dup2");
+  if (::dup2(log, 2) < 0) fail("dup2");  // first: the log may be fd 3, which the namespace takes next
+  log = 2;
+  if (::dup2(netns, 3) < 0) fail("dup2");
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(null, 1) < 0) fail("open /dev/null");
   ::close_range(4, ~0U, 0);
-  log = 2;
   if (::unshare(CLONE_NEWNS) < 0) fail("unshare a mount namespace for pasta");
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) fail("make the mounts private");
   if (::mount("/proc/self/fd/3", ns_name.c_str(), nullptr, MS_BIND, nullptr) < 0) fail("name the network namespace");
