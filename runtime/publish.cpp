@@ -58,10 +58,10 @@ std::string pasta_spec(const std::vector<PublishedPort>& ports, const std::strin
   return out.empty() ? "none" : out;
 }
 
-/// The child's side: a private mount namespace where the network namespace (fd 3) has a name pasta can open
-/// without reaching into kiln's /proc, then pasta itself.
-[[noreturn]] void exec_pasta(int netns, int log, const std::string& ns_name, const std::vector<std::string>& argv,
-                             pid_t parent) {
+/// The child's side (after fork: argv is ready, nothing here allocates but on the way to a failure): a private
+/// mount namespace where the network namespace (fd 3) has a name pasta can open without reaching into kiln's
+/// /proc, then pasta itself.
+[[noreturn]] void exec_pasta(int netns, int log, const char* ns_name, char* const* argv, pid_t parent) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(127);
   ::setsid();  // the terminal's Ctrl-C is for the container; pasta ends with it
@@ -83,12 +83,9 @@ std::string pasta_spec(const std::vector<PublishedPort>& ports, const std::strin
   ::close_range(4, ~0U, 0);
   if (::unshare(CLONE_NEWNS) < 0) fail("unshare a mount namespace for pasta");
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) fail("make the mounts private");
-  if (::mount("/proc/self/fd/3", ns_name.c_str(), nullptr, MS_BIND, nullptr) < 0) fail("name the network namespace");
+  if (::mount("/proc/self/fd/3", ns_name, nullptr, MS_BIND, nullptr) < 0) fail("name the network namespace");
   ::close(3);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  ::execvp(args[0], args.data());
+  ::execvp(argv[0], argv);
   fail("run pasta");
   ::_exit(127);
 }
@@ -229,10 +226,13 @@ Result<PortForwarder> PortForwarder::start(int netns, const std::vector<Publishe
                                    "-U",          "none",
                                    "--netns",     ns_name,
                                    "--pid",       pid_file};
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return sys_error("fork pasta");
-  if (pid == 0) exec_pasta(netns, log.get(), ns_name, argv, parent);
+  if (pid == 0) exec_pasta(netns, log.get(), ns_name.c_str(), args.data(), parent);
   PortForwarder f;
   f.m_pid = pid;
   // Ready once pasta has written its pid file: its ports listen and the namespace is configured.
