@@ -83,7 +83,7 @@ Result<std::vector<Token>> lex(const std::string& a, const std::string& source) 
       out.push_back({Token::string, s});
       i = j + 1;
     } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-               (c == '-' && i + 1 < a.size() && std::isdigit(a[i + 1]))) {
+               (c == '-' && i + 1 < a.size() && std::isdigit(static_cast<unsigned char>(a[i + 1])))) {
       size_t j = i + 1;
       while (j < a.size() && (std::isdigit(static_cast<unsigned char>(a[j])) || a[j] == '.')) ++j;
       out.push_back({Token::number, a.substr(i, j - i)});
@@ -288,7 +288,11 @@ class Evaluator {
       case Token::string:
         return json(o.token.text);
       case Token::number: {
-        if (o.token.text.find('.') != std::string::npos) return json(std::stod(o.token.text));
+        if (o.token.text.find('.') != std::string::npos) {  // from_chars: a number out of range never throws
+          double d = 0;
+          std::from_chars(o.token.text.data(), o.token.text.data() + o.token.text.size(), d);
+          return json(d);
+        }
         int64_t n = 0;
         std::from_chars(o.token.text.data(), o.token.text.data() + o.token.text.size(), n);
         return json(n);
@@ -465,7 +469,9 @@ Result<GoTemplate> GoTemplate::parse(const std::string& format) {
       if (!text.empty()) sink().push_back(literal_node(text));
       break;
     }
-    bool trim_left = start + 2 < f.size() && f[start + 2] == '-';
+    // "{{- " trims; "{{-3}}" is the number -3 (Go wants the space).
+    bool trim_left =
+        start + 3 < f.size() && f[start + 2] == '-' && std::isspace(static_cast<unsigned char>(f[start + 3]));
     if (trim_left)
       text.erase(text.find_last_not_of(" \t\r\n") == std::string::npos ? 0 : text.find_last_not_of(" \t\r\n") + 1);
     if (!text.empty()) sink().push_back(literal_node(text));
@@ -484,7 +490,8 @@ Result<GoTemplate> GoTemplate::parse(const std::string& format) {
       }
     }
     if (end >= f.size()) return template_error(format, "unclosed action (a {{ without its }})");
-    bool trim_right = end > body && f[end - 1] == '-' && (end - 1 == body || std::isspace(f[end - 2]));
+    bool trim_right =
+        end > body && f[end - 1] == '-' && (end - 1 == body || std::isspace(static_cast<unsigned char>(f[end - 2])));
     std::string action = f.substr(body, end - body - (trim_right ? 1 : 0));
     at = end + 2;
     if (trim_right)

@@ -36,6 +36,11 @@ TEST(GoTemplate, FieldsAndLiterals) {
   EXPECT_EQ(render("{{.Config.Labels}}", kImage), "map[a:1 b:2]");
   EXPECT_EQ(render("{{.Size}} {{\"x}}y\"}} {{`raw`}} {{42}}", kImage), "1234 x}}y raw 42");
   EXPECT_EQ(render("{{.Config.Entrypoint}}", kImage), "<no value>");
+  // A number beyond any double or int64 is a value, not a crash; a non-ASCII byte where a number may start too.
+  auto huge = GoTemplate::parse("{{" + std::string(400, '9') + ".5}} {{-9" + std::string(30, '9') + "}}");
+  ASSERT_TRUE(huge.ok());
+  EXPECT_TRUE(huge->render(kImage).ok());
+  EXPECT_FALSE(GoTemplate::parse("{{-\xe9}}").ok());
 }
 
 TEST(GoTemplate, FunctionsAndPipes) {
@@ -57,6 +62,7 @@ TEST(GoTemplate, Blocks) {
   EXPECT_EQ(render("{{if eq .Tag \"1\"}}one{{end}}", kImage), "one");
   EXPECT_EQ(render("{{with .Config}}{{.Cmd}}{{end}}", kImage), "[httpd -f]");
   EXPECT_EQ(render("a {{- \" b \" -}} c", kImage), "a b c");
+  EXPECT_EQ(render("a {{-3}}", kImage), "a -3");  // no space: a negative number, not a trim
   EXPECT_EQ(render("{{/* a comment */}}x", kImage), "x");
   EXPECT_EQ(render("{{.ID}}\\t{{.Tag}}", kImage), "0123456789ab\t1");  // \t as docker reads it
 }
