@@ -166,13 +166,6 @@ nlohmann::json json_or_null(const std::string& bytes) {
   return nlohmann::json::parse(bytes, nullptr, false);
 }
 
-/// A reference as docker shows it in RepoTags: web:1 rather than docker.io/library/web:1.
-std::string familiar(const std::string& ref) {
-  auto r = oci::Reference::parse(ref);
-  if (!r) return ref;
-  return r->familiar_repository() + (r->tag.empty() ? "" : ":" + r->tag) + (r->digest.empty() ? "" : "@" + r->digest);
-}
-
 /// docker's image inspect fields (Id, RepoTags, RepoDigests, Created, Author, Config as the run config,
 /// Architecture, Os, Size, RootFS), then kiln's: the manifest digest and media type, the manifest, the whole
 /// image config (ImageConfig: history, rootfs…) and the layers with their digests.
@@ -186,9 +179,9 @@ Status inspect(Context& ctx, const std::vector<std::string>& names, const std::s
     nlohmann::json tags = nlohmann::json::array(), repo_digests = nlohmann::json::array();
     for (const auto& e : entries)
       if (e.digest == img.entry.digest && !e.ref.empty()) {
-        tags.push_back(familiar(e.ref));
-        if (auto r = oci::Reference::parse(e.ref))
-          repo_digests.push_back(r->familiar_repository() + "@" + img.manifest_digest.str());
+        auto r = oci::Reference::parse(e.ref);  // as docker shows them: web:1, not docker.io/library/web:1
+        tags.push_back(r ? r->familiar() : e.ref);
+        if (r) repo_digests.push_back(r->familiar_repository() + "@" + img.manifest_digest.str());
       }
     nlohmann::json layers = nlohmann::json::array(), diff_ids = nlohmann::json::array();
     for (size_t i = 0; i < img.manifest.layers.size(); ++i) {

@@ -1,9 +1,7 @@
 // kiln system df, kiln system prune, kiln image prune: what the store holds, what could go, and letting it go.
-#include <algorithm>
 #include <iostream>
 #include <set>
 
-#include "builder/build_lease.h"
 #include "builder/cache.h"
 #include "cas/gc.h"
 #include "cas/graph.h"
@@ -11,26 +9,11 @@
 #include "cli/command.h"
 #include "cli/go_template.h"
 #include "oci/blob_locations.h"
-#include "oci/image_store.h"
 #include "oci/reference.h"
 
 namespace kiln::cli {
 
 namespace {
-
-/// The manifests running containers and builds use: never pruned, "active" in system df.
-std::set<cas::Digest> images_in_use(cas::Store& store) {
-  std::set<cas::Digest> used;
-  for (const auto& c : running_containers_of(store))
-    if (auto d = cas::Digest::parse(c.image_digest)) used.insert(*d);
-  auto building = builder::images_in_running_builds(store);
-  if (!building.empty())
-    if (auto images = oci::ImageStore(store).list())
-      for (const auto& img : *images)
-        if (std::find(building.begin(), building.end(), img.id().str()) != building.end())
-          used.insert(img.entry.digest);
-  return used;
-}
 
 uint64_t blob_bytes(const cas::Reachable& r, const cas::Reachable* minus = nullptr) {
   uint64_t n = 0;
@@ -55,7 +38,7 @@ std::string with_share(uint64_t part, uint64_t whole) {
 Status system_df(Context& ctx, const std::string& format) {
   auto store = TRY(ctx.store());
   auto entries = TRY(store.list());
-  auto used = images_in_use(store);
+  auto used = manifests_in_use(store);
   std::vector<cas::IndexEntry> active_entries;
   std::set<cas::Digest> images;
   for (const auto& e : entries) {
@@ -108,15 +91,14 @@ Status system_df(Context& ctx, const std::string& format) {
 
 /// Untag what nothing runs: dangling images (no tag), or with all every image no container uses; then gc.
 Status prune_images(cas::Store& store, bool all, uint64_t& reclaimed) {
-  auto used = images_in_use(store);
+  auto used = manifests_in_use(store);
   std::vector<std::string> gone;
   TRY(store.update_index([&](std::vector<cas::IndexEntry>& entries) -> Status {
     std::erase_if(entries, [&](const cas::IndexEntry& e) {
       bool prune = !used.count(e.digest) && (all || e.ref.empty());
       if (!prune) return false;
       auto r = oci::Reference::parse(e.ref);
-      gone.push_back(e.ref.empty() ? "deleted: " + e.digest.str()
-                                   : "untagged: " + (r ? r->familiar_repository() + ":" + r->tag : e.ref));
+      gone.push_back(e.ref.empty() ? "deleted: " + e.digest.str() : "untagged: " + (r ? r->familiar() : e.ref));
       return true;
     });
     return {};

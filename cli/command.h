@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +78,8 @@ std::string unknown_flag_message(const std::string& flag);
 std::vector<runtime::ContainerState> running_containers_of(const cas::Store& store);
 /// What gc must keep besides the tags: the build cache's layers and the images running containers use.
 Result<std::vector<cas::IndexEntry>> gc_roots(const cas::Store& store);
+/// The manifests running containers and builds use: what prune leaves and system df counts as active.
+std::set<cas::Digest> manifests_in_use(cas::Store& store);
 
 /// Human-readable size: "12.3MB" (decimal units, as docker prints).
 std::string human_size(uint64_t bytes);

@@ -125,6 +125,10 @@ std::string Reference::familiar_repository() const {
   return path.rfind("library/", 0) == 0 && path.find('/', 8) == std::string::npos ? path.substr(8) : path;
 }
 
+std::string Reference::familiar() const {
+  return familiar_repository() + (tag.empty() ? "" : ":" + tag) + (digest.empty() ? "" : "@" + digest);
+}
+
 std::string Reference::str() const {
   std::string s = repository();
   if (!tag.empty()) s += ":" + tag;

@@ -20,6 +20,8 @@ struct Reference {
   std::string repository() const { return domain + "/" + path; }
   /// The repository as docker shows it: without "docker.io/" and "library/" (web, user/app, localhost/x).
   std::string familiar_repository() const;
+  /// The whole reference as docker shows it: web:1, user/app:2@sha256:….
+  std::string familiar() const;
   /// The full normalized form: domain/path[:tag][@digest].
   std::string str() const;
 };
