@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <set>
 
 #include "builder/history.h"
 #include "builder/steps.h"
@@ -26,14 +27,17 @@ class Build {
   }
 
   Result<BuildResult> run() {
-    std::string path = TRY(find_buildfile(b.opts.context_dir, b.opts.buildfile));
-    std::string text = TRY(read_file(path, 4u << 20));
+    for (const auto& t : b.opts.tags)  // a bad name is refused before any work, not after the last step
+      if (auto ref = oci::Reference::parse(t); !ref) return std::move(ref).error().context("-t");
+    std::string path = b.opts.buildfile_text ? "<stdin>" : TRY(find_buildfile(b.opts.context_dir, b.opts.buildfile));
+    std::string text = b.opts.buildfile_text ? *b.opts.buildfile_text : TRY(read_file(path, 4u << 20));
     b.bf = TRY(parse_buildfile(text, path));
     b.ignore = TRY(load_ignore_file(b.opts.context_dir));
     b.stat.load();
     b.lease = TRY(BuildLease::open(b.store));  // the images it resolves are in use until it ends
     b.stages = TRY(plan_stages(b.bf, b.opts.build_args, b.global_args));
     auto order = TRY(stages_for(b.stages, b.opts.target, path));
+    warn_unused_build_args(order);
     for (size_t i : order) b.total += 1 + b.stages[i].steps.size();
     std::string tmpl = b.store.tmp_dir() + "/build-XXXXXX";
     if (!::mkdtemp(tmpl.data())) return sys_error("create build temp dir");
@@ -61,6 +65,30 @@ class Build {
     r.steps = b.step;
     r.cached = m_cached;
     return r;
+  }
+
+  /// A --build-arg that no ARG of the stages built (or before the first FROM) declares is reported, as docker
+  /// reports it; the proxy variables every build may take are not.
+  void warn_unused_build_args(const std::vector<size_t>& order) {
+    static const std::set<std::string> kPredefined = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",
+                                                      "FTP_PROXY",  "ftp_proxy",  "NO_PROXY",    "no_proxy",
+                                                      "ALL_PROXY",  "all_proxy"};
+    std::set<std::string> declared;
+    auto declare = [&](const Instruction& ins) {
+      if (ins.keyword != "ARG") return;
+      if (auto decls = parse_arg_decls(ins.args, {}, b.bf.escape))
+        for (const auto& d : *decls) declared.insert(d.name);
+    };
+    for (const auto& ins : b.bf.instructions) {
+      if (ins.keyword == "FROM") break;
+      declare(ins);
+    }
+    for (size_t i : order)
+      for (const auto& step : b.stages[i].steps) declare(*step.ins);
+    std::string unused;
+    for (const auto& [name, value] : b.opts.build_args)
+      if (!declared.count(name) && !kPredefined.count(name)) unused += (unused.empty() ? "" : " ") + name;
+    if (!unused.empty()) b.out << "[Warning] One or more build-args [" << unused << "] were not consumed\n";
   }
 
   std::string now() const {

@@ -15,6 +15,7 @@ namespace kiln::builder {
 struct BuildOptions {
   std::string context_dir;
   std::string buildfile;  ///< path; empty: Buildfile, Containerfile, Dockerfile in the context
+  std::optional<std::string> buildfile_text;  ///< the Buildfile itself (`-f -` reads it from stdin), named "<stdin>"
   std::vector<std::string> tags;
   std::map<std::string, std::string> build_args;
   std::map<std::string, std::string> labels;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -159,6 +160,9 @@ Result<std::optional<oci::StoredLayer>> run_and_diff(BuildContext& b, const Stag
     tail = so.tail();
   }
   if (out.failed_to_start) return std::move(out.error).context(b.where(ins) + ": " + r.step_name);
+  if (out.cancelled_by != 0)
+    return make_error(ErrorCode::cancelled, "build cancelled (SIG" + std::string(sigabbrev_np(out.cancelled_by)) +
+                                                ") in " + r.step_name + " at " + b.where(ins) + "; nothing was tagged");
   if (out.exit_code != 0)
     return make_error(ErrorCode::generic, b.where(ins) + ": " + r.step_name + " " + ins.args.substr(0, 60) +
                                               (ins.args.size() > 60 ? "…" : "") + ": exit status " +

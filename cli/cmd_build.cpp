@@ -38,7 +38,10 @@ Status build_cmd(Context& ctx, const BuildFlags& f) {
   char real[PATH_MAX];
   if (!::realpath(f.context.c_str(), real)) return sys_error("build context " + f.context);
   o.context_dir = real;
-  o.buildfile = f.file;
+  if (f.file == "-")  // as docker: the Buildfile from stdin, the context from the directory
+    o.buildfile_text = TRY_CTX(read_fd(0, 4u << 20), "read the Buildfile from stdin (-f -)");
+  else
+    o.buildfile = f.file;
   o.tags = f.tags;
   o.target = f.target;
   o.no_cache = f.no_cache;
@@ -105,7 +108,8 @@ void register_build_command(CLI::App& app, Context& ctx) {
   auto* b = app.add_subcommand("build", "Build an image from a Buildfile (Dockerfile syntax)");
   b->add_option("CONTEXT", f->context, "build context directory (default .)");
   b->add_option("-t,--tag", f->tags, "name the image (repeatable)")->allow_extra_args(false);
-  b->add_option("-f,--file", f->file, "Buildfile (default: Buildfile, Containerfile or Dockerfile in the context)");
+  b->add_option("-f,--file", f->file,
+                "Buildfile, - for stdin (default: Buildfile, Containerfile or Dockerfile in the context)");
   b->add_option("--build-arg", f->build_args, "set a build-time variable KEY=VALUE")->allow_extra_args(false);
   b->add_option("--target", f->target, "build up to this stage");
   b->add_option("--label", f->labels, "add a label KEY=VALUE")->allow_extra_args(false);

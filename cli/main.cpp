@@ -21,8 +21,9 @@
 
 namespace {
 
-/// Failures exit 1, as docker's do; run/exec set 125/126/127 through ctx.exit_code.
-int exit_code_for(const kiln::Error&) { return 1; }
+/// Failures exit 1, as docker's do, and 130 for a cancelled build as a shell's Ctrl-C; run/exec set
+/// 125/126/127 through ctx.exit_code (README, "Exit codes").
+int exit_code_for(const kiln::Error& e) { return e.code == kiln::ErrorCode::cancelled ? 130 : 1; }
 
 /// Subcommands by the file that registers them. Building every CLI11 option costs ~1.2 M instructions, a
 /// noticeable share of a `kiln run` (bench/run), so only the group of the command at hand is registered;

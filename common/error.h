@@ -18,6 +18,7 @@ enum class ErrorCode {
   unsafe,            ///< input tried to escape a root (path traversal, symlink)
   io,                ///< a system call failed
   conflict,          ///< something already exists or is in use
+  cancelled,         ///< the user interrupted it (Ctrl-C, SIGTERM): exit 130
 };
 
 /// A failure: what went wrong, the errno if a system call failed, and the context it travelled through.

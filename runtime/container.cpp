@@ -67,7 +67,9 @@ bool pump(int from, int to) {
 }
 
 /// Supervise until the child exits: forward signals, shuttle pty bytes, return the exit code (128+signal).
-int supervise(pid_t child, int sigfd, int master, bool interactive, bool kill_on_interrupt = false) {
+/// With kill_on_interrupt, SIGINT, SIGTERM and SIGHUP kill the child instead, and *cancelled_by names the first.
+int supervise(pid_t child, int sigfd, int master, bool interactive, bool kill_on_interrupt = false,
+              int* cancelled_by = nullptr) {
   bool stdin_open = master >= 0 && interactive;
   for (;;) {
     struct pollfd fds[3] = {{sigfd, POLLIN, 0}, {master, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}};
@@ -85,6 +87,7 @@ int supervise(pid_t child, int sigfd, int master, bool interactive, bool kill_on
         if (si.ssi_signo == SIGWINCH && master >= 0) copy_winsize(master);
         bool cancel =
             kill_on_interrupt && (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP);
+        if (cancel && cancelled_by && *cancelled_by == 0) *cancelled_by = static_cast<int>(si.ssi_signo);
         ::kill(child, cancel ? SIGKILL : static_cast<int>(si.ssi_signo));
       }
     }
@@ -434,7 +437,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   RawTerminal raw;
   if (spec.tty) raw.enter();
   RunOutcome out;
-  out.exit_code = supervise(child, signals.fd, pty.master, spec.interactive, spec.kill_on_interrupt);
+  out.exit_code = supervise(child, signals.fd, pty.master, spec.interactive, spec.kill_on_interrupt, &out.cancelled_by);
   out.oom_killed = spec.memory_bytes > 0 && cg->oom_kills() > 0;
   return out;
 }

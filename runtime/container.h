@@ -21,6 +21,7 @@ struct RunOutcome {
   Error error;  ///< set when the command never ran; exit_code is then 125/126/127
   bool failed_to_start = false;
   bool oom_killed = false;  ///< the kernel killed a process of it for its memory limit
+  int cancelled_by = 0;     ///< spec.kill_on_interrupt: the signal (SIGINT, SIGTERM, SIGHUP) that ended it
 };
 
 /// Run the container to its end: stdio passed through (or a pty with spec.tty), signals forwarded.

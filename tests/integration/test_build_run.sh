@@ -80,13 +80,30 @@ assert_eq "$(ls "$KILN_ROOT/kiln/tmp" | wc -l)" 0 "temp dirs left after a failed
 
 # Ctrl-C during a RUN that never ends: the build stops and cleans up the same way.
 printf 'FROM localhost/runs:1\nRUN sleep 1000\n' > "$ctx/Buildfile.hang"
-"$KILN" build -f "$ctx/Buildfile.hang" "$ctx" > /dev/null 2>&1 &
+"$KILN" build -t localhost/hang:1 -f "$ctx/Buildfile.hang" "$ctx" > /dev/null 2> "$WORK/hang.err" &
 kpid=$!
 sleep 1.5; kill -INT $kpid
 rc=0; wait $kpid || rc=$?
-[ $rc -ne 0 ] || fail "interrupted build succeeded"
+assert_eq "$rc" 130 "exit code of a build cancelled by Ctrl-C"
+grep -q "^kiln: build cancelled (SIGINT) in step 2/2 RUN at .*Buildfile.hang:2; nothing was tagged$" "$WORK/hang.err" \
+  || fail "Ctrl-C's message: $(cat "$WORK/hang.err")"
+grep -q "exit status" "$WORK/hang.err" && fail "a cancelled build reports the RUN's exit status"
+expect_fail "no such image" kiln inspect localhost/hang:1
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left after Ctrl-C"
 assert_eq "$(ls "$KILN_ROOT/kiln/tmp" | wc -l)" 0 "temp dirs left after Ctrl-C"
+
+# -f - reads the Buildfile from stdin, the context still the directory's; a --build-arg no ARG declares is
+# warned about (proxy variables are not); a bad -t is refused before any step runs.
+printf 'FROM localhost/runs:1\nARG USED\nRUN echo "used=$USED" > /used\n' |
+  kiln build -t localhost/stdin:1 --build-arg USED=yes --build-arg NOBODY=1 --build-arg HTTP_PROXY=x -f - "$ctx" \
+    > /dev/null 2> "$WORK/stdin.err" || fail "build -f -: $(cat "$WORK/stdin.err")"
+assert_eq "$(kiln run localhost/stdin:1 cat /used)" "used=yes" "a Buildfile from stdin"
+assert_eq "$(grep Warning "$WORK/stdin.err")" "[Warning] One or more build-args [NOBODY] were not consumed" \
+  "the unused build-arg warning"
+printf 'FROM localhost/runs:1\nRUN nosuchcommand\n' > "$ctx/Buildfile.badtag"
+expect_fail 'kiln: -t: invalid reference "Bad/Name:1": repository name must be lowercase' \
+  kiln build -t Bad/Name:1 -f "$ctx/Buildfile.badtag" "$ctx"
+printf 'FROM scratch\nRUN true\n' | expect_fail '<stdin>:2: ' kiln build -f - "$ctx"
 
 # RUN --mount=type=bind,rw: the step may write into the bound context, and nothing of it reaches the context
 # or the image (BuildKit's semantics); a read-only bind refuses writes.
