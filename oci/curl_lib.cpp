@@ -18,6 +18,7 @@ Result<CurlLib> load() {
   h->bind(lib.easy_cleanup, "curl_easy_cleanup");
   h->bind(lib.easy_setopt, "curl_easy_setopt");
   h->bind(lib.easy_perform, "curl_easy_perform");
+  h->bind(lib.easy_getinfo, "curl_easy_getinfo");
   h->bind(lib.easy_strerror, "curl_easy_strerror");
   h->bind(lib.slist_append, "curl_slist_append");
   h->bind(lib.slist_free_all, "curl_slist_free_all");

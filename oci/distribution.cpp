@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/json.h"
 #include "oci/blob_locations.h"
 #include "oci/media_types.h"
 #include "oci/progress.h"
@@ -52,6 +53,31 @@ const char* kAccept =
 
 std::string where(const Reference& r) { return r.repository() + (r.tag.empty() ? "" : ":" + r.tag); }
 
+/// The first error code of a registry's error body ("MANIFEST_UNKNOWN"), "" when it has none.
+std::string error_code_of(const HttpResponse& r) {
+  try {
+    auto j = parse_json(r.body);  // kept: a range-for over a member of a temporary would outlive it
+    for (const auto& e : j.at("errors")) return e.value("code", std::string());
+  } catch (...) {
+  }
+  return "";
+}
+
+/// A manifest the registry answered 404 for, in a user's words: the repository is unknown, or it has no such
+/// tag, or no such digest. Registries answer MANIFEST_UNKNOWN for an unknown repository too (the reference
+/// registry does), so a tag's miss asks the repository's tag list, which an unknown repository answers 404.
+Error manifest_not_found(Registry& reg, const Reference& ref, const std::string& what, const HttpResponse& r) {
+  std::string repo_missing = "repository " + ref.path + " not found in " + ref.domain;
+  if (error_code_of(r) == "NAME_UNKNOWN") return make_error(ErrorCode::not_found, repo_missing);
+  if (what.rfind("sha256:", 0) == 0)
+    return make_error(ErrorCode::not_found, "manifest " + what + " not found in " + ref.repository());
+  HttpRequest tags;
+  tags.url = "/v2/" + ref.path + "/tags/list?n=1";
+  if (auto t = reg.call(tags, ref.path, "pull"); t && t->status == 404 && error_code_of(*t) == "NAME_UNKNOWN")
+    return make_error(ErrorCode::not_found, repo_missing);
+  return make_error(ErrorCode::not_found, "tag " + what + " not found in " + ref.repository());
+}
+
 /// GET a manifest by tag or digest; verifies size and digest.
 Result<std::pair<std::string, std::string>> get_manifest(Registry& reg, const Reference& ref, const std::string& what,
                                                          const std::optional<cas::Digest>& expected) {
@@ -59,9 +85,8 @@ Result<std::pair<std::string, std::string>> get_manifest(Registry& reg, const Re
   req.url = "/v2/" + ref.path + "/manifests/" + what;
   req.headers.push_back(kAccept);
   req.max_body = kMaxManifest;
-  auto r = TRY(reg.call(req, ref.path, "pull"));
-  if (r.status == 404)
-    return make_error(ErrorCode::not_found, "pulling " + where(ref) + ": manifest " + what + " not found");
+  auto r = TRY(reg.call(req, ref.path, "pull"));  // a transport error names the host; the command, the image
+  if (r.status == 404) return manifest_not_found(reg, ref, what, r);
   if (r.status == 401 || r.status == 403)
     return make_error(ErrorCode::invalid_argument, "pulling " + where(ref) + ": access denied (" + registry_error(r) +
                                                        "); kiln login " + reg.host());

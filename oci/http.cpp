@@ -74,6 +74,60 @@ size_t on_read(char* buf, size_t size, size_t n, void* user) {
   return static_cast<size_t>(r);
 }
 
+/// "host:port" of a URL, the scheme's port when it names none.
+std::string host_port(const std::string& url) {
+  size_t start = url.find("://");
+  std::string scheme = start == std::string::npos ? "https" : url.substr(0, start);
+  start = start == std::string::npos ? 0 : start + 3;
+  std::string hp = url.substr(start, url.find_first_of("/?#", start) - start);
+  if (auto at = hp.rfind('@'); at != std::string::npos) hp.erase(0, at + 1);
+  bool has_port = hp.find(':', hp.rfind(']') == std::string::npos ? 0 : hp.rfind(']')) != std::string::npos;
+  return has_port ? hp : hp + (scheme == "http" ? ":80" : ":443");
+}
+
+/// A transport failure in a registry user's words: what could not be done with which host, the system's
+/// reason where there is one; curl's own text only for what has no better name.
+Error transport_error(CURLcode rc, long os_errno, const HttpRequest& req, const std::string& curl_text) {
+  std::string hp = host_port(req.url);
+  std::string host = hp.substr(0, hp.rfind(':'));
+  auto reason = [&](const char* fallback) {
+    std::string r = os_errno > 0 ? std::strerror(static_cast<int>(os_errno)) : fallback;
+    if (!r.empty()) r[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(r[0])));
+    return r;
+  };
+  Error e = make_error(ErrorCode::io, "");
+  e.sys_errno = static_cast<int>(os_errno);
+  switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+      e.message = "cannot resolve host " + host + " (no such name in DNS, or no DNS)";
+      break;
+    case CURLE_COULDNT_CONNECT:
+      e.message = "cannot connect to " + hp + " (" + reason("connection failed") + ")";
+      break;
+    case CURLE_OPERATION_TIMEDOUT:
+      e.message = "no answer from " + hp + " in time (" + curl_text + ")";
+      break;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+      // "certificate" stays in the text: a certificate problem is never a reason to fall back to plain HTTP.
+      e.message = "TLS with " + hp + " failed (" + curl_text + ")";
+      break;
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      e.message = "the connection to " + hp + " broke during " + req.method + " (" + reason(curl_text.c_str()) + ")";
+      break;
+    default:
+      e.message = req.method + " " + req.url + ": " + curl_text;
+  }
+  return e;
+}
+
 }  // namespace
 
 Result<HttpResponse> http_do(const HttpRequest& req, const BodySink& sink) {
@@ -141,7 +195,9 @@ Result<HttpResponse> http_do(const HttpRequest& req, const BodySink& sink) {
                                                 std::to_string(req.max_body) + " bytes: refused");
     if (rc == CURLE_WRITE_ERROR && sink)
       return make_error(ErrorCode::io, req.method + " " + req.url + ": aborted while storing the body");
-    return make_error(ErrorCode::io, req.method + " " + req.url + ": " + (err[0] ? err : curl.easy_strerror(rc)));
+    long os_errno = 0;
+    curl.easy_getinfo(c.get(), CURLINFO_OS_ERRNO, &os_errno);
+    return transport_error(rc, os_errno, req, err[0] ? err : curl.easy_strerror(rc));
   }
   return resp;
 }

@@ -141,6 +141,7 @@ Result<HttpResponse> Registry::call(HttpRequest req, const std::string& repo, co
   std::string scope = repo.empty() ? "" : "repository:" + repo + ":" + actions;
   if (!also_pull.empty()) scope += " repository:" + also_pull + ":pull";
   bool retried_auth = false;
+  auto started = std::chrono::steady_clock::now();
   for (int attempt = 0;; ++attempt) {
     HttpRequest r = req;
     {
@@ -161,15 +162,26 @@ Result<HttpResponse> Registry::call(HttpRequest req, const std::string& repo, co
         continue;
       }
     }
-    bool transient = (!resp && resp.error().code != ErrorCode::corrupt) || (resp && (resp->status >= 500 || resp->status == 429));
+    bool transient =
+        (!resp && resp.error().code != ErrorCode::corrupt) || (resp && (resp->status >= 500 || resp->status == 429));
     if (transient && attempt < 3 && !sink) {
       int delay_ms = 200 << attempt;
       if (resp && resp->headers.count("retry-after"))
-        delay_ms = std::max<int>(delay_ms, static_cast<int>(parse_uint(resp->headers["retry-after"], 3600).value_or(0) * 1000));
+        delay_ms = std::max<int>(delay_ms,
+                                 static_cast<int>(parse_uint(resp->headers["retry-after"], 3600).value_or(0) * 1000));
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min(delay_ms, 10000)));
       continue;
     }
-    if (!resp) return std::move(resp).error();
+    if (!resp) {
+      Error e = std::move(resp).error();
+      if (attempt > 0) {  // the retries counted, so "cannot connect" is not read as one unlucky try
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+        char took[32];
+        std::snprintf(took, sizeof took, "%.1f", static_cast<double>(ms.count()) / 1000);
+        e.message += " after " + std::to_string(attempt + 1) + " attempts in " + took + " s";
+      }
+      return e;
+    }
     if (resp->status == 401 && !retried_auth && resp->headers.count("www-authenticate")) {
       retried_auth = true;
       std::string token = TRY(token_for(resp->headers["www-authenticate"], scope));

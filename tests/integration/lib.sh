@@ -32,6 +32,9 @@ expect_fail() {
   [ "$(echo "$err" | wc -l)" -le 2 ] || fail "error of '$*' is not one clear line: $err"
 }
 
+# free_port: a TCP port of 127.0.0.1 nobody listens on now
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: '$1' != '$2'"; }
 
 # make_busybox_rootfs DIR: a minimal busybox root filesystem from the busybox-static package.

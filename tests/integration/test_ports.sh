@@ -6,7 +6,6 @@
 source "$(dirname "$0")/lib.sh"
 export KILN_RUN_DIR=$WORK/run
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # pasta processes (not zombies) started for one container ID
 pastas_of() { ps -ww -eo pid=,stat=,args= | awk -v id="$1" '$2 !~ /^Z/ && $3 == "pasta" && index($0, id) { print $1 }'; }
 get() { curl -s --max-time 5 "http://127.0.0.1:$1/"; }

@@ -5,7 +5,6 @@ source "$(dirname "$0")/lib.sh"
 export KILN_RUN_DIR=$WORK/run XDG_RUNTIME_DIR=$WORK/xdg  # auth.json goes to $XDG_RUNTIME_DIR/containers (REGISTRY_* would configure the registry)
 command -v docker-registry >/dev/null || fail "docker-registry is needed (scripts/setup installs it)"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # start_registry NAME [auth-yaml] [tls-yaml]: prints nothing; sets REG_PID, REG_PORT, REG_LOG
 start_registry() {
   local name=$1 auth=${2:-} tls=${3:-}
@@ -147,7 +146,19 @@ KILN_ROOT=$WORK/all assert_fsck_clean
 printf 'FROM %s/team/app:2\nCMD ["cat", "/f"]\n' "$R" > "$WORK/ctx/Buildfile.from"
 KILN_ROOT=$WORK/fresh kiln build -q -f "$WORK/ctx/Buildfile.from" -t localhost/child:1 "$WORK/ctx" >/dev/null
 assert_eq "$(KILN_ROOT=$WORK/fresh kiln run localhost/child:1)" "built" "FROM pulled its base"
-expect_fail "not found" kiln pull $R/team/nope:1
+# Registry errors in a user's words: an unknown repository, a missing tag or digest, a registry that is not
+# there (the retries counted), a host no DNS knows.
+expect_fail "kiln: repository team/nope not found in $R" kiln pull $R/team/nope:1
+expect_fail "kiln: tag 404 not found in $R/team/app" kiln pull $R/team/app:404
+zero=sha256:$(printf '0%.0s' $(seq 64))
+expect_fail "kiln: manifest $zero not found in $R/team/app" kiln pull "$R/team/app@$zero"
+dead=127.0.0.1:$(free_port)
+expect_fail "kiln: cannot connect to $dead (connection refused) after 4 attempts in " kiln pull $dead/team/app:1
+kiln tag localhost/app:2 $dead/team/app:2
+expect_fail "kiln: pushing to $dead/team/app:2: cannot connect to $dead (connection refused) after 4 attempts" \
+  kiln push $dead/team/app:2
+kiln rmi $dead/team/app:2 >/dev/null
+expect_fail "kiln: cannot resolve host no-such-registry.invalid" kiln pull no-such-registry.invalid/team/app:1
 expect_fail "invalid reference" kiln pull "$R/Bad/Name"
 
 # 4a. A registry that lies: a proxy that corrupts blob bodies. The pull is refused; fsck stays clean.
