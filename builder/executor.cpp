@@ -11,6 +11,7 @@
 
 #include "builder/history.h"
 #include "builder/steps.h"
+#include "common/log.h"
 #include "oci/distribution.h"
 #include "oci/reference.h"
 #include "runtime/process_config.h"
@@ -88,7 +89,8 @@ class Build {
     std::string unused;
     for (const auto& [name, value] : b.opts.build_args)
       if (!declared.count(name) && !kPredefined.count(name)) unused += (unused.empty() ? "" : " ") + name;
-    if (!unused.empty()) b.out << "[Warning] One or more build-args [" << unused << "] were not consumed\n";
+    if (!unused.empty() && log::enabled(log::Level::warn))
+      b.out << "[Warning] One or more build-args [" << unused << "] were not consumed\n";
   }
 
   std::string now() const {
@@ -207,6 +209,7 @@ class Build {
     std::optional<CacheRecord> rec;
     if (!b.opts.no_cache) rec = b.cache.get(key);
     bool cached = rec.has_value();
+    log::debug("build: " + b.where(ins) + ": cache key " + key.substr(0, 12) + (cached ? ", found" : ", not found"));
     if (!cached) {
       rec = CacheRecord{};
       if (p.make_layer) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "common/log.h"
 
 // The stripped kiln-dynamic, in a section of its own after kiln's read-only data: it is only read to start it.
 extern "C" const char kiln_dynamic_start[], kiln_dynamic_end[];
@@ -91,6 +92,9 @@ int start_half(F try_start) {
   auto attempt = [&](int fd) {
     int e = fd < 0 ? errno : try_start(fd);
     if (fd >= 0) ::close(fd);
+    if (e != 0)
+      log::debug(std::string("the dynamic half did not start from ") + (first == 0 ? "a memfd" : "a temporary file") +
+                 " (" + std::strerror(e) + "); trying the next place");
     if (e != 0 && first == 0) first = e;
     return e == 0;
   };
@@ -143,9 +147,8 @@ Status pull_in_dynamic_half(const std::string& root, const std::string& image) {
   for (auto& e : env_text) envp.push_back(e.data());
   envp.push_back(nullptr);
   pid_t pid;
-  int rc = start_half([&](int fd) {
-    return ::posix_spawn(&pid, proc_fd_path(fd).c_str(), &fa, nullptr, argv.data(), envp.data());
-  });
+  int rc = start_half(
+      [&](int fd) { return ::posix_spawn(&pid, proc_fd_path(fd).c_str(), &fa, nullptr, argv.data(), envp.data()); });
   ::posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) return make_error(ErrorCode::io, start_failure(rc));
   err_w.reset();

@@ -13,6 +13,7 @@
 #include "cli/command.h"
 #include "common/dynlib.h"
 #include "common/identity.h"
+#include "common/log.h"
 #include "runtime/state.h"
 #include "runtime/user_namespace.h"
 #ifdef KILN_STATIC_HALF
@@ -82,7 +83,7 @@ std::string unknown_command_message(std::string_view word) {
 int command_index(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    if (a == "--root") {
+    if (a == "--root" || a == "--log-level") {
       ++i;
       continue;
     }
@@ -91,6 +92,23 @@ int command_index(int argc, char** argv) {
     return i;
   }
   return argc;
+}
+
+/// The log level as the arguments give it (--log-level L, --log-level=L, -D, --debug), set before anything
+/// runs: the start of the dynamic half and the move into a user namespace come before the parse. run's and
+/// exec's arguments after the command word may be the container's, so only those before it count there.
+void preset_log_level(int argc, char** argv, int at, std::string_view word) {
+  int end = word == "run" || word == "exec" ? at : argc;
+  for (int i = 1; i < end; ++i) {
+    std::string_view a = argv[i];
+    kiln::log::Level l;
+    if (a == "-D" || a == "--debug")
+      kiln::log::set_level(kiln::log::Level::debug);
+    else if (a == "--log-level" && i + 1 < end && kiln::log::parse_level(argv[i + 1], l))
+      kiln::log::set_level(l);
+    else if (a.rfind("--log-level=", 0) == 0 && kiln::log::parse_level(a.substr(12), l))
+      kiln::log::set_level(l);
+  }
 }
 
 /// docker's management commands, as the command kiln has for each: `kiln image ls` is `kiln images`.
@@ -200,11 +218,21 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("kiln version ") + KILN_VERSION);
   kiln::cli::Context ctx;
   app.add_option("--root", ctx.root, "store directory (default: $KILN_ROOT, /var/lib/kiln as root)");
+  std::string log_level;
+  app.add_option("--log-level", log_level, "diagnostics on stderr: debug, info, warn (default) or error")
+      ->check([](const std::string& v) {
+        kiln::log::Level l;
+        return kiln::log::parse_level(v, l) ? std::string()
+                                            : "\"" + v + "\" is no level: use debug, info, warn or error";
+      });
+  bool debug = false;
+  app.add_flag("-D,--debug", debug, "the same as --log-level debug");
   int at = command_index(argc, argv);
   std::vector<char*> aliased;
   if (at < argc)
     if (int code = expand_alias(argc, argv, at, aliased); code != 0) return code;
   std::string_view word = at < argc ? argv[at] : "";
+  preset_log_level(argc, argv, at, word);
   if (at < argc) ctx.after_command.assign(argv + at + 1, argv + argc);
   const Group* only = nullptr;
   for (const auto& g : kGroups)
@@ -267,6 +295,8 @@ int main(int argc, char** argv) {
       if (sub->get_name() == "run" || sub->get_name() == "exec") return 125;
     return 2;
   }
+  if (kiln::log::Level l; kiln::log::parse_level(log_level, l)) kiln::log::set_level(l);
+  if (debug) kiln::log::set_level(kiln::log::Level::debug);
   if (ctx.root.empty()) ctx.root = kiln::cas::Store::default_root();
   if (!ctx.action) return 0;
   auto st = ctx.action();

@@ -11,6 +11,7 @@
 
 #include "common/fd.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/number.h"
 
 namespace kiln::oci {
@@ -149,7 +150,15 @@ Result<HttpResponse> Registry::call(HttpRequest req, const std::string& repo, co
       if (auto it = m_tokens.find(scope); it != m_tokens.end()) r.headers.push_back("Authorization: " + it->second);
     }
     if (r.body_fd >= 0) ::lseek(r.body_fd, r.body_offset, SEEK_SET);
+    auto sent = std::chrono::steady_clock::now();
     auto resp = http_do(r, sink);
+    if (log::enabled(log::Level::debug))
+      log::debug(
+          "registry: " + r.method + " " + r.url + ": " + (resp ? std::to_string(resp->status) : resp.error().what()) +
+          " in " +
+          std::to_string(
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent).count()) +
+          " ms");
     std::string https_base = "https://" + m_host;
     if (!resp && req.url.rfind(https_base, 0) == 0 && resp.error().what().find("certificate") == std::string::npos) {
       std::unique_lock<std::mutex> lk(m_mu);

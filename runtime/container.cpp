@@ -20,6 +20,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "common/log.h"
 #include "common/side_thread.h"
 #include "oci/image.h"
 #include "runtime/cgroups.h"
@@ -409,6 +410,12 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
     if (child < 0) return failure(kExitRuntime, sys_error("clone the container process"));
     if (child == 0) run_child(args);
   }
+  if (log::enabled(log::Level::debug))
+    log::debug("container " + spec.id.substr(0, 12) + ": pid " + std::to_string(child) + ", started by " +
+               (!forked ? "a shared-memory clone"
+                : in_v2 ? "clone3 into its cgroup"
+                        : "clone") +
+               (cg->dirs().empty() ? ", no cgroup" : ""));
   go_r.reset();
   err_w.reset();
   pty.close_child_end();

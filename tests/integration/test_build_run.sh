@@ -100,6 +100,16 @@ printf 'FROM localhost/runs:1\nARG USED\nRUN echo "used=$USED" > /used\n' |
 assert_eq "$(kiln run localhost/stdin:1 cat /used)" "used=yes" "a Buildfile from stdin"
 assert_eq "$(grep Warning "$WORK/stdin.err")" "[Warning] One or more build-args [NOBODY] were not consumed" \
   "the unused build-arg warning"
+# --log-level error silences the warning; -D (--log-level debug) adds kiln's debug lines, here each step's
+# cache lookup; a word that is no level is refused.
+printf 'FROM localhost/runs:1\nARG USED\nRUN echo "used=$USED" > /used\n' |
+  kiln build --log-level error --build-arg USED=yes --build-arg NOBODY=1 -f - "$ctx" > /dev/null 2> "$WORK/quiet.err"
+grep -q Warning "$WORK/quiet.err" && fail "--log-level error printed a warning: $(cat "$WORK/quiet.err")"
+printf 'FROM localhost/runs:1\nARG USED\nRUN echo "used=$USED" > /used\n' |
+  kiln -D build --build-arg USED=yes -f - "$ctx" > /dev/null 2> "$WORK/debug.err"
+grep -q "^kiln: debug: build: <stdin>:3: cache key [0-9a-f]\{12\}, found$" "$WORK/debug.err" \
+  || fail "-D showed no cache lookup: $(cat "$WORK/debug.err")"
+expect_fail '--log-level: "loud" is no level' kiln --log-level loud images
 printf 'FROM localhost/runs:1\nRUN nosuchcommand\n' > "$ctx/Buildfile.badtag"
 expect_fail 'kiln: -t: invalid reference "Bad/Name:1": repository name must be lowercase' \
   kiln build -t Bad/Name:1 -f "$ctx/Buildfile.badtag" "$ctx"

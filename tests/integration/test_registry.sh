@@ -159,6 +159,10 @@ expect_fail "kiln: pushing to $dead/team/app:2: cannot connect to $dead (connect
   kiln push $dead/team/app:2
 kiln rmi $dead/team/app:2 >/dev/null
 expect_fail "kiln: cannot resolve host no-such-registry.invalid" kiln pull no-such-registry.invalid/team/app:1
+# --log-level debug shows each request with its answer (global flags go after the command too).
+KILN_ROOT=$WORK/debugpull kiln pull -q $R/team/app:2 --log-level debug > /dev/null 2> "$WORK/debug.err"
+grep -q "^kiln: debug: registry: GET http://$R/v2/team/app/manifests/2: 200 in [0-9]* ms$" "$WORK/debug.err" \
+  || fail "no debug line for the manifest: $(cat "$WORK/debug.err")"
 expect_fail "invalid reference" kiln pull "$R/Bad/Name"
 
 # 4a. A registry that lies: a proxy that corrupts blob bodies. The pull is refused; fsck stays clean.
