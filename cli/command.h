@@ -43,6 +43,7 @@ void register_version_command(CLI::App& app, Context& ctx);     // version
 void register_info_command(CLI::App& app, Context& ctx);        // info
 void register_history_command(CLI::App& app, Context& ctx);     // history
 void register_system_commands(CLI::App& app, Context& ctx);     // system df, system prune, image prune
+void register_completion_command(CLI::App& app, Context& ctx);  // completion, generate-docs (cmd_completion.cpp)
 
 /// How this kiln was linked, for `kiln version`: main.cpp (compiled for each binary) says so for the static one.
 extern const char* build_kind;

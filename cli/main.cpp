@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/aliases.h"
 #include "cli/command.h"
 #include "common/dynlib.h"
 #include "common/identity.h"
@@ -32,6 +33,7 @@ int exit_code_for(const kiln::Error& e) { return e.code == kiln::ErrorCode::canc
 struct Group {
   std::vector<std::string_view> commands;
   void (*add)(CLI::App&, kiln::cli::Context&);
+  bool describes_all = false;  ///< its commands read every command's definition (completion, man pages)
 };
 const Group kGroups[] = {
     {{"images", "inspect", "tag", "rmi"}, kiln::cli::register_image_commands},
@@ -46,6 +48,7 @@ const Group kGroups[] = {
     {{"info"}, kiln::cli::register_info_command},
     {{"history"}, kiln::cli::register_history_command},
     {{"system-df", "system-prune", "image-prune"}, kiln::cli::register_system_commands},
+    {{"completion", "generate-docs"}, kiln::cli::register_completion_command, true},
 };
 
 /// Levenshtein distance, for "did you mean".
@@ -111,46 +114,13 @@ void preset_log_level(int argc, char** argv, int at, std::string_view word) {
   }
 }
 
-/// docker's management commands, as the command kiln has for each: `kiln image ls` is `kiln images`.
-struct Alias {
-  std::string_view group, sub, command;
-};
-constexpr Alias kAliases[] = {
-    {"image", "ls", "images"},
-    {"image", "list", "images"},
-    {"image", "rm", "rmi"},
-    {"image", "remove", "rmi"},
-    {"image", "inspect", "inspect"},
-    {"image", "tag", "tag"},
-    {"image", "history", "history"},
-    {"image", "pull", "pull"},
-    {"image", "push", "push"},
-    {"image", "save", "save"},
-    {"image", "load", "load"},
-    {"image", "import", "import"},
-    {"container", "ls", "ps"},
-    {"container", "list", "ps"},
-    {"container", "ps", "ps"},
-    {"container", "run", "run"},
-    {"container", "stop", "stop"},
-    {"container", "kill", "kill"},
-    {"container", "logs", "logs"},
-    {"container", "exec", "exec"},
-    {"container", "export", "export"},
-    {"container", "inspect", "container-inspect"},
-    {"image", "prune", "image-prune"},
-    {"system", "df", "system-df"},
-    {"system", "prune", "system-prune"},
-    {"system", "info", "info"},
-};
-
 /// Rewrites `kiln [global flags] image|container SUB ARGS...` to the command itself (argv keeps its storage in
 /// `store`). 0 when done or not an alias; 2 after one line when SUB is none of the group's.
 int expand_alias(int& argc, char**& argv, int at, std::vector<char*>& store) {
   std::string_view group = argv[at];
   if (group != "image" && group != "container" && group != "system") return 0;
   std::string_view sub = at + 1 < argc ? argv[at + 1] : "";
-  for (const auto& a : kAliases)
+  for (const auto& a : kiln::cli::aliases())
     if (a.group == group && a.sub == sub) {
       store.assign(argv, argv + argc);
       store[static_cast<size_t>(at) + 1] = const_cast<char*>(a.command.data());
@@ -161,7 +131,7 @@ int expand_alias(int& argc, char**& argv, int at, std::vector<char*>& store) {
       return 0;
     }
   std::string known;
-  for (const auto& a : kAliases)
+  for (const auto& a : kiln::cli::aliases())
     if (a.group == group) known += std::string(known.empty() ? "" : ", ") + std::string(a.sub);
   if (sub.empty())
     std::cerr << "kiln: " << group << " needs a command: " << known << "\n";
@@ -243,7 +213,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   // An ordinary user's kiln works in a user namespace of its own, entered before anything else (one thread).
-  if (only && word != "version") {
+  bool needs_host = word == "version" || (only && only->describes_all);  // nothing of the store or containers
+  if (only && !needs_host) {
     bool was_host_uid = ::geteuid() != 0;
     if (int code = enter_rootless(word); code != 0) return code;
     if (was_host_uid && ::geteuid() == 0) {
@@ -261,8 +232,11 @@ int main(int argc, char** argv) {
   kiln::DynLib::forbid("not in the static kiln (a kiln bug: this command should run in its dynamic half)");
   ctx.puller = [&ctx](const kiln::oci::Reference& ref) { return kiln::cli::pull_in_dynamic_half(ctx.root, ref.str()); };
 #endif
+  // Completion and man pages read every command's whole definition: run and exec then register all their flags,
+  // as they do when no target follows.
+  if (only && only->describes_all) ctx.after_command.clear();
   for (const auto& g : kGroups)
-    if (!only || only == &g) g.add(app, ctx);
+    if (!only || only == &g || only->describes_all) g.add(app, ctx);
   // run and exec: CLI11 reads the flags and the target only; the container's command after the target is kept
   // verbatim, as docker keeps it (a "--" there belongs to the command, one before the target ends the flags).
   std::vector<char*> args(argv, argv + argc);
