@@ -41,7 +41,7 @@ void add_registry_flags(CLI::App* cmd, RegistryFlags& f) {
 
 Status pull_cmd(Context& ctx, const std::string& name, const RegistryFlags& f, const std::string& platform,
                 bool all_platforms) {
-  auto ref = TRY(oci::Reference::parse(name));
+  TRY(oci::Reference::parse(name));  // a bad name is refused before the store is opened
   auto store = TRY(ctx.store());
   oci::ImageStore images(store);
   oci::TransferOptions o;
@@ -51,8 +51,7 @@ Status pull_cmd(Context& ctx, const std::string& name, const RegistryFlags& f, c
   o.jobs = f.jobs;
   if (!platform.empty()) o.platform = platform;
   o.all_platforms = all_platforms;
-  TRY(oci::pull_image(images, ref, o, std::cerr));
-  std::cout << ref.str() << "\n";
+  std::cout << TRY(oci::pull_named(images, name, o, std::cerr)) << "\n";
   return {};
 }
 

@@ -105,7 +105,9 @@ std::string main_page(const CliDoc& doc) {
        ".SH FILES\n"
        ".TP\n/var/lib/kiln\nthe store as root (\\fB$KILN_ROOT\\fR, \\fB\\-\\-root\\fR); "
        "\\fB$XDG_DATA_HOME/kiln\\fR without root\n"
-       ".TP\n$XDG_RUNTIME_DIR/containers/auth.json\nregistry credentials written by \\fBkiln login\\fR\n";
+       ".TP\n$XDG_RUNTIME_DIR/containers/auth.json\nregistry credentials written by \\fBkiln login\\fR\n"
+       ".TP\n/etc/containers/registries.conf, ~/.config/containers/registries.conf\nregistry mirrors, insecure "
+       "and blocked registries, short\\-name search registries (\\fBcontainers\\-registries.conf\\fR(5))\n";
   return o.str();
 }
 

@@ -10,9 +10,11 @@
 #include <thread>
 
 #include "common/json.h"
+#include "common/log.h"
 #include "oci/blob_locations.h"
 #include "oci/media_types.h"
 #include "oci/progress.h"
+#include "oci/registries_conf.h"
 
 namespace kiln::oci {
 
@@ -154,13 +156,21 @@ Status fetch_blob(Registry& reg, cas::Store& store, const Reference& ref, const 
   return {};
 }
 
-}  // namespace
+/// Registry options for a source: an insecure registry of registries.conf allows plain HTTP and unverified TLS
+/// unless --tls-verify said otherwise.
+RegistryOptions options_for(const RegistrySource& src, const RegistryOptions& given) {
+  RegistryOptions o = given;
+  if (!o.tls_verify && src.tls_verify) o.tls_verify = src.tls_verify;
+  return o;
+}
 
-Result<std::string> pull_image(ImageStore& images, const Reference& ref, const TransferOptions& opts,
-                               std::ostream& out) {
+/// Pull what src names (a mirror, a moved location, or the reference itself) and tag it as name.
+Result<std::string> pull_from(ImageStore& images, const Reference& name, const RegistrySource& src,
+                              const TransferOptions& opts, std::ostream& out) {
+  const Reference& ref = src.ref;
   cas::Store& store = images.store();
   auto lock = TRY(store.writer_lock());
-  Registry reg(ref.domain, opts.registry);
+  Registry reg(ref.domain, options_for(src, opts.registry));
   std::optional<cas::Digest> pinned;
   if (!ref.digest.empty()) pinned = TRY(cas::Digest::parse(ref.digest));
   auto [top_bytes, top_mt] = TRY(get_manifest(reg, ref, ref.digest.empty() ? ref.tag : ref.digest, pinned));
@@ -210,9 +220,38 @@ Result<std::string> pull_image(ImageStore& images, const Reference& ref, const T
   // Manifests last, byte for byte: the digest the registry reports is the digest kiln shows.
   for (const auto& [digest, bytes] : manifests) TRY(store.put_blob(bytes, digest));
   auto top = TRY(store.put_blob(top_bytes));
-  TRY(store.set_tag(ref.str(), top_mt, top));
+  TRY(store.set_tag(name.str(), top_mt, top));
   if (!opts.quiet) out << "Digest: " << top.digest.str() << "\n";
   return top.digest.str();
+}
+
+}  // namespace
+
+Result<std::string> pull_image(ImageStore& images, const Reference& ref, const TransferOptions& opts,
+                               std::ostream& out) {
+  auto conf = TRY(RegistriesConf::load());
+  auto sources = TRY(pull_sources(conf, ref));
+  for (size_t i = 0;; ++i) {
+    auto digest = pull_from(images, ref, sources[i], opts, out);
+    if (digest || i + 1 == sources.size()) return digest;
+    // A mirror that fails is passed over, as podman passes it: the next one, then the registry itself.
+    if (!opts.quiet)
+      out << "mirror " << sources[i].ref.repository() << " failed (" << digest.error().what() << "); trying "
+          << sources[i + 1].ref.repository() << "\n";
+  }
+}
+
+Result<std::string> pull_named(ImageStore& images, const std::string& name, const TransferOptions& opts,
+                               std::ostream& out) {
+  auto conf = TRY(RegistriesConf::load());
+  auto candidates = TRY(name_candidates(conf, name));
+  for (size_t i = 0;; ++i) {
+    auto digest = pull_image(images, candidates[i], opts, out);
+    if (digest) return candidates[i].str();
+    if (i + 1 == candidates.size()) return std::move(digest).error();
+    log::debug("short name " + name + ": not pulled from " + candidates[i].repository() + " (" + digest.error().what() +
+               ")");
+  }
 }
 
 namespace {
@@ -402,10 +441,13 @@ std::vector<PushPart> whole_index(cas::Store& store, const Index& ix) {
 
 }  // namespace
 
-Result<std::string> push_image(ImageStore& images, const Image& img, const Reference& dest, const TransferOptions& opts,
-                               std::ostream& out) {
+Result<std::string> push_image(ImageStore& images, const Image& img, const Reference& dest_given,
+                               const TransferOptions& opts, std::ostream& out) {
   cas::Store& store = images.store();
-  Registry reg(dest.domain, opts.registry);
+  auto conf = TRY(RegistriesConf::load());
+  RegistrySource target = TRY(push_target(conf, dest_given));
+  const Reference& dest = target.ref;
+  Registry reg(dest.domain, options_for(target, opts.registry));
   std::string own_mt = img.manifest.media_type.empty() ? media::oci_manifest : img.manifest.media_type;
   std::vector<PushPart> parts;
   std::string index_bytes;
@@ -450,23 +492,31 @@ Result<Image> resolve_or_pull(ImageStore& images, const std::string& name, const
                               const TransferOptions& opts, std::ostream& out, const Puller& puller) {
   if (policy != "missing" && policy != "always" && policy != "never")
     return make_error(ErrorCode::invalid_argument, "--pull must be missing, always or never, not " + policy);
+  // A short name with unqualified-search-registries stands for several references: the first the store has
+  // (ImageStore::resolve), else the first a registry has.
+  std::vector<Reference> candidates;
+  if (!looks_like_id(name))
+    if (auto conf = RegistriesConf::load(); conf && !conf->search.empty())
+      if (auto c = name_candidates(*conf, name)) candidates = std::move(*c);
   if (policy != "always") {
-    auto img = images.resolve(name);
+    auto img = images.resolve(name);  // short names included
     if (img || policy == "never" || img.error().code != ErrorCode::not_found || looks_like_id(name)) return img;
   }
-  auto ref = TRY(Reference::parse(name));
+  if (candidates.empty()) candidates.push_back(TRY(Reference::parse(name)));
   Status pulled;
-  if (puller) {
-    pulled = puller(ref);
-  } else if (auto digest = pull_image(images, ref, opts, out); !digest) {
-    pulled = std::move(digest).error();
+  for (const auto& ref : candidates) {
+    if (puller) {
+      pulled = puller(ref);
+    } else if (auto digest = pull_image(images, ref, opts, out); !digest) {
+      pulled = std::move(digest).error();
+    } else {
+      pulled = {};
+    }
+    if (pulled) return images.resolve(ref.str());
   }
-  if (!pulled) {
-    Error e = std::move(pulled).error();
-    if (policy == "missing") e.message = "no such image " + name + " in the store, and pulling it failed: " + e.message;
-    return e;
-  }
-  return images.resolve(ref.str());
+  Error e = std::move(pulled).error();
+  if (policy == "missing") e.message = "no such image " + name + " in the store, and pulling it failed: " + e.message;
+  return e;
 }
 
 }  // namespace kiln::oci

@@ -21,10 +21,16 @@ struct TransferOptions {
   int jobs = 4;                                     ///< blobs transferred at once
 };
 
-/// Pull ref into the store and tag it. Blobs already in the store are not downloaded again; a blob whose
-/// bytes do not match its digest, a truncated body or a manifest over 4 MiB is refused with nothing committed.
-/// Returns the manifest digest (of what the tag points at).
+/// Pull ref into the store and tag it: from its registry's mirrors first, at the location registries.conf
+/// moves it to, insecure as it says (refused when it is blocked there). Blobs already in the store are not downloaded
+/// again; a blob whose bytes do not match its digest, a truncated body or a manifest over 4 MiB is refused with nothing
+/// committed. Returns the manifest digest (of what the tag points at).
 Result<std::string> pull_image(ImageStore& images, const Reference& ref, const TransferOptions& opts,
+                               std::ostream& out);
+
+/// Pull a name as podman does: a short name, with unqualified-search-registries in registries.conf, from each
+/// search registry in turn until one has it. Returns the full reference it was stored under.
+Result<std::string> pull_named(ImageStore& images, const std::string& name, const TransferOptions& opts,
                                std::ostream& out);
 
 /// Push img to dest: blobs the registry has are skipped, blobs known in another repository of the registry are

@@ -6,6 +6,7 @@
 #include "oci/extract.h"
 #include "oci/media_types.h"
 #include "oci/reference.h"
+#include "oci/registries_conf.h"
 
 namespace kiln::oci {
 
@@ -84,6 +85,13 @@ Result<Image> ImageStore::resolve(const std::string& name) {
   std::string want = ref->str();
   for (const auto& e : entries)
     if (e.ref == want) return load(e);
+  // A short name, with unqualified-search-registries in registries.conf, names the first of its references at
+  // those registries that the store has (podman's rule), before docker.io's.
+  if (auto conf = RegistriesConf::load(); conf && !conf->search.empty())
+    if (auto candidates = name_candidates(*conf, name); candidates && candidates->front().str() != want)
+      for (const auto& c : *candidates)
+        for (const auto& e : entries)
+          if (e.ref == c.str()) return load(e);
   return make_error(ErrorCode::not_found, "no such image: " + name + " (kiln images lists what the store has)");
 }
 

@@ -159,6 +159,32 @@ expect_fail "kiln: pushing to $dead/team/app:2: cannot connect to $dead (connect
   kiln push $dead/team/app:2
 kiln rmi $dead/team/app:2 >/dev/null
 expect_fail "kiln: cannot resolve host no-such-registry.invalid" kiln pull no-such-registry.invalid/team/app:1
+# registries.conf, read where podman reads it (~/.config/containers/registries.conf before /etc's): a mirror
+# serves the pull of a registry that is down; a short name is looked up in unqualified-search-registries, and
+# the store finds it by that name afterwards; a blocked registry is refused; a file that is no TOML is one line.
+down=127.0.0.1:$(free_port)
+mkdir -p "$WORK/home/.config/containers"
+cat > "$WORK/home/.config/containers/registries.conf" <<EOF
+unqualified-search-registries = ["$R"]
+[[registry]]
+location = "$down"
+[[registry.mirror]]
+location = "$R"
+[[registry]]
+location = "blocked.example.com"
+blocked = true
+EOF
+HOME=$WORK/home KILN_ROOT=$WORK/mirrored kiln pull $down/team/app:2 > /dev/null 2> "$WORK/mirror.err" \
+  || fail "pull through a mirror: $(cat "$WORK/mirror.err")"
+assert_eq "$(KILN_ROOT=$WORK/mirrored digest_of $down/team/app:2)" "$want" "the image a mirror served"
+assert_eq "$(HOME=$WORK/home KILN_ROOT=$WORK/short kiln pull -q team/app:2)" "$R/team/app:2" "a short name's pull"
+assert_eq "$(HOME=$WORK/home KILN_ROOT=$WORK/short kiln run team/app:2)" "built" "a short name in the store"
+assert_eq "$(HOME=$WORK/home KILN_ROOT=$WORK/shortrun kiln run team/app:2 2>/dev/null)" "built" "run pulls a short name"
+HOME=$WORK/home expect_fail "kiln: registry blocked.example.com is blocked in $WORK/home/.config/containers/registries.conf" \
+  kiln pull blocked.example.com/team/app:1
+echo 'unqualified-search-registries = [' > "$WORK/bad.conf"
+CONTAINERS_REGISTRIES_CONF=$WORK/bad.conf expect_fail "$WORK/bad.conf:1: " kiln pull team/app:2
+
 # --log-level debug shows each request with its answer (global flags go after the command too).
 KILN_ROOT=$WORK/debugpull kiln pull -q $R/team/app:2 --log-level debug > /dev/null 2> "$WORK/debug.err"
 grep -q "^kiln: debug: registry: GET http://$R/v2/team/app/manifests/2: 200 in [0-9]* ms$" "$WORK/debug.err" \
@@ -248,6 +274,10 @@ echo s3cret | kiln login --cert-dir "$WORK/certs" -u tester --password-stdin $S 
 kiln push -q --cert-dir "$WORK/certs" localhost/app:2 $S/app:2
 KILN_ROOT=$WORK/tls kiln pull -q --cert-dir "$WORK/certs" $S/app:2 >/dev/null
 assert_eq "$(KILN_ROOT=$WORK/tls digest_of $S/app:2)" "$want" "TLS + auth pull"
+# registries.conf marks the TLS registry insecure: its certificate is then not checked, without a flag.
+printf '[[registry]]\nlocation = "%s"\ninsecure = true\n' "$S" > "$WORK/insecure.conf"
+CONTAINERS_REGISTRIES_CONF=$WORK/insecure.conf KILN_ROOT=$WORK/tls-insecure kiln pull -q $S/app:2 >/dev/null \
+  || fail "an insecure registry of registries.conf was refused"
 kiln logout $S | grep -q "Removed" || fail "logout"
 expect_fail "kiln login $S" env KILN_ROOT=$WORK/tls2 "$KILN" pull --cert-dir "$WORK/certs" $S/app:2
 
