@@ -52,6 +52,7 @@ struct BuildContext {
   std::map<std::string, std::string> flat;  ///< --from sources flattened so far: key → directory
   std::string tmp;                          ///< the build's temp dir (removed at the end)
   size_t step = 0, total = 0, current = 0;  ///< progress counters; current = the stage being built
+  int display_fd = -1;                      ///< the live display's event pipe (RUN output goes there), or -1
 
   /// "path:line" of an instruction, for errors.
   std::string where(const Instruction& ins) const { return bf.path + ":" + std::to_string(ins.line); }

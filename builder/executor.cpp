@@ -7,8 +7,10 @@
 
 #include <chrono>
 #include <ctime>
+#include <memory>
 #include <set>
 
+#include "builder/build_display.h"
 #include "builder/history.h"
 #include "builder/steps.h"
 #include "common/log.h"
@@ -22,7 +24,11 @@ namespace {
 
 class Build {
  public:
-  Build(cas::Store& store, const BuildOptions& opts, std::ostream& out) : b(store, opts, out) {}
+  Build(cas::Store& store, const BuildOptions& opts, std::ostream& out)
+      : m_display(opts.display_fd >= 0 && !opts.quiet ? std::make_unique<BuildDisplay>(opts.display_fd) : nullptr),
+        b(store, opts, m_display && m_display->active() ? m_display->stream() : out) {
+    if (m_display && m_display->active()) b.display_fd = m_display->event_fd();
+  }
   ~Build() {
     if (!b.tmp.empty()) (void)remove_tree(b.tmp);
   }
@@ -40,11 +46,14 @@ class Build {
     auto order = TRY(stages_for(b.stages, b.opts.target, path));
     warn_unused_build_args(order);
     for (size_t i : order) b.total += 1 + b.stages[i].steps.size();
+    if (b.display_fd >= 0) m_display->total(b.total);
     std::string tmpl = b.store.tmp_dir() + "/build-XXXXXX";
     if (!::mkdtemp(tmpl.data())) return sys_error("create build temp dir");
     b.tmp = tmpl;
     for (size_t i : order) TRY(build_stage(b.stages[i]));
-    return commit(b.done.at(order.back()));
+    auto result = TRY(commit(b.done.at(order.back())));
+    if (b.display_fd >= 0) m_display->finish(true);
+    return result;
   }
 
  private:
@@ -101,22 +110,21 @@ class Build {
     return ins.text.size() > 100 ? ins.text.substr(0, 97) + "..." : ins.text;
   }
 
+  std::string numbered(const std::string& text) const {
+    return "[" + std::to_string(b.step) + "/" + std::to_string(b.total) + "] " + text;
+  }
+
+  /// A step ended: on the live display, or as one line.
   void progress(const std::string& text, const std::string& status) {
     if (b.opts.quiet) return;
-    // On a terminal a step that was announced (and printed nothing since) gets its line finished in place.
-    if (m_announced) b.out << "\r\x1b[2K";
-    m_announced = false;
-    b.out << "[" << b.step << "/" << b.total << "] " << text << (status.empty() ? "" : "  " + status) << "\n";
+    if (b.display_fd >= 0) return m_display->done(b.step, numbered(text), status);
+    b.out << numbered(text) << (status.empty() ? "" : "  " + status) << "\n";
     b.out.flush();
   }
 
-  /// On a terminal, a step that has work to do shows at once: a RUN on its own line (its output follows), others
-  /// as a line that progress() completes.
+  /// A step with work to do began: the live display shows it running (plain output waits for its end).
   void announce(const Instruction& ins) {
-    if (b.opts.quiet || !b.opts.live) return;
-    b.out << "[" << b.step << "/" << b.total << "] " << shown(ins) << (ins.keyword == "RUN" ? "\n" : "  ...");
-    b.out.flush();
-    m_announced = ins.keyword != "RUN";
+    if (b.display_fd >= 0) m_display->started(b.step, numbered(shown(ins)));
   }
 
   /// The stage's starting state: a parent stage's (its ARGs included, as BuildKit has them), the empty image,
@@ -133,7 +141,7 @@ class Build {
     } else {
       oci::TransferOptions topts;
       topts.quiet = b.opts.quiet;
-      topts.progress = b.opts.live ? oci::Progress::Mode::live : oci::Progress::Mode::lines;
+      topts.progress = oci::Progress::Mode::lines;  // on the live display, lines above the running steps
       auto img = oci::resolve_or_pull(b.images, s.base, b.opts.pull, topts, b.out);
       if (!img) return std::move(img).error().context(b.where(*s.from) + ": FROM " + s.base);
       b.lease.add(img->id().str());
@@ -216,8 +224,7 @@ class Build {
         announce(ins);
         auto layer = p.make_layer();
         if (!layer) {
-          if (m_announced) b.out << "\n";  // the error line starts on a line of its own
-          m_announced = false;
+          if (b.display_fd >= 0) m_display->done(b.step, numbered(shown(ins)), "ERROR");
           return std::move(layer).error();
         }
         rec->layer = std::move(*layer);
@@ -243,9 +250,9 @@ class Build {
     return {};
   }
 
+  std::unique_ptr<BuildDisplay> m_display;  ///< before b: b's output may be its stream
   BuildContext b;
   size_t m_cached = 0;
-  bool m_announced = false;  ///< a step's line is on the terminal without its end
 };
 
 }  // namespace

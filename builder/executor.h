@@ -14,7 +14,7 @@ namespace kiln::builder {
 
 struct BuildOptions {
   std::string context_dir;
-  std::string buildfile;  ///< path; empty: Buildfile, Containerfile, Dockerfile in the context
+  std::string buildfile;                      ///< path; empty: Buildfile, Containerfile, Dockerfile in the context
   std::optional<std::string> buildfile_text;  ///< the Buildfile itself (`-f -` reads it from stdin), named "<stdin>"
   std::vector<std::string> tags;
   std::map<std::string, std::string> build_args;
@@ -22,7 +22,7 @@ struct BuildOptions {
   std::string target;
   bool no_cache = false;
   bool quiet = false;
-  bool live = false;                 ///< out is a terminal: show each step as it starts, finish its line in place
+  int display_fd = -1;               ///< a terminal for the live display (--progress tty); -1: plain lines to out
   std::optional<int64_t> timestamp;  ///< --timestamp or SOURCE_DATE_EPOCH
   oci::media::Compression compression = oci::media::Compression::gzip;
   std::string network = "host";                ///< RUN's network: host (default, so apt-get works) or none

@@ -1,6 +1,8 @@
 // Step output.
 #include "builder/step_output.h"
 
+#include "builder/build_display.h"
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,7 +13,8 @@
 
 namespace kiln::builder {
 
-StepOutput::StepOutput(std::ostream& out, std::string prefix, bool quiet, std::string tail_file)
+StepOutput::StepOutput(std::ostream& out, std::string prefix, bool quiet, std::string tail_file, int display_fd,
+                       size_t step)
     : m_tail_file(std::move(tail_file)) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) < 0) {
@@ -30,7 +33,10 @@ StepOutput::StepOutput(std::ostream& out, std::string prefix, bool quiet, std::s
     auto emit = [&](const std::string& line) {
       last.push_back(line);
       if (last.size() > 10) last.pop_front();
-      if (!quiet) {
+      if (display_fd >= 0) {
+        std::string e = BuildDisplay::output_event(step, line);
+        (void)!::write(display_fd, e.data(), e.size());
+      } else if (!quiet) {
         std::string text = prefix + line + "\n";
         (void)!::write(m_saved_err, text.data(), text.size());
       }

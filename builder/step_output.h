@@ -14,7 +14,9 @@ namespace kiln::builder {
 /// hold the allocator's lock). The reader prefixes each line and keeps the last ones in tail_file.
 class StepOutput {
  public:
-  StepOutput(std::ostream& out, std::string prefix, bool quiet, std::string tail_file);
+  /// display_fd >= 0: each line goes to the live display as the output of step (build_display.h) instead.
+  StepOutput(std::ostream& out, std::string prefix, bool quiet, std::string tail_file, int display_fd = -1,
+             size_t step = 0);
   ~StepOutput();
   /// Restore fds 1 and 2 and wait for the reader; safe to call twice.
   void finish();

@@ -154,7 +154,7 @@ Result<std::optional<oci::StoredLayer>> run_and_diff(BuildContext& b, const Stag
   std::string tail;
   {
     std::string prefix = "[" + std::to_string(b.step) + "/" + std::to_string(b.total) + "] | ";
-    StepOutput so(b.out, prefix, b.opts.quiet, b.tmp + "/tail-" + std::to_string(ins.line));
+    StepOutput so(b.out, prefix, b.opts.quiet, b.tmp + "/tail-" + std::to_string(ins.line), b.display_fd, b.step);
     out = runtime::run_container(spec);
     so.finish();
     tail = so.tail();

@@ -17,6 +17,7 @@ struct BuildFlags {
   std::string context = ".";
   std::string file, target, iidfile, compression = "gzip", timestamp, network = "host", pull = "missing";
   std::vector<std::string> tags, build_args, labels, secrets;
+  std::string progress;  ///< auto, plain, tty, quiet; "" for $BUILDKIT_PROGRESS, else auto
   bool no_cache = false, quiet = false;
 };
 
@@ -45,8 +46,17 @@ Status build_cmd(Context& ctx, const BuildFlags& f) {
   o.tags = f.tags;
   o.target = f.target;
   o.no_cache = f.no_cache;
-  o.quiet = f.quiet;
-  o.live = ::isatty(2) != 0;  // progress goes to stderr
+  // --progress, else $BUILDKIT_PROGRESS (docker's), else auto: the live display on a terminal, lines elsewhere.
+  std::string progress = f.progress;
+  if (progress.empty()) progress = ::getenv("BUILDKIT_PROGRESS") ? ::getenv("BUILDKIT_PROGRESS") : "auto";
+  if (progress != "auto" && progress != "plain" && progress != "tty" && progress != "quiet")
+    return make_error(ErrorCode::invalid_argument,
+                      "unknown --progress \"" + progress + "\": use auto, plain, tty or quiet");
+  bool terminal = ::isatty(2) != 0;  // progress goes to stderr
+  if (progress == "tty" && !terminal)
+    return make_error(ErrorCode::invalid_argument, "--progress tty: stderr is not a terminal (use plain)");
+  o.quiet = f.quiet || progress == "quiet";
+  if (progress == "tty" || (progress == "auto" && terminal)) o.display_fd = 2;
   for (const auto& a : f.build_args) {
     auto kv = TRY(key_value(a, "--build-arg"));
     o.build_args[kv.first] = kv.second;
@@ -94,7 +104,7 @@ Status build_cmd(Context& ctx, const BuildFlags& f) {
     UniqueFd fd = TRY(open_fd(f.iidfile, O_WRONLY | O_CREAT | O_TRUNC, 0644));
     TRY(write_all(fd.get(), r.image_id));
   }
-  if (!f.quiet)
+  if (!o.quiet)
     std::cerr << "built " << r.image_id.substr(7, 12) << " in " << r.steps << " steps (" << r.cached << " cached)"
               << (f.tags.empty() ? "" : ", tagged " + f.tags.front()) << "\n";
   std::cout << r.image_id << "\n";
@@ -116,6 +126,9 @@ void register_build_command(CLI::App& app, Context& ctx) {
   b->add_flag("--no-cache", f->no_cache, "run every step, ignoring the cache");
   b->add_option("--iidfile", f->iidfile, "write the image ID to this file");
   b->add_flag("-q,--quiet", f->quiet, "print only the image ID");
+  b->add_option("--progress", f->progress,
+                "auto (default: tty on a terminal, else plain), plain (a line per step), tty (a live display), "
+                "quiet (as -q); default $BUILDKIT_PROGRESS");
   b->add_option("--timestamp", f->timestamp,
                 "creation time and mtime clamp, in seconds since the epoch (also SOURCE_DATE_EPOCH)");
   b->add_option("--compression", f->compression, "layer compression: gzip (default), zstd or none");
