@@ -8,6 +8,7 @@
 #include <cstring>
 #include <iostream>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cli/aliases.h"
@@ -79,6 +80,53 @@ std::string unknown_command_message(std::string_view word) {
   std::string msg = "unknown command \"" + std::string(word) + "\" for kiln";
   if (!best.empty()) msg += "; did you mean " + std::string(best) + "?";
   return msg + " (see kiln --help)";
+}
+
+/// A command as the user typed it: the hidden names of alias targets ("system-df") as "system df".
+std::string display_name(std::string_view word) {
+  for (const auto& a : kiln::cli::aliases())
+    if (a.command == word && word.find('-') != std::string_view::npos)
+      return std::string(a.group) + " " + std::string(a.sub);
+  return std::string(word);
+}
+
+/// The line for a flag the command does not take, with the nearest one it does take when one is close
+/// (`unknown flag --tga for kiln build; did you mean --tag?`); "" when every flag given is known.
+std::string unknown_flag_line(const CLI::App& sub, const CLI::App& app, const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "--") break;
+    if (a.size() < 2 || a[0] != '-') continue;
+    auto find = [&](const std::string& n) {
+      const CLI::Option* o = sub.get_option_no_throw(n);
+      return o ? o : app.get_option_no_throw(n);
+    };
+    std::string name = a.substr(0, a.find('='));
+    if (name[1] != '-') {  // -qa is -q -a, until a flag that takes a value (-fVALUE)
+      for (size_t i = 1; i < name.size(); ++i) {
+        const CLI::Option* o = find(std::string("-") + name[i]);
+        if (!o) {
+          name = std::string("-") + name[i];
+          break;
+        }
+        if (o->get_items_expected_max() > 0 || i + 1 == name.size()) name.clear();
+        if (name.empty()) break;
+      }
+      if (name.empty()) continue;
+    } else if (find(name)) {
+      continue;
+    }
+    std::string best;
+    size_t best_d = 3;
+    for (const CLI::App* owner : {&sub, &app})
+      for (const CLI::Option* o : owner->get_options())
+        for (const auto& l : o->get_lnames()) {
+          size_t d = edit_distance(name, "--" + l);
+          if (d < best_d) best_d = d, best = "--" + l;
+        }
+    return "unknown flag " + name + " for kiln " + display_name(sub.get_name()) +
+           (best.empty() ? "" : "; did you mean " + best + "?");
+  }
+  return "";
 }
 
 /// Where the subcommand word is: the first argument that is neither an option nor the value of --root; argc
@@ -263,7 +311,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "kiln: " << e.what() << " (see kiln --help)\n";
+    const CLI::App* sub = nullptr;
+    for (const CLI::App* c : std::as_const(app).get_subcommands([](const CLI::App*) { return true; }))
+      if (c->get_name() == word) sub = c;
+    std::string line = sub ? unknown_flag_line(*sub, app, ctx.after_command) : "";
+    std::string help = sub ? "kiln " + display_name(word) + " --help" : "kiln --help";
+    std::cerr << "kiln: " << (line.empty() ? std::string(e.what()) : line) << " (see " << help << ")\n";
     // docker exits 125 for bad flags of run/exec; 2 elsewhere.
     for (const auto* sub : app.get_subcommands())
       if (sub->get_name() == "run" || sub->get_name() == "exec") return 125;

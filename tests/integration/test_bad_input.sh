@@ -128,6 +128,16 @@ for pair in "imgaes:images" "bild:build" "pul:pull" "xyzzy:"; do
   if [ -n "$want" ]; then echo "$err" | grep -qF "did you mean $want?" || fail "kiln $word suggests: $err"
   else echo "$err" | grep -q "did you mean" && fail "kiln $word suggests something: $err"; fi
 done
+# A flag a command does not take: one line naming the command, the nearest flag when one is close, exit 2.
+for c in "images --digest:unknown flag --digest for kiln images; did you mean --digests? (see kiln images --help)" \
+  "build --tga x .:unknown flag --tga for kiln build; did you mean --tag? (see kiln build --help)" \
+  "system df --fromat x:unknown flag --fromat for kiln system df; did you mean --format? (see kiln system df --help)" \
+  "images -qz:unknown flag -z for kiln images (see kiln images --help)"; do
+  args=${c%%:*} want=${c#*:}
+  rc=0; err=$(kiln $args 2>&1 >/dev/null) || rc=$?
+  assert_eq $rc 2 "exit code of kiln $args"
+  assert_eq "$err" "kiln: $want" "kiln $args"
+done
 kiln version | grep -q "^kiln version " || fail "kiln version: $(kiln version)"
 kiln version | grep -q "OCI image spec" || fail "kiln version lacks the spec versions"
 # Global flags after the command, as docker and podman take them; run's and exec's usage name the command.

@@ -18,7 +18,7 @@ kiln import "$rootfs" localhost/debian:bookworm >/dev/null
 mkdir -p "$WORK/ctx"
 cat > "$WORK/ctx/Buildfile" <<'BF'
 FROM localhost/debian:bookworm
-RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends hello \
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends hello python3-minimal \
  && rm -rf /var/lib/apt/lists/*
 CMD ["hello"]
 BF
@@ -27,6 +27,12 @@ assert_eq "$(kiln run localhost/hello:1)" "Hello, world!" "the installed program
 out=$(kiln run localhost/hello:1 /bin/sh -c 'dpkg -s hello | grep Status; touch /usr/bin/x 2>&1 || true')
 echo "$out" | grep -q "install ok installed" || fail "dpkg does not know the package: $out"
 echo "$out" | grep -q "Read-only file system" || fail "the root of a Debian container is writable: $out"
+# A Python program's temp file works on the read-only root by default (the tmpfs kiln puts at /tmp).
+out=$(kiln run localhost/hello:1 python3 -c 'import tempfile
+with tempfile.NamedTemporaryFile() as f:
+    f.write(b"x"); f.flush(); print("tempfile", f.name.startswith("/tmp/"))
+print("mkdtemp", tempfile.mkdtemp().startswith("/tmp/"))' 2>&1) || fail "python tempfile on a read-only image: $out"
+assert_eq "$(echo $out)" "tempfile True mkdtemp True" "python tempfile"
 assert_fsck_clean
 
 # Rootless: the same build as an ordinary user. apt drops to its _apt user for downloads, which needs the ids
