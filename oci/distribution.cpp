@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -256,8 +257,9 @@ Result<std::string> pull_named(ImageStore& images, const std::string& name, cons
 
 namespace {
 
-/// Blobs above this size go up in chunks of it (PATCH with Content-Range), so a proxy's body limit or a dropped
-/// connection costs one chunk, not the whole layer.
+/// Blobs up to this size go up in one PUT. Larger ones stream in one PATCH (as skopeo sends them), which a
+/// dropped connection can resume from where the registry says it got (GET of the session's Range); a registry
+/// that refuses so large a body (413) gets chunks of this size, or of its OCI-Chunk-Min-Length if larger.
 constexpr uint64_t kChunk = 16u << 20;
 
 std::string absolute(Registry& reg, const std::string& location) {
@@ -311,7 +313,7 @@ std::string with_digest(const std::string& loc, const cas::Digest& d) {
 /// PATCH the blob in chunks; after a failed chunk, ask the registry how far it got (GET on the session) and go
 /// on from there. Returns the location to finish the session at.
 Result<std::string> upload_chunks(Registry& reg, const Reference& dest, const Descriptor& d, int fd, std::string loc,
-                                  uint64_t chunk, Progress& pr, size_t id) {
+                                  uint64_t chunk, uint64_t fallback_chunk, Progress& pr, size_t id) {
   std::string what = "pushing " + d.digest.str() + " to " + where(dest);
   uint64_t offset = 0;
   int recoveries = 0;
@@ -334,7 +336,11 @@ Result<std::string> upload_chunks(Registry& reg, const Reference& dest, const De
     }
     if (r && (r->status == 401 || r->status == 403 || r->status == 404))
       return make_error(ErrorCode::io, what + ": chunk at " + std::to_string(offset) + ": " + registry_error(*r));
-    if (++recoveries > 3) {
+    if (r && r->status == 413 && chunk > fallback_chunk) {
+      chunk = fallback_chunk;  // too large a body for this registry (or a proxy before it): chunks from here on
+      log::debug(what + ": the registry refused a " + std::to_string(n) + "-byte body; sending chunks of " +
+                 std::to_string(chunk));
+    } else if (++recoveries > 3) {
       if (!r) return std::move(r).error().context(what);
       return make_error(ErrorCode::io, what + ": chunk at " + std::to_string(offset) + ": " + registry_error(*r));
     }
@@ -344,10 +350,16 @@ Result<std::string> upload_chunks(Registry& reg, const Reference& dest, const De
     if (!st) return std::move(st).error().context(what);
     if (st->status != 204)
       return make_error(ErrorCode::conflict, what + ": the upload session is gone: " + registry_error(*st));
+    // "0-N": N + 1 bytes are there. "0-0" is what the reference registry says of an empty session too, so it
+    // counts as none (had one byte arrived, sending it again is refused, and the blob starts over).
     offset = 0;
     if (auto it = st->headers.find("range"); it != st->headers.end()) {
       auto dash = it->second.find('-');
-      if (dash != std::string::npos) offset = std::strtoull(it->second.c_str() + dash + 1, nullptr, 10) + 1;
+      if (dash != std::string::npos && dash + 1 < it->second.size() &&
+          std::isdigit(static_cast<unsigned char>(it->second[dash + 1]))) {
+        uint64_t last = std::strtoull(it->second.c_str() + dash + 1, nullptr, 10);
+        offset = last == 0 ? 0 : last + 1;
+      }
     }
     if (auto it = st->headers.find("location"); it != st->headers.end()) loc = absolute(reg, it->second);
   }
@@ -374,19 +386,19 @@ Status push_blob(Registry& reg, cas::Store& store, const Reference& dest, const 
     return {};
   }
   UniqueFd fd = TRY(store.open_blob(d.digest));
-  uint64_t chunk = std::max(kChunk, min_chunk);
+  uint64_t fallback_chunk = std::max(kChunk, min_chunk);
   HttpRequest put;
   put.method = "PUT";
   put.headers.push_back("Content-Type: application/octet-stream");
-  if (d.size > chunk) {
-    auto done = upload_chunks(reg, dest, d, fd.get(), loc, chunk, pr, id);
+  if (d.size > kChunk) {
+    auto done = upload_chunks(reg, dest, d, fd.get(), loc, d.size, fallback_chunk, pr, id);
     if (!done && done.error().code == ErrorCode::conflict) {
       // The registry cannot say where the session stands (the reference registry signs the offset into the
       // location, and the newest location was lost with the chunk): start over in a new session, once.
       loc = TRY(start_upload(reg, store, dest, d, mounted_from, min_chunk));
       if (loc.empty())
         return make_error(ErrorCode::io, "pushing " + d.digest.str() + " to " + where(dest) + ": no upload session");
-      done = upload_chunks(reg, dest, d, fd.get(), loc, chunk, pr, id);
+      done = upload_chunks(reg, dest, d, fd.get(), loc, d.size, fallback_chunk, pr, id);
     }
     loc = TRY(std::move(done));
     put.body = "";

@@ -243,8 +243,8 @@ grep -q "already exists" "$WORK/second.err" || fail "the second push re-uploaded
 kiln push -q localhost/big:1 $D/big:1
 KILN_ROOT=$WORK/big kiln pull -q $D/big:1 >/dev/null
 assert_eq "$(KILN_ROOT=$WORK/big digest_of $D/big:1)" "$(digest_of localhost/big:1)" "big image after an interrupted push"
-# A chunk lost half-way (a proxy forwards half of it, then drops the connection): kiln asks the registry how far
-# it got and goes on from there; the pushed image pulls back intact.
+# An upload lost half-way (a proxy forwards half of the body, then drops the connection): kiln asks the registry
+# how far it got and goes on from there (or starts that blob over); the pushed image pulls back intact.
 fport=$(free_port)
 python3 "$(dirname "$0")/fixtures/flaky_proxy.py" "$fport" "${D#*:}" > "$WORK/flaky.log" 2>&1 &
 flaky_pid=$!
@@ -254,9 +254,26 @@ kiln push -q localhost/big:1 127.0.0.1:$fport/flaky/big:1
 KILN_ROOT=$WORK/flaky kiln pull -q $D/flaky/big:1 >/dev/null
 assert_eq "$(KILN_ROOT=$WORK/flaky digest_of $D/flaky/big:1)" "$(digest_of localhost/big:1)" "big image pushed through a dropped chunk"
 grep -q 'GET /v2/flaky/big/blobs/uploads/' "$WORK/dying/log" || fail "kiln did not ask the registry for the upload's progress"
-# A 40 MB layer goes up in 16 MiB chunks (PATCH with Content-Range), then a closing PUT.
-patches=$(grep -c 'http.request.method=PATCH' "$WORK/dying/log" || true)
-[ "$patches" -ge 3 ] || fail "a 40 MB blob went up in $patches PATCH requests, expected chunks of 16 MiB"
+# A 40 MB layer streams up in one PATCH, then a closing PUT; behind a proxy that refuses bodies over 20 MB
+# (413), in 16 MiB chunks. (A registry of their own: the one above has the blob, and would mount it.)
+start_registry stream
+T=127.0.0.1:$REG_PORT
+kiln push -q localhost/big:1 $T/stream/big:1
+patches=$(grep 'http.request.method=PATCH' "$REG_LOG" | grep -c '/v2/stream/big/blobs/uploads/' || true)
+assert_eq "$patches" 1 "PATCH requests for a 40 MB blob"
+start_registry limited
+T=127.0.0.1:$REG_PORT
+lport=$(free_port)
+python3 "$(dirname "$0")/fixtures/flaky_proxy.py" "$lport" "${T#*:}" --max-body 20000000 > "$WORK/limited.log" 2>&1 &
+on_exit "kill $! 2>/dev/null"
+for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$lport/v2/" && break; sleep 0.1; done
+kiln push -q localhost/big:1 127.0.0.1:$lport/limited/big:1 --log-level debug 2> "$WORK/limited.err" \
+  || fail "push behind a body limit: $(cat "$WORK/limited.err")"
+grep -q "refused a [0-9]*-byte body; sending chunks of 16777216" "$WORK/limited.err" || fail "no fall back to chunks: $(grep -v registry: "$WORK/limited.err")"
+patches=$(grep 'http.request.method=PATCH' "$REG_LOG" | grep -c '/v2/limited/big/blobs/uploads/' || true)
+assert_eq "$patches" 3 "16 MiB chunks of a 40 MB blob after a 413"
+KILN_ROOT=$WORK/limited kiln pull -q $T/limited/big:1 >/dev/null
+assert_eq "$(KILN_ROOT=$WORK/limited digest_of $T/limited/big:1)" "$(digest_of localhost/big:1)" "big image pushed in chunks"
 
 # 2. TLS with a test CA and htpasswd Basic auth: login, push, pull, logout; a wrong password is refused.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=kiln-test-ca" -keyout "$WORK/ca.key" -out "$WORK/ca.crt" 2>/dev/null
