@@ -134,8 +134,32 @@ Result<std::string> Registry::token_for(const std::string& challenge, const std:
   }
 }
 
+void Registry::probe_plain_http() {
+  std::lock_guard<std::mutex> once(m_probe_mu);
+  if (m_probed) return;
+  m_probed = true;
+  {
+    std::lock_guard<std::mutex> lk(m_mu);
+    if (!m_http_fallback || m_scheme != "https") return;
+  }
+  HttpRequest probe;  // no credentials: they never go over plain HTTP unasked
+  probe.url = "http://" + m_host + "/v2/";
+  probe.max_body = 64u << 10;
+  probe.follow = false;
+  auto r = http_do(probe);
+  // A TLS server answers plain HTTP with 400 (Go's, nginx's), a registry /v2/ with 200 or 401.
+  if (r && (r->status == 200 || r->status == 401)) {
+    std::lock_guard<std::mutex> lk(m_mu);
+    m_scheme = "http";
+    m_http_fallback = false;
+  }
+  log::debug("registry: " + m_host + (r && (r->status == 200 || r->status == 401) ? " speaks" : " does not speak") +
+             " plain HTTP");
+}
+
 Result<HttpResponse> Registry::call(HttpRequest req, const std::string& repo, const std::string& actions,
                                     const BodySink& sink, const std::string& also_pull) {
+  probe_plain_http();  // once per registry; the others wait for it
   if (req.url.rfind("http", 0) != 0) req.url = base() + req.url;
   req.verify_tls = m_opts.tls_verify.value_or(true);
   req.ca_dir = m_opts.cert_dir;

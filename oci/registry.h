@@ -36,6 +36,11 @@ class Registry {
 
  private:
   Result<std::string> token_for(const std::string& challenge, const std::string& scope);
+  /// Where plain HTTP is allowed, one bare GET /v2/ over it first: a registry that answers it (200 or 401)
+  /// speaks plain HTTP, and no TLS handshake is tried (it costs tens of ms, its CA store loaded each time).
+  void probe_plain_http();
+  bool m_probed = false;
+  std::mutex m_probe_mu;  ///< the first request of every thread waits for the one probe
   std::string m_host, m_scheme;
   bool m_http_fallback = false;  ///< local registry: HTTPS first, plain HTTP if it does not speak TLS
   RegistryOptions m_opts;

@@ -189,6 +189,9 @@ CONTAINERS_REGISTRIES_CONF=$WORK/bad.conf expect_fail "$WORK/bad.conf:1: " kiln 
 KILN_ROOT=$WORK/debugpull kiln pull -q $R/team/app:2 --log-level debug > /dev/null 2> "$WORK/debug.err"
 grep -q "^kiln: debug: registry: GET http://$R/v2/team/app/manifests/2: 200 in [0-9]* ms$" "$WORK/debug.err" \
   || fail "no debug line for the manifest: $(cat "$WORK/debug.err")"
+# A local registry that speaks plain HTTP is found so by one bare GET /v2/, without a TLS handshake first.
+grep -qx "kiln: debug: registry: $R speaks plain HTTP" "$WORK/debug.err" || fail "no plain-HTTP probe: $(cat "$WORK/debug.err")"
+grep -q "TLS with\|https://" "$WORK/debug.err" && fail "TLS was tried on a plain-HTTP registry: $(cat "$WORK/debug.err")"
 expect_fail "invalid reference" kiln pull "$R/Bad/Name"
 
 # 4a. A registry that lies: a proxy that corrupts blob bodies. The pull is refused; fsck stays clean.
@@ -291,6 +294,8 @@ echo s3cret | kiln login --cert-dir "$WORK/certs" -u tester --password-stdin $S 
 kiln push -q --cert-dir "$WORK/certs" localhost/app:2 $S/app:2
 KILN_ROOT=$WORK/tls kiln pull -q --cert-dir "$WORK/certs" $S/app:2 >/dev/null
 assert_eq "$(KILN_ROOT=$WORK/tls digest_of $S/app:2)" "$want" "TLS + auth pull"
+KILN_ROOT=$WORK/tls kiln pull -q --log-level debug --cert-dir "$WORK/certs" $S/app:2 2>&1 >/dev/null |
+  grep -qx "kiln: debug: registry: $S does not speak plain HTTP" || fail "the TLS registry was taken for a plain one"
 # registries.conf marks the TLS registry insecure: its certificate is then not checked, without a flag.
 printf '[[registry]]\nlocation = "%s"\ninsecure = true\n' "$S" > "$WORK/insecure.conf"
 CONTAINERS_REGISTRIES_CONF=$WORK/insecure.conf KILN_ROOT=$WORK/tls-insecure kiln pull -q $S/app:2 >/dev/null \
