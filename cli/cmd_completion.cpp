@@ -231,22 +231,10 @@ void zsh(const CliDoc& doc, std::ostream& o) {
   for (const auto& c : doc.commands) {
     o << "    \"" << c.name << "\") _arguments -s :";
     zsh_flag_specs(c.flags, o);
-    switch (arg_kind(c)) {
-      case ArgKind::image:
-        o << " \\\n      '*:image:_kiln_images'";
-        break;
-      case ArgKind::container:
-        o << " \\\n      '*:container:_kiln_containers'";
-        break;
-      case ArgKind::dir:
-        o << " \\\n      '*:directory:_files -/'";
-        break;
-      case ArgKind::file:
-        o << " \\\n      '*:file:_files'";
-        break;
-      case ArgKind::none:
-        break;
-    }
+    // What completes the arguments, by ArgKind: none, image, container, dir, file.
+    static const char* kZshArgs[] = {"", "'*:image:_kiln_images'", "'*:container:_kiln_containers'",
+                                     "'*:directory:_files -/'", "'*:file:_files'"};
+    if (arg_kind(c) != ArgKind::none) o << " \\\n      " << kZshArgs[static_cast<int>(arg_kind(c))];
     o << " ;;\n";
   }
   o << "  esac\n"
@@ -334,22 +322,11 @@ void fish(const CliDoc& doc, std::ostream& o) {
   for (const auto& c : doc.commands) {
     std::string cond = "__kiln_is " + c.name;
     flag_lines(c.flags, cond);
-    switch (arg_kind(c)) {
-      case ArgKind::image:
-        o << "complete -c kiln -n \"" << cond << "\" -a \"(" << fish_quoted(kImagesCmd) << ")\"\n";
-        break;
-      case ArgKind::container:
-        o << "complete -c kiln -n \"" << cond << "\" -a \"(" << fish_quoted(kContainersCmd) << ")\"\n";
-        break;
-      case ArgKind::dir:
-        o << "complete -c kiln -n \"" << cond << "\" -a \"(__fish_complete_directories)\"\n";
-        break;
-      case ArgKind::file:
-        o << "complete -c kiln -n \"" << cond << "\" -F\n";
-        break;
-      case ArgKind::none:
-        break;
-    }
+    static const std::string kFishArgs[] = {"", "-a \"(" + fish_quoted(kImagesCmd) + ")\"",
+                                            "-a \"(" + fish_quoted(kContainersCmd) + ")\"",
+                                            "-a \"(__fish_complete_directories)\"", "-F"};
+    if (arg_kind(c) != ArgKind::none)
+      o << "complete -c kiln -n \"" << cond << "\" " << kFishArgs[static_cast<int>(arg_kind(c))] << "\n";
   }
 }
 
