@@ -47,11 +47,14 @@ Status build_cmd(Context& ctx, const BuildFlags& f) {
   o.target = f.target;
   o.no_cache = f.no_cache;
   // --progress, else $BUILDKIT_PROGRESS (docker's), else auto: the live display on a terminal, lines elsewhere.
+  auto known = [](const std::string& p) { return p == "auto" || p == "plain" || p == "tty" || p == "quiet"; };
   std::string progress = f.progress;
-  if (progress.empty()) progress = ::getenv("BUILDKIT_PROGRESS") ? ::getenv("BUILDKIT_PROGRESS") : "auto";
-  if (progress != "auto" && progress != "plain" && progress != "tty" && progress != "quiet")
+  if (!progress.empty() && !known(progress))
     return make_error(ErrorCode::invalid_argument,
                       "unknown --progress \"" + progress + "\": use auto, plain, tty or quiet");
+  if (const char* env = ::getenv("BUILDKIT_PROGRESS"); progress.empty() && env && known(env))
+    progress = env;  // a value only docker has (rawjson) is left to docker
+  if (progress.empty()) progress = "auto";
   bool terminal = ::isatty(2) != 0;  // progress goes to stderr
   if (progress == "tty" && !terminal)
     return make_error(ErrorCode::invalid_argument, "--progress tty: stderr is not a terminal (use plain)");

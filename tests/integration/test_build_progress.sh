@@ -45,6 +45,7 @@ grep -q '^\[5/6\] | out line 9' "$WORK/plain.bin" || fail "plain output lacks RU
 grep -q '^\[6/6\] RUN sleep 1.2  [0-9.]*s' "$WORK/plain.bin" || fail "plain output lacks the step line"
 BUILDKIT_PROGRESS=plain pty_run "$KILN" build --no-cache -t localhost/progress:2 "$ctx" > "$WORK/env.bin"
 grep -q $'\x1b' "$WORK/env.bin" && fail "BUILDKIT_PROGRESS=plain was not taken"
+BUILDKIT_PROGRESS=rawjson kiln build -q -t localhost/progress:2 "$ctx" > /dev/null || fail "a docker-only BUILDKIT_PROGRESS broke the build"
 # quiet: the image ID alone.
 kiln build --progress quiet -t localhost/progress:3 "$ctx" > "$WORK/quiet.out" 2> "$WORK/quiet.err"
 [ -s "$WORK/quiet.err" ] && fail "--progress quiet wrote to stderr: $(cat "$WORK/quiet.err")"
