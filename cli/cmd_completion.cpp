@@ -69,6 +69,12 @@ std::vector<std::string> groups(const CliDoc& doc) {
     }
   return out;
 }
+/// The groups as one shell case pattern: "image|container|…".
+std::string group_alternatives(const std::vector<std::string>& gs) {
+  std::string out;
+  for (const auto& g : gs) out += (out.empty() ? "" : "|") + g;
+  return out;
+}
 std::string subs_of(const CliDoc& doc, const std::string& group) {
   std::string out;
   for (const auto& c : doc.commands)
@@ -101,7 +107,7 @@ void bash(const CliDoc& doc, std::ostream& o) {
        "    [[ $w == -* ]] && continue\n"
        "    if [[ -n $group ]]; then cmd=\"$group $w\"; break; fi\n"
        "    case $w in";
-  for (const auto& g : groups(doc)) o << (g == groups(doc).front() ? " " : "|") << g;
+  o << " " << group_alternatives(groups(doc));
   o << ") group=$w; continue ;; esac\n"
        "    cmd=$w; break\n"
        "  done\n"
@@ -197,7 +203,7 @@ void zsh(const CliDoc& doc, std::ostream& o) {
        "    esac\n"
        "    if [[ -n $group ]]; then cmd=\"$group $w\"; break; fi\n"
        "    case $w in";
-  for (const auto& g : groups(doc)) o << (g == groups(doc).front() ? " " : "|") << g;
+  o << " " << group_alternatives(groups(doc));
   o << ") group=$w; continue ;; esac\n"
        "    cmd=$w; break\n"
        "  done\n"

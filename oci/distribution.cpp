@@ -56,27 +56,17 @@ const char* kAccept =
 
 std::string where(const Reference& r) { return r.repository() + (r.tag.empty() ? "" : ":" + r.tag); }
 
-/// The first error code of a registry's error body ("MANIFEST_UNKNOWN"), "" when it has none.
-std::string error_code_of(const HttpResponse& r) {
-  try {
-    auto j = parse_json(r.body);  // kept: a range-for over a member of a temporary would outlive it
-    for (const auto& e : j.at("errors")) return e.value("code", std::string());
-  } catch (...) {
-  }
-  return "";
-}
-
 /// A manifest the registry answered 404 for, in a user's words: the repository is unknown, or it has no such
 /// tag, or no such digest. Registries answer MANIFEST_UNKNOWN for an unknown repository too (the reference
 /// registry does), so a tag's miss asks the repository's tag list, which an unknown repository answers 404.
 Error manifest_not_found(Registry& reg, const Reference& ref, const std::string& what, const HttpResponse& r) {
   std::string repo_missing = "repository " + ref.path + " not found in " + ref.domain;
-  if (error_code_of(r) == "NAME_UNKNOWN") return make_error(ErrorCode::not_found, repo_missing);
+  if (registry_error_code(r) == "NAME_UNKNOWN") return make_error(ErrorCode::not_found, repo_missing);
   if (what.rfind("sha256:", 0) == 0)
     return make_error(ErrorCode::not_found, "manifest " + what + " not found in " + ref.repository());
   HttpRequest tags;
   tags.url = "/v2/" + ref.path + "/tags/list?n=1";
-  if (auto t = reg.call(tags, ref.path, "pull"); t && t->status == 404 && error_code_of(*t) == "NAME_UNKNOWN")
+  if (auto t = reg.call(tags, ref.path, "pull"); t && t->status == 404 && registry_error_code(*t) == "NAME_UNKNOWN")
     return make_error(ErrorCode::not_found, repo_missing);
   return make_error(ErrorCode::not_found, "tag " + what + " not found in " + ref.repository());
 }

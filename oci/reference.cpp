@@ -64,11 +64,11 @@ bool valid_tag(const std::string& s) {
   return true;
 }
 
+}  // namespace
+
 bool is_domain(const std::string& first) {
   return first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost";
 }
-
-}  // namespace
 
 Result<Reference> Reference::parse(const std::string& text) {
   if (text.empty()) return bad(text, "it is empty");

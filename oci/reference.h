@@ -29,4 +29,8 @@ struct Reference {
 /// True if text could only be an image ID or digest prefix rather than a name (12-64 hex, or sha256:…).
 bool looks_like_id(const std::string& text);
 
+/// Whether the first component of a name is a registry host (it has a '.' or a ':', or is localhost), as
+/// docker reads "host/path" against "user/path".
+bool is_domain(const std::string& first);
+
 }  // namespace kiln::oci

@@ -202,9 +202,7 @@ Result<RegistrySource> push_target(const RegistriesConf& conf, const Reference& 
 Result<std::vector<Reference>> name_candidates(const RegistriesConf& conf, const std::string& name) {
   auto ref = TRY(Reference::parse(name));
   std::string first = name.substr(0, name.find('/'));
-  bool names_registry =
-      name.find('/') != std::string::npos &&
-      (first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost");
+  bool names_registry = name.find('/') != std::string::npos && is_domain(first);
   if (names_registry || conf.search.empty()) return std::vector<Reference>{ref};
   std::vector<Reference> out;
   for (const auto& reg : conf.search) {

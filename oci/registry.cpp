@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "common/fd.h"
@@ -67,16 +68,29 @@ std::string urlencode(const std::string& s) {
 
 }  // namespace
 
-std::string registry_error(const HttpResponse& r) {
-  std::string msg = std::to_string(r.status);
+namespace {
+
+/// The first entry of a registry's error body ({"errors": [{"code", "message"}]}), if it has one.
+std::optional<std::pair<std::string, std::string>> first_error(const HttpResponse& r) {
   try {
-    auto j = parse_json(r.body);
-    for (const auto& e : j.at("errors")) {
-      msg += " " + e.value("code", std::string()) + ": " + e.value("message", std::string());
-      break;
-    }
+    auto j = parse_json(r.body);  // kept: a range-for over a member of a temporary would outlive it
+    for (const auto& e : j.at("errors"))
+      return std::pair{e.value("code", std::string()), e.value("message", std::string())};
   } catch (...) {
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string registry_error_code(const HttpResponse& r) {
+  auto e = first_error(r);
+  return e ? e->first : "";
+}
+
+std::string registry_error(const HttpResponse& r) {
+  std::string msg = std::to_string(r.status);
+  if (auto e = first_error(r)) msg += " " + e->first + ": " + e->second;
   return msg;
 }
 

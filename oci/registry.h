@@ -51,5 +51,7 @@ class Registry {
 
 /// Registry error text from a response ("401 UNAUTHORIZED: authentication required").
 std::string registry_error(const HttpResponse& r);
+/// The first error code of a registry's error body ("MANIFEST_UNKNOWN"), "" when it has none.
+std::string registry_error_code(const HttpResponse& r);
 
 }  // namespace kiln::oci
