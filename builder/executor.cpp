@@ -3,6 +3,8 @@
 #include "builder/executor.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,6 +14,7 @@
 
 #include "builder/build_display.h"
 #include "builder/history.h"
+#include "builder/stage_workers.h"
 #include "builder/steps.h"
 #include "common/log.h"
 #include "oci/distribution.h"
@@ -50,7 +53,7 @@ class Build {
     std::string tmpl = b.store.tmp_dir() + "/build-XXXXXX";
     if (!::mkdtemp(tmpl.data())) return sys_error("create build temp dir");
     b.tmp = tmpl;
-    for (size_t i : order) TRY(build_stage(b.stages[i]));
+    TRY(build_stages(order));
     auto result = TRY(commit(b.done.at(order.back())));
     if (b.display_fd >= 0) m_display->finish(true);
     return result;
@@ -118,7 +121,7 @@ class Build {
   void progress(const std::string& text, const std::string& status) {
     if (b.opts.quiet) return;
     if (b.display_fd >= 0) return m_display->done(b.step, numbered(text), status);
-    b.out << numbered(text) << (status.empty() ? "" : "  " + status) << "\n";
+    b.out << numbered(text) + (status.empty() ? "" : "  " + status) + "\n";  // one write: workers share it
     b.out.flush();
   }
 
@@ -183,13 +186,89 @@ class Build {
     return {};
   }
 
-  Status build_stage(const Stage& s) {
+  /// The stages in order. Where several wait only on stages already built, forked workers build them at once (up
+  /// to --jobs), filling the cache; each is then taken from the cache here, in the sequential order, so the image
+  /// does not depend on the schedule. With --jobs 1, or for a stage whose worker did not start, it is built here.
+  Status build_stages(const std::vector<size_t>& order) {
+    std::map<size_t, size_t> first_step;  // stage → the step count before its FROM, as a sequential build counts
+    size_t n = 0;
+    for (size_t i : order) {
+      first_step[i] = n;
+      n += 1 + b.stages[i].steps.size();
+    }
+    std::vector<size_t> left = order;
+    while (!left.empty()) {
+      std::vector<size_t> ready, waiting;
+      for (size_t i : left) {
+        bool deps_built = true;
+        for (size_t d : b.stages[i].deps) deps_built &= b.done.count(d) > 0;
+        (deps_built ? ready : waiting).push_back(i);
+      }
+      if (ready.empty()) ready.push_back(left.front());  // cannot happen in a planned order; build in it anyway
+      auto prebuilt = TRY(build_in_workers(ready, first_step));
+      for (size_t i : ready) {
+        b.step = first_step[i];
+        auto it = prebuilt.find(i);
+        TRY(build_stage(b.stages[i], it == prebuilt.end() ? nullptr : &it->second));
+      }
+      std::erase_if(left, [&](size_t i) { return b.done.count(i) > 0; });
+    }
+    return {};
+  }
+
+  /// Stages built at once by workers, each in its own process; what each found cached, by stage. The first
+  /// failure in the Buildfile's order is the build's (one that only stopped because another failed is not).
+  Result<std::map<size_t, size_t>> build_in_workers(const std::vector<size_t>& ready,
+                                                    const std::map<size_t, size_t>& first_step) {
+    std::map<size_t, size_t> out;
+    int jobs = b.opts.jobs > 0 ? b.opts.jobs : default_build_jobs();
+    if (ready.size() < 2 || jobs < 2) return out;
+    std::vector<WorkerJob> work;
+    for (size_t i : ready)
+      work.push_back([this, i, &first_step]() -> Result<size_t> {
+        b.tmp += "/stage-" + std::to_string(i);  // its own: temp names are made from line numbers
+        if (::mkdir(b.tmp.c_str(), 0700) < 0) return sys_error("create " + b.tmp);
+        b.step = first_step.at(i);
+        m_cached = 0;
+        TRY(build_stage(b.stages[i]));
+        return m_cached;
+      });
+    b.out.flush();
+    log::debug("build: stages " + std::to_string(ready.size()) + " at once, " + std::to_string(jobs) + " jobs");
+    int cancelled_by = 0;
+    auto results = run_in_workers(work, jobs, &cancelled_by);
+    std::optional<Error> stopped;
+    for (size_t k = 0; k < ready.size(); ++k) {
+      if (!results[k]) continue;  // not started: built here
+      if (*results[k]) {
+        out[ready[k]] = *results[k].value();
+      } else if (results[k]->error().code != ErrorCode::cancelled) {
+        return std::move(*results[k]).error();
+      } else if (!stopped) {
+        stopped = std::move(*results[k]).error();
+      }
+    }
+    if (cancelled_by)
+      return stopped && stopped->message.find(" in step ") != std::string::npos
+                 ? *stopped
+                 : make_error(ErrorCode::cancelled, "build cancelled (SIG" + std::string(sigabbrev_np(cancelled_by)) +
+                                                        "); nothing was tagged");
+    if (stopped) return *stopped;
+    return out;
+  }
+
+  /// One stage, step by step. prebuilt: a worker built it and found that many steps cached; its steps are taken
+  /// from the cache (whatever --no-cache says) without a line, as the worker printed them.
+  Status build_stage(const Stage& s, const size_t* prebuilt = nullptr) {
     b.current = s.index;
     ++b.step;
+    m_replay = prebuilt != nullptr;
     StageState st = TRY(base_state(s));
-    progress("FROM " + s.base + (s.name.empty() ? "" : " AS " + s.name), "");
+    if (!m_replay) progress("FROM " + s.base + (s.name.empty() ? "" : " AS " + s.name), "");
     TRY(run_triggers(s, st));
     for (const Step& one : s.steps) TRY(step(st, one, true));
+    if (prebuilt) m_cached += *prebuilt;
+    m_replay = false;
     b.done[s.index] = std::move(st);
     return {};
   }
@@ -215,8 +294,9 @@ class Build {
     PreparedStep p = TRY(prepare(st, s));
     std::string key = cas::sha256_of(st.key + "\n" + p.canon).hex();
     std::optional<CacheRecord> rec;
-    if (!b.opts.no_cache) rec = b.cache.get(key);
+    if (!b.opts.no_cache || m_replay) rec = b.cache.get(key);
     bool cached = rec.has_value();
+    bool replayed = m_replay && cached;  // a worker built it and printed its line
     log::debug("build: " + b.where(ins) + ": cache key " + key.substr(0, 12) + (cached ? ", found" : ", not found"));
     if (!cached) {
       rec = CacheRecord{};
@@ -231,7 +311,7 @@ class Build {
       }
       rec->created = now();
       TRY(b.cache.put(key, *rec));
-    } else {
+    } else if (!replayed) {
       ++m_cached;
     }
     if (b.opts.timestamp) rec->created = now();
@@ -246,13 +326,14 @@ class Build {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     char buf[32];
     snprintf(buf, sizeof buf, "%.2fs", secs);
-    progress(shown(ins), cached ? "CACHED" : buf);
+    if (!replayed) progress(shown(ins), cached ? "CACHED" : buf);
     return {};
   }
 
   std::unique_ptr<BuildDisplay> m_display;  ///< before b: b's output may be its stream
   BuildContext b;
   size_t m_cached = 0;
+  bool m_replay = false;  ///< taking a stage a worker built from the cache
 };
 
 }  // namespace

@@ -28,6 +28,7 @@ struct BuildOptions {
   std::string network = "host";                ///< RUN's network: host (default, so apt-get works) or none
   std::map<std::string, std::string> secrets;  ///< --secret id=…,src=…: id → host file
   std::string pull = "missing";                ///< FROM images: pull when missing, always, or never
+  int jobs = 0;                                ///< stages built at once (--jobs); 0: as many as kiln's CPUs
 };
 
 /// What a build produced.

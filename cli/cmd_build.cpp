@@ -16,6 +16,7 @@ namespace {
 struct BuildFlags {
   std::string context = ".";
   std::string file, target, iidfile, compression = "gzip", timestamp, network = "host", pull = "missing";
+  int jobs = 0;
   std::vector<std::string> tags, build_args, labels, secrets;
   std::string progress;  ///< auto, plain, tty, quiet; "" for $BUILDKIT_PROGRESS, else auto
   bool no_cache = false, quiet = false;
@@ -73,6 +74,7 @@ Status build_cmd(Context& ctx, const BuildFlags& f) {
                       "unsupported --network \"" + f.network + "\": use host (default) or none");
   o.network = f.network;
   o.pull = f.pull;
+  o.jobs = f.jobs;
   for (const auto& sec : f.secrets) {
     std::string id, src;
     size_t pos = 0;
@@ -136,6 +138,8 @@ void register_build_command(CLI::App& app, Context& ctx) {
                 "creation time and mtime clamp, in seconds since the epoch (also SOURCE_DATE_EPOCH)");
   b->add_option("--compression", f->compression, "layer compression: gzip (default), zstd or none");
   b->add_option("--network", f->network, "network of RUN steps: host (default) or none");
+  b->add_option("--jobs", f->jobs, "stages built at once where none needs another (default: the CPUs; 1: in order)")
+      ->check(CLI::PositiveNumber);
   b->add_option("--pull", f->pull, "pull FROM images: missing (default), always, never");
   b->add_option("--secret", f->secrets, "id=ID,src=FILE: a file RUN --mount=type=secret can read")
       ->allow_extra_args(false);
