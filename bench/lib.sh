@@ -41,3 +41,54 @@ debian_rootfs() {
   fi
   echo "$tarball"
 }
+
+# busybox_image WORK: a busybox rootfs in WORK/rootfs, imported into kiln's store as localhost/true:1 and
+# unpacked once (as any later run finds it).
+busybox_image() {
+  mkdir -p "$1/rootfs/bin" "$1/rootfs/etc"
+  cp /bin/busybox "$1/rootfs/bin/"; ln -sf busybox "$1/rootfs/bin/true"; ln -sf busybox "$1/rootfs/bin/sh"
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$1/rootfs/etc/passwd"
+  tar -C "$1/rootfs" -cf "$1/rootfs.tar" .
+  "$KILN" import "$1/rootfs.tar" localhost/true:1 >/dev/null
+  "$KILN" run localhost/true:1 /bin/true
+}
+
+# true_bundle WORK: WORK/bundle, an OCI bundle of localhost/true:1 (umoci unpack) that runs /bin/true with a
+# read-only root, no terminal and no rlimits (the host's nofile limit cannot be raised here).
+true_bundle() {
+  umoci unpack --image "$KILN_ROOT:localhost/true:1" "$1/bundle" >/dev/null
+  python3 - "$1/bundle/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = ["/bin/true"]; c["process"]["terminal"] = False; c["process"]["rlimits"] = []
+c["root"]["readonly"] = True
+json.dump(c, open(sys.argv[1], "w"))
+PY
+}
+
+# crun_in_cgroup2 DIR SCRIPT: runs the shell SCRIPT in DIR inside a private mount namespace with cgroup2 alone at
+# /sys/fs/cgroup (crun refuses this host's hybrid cgroups otherwise).
+crun_in_cgroup2() {
+  (cd "$1" && unshare -m sh -c "umount -R /sys/fs/cgroup 2>/dev/null; mount -t cgroup2 none /sys/fs/cgroup && $2")
+}
+
+# start_dockerd DIR: a private dockerd (BuildKit inside) on DIR/docker.sock, with DOCKER_HOST and DOCKER_BUILDKIT
+# exported; stop_dockerd ends it (call it from the script's EXIT trap).
+DOCKERD_PID=
+start_dockerd() {
+  mkdir -p "$1"
+  setsid dockerd --iptables=false --ip-masq=false --bridge=none -H "unix://$1/docker.sock" --data-root "$1/root" \
+    --exec-root "$1/exec" --pidfile "$1/pid" > "$1/log" 2>&1 < /dev/null &
+  DOCKERD_PID=$!
+  export DOCKER_HOST=unix://$1/docker.sock DOCKER_BUILDKIT=1
+  for _ in $(seq 1 100); do /usr/bin/docker info >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "dockerd did not start: $(tail -3 "$1/log")" >&2
+  return 1
+}
+stop_dockerd() {
+  if [ -n "$DOCKERD_PID" ]; then kill "$DOCKERD_PID" 2>/dev/null; wait "$DOCKERD_PID" 2>/dev/null || true; fi
+  DOCKERD_PID=
+}
+
+# bk_build ARGS...: `docker build` through BuildKit, no network (there is no bridge here).
+bk_build() { /usr/bin/docker build --network=none "$@"; }
