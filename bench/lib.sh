@@ -92,3 +92,31 @@ stop_dockerd() {
 
 # bk_build ARGS...: `docker build` through BuildKit, no network (there is no bridge here).
 bk_build() { /usr/bin/docker build --network=none "$@"; }
+
+# start_registry DIR: the reference registry on a free port of 127.0.0.1, storing in DIR/data; REGISTRY is its
+# host:port. stop_registry ends it (call it from the script's EXIT trap).
+REGISTRY_PID=
+start_registry() {
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$1"
+  printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s/data}, delete: {enabled: true}}\nhttp: {addr: 127.0.0.1:%s}\n' \
+    "$1" "$port" > "$1/config.yml"
+  env -u REGISTRY_AUTH_FILE setsid docker-registry serve "$1/config.yml" > "$1/log" 2>&1 < /dev/null &
+  REGISTRY_PID=$!
+  REGISTRY=127.0.0.1:$port
+  for _ in $(seq 1 100); do curl -s -o /dev/null "http://$REGISTRY/v2/" && return 0; sleep 0.1; done
+  echo "the registry did not start: $(tail -3 "$1/log")" >&2
+  return 1
+}
+stop_registry() {
+  if [ -n "$REGISTRY_PID" ]; then kill "$REGISTRY_PID" 2>/dev/null; wait "$REGISTRY_PID" 2>/dev/null || true; fi
+  REGISTRY_PID=
+}
+
+# peak_rss_mb CMD...: run CMD, print its peak resident set in MB (/usr/bin/time -v, its waited-for children too).
+peak_rss_mb() {
+  /usr/bin/time -v "$@" 2> "$CACHE/rss.$$" >/dev/null || { cat "$CACHE/rss.$$" >&2; return 1; }
+  awk -F: '/Maximum resident set size/ {printf "%.0f\n", $2 / 1024}' "$CACHE/rss.$$"
+  rm -f "$CACHE/rss.$$"
+}

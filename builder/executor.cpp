@@ -230,7 +230,9 @@ class Build {
         if (::mkdir(b.tmp.c_str(), 0700) < 0) return sys_error("create " + b.tmp);
         b.step = first_step.at(i);
         m_cached = 0;
-        TRY(build_stage(b.stages[i]));
+        auto built = build_stage(b.stages[i]);
+        b.out.flush();  // the worker ends with _exit
+        if (!built) return std::move(built).error();
         return m_cached;
       });
     b.out.flush();

@@ -1,6 +1,8 @@
 // Glob compilation and matching by automaton simulation.
 #include "builder/glob.h"
 
+#include <span>
+
 namespace kiln::builder {
 
 namespace {
@@ -65,6 +67,11 @@ Result<Glob> Glob::compile(const std::string& pat) {
       g.m_tokens.push_back({Kind::literal, c});
     }
   }
+  size_t head = 0, tail = g.m_tokens.size();
+  while (head < g.m_tokens.size() && g.m_tokens[head].kind == Kind::literal) g.m_prefix += g.m_tokens[head++].ch;
+  while (tail > head && g.m_tokens[tail - 1].kind == Kind::literal) --tail;
+  for (size_t i = tail; i < g.m_tokens.size(); ++i) g.m_suffix += g.m_tokens[i].ch;
+  g.m_literal = head == g.m_tokens.size();
   return g;
 }
 
@@ -88,12 +95,28 @@ bool Glob::consumes(const Token& t, unsigned char c) const {
   return false;
 }
 
-bool Glob::match(const std::string& path) const {
+bool Glob::match(std::string_view path) const {
   // State i: the tokens before i are matched. State n+1+i (i a "**/"): inside it, past its start, so it may
   // only be left right after a '/'. Epsilon moves: a star, "**" or a "**/" at its start may match nothing.
+  // The two state sets live on the stack for patterns of up to 63 tokens (every pattern seen in practice): an
+  // ignore file is matched against every path of the context, and two heap vectors per match were most of
+  // its cost (bench/context).
+  if (m_literal) return path == m_prefix;
+  if (!path.starts_with(m_prefix) || !path.ends_with(m_suffix)) return false;
   const size_t n = m_tokens.size();
-  std::vector<char> cur(2 * n + 2, 0), next(2 * n + 2, 0);
-  auto close = [&](std::vector<char>& s) {
+  const size_t states = 2 * n + 2;
+  char small[2][128];
+  std::vector<char> big;
+  char* a = small[0];
+  char* b = small[1];
+  if (states > sizeof small[0]) {
+    big.resize(2 * states);
+    a = big.data();
+    b = big.data() + states;
+  }
+  std::span<char> cur(a, states), next(b, states);
+  std::fill(cur.begin(), cur.end(), 0);
+  auto close = [&](std::span<char> s) {
     for (size_t i = 0; i < n; ++i)
       if (s[i] && m_tokens[i].kind != Kind::literal && m_tokens[i].kind != Kind::any_char &&
           m_tokens[i].kind != Kind::char_class)
@@ -126,7 +149,7 @@ bool Glob::match(const std::string& path) const {
     }
     if (!any) return false;
     close(next);
-    cur.swap(next);
+    std::swap(cur, next);
   }
   return cur[n];
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.h"
@@ -15,7 +16,7 @@ class Glob {
   /// A syntax error (an unclosed [, a range such as [z-a]) is an error naming the pattern.
   static Result<Glob> compile(const std::string& pattern);
   /// True when the whole of path ('/'-separated) matches.
-  bool match(const std::string& path) const;
+  bool match(std::string_view path) const;
 
  private:
   enum class Kind { literal, any_char, char_class, star, any_depth, dirs };  // dirs is "**/"
@@ -27,6 +28,10 @@ class Glob {
   };
   bool consumes(const Token& t, unsigned char c) const;
   std::vector<Token> m_tokens;
+  /// What any match starts and ends with (the pattern's leading and trailing literals): most paths an ignore
+  /// file is matched against fail these checks before the automaton runs.
+  std::string m_prefix, m_suffix;
+  bool m_literal = true;  ///< no wildcard at all: a match is the pattern itself
 };
 
 }  // namespace kiln::builder

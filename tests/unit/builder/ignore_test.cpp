@@ -61,6 +61,26 @@ TEST(Glob, DoubleStarAndClasses) {
   EXPECT_TRUE(*glob_match("[a-]", "-"));
 }
 
+TEST(Glob, LiteralEndsAreCheckedFirstWithoutChangingAnswers) {
+  // The pattern's leading and trailing literals reject a path early; the automaton decides the rest.
+  EXPECT_FALSE(*glob_match("a*a", "a"));  // "a" both starts and ends the path, yet "a*a" needs two
+  EXPECT_TRUE(*glob_match("a*a", "aa"));
+  EXPECT_TRUE(*glob_match("abc", "abc"));
+  EXPECT_FALSE(*glob_match("abc", "abcd"));
+  EXPECT_FALSE(*glob_match("abc", "ab"));
+  EXPECT_TRUE(*glob_match("a\\*", "a*"));  // an escaped star is a literal end
+  EXPECT_TRUE(*glob_match("**/*.cache1", "d/x.cache1"));
+  EXPECT_FALSE(*glob_match("**/*.cache1", "d/x.cache12"));
+  EXPECT_TRUE(*glob_match("d10/f00*", "d10/f0042.txt"));
+  EXPECT_FALSE(*glob_match("d10/f00*", "d1/f0042.txt"));
+  EXPECT_TRUE(*glob_match("", ""));
+  EXPECT_FALSE(*glob_match("", "x"));
+  auto rules = *IgnoreRules::parse("**/*.tmp\nd10/f00*\n");
+  EXPECT_TRUE(rules.excluded("a/b/c.tmp"));
+  EXPECT_TRUE(rules.excluded("d10/f001/deeper/file"));  // through its parent
+  EXPECT_FALSE(rules.excluded("d10/f1"));
+}
+
 TEST(Glob, BackwardsRangeIsAnErrorNotACrash) {
   auto r = glob_match("[z-a]", "m");
   ASSERT_FALSE(r.ok());
