@@ -35,7 +35,12 @@ struct PreparedStep {
 
 struct BuildContext {
   BuildContext(cas::Store& s, const BuildOptions& o, std::ostream& os)
-      : store(s), images(s), cache(s), stat(s.private_dir() + "/cache/context-stat"), opts(o), out(os) {}
+      : store(s),
+        images(s),
+        cache(s),
+        stat(StatCache::path_for(s.private_dir() + "/cache/stat", o.context_dir)),
+        opts(o),
+        out(os) {}
 
   cas::Store& store;
   oci::ImageStore images;

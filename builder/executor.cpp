@@ -198,11 +198,11 @@ class Build {
     }
     std::vector<size_t> left = order;
     while (!left.empty()) {
-      std::vector<size_t> ready, waiting;
+      std::vector<size_t> ready;
       for (size_t i : left) {
         bool deps_built = true;
         for (size_t d : b.stages[i].deps) deps_built &= b.done.count(d) > 0;
-        (deps_built ? ready : waiting).push_back(i);
+        if (deps_built) ready.push_back(i);
       }
       if (ready.empty()) ready.push_back(left.front());  // cannot happen in a planned order; build in it anyway
       auto prebuilt = TRY(build_in_workers(ready, first_step));

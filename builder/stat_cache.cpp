@@ -2,6 +2,8 @@
 #include "builder/stat_cache.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +14,12 @@
 #include "common/fd.h"
 
 namespace kiln::builder {
+
+std::string StatCache::path_for(const std::string& dir, const std::string& context_dir) {
+  char real[PATH_MAX];
+  std::string where = ::realpath(context_dir.c_str(), real) ? std::string(real) : context_dir;
+  return dir + "/" + cas::sha256_of(where).hex().substr(0, 32);
+}
 
 void StatCache::load() {
   auto text = read_file(m_path, 256u << 20);
@@ -46,6 +54,10 @@ Status StatCache::save() {
     out += std::to_string(e.size) + " " + std::to_string(e.mtime_ns) + " " + std::to_string(e.ctime_ns) + " " +
            std::to_string(e.ino) + " " + e.hex + " " + path + "\n";
   m_dirty = false;
+  std::string dir = m_path.substr(0, m_path.rfind('/'));
+  TRY(make_dirs(dir, 0700));
+  (void)::unlink((dir + "/../context-stat").c_str());  // the one file every context shared, before kiln 2026-12-06
+
   return cas::write_file_atomic(m_path, out);
 }
 

@@ -14,6 +14,9 @@ namespace kiln::builder {
 class StatCache {
  public:
   explicit StatCache(std::string path) : m_path(std::move(path)) {}
+  /// The cache file of one context directory in dir: each context has its own, so a build reads only the
+  /// entries of its own context (a store that built from many contexts no longer loads them all each time).
+  static std::string path_for(const std::string& dir, const std::string& context_dir);
   /// Load what an earlier build saved (a missing or damaged file is an empty cache).
   void load();
   /// Save if anything changed (atomic replace).

@@ -82,6 +82,8 @@ grep -q "Buildfile.fail:7" "$WORK/fail.err" || fail "the error does not name the
 grep -q "exit status 3" "$WORK/fail.err" || fail "the error lacks the exit status: $(cat "$WORK/fail.err")"
 grep -q "^kiln: .*cancelled" "$WORK/fail.err" && fail "the stopped stage's error was reported: $(cat "$WORK/fail.err")"
 [ $(($(date +%s) - t0)) -lt 45 ] || fail "the other stage ran on after one failed"
+# A worker stopped while it was starting its container leaves it to PR_SET_PDEATHSIG: gone a moment later.
+for _ in $(seq 1 50); do pgrep -f "sleep 60" >/dev/null || break; sleep 0.1; done
 pgrep -f "sleep 60" >/dev/null && fail "the stopped stage's RUN is still running"
 expect_fail "no such image" kiln inspect localhost/fail:1
 
