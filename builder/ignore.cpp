@@ -67,24 +67,10 @@ bool IgnoreRules::excluded(const std::string& path) const {
   bool matched = false;
   // A rule that matches a parent directory excludes what is in it: the parents are the path's prefixes.
   std::string_view whole(path);
-  size_t on_stack[32];
-  std::vector<size_t> on_heap;  // a path deeper than 32
-  size_t* ends = on_stack;
-  size_t nparents = 0;
-  for (size_t i = 1; i < whole.size(); ++i) {
-    if (whole[i] != '/' || whole[i - 1] == '/') continue;
-    if (nparents == std::size(on_stack) && on_heap.empty()) on_heap.assign(on_stack, on_stack + nparents);
-    if (!on_heap.empty()) {
-      on_heap.push_back(i);
-      ends = on_heap.data();
-    } else {
-      on_stack[nparents] = i;
-    }
-    ++nparents;
-  }
   for (const auto& rule : m_rules) {
     bool m = rule.glob.match(whole);
-    for (size_t i = 0; !m && i < nparents; ++i) m = rule.glob.match(whole.substr(0, ends[i]));
+    for (size_t i = whole.find('/', 1); !m && i != std::string_view::npos; i = whole.find('/', i + 1))
+      if (whole[i - 1] != '/') m = rule.glob.match(whole.substr(0, i));
     if (m) matched = !rule.exception;
   }
   return matched;
