@@ -13,8 +13,8 @@
 #include <memory>
 
 #include "common/fd.h"
-#include "oci/http.h"
 #include "oci/extract.h"
+#include "oci/http.h"
 #include "oci/tar_check.h"
 
 namespace kiln::builder {
@@ -63,7 +63,7 @@ std::string literal(const std::string& name) {
 }  // namespace
 
 Result<std::optional<CopyRequest>> split_local_archives(CopyRequest& req, const std::string& dir,
-                                                       const std::string& label) {
+                                                        const std::string& label) {
   char root[PATH_MAX];
   if (!::realpath(req.src_root.c_str(), root)) return std::optional<CopyRequest>{};
   auto is_archive = [&](const std::string& m, std::string& real_out) {
@@ -101,7 +101,8 @@ Result<std::optional<CopyRequest>> split_local_archives(CopyRequest& req, const 
     UniqueFd fd = TRY(open_fd(readable, O_RDONLY));
     // Whiteouts stay whiteouts (overlay form): the layer then deletes what they name in the destination, as
     // BuildKit's unpacking onto the destination does.
-    oci::ExtractOptions xo{oci::Whiteouts::overlay, label + archives[i].substr(std::strlen(root) + 1), std::nullopt};
+    oci::ExtractOptions xo{oci::Whiteouts::overlay, label + archives[i].substr(std::strlen(root) + 1), std::nullopt,
+                           std::nullopt};
     TRY(oci::extract_tar(fd.get(), dir, xo));
     if (readable != archives[i]) ::unlink(readable.c_str());
   }

@@ -12,12 +12,15 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <unordered_set>
 #include <vector>
 
 #include "common/fd.h"
 #include "common/identity.h"
+#include "oci/compress.h"
 #include "oci/tar_check.h"
 
 namespace kiln::oci {
@@ -356,62 +359,122 @@ class Extractor {
   std::vector<DirTime> m_dir_times;
 };
 
-struct HashingReader {
-  int fd;
-  cas::Sha256 hasher;
-  std::vector<char> buf = std::vector<char>(1 << 17);
-  int err = 0;
-};
+/// The bytes libarchive reads: the blob from fd, hashed as it comes (its digest), decompressed here when it is
+/// gzip or zstd, and the tar that comes out hashed too (its diffID). libarchive itself only parses the tar.
+class LayerReader {
+ public:
+  explicit LayerReader(int fd) : m_fd(fd) {}
 
-la_ssize_t hashing_read(struct archive*, void* client, const void** data) {
-  auto* r = static_cast<HashingReader*>(client);
-  for (;;) {
-    ssize_t n = ::read(r->fd, r->buf.data(), r->buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      r->err = errno;
-      return -1;
-    }
-    r->hasher.update(r->buf.data(), static_cast<size_t>(n));
-    *data = r->buf.data();
+  /// Sniff the compression from the first bytes and set up the decompressor.
+  Status open() {
+    size_t n = TRY(read_blob(m_head, sizeof m_head));
+    m_head_len = n;
+    auto c = sniff_compression(m_head, n);
+    m_dec = Decompressor::create(c, [this](void* buf, size_t len) -> Result<size_t> {
+      if (m_head_pos < m_head_len) {
+        size_t k = std::min(len, m_head_len - m_head_pos);
+        std::memcpy(buf, m_head + m_head_pos, k);
+        m_head_pos += k;
+        return k;
+      }
+      return read_blob(buf, len);
+    });
+    return {};
+  }
+
+  /// Next piece of the tar; 0 at its end.
+  Result<size_t> next(const void** data) {
+    size_t n = TRY(m_dec->read(m_buf.data(), m_buf.size()));
+    m_tar_hasher.update(m_buf.data(), n);
+    *data = m_buf.data();
     return n;
   }
+
+  /// Read to the end (what follows the tar's end marker is part of both hashes).
+  Status drain() {
+    const void* d;
+    while (TRY(next(&d)) > 0) {
+    }
+    // A decompressor stops at the end of its stream: bytes after it are still the blob's.
+    char sink[1 << 14];
+    while (TRY(read_blob(sink, sizeof sink)) > 0) {
+    }
+    return {};
+  }
+
+  cas::Digest blob_digest() { return m_blob_hasher.finish(); }
+  cas::Digest tar_digest() { return m_tar_hasher.finish(); }
+  std::optional<Error> error;  ///< why the last read failed, for the message libarchive cannot carry
+
+ private:
+  Result<size_t> read_blob(void* buf, size_t len) {
+    for (;;) {
+      ssize_t n = ::read(m_fd, buf, len);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return sys_error("read");
+      m_blob_hasher.update(buf, static_cast<size_t>(n));
+      return static_cast<size_t>(n);
+    }
+  }
+
+  int m_fd;
+  unsigned char m_head[8];
+  size_t m_head_len = 0, m_head_pos = 0;
+  std::unique_ptr<Decompressor> m_dec;
+  std::vector<char> m_buf = std::vector<char>(1 << 17);
+  cas::Sha256 m_blob_hasher, m_tar_hasher;
+};
+
+la_ssize_t layer_read(struct archive*, void* client, const void** data) {
+  auto* r = static_cast<LayerReader*>(client);
+  auto n = r->next(data);
+  if (!n) {
+    r->error = std::move(n).error();
+    return -1;
+  }
+  return static_cast<la_ssize_t>(*n);
 }
 
 }  // namespace
 
 Status extract_tar(int fd, const std::string& dest, const ExtractOptions& opts) {
   UniqueFd root = TRY(open_fd(dest, O_RDONLY | O_DIRECTORY));
+  std::string label = opts.label.empty() ? "layer" : opts.label;
+  LayerReader reader(fd);
+  TRY_CTX(reader.open(), label);
   std::unique_ptr<struct archive, int (*)(struct archive*)> a(archive_read_new(), archive_read_free);
-  archive_read_support_filter_gzip(a.get());
-  archive_read_support_filter_zstd(a.get());
   archive_read_support_filter_none(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_empty(a.get());
-  std::string label = opts.label.empty() ? "layer" : opts.label;
-  HashingReader reader{fd, {}};
-  if (archive_read_open(a.get(), &reader, nullptr, hashing_read, nullptr) != ARCHIVE_OK)
-    return make_error(ErrorCode::corrupt, label + ": not a tar archive: " + archive_error_text(a.get()));
+  // A failed read (a corrupt gzip stream, say) reaches libarchive only as -1: its own words are in the reader.
+  auto archive_failed = [&](const std::string& what) -> Error {
+    if (reader.error) return std::move(reader.error->context(label));
+    return make_error(ErrorCode::corrupt, label + ": " + what + archive_error_text(a.get()));
+  };
+  if (archive_read_open(a.get(), &reader, nullptr, layer_read, nullptr) != ARCHIVE_OK)
+    return archive_failed("not a tar archive: ");
   Extractor x(root.get(), opts);
   for (;;) {
     struct archive_entry* e;
     int r = archive_read_next_header(a.get(), &e);
     if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-      return make_error(ErrorCode::corrupt, label + ": " + archive_error_text(a.get()));
-    TRY_CTX(x.entry(a.get(), e), label);
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return archive_failed("");
+    if (auto st = x.entry(a.get(), e); !st)
+      return reader.error ? archive_failed("") : std::move(st).error().context(label);
   }
-  if (opts.verify) {
-    for (;;) {
-      const void* d;
-      la_ssize_t n = hashing_read(a.get(), &reader, &d);
-      if (n < 0) return sys_error(label + ": read", reader.err);
-      if (n == 0) break;
-    }
-    cas::Digest got = reader.hasher.finish();
-    if (got != *opts.verify)
-      return make_error(ErrorCode::corrupt, label + " is corrupt: its content hashes to " + got.str() +
-                                                ", run kiln fsck and pull or import the image again");
+  if (opts.verify || opts.diff_id) {
+    TRY_CTX(reader.drain(), label);
+    if (opts.verify)
+      if (cas::Digest got = reader.blob_digest(); got != *opts.verify)
+        return make_error(ErrorCode::corrupt, label + " is corrupt: its content hashes to " + got.str() +
+                                                  ", run kiln fsck and pull or import the image again");
+    // The tree is kept under the diffID the config names, where other images find it: a layer whose tar is not
+    // what its config says must not fill that place.
+    if (opts.diff_id)
+      if (cas::Digest got = reader.tar_digest(); got != *opts.diff_id)
+        return make_error(ErrorCode::corrupt, label + ": its uncompressed content hashes to " + got.str() +
+                                                  " but the image config says " + opts.diff_id->str() +
+                                                  ": the image is malformed, refused");
   }
   return x.finish();
 }

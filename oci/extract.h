@@ -22,10 +22,12 @@ struct ExtractOptions {
   std::string label;  ///< names the layer in errors ("layer sha256:…")
   /// When set, the bytes read from fd must hash to this, or the extraction fails (the caller discards dest).
   std::optional<cas::Digest> verify;
+  /// When set, the uncompressed tar must hash to this (the config's diffID), or the extraction fails.
+  std::optional<cas::Digest> diff_id;
 };
 
-/// Extract the (possibly gzip/zstd compressed) tar read from fd into the existing directory dest.
-/// Refuses, naming the entry, any entry that would create or change something outside dest:
+/// Extract the (possibly gzip/zstd compressed, told by its first bytes) tar read from fd into the existing directory
+/// dest. Refuses, naming the entry, any entry that would create or change something outside dest:
 /// `..` components, parents that are symlinks leading out (absolute or relative), hardlinks to outside.
 Status extract_tar(int fd, const std::string& dest, const ExtractOptions& opts);
 

@@ -126,7 +126,7 @@ Result<std::vector<std::string>> ImageStore::layer_roots(const Image& img) {
     const cas::Digest& diff_id = img.config.diff_ids[i];
     auto root = m_trees.ensure(diff_id, [&](const std::string& dir) -> Result<cas::TreeInfo> {
       UniqueFd fd = TRY(m_store.open_blob(layer.digest));
-      ExtractOptions opts{Whiteouts::overlay, "layer " + layer.digest.str(), layer.digest};
+      ExtractOptions opts{Whiteouts::overlay, "layer " + layer.digest.str(), layer.digest, diff_id};
       TRY(extract_tar(fd.get(), dir, opts));
       return cas::LayerTrees::measure(dir);
     });
@@ -137,9 +137,10 @@ Result<std::vector<std::string>> ImageStore::layer_roots(const Image& img) {
 }
 
 Status ImageStore::flatten(const Image& img, const std::string& dest) {
-  for (const auto& layer : img.manifest.layers) {
+  for (size_t i = 0; i < img.manifest.layers.size(); ++i) {
+    const Descriptor& layer = img.manifest.layers[i];
     UniqueFd fd = TRY(m_store.open_blob(layer.digest));
-    ExtractOptions opts{Whiteouts::apply, "layer " + layer.digest.str(), layer.digest};
+    ExtractOptions opts{Whiteouts::apply, "layer " + layer.digest.str(), layer.digest, img.config.diff_ids[i]};
     TRY(extract_tar(fd.get(), dest, opts));
   }
   return {};

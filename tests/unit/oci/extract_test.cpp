@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/fd.h"
+#include "oci/compress.h"
 #include "tests/unit/support/tar_builder.h"
 #include "tests/unit/support/temp_dir.h"
 
@@ -178,6 +179,54 @@ TEST(Extract, VerifiesBlobDigest) {
   UniqueFd fd2 = *open_fd(work / "t.tar", O_RDONLY);
   test::TempDir t2;
   EXPECT_TRUE(extract_tar(fd2.get(), t2.path(), ExtractOptions{Whiteouts::apply, "L", cas::sha256_of(tar)}).ok());
+}
+
+std::string compressed(media::Compression c, const std::string& in) {
+  std::string out;
+  auto z = Compressor::create(c, [&](const void* d, size_t n) -> Status {
+    out.append(static_cast<const char*>(d), n);
+    return {};
+  });
+  EXPECT_TRUE(z->write(in.data(), in.size()).ok());
+  EXPECT_TRUE(z->finish().ok());
+  return out;
+}
+
+// A layer tree is shared under the diffID its config names: the uncompressed tar must be that, whatever the
+// compression, and the blob its own digest.
+TEST(Extract, VerifiesDiffIdOfTheUncompressedTar) {
+  std::string tar = test::build_tar({{TarEntry::file, "f", "good"}});
+  std::string other = test::build_tar({{TarEntry::file, "f", "EVIL"}});
+  for (auto c : {media::Compression::none, media::Compression::gzip, media::Compression::zstd}) {
+    for (const std::string* content : {&tar, &other}) {
+      test::TempDir t, work;
+      std::string blob = compressed(c, *content);
+      test::write_text(work / "l", blob);
+      UniqueFd fd = *open_fd(work / "l", O_RDONLY);
+      auto st = extract_tar(fd.get(), t.path(),
+                            ExtractOptions{Whiteouts::overlay, "layer L", cas::sha256_of(blob), cas::sha256_of(tar)});
+      if (content == &tar) {
+        EXPECT_TRUE(st.ok()) << st.error().what();
+        EXPECT_EQ(*read_file(t / "f"), "good");
+      } else {
+        ASSERT_FALSE(st.ok()) << static_cast<int>(c);
+        EXPECT_EQ(st.error().code, ErrorCode::corrupt);
+        EXPECT_NE(st.error().what().find("the image config says " + cas::sha256_of(tar).str()), std::string::npos)
+            << st.error().what();
+      }
+    }
+  }
+}
+
+TEST(Extract, CorruptGzipIsNamed) {
+  test::TempDir t, work;
+  std::string blob = compressed(media::Compression::gzip, test::build_tar({{TarEntry::file, "f", "x"}}));
+  blob[blob.size() / 2] ^= 0x55;
+  test::write_text(work / "l", blob);
+  UniqueFd fd = *open_fd(work / "l", O_RDONLY);
+  auto st = extract_tar(fd.get(), t.path(), ExtractOptions{Whiteouts::apply, "layer L", std::nullopt, std::nullopt});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().what().find("layer L"), std::string::npos) << st.error().what();
 }
 
 }  // namespace
