@@ -145,6 +145,7 @@ class Build {
       oci::TransferOptions topts;
       topts.quiet = b.opts.quiet;
       topts.progress = oci::Progress::Mode::lines;  // on the live display, lines above the running steps
+      topts.unpack = true;                          // a RUN needs the layer trees
       auto img = oci::resolve_or_pull(b.images, s.base, b.opts.pull, topts, b.out);
       if (!img) return std::move(img).error().context(b.where(*s.from) + ": FROM " + s.base);
       b.lease.add(img->id().str());

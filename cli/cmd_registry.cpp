@@ -40,7 +40,7 @@ void add_registry_flags(CLI::App* cmd, RegistryFlags& f) {
 }
 
 Status pull_cmd(Context& ctx, const std::string& name, const RegistryFlags& f, const std::string& platform,
-                bool all_platforms) {
+                bool all_platforms, bool unpack) {
   TRY(oci::Reference::parse(name));  // a bad name is refused before the store is opened
   auto store = TRY(ctx.store());
   oci::ImageStore images(store);
@@ -51,6 +51,7 @@ Status pull_cmd(Context& ctx, const std::string& name, const RegistryFlags& f, c
   o.jobs = f.jobs;
   if (!platform.empty()) o.platform = platform;
   o.all_platforms = all_platforms;
+  o.unpack = unpack && !all_platforms;
   std::cout << TRY(oci::pull_named(images, name, o, std::cerr)) << "\n";
   return {};
 }
@@ -127,8 +128,13 @@ void register_registry_commands(CLI::App& app, Context& ctx) {
   auto all = std::make_shared<bool>(false);
   pull->add_flag("--all-platforms", *all,
                  "keep every platform of an index (linux/amd64 is what runs), so a push sends the whole index");
-  pull->callback([&ctx, pf, pname, platform, all] {
-    ctx.action = [&ctx, pf, pname, platform, all] { return pull_cmd(ctx, *pname, *pf, *platform, *all); };
+  auto unpack = std::make_shared<bool>(false);
+  // Hidden: how a static kiln's run asks its dynamic half to unpack the layers as they arrive.
+  pull->add_flag("--unpack", *unpack, "unpack the layers while they download")->group("");
+  pull->callback([&ctx, pf, pname, platform, all, unpack] {
+    ctx.action = [&ctx, pf, pname, platform, all, unpack] {
+      return pull_cmd(ctx, *pname, *pf, *platform, *all, *unpack);
+    };
   });
 
   auto sf = std::make_shared<RegistryFlags>();

@@ -172,6 +172,7 @@ Result<runtime::ContainerSpec> spec_from_flags(const RunFlags& f, const std::str
 Status add_image(runtime::ContainerSpec& spec, oci::ImageStore& images, const RunFlags& f, const oci::Puller& puller) {
   oci::TransferOptions topts;  // an absent image is pulled with its progress on stderr, as docker run does
   topts.progress = oci::Progress::mode_for(2);
+  topts.unpack = true;  // the run needs the layer trees next
   auto img = TRY(oci::resolve_or_pull(images, f.image, f.pull, topts, std::cerr, puller));
   runtime::ProcessOverrides o;
   o.entrypoint = f.entrypoint;

@@ -135,7 +135,7 @@ Status pull_in_dynamic_half(const std::string& root, const std::string& image) {
   ::posix_spawn_file_actions_init(&fa);
   ::posix_spawn_file_actions_adddup2(&fa, 2, 1);  // the pull's output is not the container's
   ::posix_spawn_file_actions_adddup2(&fa, err_w.get(), 2);
-  std::vector<std::string> args{"kiln", "--root", root, "pull", image};
+  std::vector<std::string> args{"kiln", "--root", root, "pull", "--unpack", image};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

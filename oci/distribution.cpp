@@ -7,12 +7,14 @@
 #include <atomic>
 #include <cctype>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 
 #include "common/json.h"
 #include "common/log.h"
 #include "oci/blob_locations.h"
+#include "oci/layer_unpack.h"
 #include "oci/media_types.h"
 #include "oci/progress.h"
 #include "oci/registries_conf.h"
@@ -113,13 +115,25 @@ void dedupe(std::vector<Descriptor>& blobs) {
               blobs.end());
 }
 
-Status fetch_blob(Registry& reg, cas::Store& store, const Reference& ref, const Descriptor& d, Progress& pr) {
+/// Layers to unpack while they download (TransferOptions::unpack): each layer blob's diffID, from its config.
+struct Unpacking {
+  cas::LayerTrees trees;
+  std::map<cas::Digest, cas::Digest> diff_ids;
+};
+
+Status fetch_blob(Registry& reg, cas::Store& store, const Reference& ref, const Descriptor& d, Progress& pr,
+                  Unpacking* unpacking = nullptr) {
   size_t id = pr.add(short_id(d.digest), d.size);
   if (store.has_blob(d.digest)) {
     pr.finish(id, "already present");
     return {};
   }
   auto w = TRY(store.new_blob());
+  std::unique_ptr<LayerUnpack> unpack;
+  if (unpacking)
+    if (auto it = unpacking->diff_ids.find(d.digest);
+        it != unpacking->diff_ids.end() && !unpacking->trees.has(it->second))
+      unpack = LayerUnpack::start(unpacking->trees, d, it->second);
   Status write_error;
   HttpRequest req;
   req.url = "/v2/" + ref.path + "/blobs/" + d.digest.str();
@@ -134,16 +148,20 @@ Status fetch_blob(Registry& reg, cas::Store& store, const Reference& ref, const 
     }
     auto st = w.write(data, len);
     if (!st) write_error = st;
+    if (unpack) unpack->feed(data, len);
     pr.advance(id, len);
     return st.ok();
   });
+  // The extractor reads the end of what came (or a cut stream) and publishes the tree only if it all checks.
+  Status unpacked = unpack ? unpack->finish() : Status{};
+  if (!unpacked) log::debug("layer " + d.digest.str() + " not unpacked while downloading: " + unpacked.error().what());
   if (!write_error) return std::move(write_error).error().context("pulling " + where(ref) + " blob " + d.digest.str());
   if (!r) return std::move(r).error().context("pulling " + where(ref) + " blob " + d.digest.str());
   if (r->status != 200)
     return make_error(ErrorCode::io, "pulling " + where(ref) + " blob " + d.digest.str() + ": " + registry_error(*r));
   TRY_CTX(w.commit(d.digest, static_cast<int64_t>(d.size)),
           "pulling " + where(ref) + " blob " + d.digest.str() + " (the registry sent other bytes)");
-  pr.finish(id, "downloaded " + std::to_string(d.size) + " bytes");
+  pr.finish(id, "downloaded " + std::to_string(d.size) + " bytes" + (unpack && unpacked ? ", unpacked" : ""));
   return {};
 }
 
@@ -191,6 +209,7 @@ Result<std::string> pull_from(ImageStore& images, const Reference& name, const R
       return make_error(ErrorCode::unsupported, "pulling " + where(ref) + ": unsupported manifest type " + top_mt);
     manifests.emplace_back(cas::sha256_of(top_bytes), top_bytes);
   }
+  std::vector<Manifest> parsed;
   std::vector<Descriptor> blobs;
   for (const auto& [digest, bytes] : manifests) {
     Manifest m = TRY_CTX(parse_manifest(bytes), "pulling " + where(ref) + " manifest " + digest.str());
@@ -201,13 +220,30 @@ Result<std::string> pull_from(ImageStore& images, const Reference& name, const R
         return make_error(ErrorCode::unsupported, "pulling " + where(ref) + ": unsupported layer type " + l.media_type);
     blobs.insert(blobs.end(), m.layers.begin(), m.layers.end());
     blobs.push_back(m.config);
+    parsed.push_back(std::move(m));
   }
   dedupe(blobs);
+  const std::vector<Descriptor> all_blobs = blobs;
   {
     Progress pr(out, opts.quiet ? Progress::Mode::quiet : opts.progress);
-    TRY(for_each_parallel(blobs, opts.jobs, [&](const Descriptor& d) { return fetch_blob(reg, store, ref, d, pr); }));
+    std::optional<Unpacking> unpacking;
+    if (opts.unpack && parsed.size() == 1) {
+      // The config first: it names the diffID each layer's tree is kept under, which the unpack checks.
+      const Manifest& m = parsed.front();
+      TRY(fetch_blob(reg, store, ref, m.config, pr));
+      blobs.erase(
+          std::find_if(blobs.begin(), blobs.end(), [&](const Descriptor& d) { return d.digest == m.config.digest; }));
+      auto config = parse_config(TRY(store.read_blob(m.config.digest)));
+      unpacking.emplace(Unpacking{cas::LayerTrees(store), {}});
+      if (config && config->diff_ids.size() == m.layers.size())  // else ImageStore refuses the image later
+        for (size_t i = 0; i < m.layers.size(); ++i)
+          unpacking->diff_ids.emplace(m.layers[i].digest, config->diff_ids[i]);
+    }
+    Unpacking* u = unpacking ? &*unpacking : nullptr;
+    TRY(for_each_parallel(blobs, opts.jobs,
+                          [&](const Descriptor& d) { return fetch_blob(reg, store, ref, d, pr, u); }));
   }
-  for (const auto& d : blobs) remember_location(store, d.digest, reg.host(), ref.path);
+  for (const auto& d : all_blobs) remember_location(store, d.digest, reg.host(), ref.path);
   // Manifests last, byte for byte: the digest the registry reports is the digest kiln shows.
   for (const auto& [digest, bytes] : manifests) TRY(store.put_blob(bytes, digest));
   auto top = TRY(store.put_blob(top_bytes));
@@ -473,6 +509,7 @@ Result<std::string> push_image(ImageStore& images, const Image& img, const Refer
     blobs.insert(blobs.end(), part.manifest.layers.begin(), part.manifest.layers.end());
   }
   dedupe(blobs);
+  const std::vector<Descriptor> all_blobs = blobs;
   {
     Progress pr(out, opts.quiet ? Progress::Mode::quiet : opts.progress);
     TRY(for_each_parallel(blobs, opts.jobs, [&](const Descriptor& d) { return push_blob(reg, store, dest, d, pr); }));

@@ -19,6 +19,9 @@ struct TransferOptions {
   bool quiet = false;
   Progress::Mode progress = Progress::Mode::lines;  ///< live: bars redrawn on a terminal (quiet wins)
   int jobs = 4;                                     ///< blobs transferred at once
+  /// pull: unpack each layer of the image into its layer tree while it downloads (for a run or a build, which
+  /// need the trees next). Not with all_platforms.
+  bool unpack = false;
 };
 
 /// Pull ref into the store and tag it: from its registry's mirrors first, at the location registries.conf

@@ -49,6 +49,8 @@ assert_eq "$(KILN_ROOT=$WORK/empty kiln run $R/team/app:2)" "built" "pulled imag
 out=$(KILN_ROOT=$WORK/runpull kiln run $R/team/app:2 2> "$WORK/runpull.err")
 assert_eq "$out" "built" "kiln run of a missing image"
 grep -q "sha256:" "$WORK/runpull.err" || fail "kiln run showed no pull: $(cat "$WORK/runpull.err")"
+# The layers were unpacked while they downloaded (the run found their trees made).
+grep -q "downloaded [0-9]* bytes, unpacked" "$WORK/runpull.err" || fail "no layer unpacked while downloading: $(cat "$WORK/runpull.err")"
 rc=0; KILN_ROOT=$WORK/runpull kiln run $R/team/nope:1 2> "$WORK/runpull.err" || rc=$?
 assert_eq $rc 125 "kiln run of an image no registry has"
 assert_eq "$(wc -l < "$WORK/runpull.err")" 1 "one error line: $(cat "$WORK/runpull.err")"
@@ -221,6 +223,13 @@ on_exit "kill $proxy_pid 2>/dev/null"
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$pport/v2/" && break; sleep 0.1; done
 expect_fail "does not match its digest" env KILN_ROOT=$WORK/lied "$KILN" pull -q 127.0.0.1:$pport/team/app:2
 expect_fail "no such image" env KILN_ROOT=$WORK/lied "$KILN" inspect 127.0.0.1:$pport/team/app:2
+# kiln run of it unpacks each layer as it arrives: what the digest check then refuses leaves no layer tree, whole
+# or partial, and no temp dir.
+rc=0; KILN_ROOT=$WORK/lied "$KILN" run --rm 127.0.0.1:$pport/team/app:2 2> "$WORK/lied-run.err" || rc=$?
+assert_eq $rc 125 "kiln run of an image whose layer bytes do not check"
+grep -q "^kiln: .*does not match its digest" "$WORK/lied-run.err" || fail "lied run: $(cat "$WORK/lied-run.err")"
+assert_eq "$(ls "$WORK/lied/kiln/layers" 2>/dev/null | wc -l)" 0 "a layer tree from bytes that did not check"
+assert_eq "$(ls "$WORK/lied/kiln/tmp" | wc -l)" 0 "temp files left by a refused pull"
 KILN_ROOT=$WORK/lied assert_fsck_clean
 
 # 4b. The registry dies in the middle of a push: a clear error; a second push completes and skips what got there.
