@@ -20,7 +20,7 @@
 
 #include "common/fd.h"
 #include "common/identity.h"
-#include "oci/compress.h"
+#include "oci/layer_reader.h"
 #include "oci/tar_check.h"
 
 namespace kiln::oci {
@@ -359,75 +359,15 @@ class Extractor {
   std::vector<DirTime> m_dir_times;
 };
 
-/// The bytes libarchive reads: the blob from fd, hashed as it comes (its digest), decompressed here when it is
-/// gzip or zstd, and the tar that comes out hashed too (its diffID). libarchive itself only parses the tar.
-class LayerReader {
- public:
-  explicit LayerReader(int fd) : m_fd(fd) {}
-
-  /// Sniff the compression from the first bytes and set up the decompressor.
-  Status open() {
-    size_t n = TRY(read_blob(m_head, sizeof m_head));
-    m_head_len = n;
-    auto c = sniff_compression(m_head, n);
-    m_dec = Decompressor::create(c, [this](void* buf, size_t len) -> Result<size_t> {
-      if (m_head_pos < m_head_len) {
-        size_t k = std::min(len, m_head_len - m_head_pos);
-        std::memcpy(buf, m_head + m_head_pos, k);
-        m_head_pos += k;
-        return k;
-      }
-      return read_blob(buf, len);
-    });
-    return {};
-  }
-
-  /// Next piece of the tar; 0 at its end.
-  Result<size_t> next(const void** data) {
-    size_t n = TRY(m_dec->read(m_buf.data(), m_buf.size()));
-    m_tar_hasher.update(m_buf.data(), n);
-    *data = m_buf.data();
-    return n;
-  }
-
-  /// Read to the end (what follows the tar's end marker is part of both hashes).
-  Status drain() {
-    const void* d;
-    while (TRY(next(&d)) > 0) {
-    }
-    // A decompressor stops at the end of its stream: bytes after it are still the blob's.
-    char sink[1 << 14];
-    while (TRY(read_blob(sink, sizeof sink)) > 0) {
-    }
-    return {};
-  }
-
-  cas::Digest blob_digest() { return m_blob_hasher.finish(); }
-  cas::Digest tar_digest() { return m_tar_hasher.finish(); }
-  std::optional<Error> error;  ///< why the last read failed, for the message libarchive cannot carry
-
- private:
-  Result<size_t> read_blob(void* buf, size_t len) {
-    for (;;) {
-      ssize_t n = ::read(m_fd, buf, len);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return sys_error("read");
-      m_blob_hasher.update(buf, static_cast<size_t>(n));
-      return static_cast<size_t>(n);
-    }
-  }
-
-  int m_fd;
-  unsigned char m_head[8];
-  size_t m_head_len = 0, m_head_pos = 0;
-  std::unique_ptr<Decompressor> m_dec;
-  std::vector<char> m_buf = std::vector<char>(1 << 17);
-  cas::Sha256 m_blob_hasher, m_tar_hasher;
+/// libarchive's read callback; a failed read reaches it only as -1, so its words are kept here.
+struct ReadState {
+  LayerReader reader;
+  std::optional<Error> error;
 };
 
 la_ssize_t layer_read(struct archive*, void* client, const void** data) {
-  auto* r = static_cast<LayerReader*>(client);
-  auto n = r->next(data);
+  auto* r = static_cast<ReadState*>(client);
+  auto n = r->reader.next(data);
   if (!n) {
     r->error = std::move(n).error();
     return -1;
@@ -440,7 +380,8 @@ la_ssize_t layer_read(struct archive*, void* client, const void** data) {
 Status extract_tar(int fd, const std::string& dest, const ExtractOptions& opts) {
   UniqueFd root = TRY(open_fd(dest, O_RDONLY | O_DIRECTORY));
   std::string label = opts.label.empty() ? "layer" : opts.label;
-  LayerReader reader(fd);
+  ReadState state{LayerReader(fd), std::nullopt};
+  LayerReader& reader = state.reader;
   TRY_CTX(reader.open(), label);
   std::unique_ptr<struct archive, int (*)(struct archive*)> a(archive_read_new(), archive_read_free);
   archive_read_support_filter_none(a.get());
@@ -448,10 +389,10 @@ Status extract_tar(int fd, const std::string& dest, const ExtractOptions& opts) 
   archive_read_support_format_empty(a.get());
   // A failed read (a corrupt gzip stream, say) reaches libarchive only as -1: its own words are in the reader.
   auto archive_failed = [&](const std::string& what) -> Error {
-    if (reader.error) return std::move(reader.error->context(label));
+    if (state.error) return std::move(state.error->context(label));
     return make_error(ErrorCode::corrupt, label + ": " + what + archive_error_text(a.get()));
   };
-  if (archive_read_open(a.get(), &reader, nullptr, layer_read, nullptr) != ARCHIVE_OK)
+  if (archive_read_open(a.get(), &state, nullptr, layer_read, nullptr) != ARCHIVE_OK)
     return archive_failed("not a tar archive: ");
   Extractor x(root.get(), opts);
   for (;;) {
@@ -460,7 +401,7 @@ Status extract_tar(int fd, const std::string& dest, const ExtractOptions& opts) 
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return archive_failed("");
     if (auto st = x.entry(a.get(), e); !st)
-      return reader.error ? archive_failed("") : std::move(st).error().context(label);
+      return state.error ? archive_failed("") : std::move(st).error().context(label);
   }
   if (opts.verify || opts.diff_id) {
     TRY_CTX(reader.drain(), label);
