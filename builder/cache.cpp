@@ -71,17 +71,21 @@ Result<std::vector<cas::IndexEntry>> BuildCache::gc_roots() const {
   return out;
 }
 
-Result<size_t> BuildCache::prune() const {
+namespace {
+/// Unlink the files of dir (not its dot files); how many went.
+size_t remove_files(const std::string& dir) {
   size_t n = 0;
-  DIR* d = ::opendir(m_dir.c_str());
-  if (!d) return n;
-  std::vector<std::string> names;
-  while (struct dirent* e = ::readdir(d))
-    if (e->d_name[0] != '.') names.push_back(e->d_name);
-  ::closedir(d);
-  for (const auto& name : names)
-    if (::unlink((m_dir + "/" + name).c_str()) == 0) ++n;
+  auto names = list_dir(dir);
+  if (!names) return n;
+  for (const auto& name : *names)
+    if (name[0] != '.' && ::unlink((dir + "/" + name).c_str()) == 0) ++n;
   return n;
+}
+}  // namespace
+
+Result<size_t> BuildCache::prune() const {
+  remove_files(m_store.private_dir() + "/cache/stat");
+  return remove_files(m_dir);
 }
 
 }  // namespace kiln::builder

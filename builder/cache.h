@@ -24,7 +24,8 @@ class BuildCache {
   Status put(const std::string& key, const CacheRecord& rec) const;
   /// Layer blobs the cache references, as gc roots (so `kiln gc` keeps them; `kiln gc --cache` drops them).
   Result<std::vector<cas::IndexEntry>> gc_roots() const;
-  /// Remove every record; returns how many.
+  /// Remove every record; returns how many. The remembered file digests of build contexts (cache/stat) go too:
+  /// the next build of each context reads its files once again.
   Result<size_t> prune() const;
 
  private:

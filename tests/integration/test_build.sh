@@ -70,6 +70,13 @@ kiln build -t localhost/app:1 --build-arg VERSION=2.5 "$ctx" > "$WORK/build2.out
 assert_eq "$(cat "$WORK/build2.out")" "$id1" "no-op rebuild changed the image"
 steps=$(grep -c '^\[' "$WORK/build2.err"); froms=$(grep -c '^\[[0-9]*/[0-9]*\] FROM' "$WORK/build2.err")
 assert_eq "$(grep -c 'CACHED$' "$WORK/build2.err")" $((steps - froms)) "steps not CACHED on a no-op rebuild"
+# The context's remembered file digests: one file per context, and builder prune drops them with the steps.
+assert_eq "$(ls "$KILN_ROOT/kiln/cache/stat" | wc -l)" 1 "stat cache files for one context"
+cp -a "$KILN_ROOT" "$WORK/store-before-prune"
+KILN_ROOT=$WORK/store-before-prune kiln builder prune >/dev/null
+assert_eq "$(ls "$WORK/store-before-prune/kiln/cache/stat" | wc -l)" 0 "builder prune left stat cache files"
+assert_eq "$(ls "$WORK/store-before-prune/kiln/cache/steps" | wc -l)" 0 "builder prune left step records"
+rm -rf "$WORK/store-before-prune"
 
 # Changing one file rebuilds only the steps that read it (and those after).
 echo "changed" > "$ctx/docs/README.md"
