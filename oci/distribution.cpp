@@ -509,7 +509,6 @@ Result<std::string> push_image(ImageStore& images, const Image& img, const Refer
     blobs.insert(blobs.end(), part.manifest.layers.begin(), part.manifest.layers.end());
   }
   dedupe(blobs);
-  const std::vector<Descriptor> all_blobs = blobs;
   {
     Progress pr(out, opts.quiet ? Progress::Mode::quiet : opts.progress);
     TRY(for_each_parallel(blobs, opts.jobs, [&](const Descriptor& d) { return push_blob(reg, store, dest, d, pr); }));
