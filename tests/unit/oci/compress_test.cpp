@@ -6,20 +6,10 @@
 #include <zlib.h>
 
 #include <cstring>
+#include "tests/unit/support/compressed.h"
 
 namespace kiln::oci {
 namespace {
-
-std::string compress(media::Compression c, const std::string& in) {
-  std::string out;
-  auto z = Compressor::create(c, [&](const void* d, size_t n) -> Status {
-    out.append(static_cast<const char*>(d), n);
-    return {};
-  });
-  EXPECT_TRUE(z->write(in.data(), in.size()).ok());
-  EXPECT_TRUE(z->finish().ok());
-  return out;
-}
 
 Result<std::string> decompress(media::Compression c, const std::string& in) {
   size_t pos = 0;
@@ -48,8 +38,8 @@ std::string sample() {
 TEST(Compress, RoundTripAndDeterministic) {
   std::string in = sample();
   for (auto c : {media::Compression::none, media::Compression::gzip, media::Compression::zstd}) {
-    std::string z = compress(c, in);
-    EXPECT_EQ(z, compress(c, in));
+    std::string z = test::compressed(c, in);
+    EXPECT_EQ(z, test::compressed(c, in));
     EXPECT_EQ(*decompress(c, z), in);
     EXPECT_EQ(sniff_compression(reinterpret_cast<const unsigned char*>(z.data()), z.size()), c);
   }
@@ -58,7 +48,7 @@ TEST(Compress, RoundTripAndDeterministic) {
 TEST(Compress, TruncatedAndCorruptStreamsFail) {
   std::string in = sample();
   for (auto c : {media::Compression::gzip, media::Compression::zstd}) {
-    std::string z = compress(c, in);
+    std::string z = test::compressed(c, in);
     auto t = decompress(c, z.substr(0, z.size() / 2));
     ASSERT_FALSE(t.ok());
     EXPECT_EQ(t.error().code, ErrorCode::corrupt);
@@ -81,7 +71,7 @@ std::string large_sample() {
 
 TEST(Compress, GzipInParallelBlocksIsOneValidDeterministicStream) {
   std::string in = large_sample();
-  std::string whole = compress(media::Compression::gzip, in);
+  std::string whole = test::compressed(media::Compression::gzip, in);
   // The same bytes whatever the sizes of the writes (blocks are cut by input offset, not by write calls).
   std::string pieces;
   {
@@ -113,7 +103,7 @@ TEST(Compress, GzipInParallelBlocksIsOneValidDeterministicStream) {
 }
 
 TEST(Compress, EmptyInputIsAValidGzip) {
-  std::string z = compress(media::Compression::gzip, "");
+  std::string z = test::compressed(media::Compression::gzip, "");
   auto back = decompress(media::Compression::gzip, z);
   ASSERT_TRUE(back.ok()) << back.error().what();
   EXPECT_EQ(*back, "");

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "common/fd.h"
-#include "oci/compress.h"
+#include "tests/unit/support/compressed.h"
 #include "tests/unit/support/tar_builder.h"
 #include "tests/unit/support/temp_dir.h"
 
@@ -181,17 +181,6 @@ TEST(Extract, VerifiesBlobDigest) {
   EXPECT_TRUE(extract_tar(fd2.get(), t2.path(), ExtractOptions{Whiteouts::apply, "L", cas::sha256_of(tar)}).ok());
 }
 
-std::string compressed(media::Compression c, const std::string& in) {
-  std::string out;
-  auto z = Compressor::create(c, [&](const void* d, size_t n) -> Status {
-    out.append(static_cast<const char*>(d), n);
-    return {};
-  });
-  EXPECT_TRUE(z->write(in.data(), in.size()).ok());
-  EXPECT_TRUE(z->finish().ok());
-  return out;
-}
-
 // A layer tree is shared under the diffID its config names: the uncompressed tar must be that, whatever the
 // compression, and the blob its own digest.
 TEST(Extract, VerifiesDiffIdOfTheUncompressedTar) {
@@ -200,7 +189,7 @@ TEST(Extract, VerifiesDiffIdOfTheUncompressedTar) {
   for (auto c : {media::Compression::none, media::Compression::gzip, media::Compression::zstd}) {
     for (const std::string* content : {&tar, &other}) {
       test::TempDir t, work;
-      std::string blob = compressed(c, *content);
+      std::string blob = test::compressed(c, *content);
       test::write_text(work / "l", blob);
       UniqueFd fd = *open_fd(work / "l", O_RDONLY);
       auto st = extract_tar(fd.get(), t.path(),
@@ -220,7 +209,7 @@ TEST(Extract, VerifiesDiffIdOfTheUncompressedTar) {
 
 TEST(Extract, CorruptGzipIsNamed) {
   test::TempDir t, work;
-  std::string blob = compressed(media::Compression::gzip, test::build_tar({{TarEntry::file, "f", "x"}}));
+  std::string blob = test::compressed(media::Compression::gzip, test::build_tar({{TarEntry::file, "f", "x"}}));
   blob[blob.size() / 2] ^= 0x55;
   test::write_text(work / "l", blob);
   UniqueFd fd = *open_fd(work / "l", O_RDONLY);

@@ -6,22 +6,11 @@
 #include <gtest/gtest.h>
 
 #include "common/fd.h"
-#include "oci/compress.h"
+#include "tests/unit/support/compressed.h"
 #include "tests/unit/support/temp_dir.h"
 
 namespace kiln::oci {
 namespace {
-
-std::string compressed(media::Compression c, const std::string& in) {
-  std::string out;
-  auto z = Compressor::create(c, [&](const void* d, size_t n) -> Status {
-    out.append(static_cast<const char*>(d), n);
-    return {};
-  });
-  EXPECT_TRUE(z->write(in.data(), in.size()).ok());
-  EXPECT_TRUE(z->finish().ok());
-  return out;
-}
 
 /// Everything the reader gives, then drained; the hashes it reports.
 struct ReadBack {
@@ -51,7 +40,7 @@ TEST(LayerReader, TheTarAndBothHashesWithAndWithoutTheDecoderThread) {
   for (int i = 0; i < 200000; ++i) tar += std::to_string(i * 7919 % 10007) + ",";  // several chunks' worth
   for (auto c : {media::Compression::none, media::Compression::gzip, media::Compression::zstd}) {
     test::TempDir t;
-    std::string blob = compressed(c, tar);
+    std::string blob = test::compressed(c, tar);
     test::write_text(t / "l", blob);
     for (bool ahead : {true, false}) {
       auto r = read_all(t / "l", ahead);
@@ -65,7 +54,7 @@ TEST(LayerReader, TheTarAndBothHashesWithAndWithoutTheDecoderThread) {
 
 TEST(LayerReader, CorruptStreamIsAnErrorEitherWay) {
   test::TempDir t;
-  std::string blob = compressed(media::Compression::gzip, std::string(1 << 20, 'a') + "tail");
+  std::string blob = test::compressed(media::Compression::gzip, std::string(1 << 20, 'a') + "tail");
   blob[blob.size() / 2] ^= 0x5a;
   blob.resize(blob.size() - 3);
   test::write_text(t / "l", blob);
@@ -78,7 +67,7 @@ TEST(LayerReader, CorruptStreamIsAnErrorEitherWay) {
 
 TEST(LayerReader, LeavingEarlyStopsTheDecoder) {
   test::TempDir t;
-  test::write_text(t / "l", compressed(media::Compression::zstd, std::string(16 << 20, 'z')));
+  test::write_text(t / "l", test::compressed(media::Compression::zstd, std::string(16 << 20, 'z')));
   auto r = read_all(t / "l", true, 1 << 17);
   ASSERT_TRUE(r.ok());
   EXPECT_GE(r->tar.size(), size_t{1} << 17);

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/fd.h"
-#include "oci/compress.h"
+#include "tests/unit/support/compressed.h"
 #include "tests/unit/support/tar_builder.h"
 #include "tests/unit/support/temp_dir.h"
 
@@ -20,18 +20,8 @@ struct Fixture {
   cas::LayerTrees trees{store};
   std::string tar =
       test::build_tar({{TarEntry::dir, "etc/", ""}, {TarEntry::file, "etc/motd", std::string(300000, 'm')}});
-  std::string blob = gzip(tar);
+  std::string blob = test::compressed(media::Compression::gzip, tar);
 
-  static std::string gzip(const std::string& in) {
-    std::string out;
-    auto z = Compressor::create(media::Compression::gzip, [&](const void* d, size_t n) -> Status {
-      out.append(static_cast<const char*>(d), n);
-      return {};
-    });
-    EXPECT_TRUE(z->write(in.data(), in.size()).ok());
-    EXPECT_TRUE(z->finish().ok());
-    return out;
-  }
   Descriptor layer(const std::string& bytes) const {
     return Descriptor{media::oci_layer_gzip, cas::sha256_of(bytes), bytes.size(), {}, std::nullopt};
   }
