@@ -30,7 +30,7 @@ struct LayerReader::Impl {
   cas::Sha256 blob_hasher, tar_hasher;  // the decoder's alone until it is done
 
   // Chunks pass from the decoder to the reader through `full`, and back through `free`.
-  std::vector<std::vector<char>> chunks;
+  std::vector<std::unique_ptr<char[]>> chunks;  // made when first used, not zeroed: a small layer needs two
   std::vector<size_t> lengths;
   std::mutex mu;
   std::condition_variable cv;
@@ -76,7 +76,8 @@ struct LayerReader::Impl {
         i = free.back();
         free.pop_back();
       }
-      auto n = decode(chunks[i].data(), kChunk);
+      if (!chunks[i]) chunks[i] = std::make_unique_for_overwrite<char[]>(kChunk);  // seen by the reader via `full`
+      auto n = decode(chunks[i].get(), kChunk);
       Status rest = n && *n == 0 ? read_rest() : Status{};
       std::lock_guard<std::mutex> lk(mu);
       if (!n || !rest) {
@@ -121,26 +122,26 @@ Status LayerReader::open() {
     }
     return s->read_blob(buf, len);
   });
-  m->chunks.assign(kChunks, std::vector<char>(kChunk));
+  m->chunks.resize(kChunks);
   m->lengths.assign(kChunks, 0);
-  for (int i = 0; i < kChunks; ++i) m->free.push_back(i);
+  for (int i = kChunks - 1; i >= 0; --i) m->free.push_back(i);  // taken from the back: chunk 0 first, then reused
   try {
     if (m->ahead) m->decoder = std::thread([s] { s->decode_ahead(); });
   } catch (const std::system_error&) {
   }
-  if (!m->decoder.joinable()) m->chunks.resize(1);  // no thread: next() decodes inline into chunk 0
+  if (!m->decoder.joinable()) m->chunks[0] = std::make_unique_for_overwrite<char[]>(kChunk);  // inline: chunk 0
   return {};
 }
 
 Result<size_t> LayerReader::next(const void** data) {
   if (!m->decoder.joinable()) {
     if (m->done) return size_t{0};
-    size_t n = TRY(m->decode(m->chunks[0].data(), kChunk));
+    size_t n = TRY(m->decode(m->chunks[0].get(), kChunk));
     if (n == 0) {
       m->done = true;
       TRY(m->read_rest());
     }
-    *data = m->chunks[0].data();
+    *data = m->chunks[0].get();
     return n;
   }
   std::unique_lock<std::mutex> lk(m->mu);
@@ -153,7 +154,7 @@ Result<size_t> LayerReader::next(const void** data) {
   if (!m->full.empty()) {
     m->current = m->full.front();
     m->full.pop_front();
-    *data = m->chunks[m->current].data();
+    *data = m->chunks[m->current].get();
     return m->lengths[m->current];
   }
   if (m->error) return *m->error;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 #include "cas/store.h"
 #include "common/fd.h"
@@ -50,6 +51,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     kiln::UniqueFd fd(memfd_with(data, size));
     kiln::oci::ExtractOptions opts;
     opts.whiteouts = mode;
+    if (mode == kiln::oci::Whiteouts::overlay) {  // as a layer tree is made: read to the end, both hashes checked
+      opts.verify = kiln::cas::sha256_of(std::string_view(reinterpret_cast<const char*>(data), size));
+      opts.diff_id = kiln::cas::sha256_of("a diffID the input is unlikely to have");
+    }
     (void)kiln::oci::extract_tar(fd.get(), out, opts);
     if (!kiln::remove_tree(out)) std::abort();
   }
