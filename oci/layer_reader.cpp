@@ -58,12 +58,16 @@ struct LayerReader::Impl {
     return n;
   }
 
-  /// A decompressor stops at the end of its stream: bytes after it are still the blob's.
-  Status read_rest() {
-    char sink[1 << 14];
-    while (TRY(read_blob(sink, sizeof sink)) > 0) {
+  /// The next piece of the tar into buf; at its end (0), the rest of the blob is read too: a decompressor stops
+  /// at the end of its stream, and bytes after it are still the blob's.
+  Result<size_t> produce(char* buf) {
+    size_t n = TRY(decode(buf, kChunk));
+    if (n == 0) {
+      char sink[1 << 14];
+      while (TRY(read_blob(sink, sizeof sink)) > 0) {
+      }
     }
-    return {};
+    return n;
   }
 
   void decode_ahead() {
@@ -77,11 +81,10 @@ struct LayerReader::Impl {
         free.pop_back();
       }
       if (!chunks[i]) chunks[i] = std::make_unique_for_overwrite<char[]>(kChunk);  // seen by the reader via `full`
-      auto n = decode(chunks[i].get(), kChunk);
-      Status rest = n && *n == 0 ? read_rest() : Status{};
+      auto n = produce(chunks[i].get());
       std::lock_guard<std::mutex> lk(mu);
-      if (!n || !rest) {
-        error = !n ? std::move(n).error() : std::move(rest).error();
+      if (!n) {
+        error = std::move(n).error();
         done = true;
       } else if (*n == 0) {
         done = true;
@@ -111,7 +114,12 @@ LayerReader::~LayerReader() {
 }
 
 Status LayerReader::open() {
-  m->head_len = TRY(m->read_blob(m->head, sizeof m->head));
+  // The whole head, or the blob's end: a socket (a layer still downloading) may give fewer bytes per read.
+  while (m->head_len < sizeof m->head) {
+    size_t n = TRY(m->read_blob(m->head + m->head_len, sizeof m->head - m->head_len));
+    if (n == 0) break;
+    m->head_len += n;
+  }
   Impl* s = m.get();
   m->dec = Decompressor::create(sniff_compression(m->head, m->head_len), [s](void* buf, size_t len) -> Result<size_t> {
     if (s->head_pos < s->head_len) {
@@ -136,11 +144,8 @@ Status LayerReader::open() {
 Result<size_t> LayerReader::next(const void** data) {
   if (!m->decoder.joinable()) {
     if (m->done) return size_t{0};
-    size_t n = TRY(m->decode(m->chunks[0].get(), kChunk));
-    if (n == 0) {
-      m->done = true;
-      TRY(m->read_rest());
-    }
+    size_t n = TRY(m->produce(m->chunks[0].get()));
+    m->done = n == 0;
     *data = m->chunks[0].get();
     return n;
   }
