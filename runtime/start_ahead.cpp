@@ -1,8 +1,6 @@
 // StartAhead: state file, cgroups and network namespace on a side thread while the image is resolved.
 #include "runtime/start_ahead.h"
 
-#include <chrono>
-
 #include "runtime/netns.h"
 
 namespace kiln::runtime {
@@ -69,18 +67,9 @@ void StartAhead::make() {
   m_ready_cv.notify_all();
 }
 
-/// Spins for a while before it sleeps: the side thread is usually nearly done, and waking a thread whose CPU
-/// went idle is slow on a VM (bench/PERFORMANCE.md). Not when the side thread shares kiln's CPU: spinning would
-/// only slow it down.
 void StartAhead::wait_host_side() {
-  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(m_thread.elsewhere() ? 2 : 0);
-  while (!m_host_side_ready.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < until) {
-#if defined(__x86_64__)
-    __builtin_ia32_pause();
-#endif
-  }
   std::unique_lock lock(m_mutex);
-  m_ready_cv.wait(lock, [this] { return m_host_side_ready.load(); });
+  m_ready_cv.wait(lock, [this] { return m_host_side_ready; });
 }
 
 namespace {

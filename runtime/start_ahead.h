@@ -1,7 +1,6 @@
 // StartAhead: the parts of a container's start that do not need its image, made while kiln resolves it.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -50,7 +49,7 @@ class StartAhead {
   ContainerSpec m_spec;
   std::mutex m_mutex;
   std::condition_variable m_ready_cv;  ///< state and cgroup made; the namespace made; a job or the end posted
-  std::atomic<bool> m_host_side_ready{false};
+  bool m_host_side_ready = false;
   bool m_made = false;
   bool m_closing = false;
   std::function<void()> m_job;
