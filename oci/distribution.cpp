@@ -530,16 +530,17 @@ Result<Image> resolve_or_pull(ImageStore& images, const std::string& name, const
                               const TransferOptions& opts, std::ostream& out, const Puller& puller) {
   if (policy != "missing" && policy != "always" && policy != "never")
     return make_error(ErrorCode::invalid_argument, "--pull must be missing, always or never, not " + policy);
-  // A short name with unqualified-search-registries stands for several references: the first the store has
-  // (ImageStore::resolve), else the first a registry has.
-  std::vector<Reference> candidates;
-  if (!looks_like_id(name))
-    if (auto conf = RegistriesConf::load(); conf && !conf->search.empty())
-      if (auto c = name_candidates(*conf, name)) candidates = std::move(*c);
   if (policy != "always") {
     auto img = images.resolve(name);  // short names included
     if (img || policy == "never" || img.error().code != ErrorCode::not_found || looks_like_id(name)) return img;
   }
+  // A short name with unqualified-search-registries stands for several references: the first the store has
+  // (ImageStore::resolve, above), else the first a registry has. Read only now: a run of an image the store
+  // has reads no registries.conf.
+  std::vector<Reference> candidates;
+  if (!looks_like_id(name))
+    if (auto conf = RegistriesConf::load(); conf && !conf->search.empty())
+      if (auto c = name_candidates(*conf, name)) candidates = std::move(*c);
   if (candidates.empty()) candidates.push_back(TRY(Reference::parse(name)));
   Status pulled;
   for (const auto& ref : candidates) {
