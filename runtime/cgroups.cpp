@@ -108,7 +108,12 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
                       "--memory, --pids-limit and --cpus need a delegated cgroup v2 subtree, and this user has none "
                       "(systemd delegates one: systemd-run --user --scope -p Delegate=yes kiln run ...)");
   }
-  std::string parent = v2_dir.empty() ? "" : v2_dir + "/" + kContainersCgroup;
+  // Where the containers' cgroups go. cgroup v2 lets a cgroup hand controllers to its children only while it
+  // holds no process itself, and kiln's own cgroup holds kiln (and, from a login, the user's shell): below it
+  // no --memory could ever apply. So root keeps them below the hierarchy's root, as docker keeps /docker, which
+  // is kiln's own cgroup whenever kiln runs in a cgroup namespace or at the root. A rootless kiln can only use
+  // the subtree delegated to it.
+  std::string parent = v2_dir.empty() ? "" : (in_initial_user_namespace() ? v2 : v2_dir) + "/" + kContainersCgroup;
   if (!v2_dir.empty()) {
     std::string dir = parent + "/" + leaf;
     bool made = ::mkdir(dir.c_str(), 0755) == 0;
@@ -258,16 +263,18 @@ void Cgroup::destroy() {
 
 namespace {
 
-/// The directories kiln makes its kiln-<id> cgroups in: this process's own cgroup in v2 and in the v1
-/// hierarchies of the controllers it may use.
+/// The directories kiln makes its kiln-<id> cgroups in: the `kiln` cgroup in v2 (at the root, or below this
+/// process's own cgroup) and this process's own cgroup in the v1 hierarchies of the controllers it may use.
 std::vector<std::string> kiln_parents() {
   std::vector<std::string> out;
   std::string v2 = v2_mount();
   for (const auto& [ctrls, p] : cgroups_of("self")) {
     std::string sub = p == "/" ? "" : p;
     if (ctrls.empty()) {
-      if (!v2.empty()) out.push_back(v2 + sub + "/" + kContainersCgroup);
-      if (!v2.empty()) out.push_back(v2 + sub);  // where earlier kilns made them
+      if (v2.empty()) continue;
+      out.push_back(v2 + "/" + kContainersCgroup);                          // root's (Cgroup::create)
+      if (!sub.empty()) out.push_back(v2 + sub + "/" + kContainersCgroup);  // rootless, and earlier kilns
+      out.push_back(v2 + sub);                                              // where still earlier kilns made them
       continue;
     }
     std::istringstream in(ctrls);

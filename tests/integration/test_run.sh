@@ -332,15 +332,31 @@ echo "$out" | grep -qx "layer 299" || fail "300-layer image top layer: $out"
 # kiln gc removes a container cgroup no state records (a kiln killed at the wrong moment), never a live one's.
 v2=/sys/fs/cgroup; [ -e $v2/cgroup.controllers ] || v2=/sys/fs/cgroup/unified
 own=$(grep '^0::' /proc/self/cgroup | cut -d: -f3); [ "$own" = / ] && own=
-# Container cgroups live in "kiln" below kiln's own, which holds the device filter; earlier kilns made them beside it.
-mkdir -p "$v2$own/kiln/kiln-00000000deadbeef" "$v2$own/kiln-00000000feedbeef"
+# Container cgroups live in "kiln" below the hierarchy's root, which holds the device filter; earlier kilns made
+# them below kiln's own cgroup, or beside "kiln".
+mkdir -p "$v2/kiln/kiln-00000000deadbeef" "$v2$own/kiln-00000000feedbeef"
 cid=$(kiln run -d --name gc-live "$img" /bin/sleep 30)
 kiln gc > "$WORK/gc.out"
 grep -q "2 leftover cgroups" "$WORK/gc.out" || fail "gc: $(cat "$WORK/gc.out")"
-[ ! -e "$v2$own/kiln/kiln-00000000deadbeef" ] || fail "gc left the orphan cgroup"
+[ ! -e "$v2/kiln/kiln-00000000deadbeef" ] || fail "gc left the orphan cgroup"
 [ ! -e "$v2$own/kiln-00000000feedbeef" ] || fail "gc left the orphan cgroup of the old layout"
-[ -d "$v2$own/kiln/kiln-${cid:0:16}" ] || fail "gc removed a live container's cgroup"
+[ -d "$v2/kiln/kiln-${cid:0:16}" ] || fail "gc removed a live container's cgroup"
 kiln stop -t 1 gc-live >/dev/null
+
+# Started from a cgroup that holds processes (a login's session scope, a service), kiln still makes the
+# containers' cgroups below the root's "kiln": below its own, cgroup v2 could hand them no controller, since a
+# cgroup with processes of its own passes none down.
+scope=$v2$own/scope-test-$$
+mkdir "$scope"
+on_exit "'$KILN' stop -t 0 from-scope >/dev/null 2>&1; rmdir '$scope' 2>/dev/null"
+in_scope() { (echo $BASHPID > "$scope/cgroup.procs" && exec "$@"); }
+sid=$(in_scope "$KILN" run -d --name from-scope "$img" /bin/sleep 30)
+[ -d "$v2/kiln/kiln-${sid:0:16}" ] || fail "a container started from a busy cgroup is not below the root's kiln cgroup: $(find "$v2" -name "kiln-${sid:0:16}")"
+[ ! -e "$scope/kiln" ] || fail "a kiln cgroup was made in the busy cgroup kiln was started from"
+in_scope "$KILN" run --rm -m 32m --pids-limit 20 "$img" /bin/true || fail "limits from a busy cgroup"
+kiln stop -t 1 from-scope >/dev/null
+for _ in $(seq 50); do rmdir "$scope" 2>/dev/null && break; sleep 0.1; done
+[ ! -e "$scope" ] || fail "a process of kiln's stayed in the cgroup it was started from: $(cat "$scope/cgroup.procs")"
 
 # Nothing left behind on the host.
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "host mount table changed"
