@@ -272,9 +272,10 @@ std::vector<std::string> kiln_parents() {
     std::string sub = p == "/" ? "" : p;
     if (ctrls.empty()) {
       if (v2.empty()) continue;
-      out.push_back(v2 + "/" + kContainersCgroup);                          // root's (Cgroup::create)
-      if (!sub.empty()) out.push_back(v2 + sub + "/" + kContainersCgroup);  // rootless, and earlier kilns
-      out.push_back(v2 + sub);                                              // where still earlier kilns made them
+      bool root = in_initial_user_namespace();
+      if (root) out.push_back(v2 + "/" + kContainersCgroup);                         // root's (Cgroup::create)
+      if (!root || !sub.empty()) out.push_back(v2 + sub + "/" + kContainersCgroup);  // rootless's, earlier kilns'
+      out.push_back(v2 + sub);  // where still earlier kilns made them
       continue;
     }
     std::istringstream in(ctrls);
