@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ostream>
 
+#include "common/json.h"
 #include "common/strings.h"
 
 namespace kiln::cli {
@@ -170,7 +171,7 @@ std::string show(const json& v) {
       return out + "]";
     }
     default:
-      return v.dump();
+      return json_text(v);  // invalid UTF-8 in a string becomes U+FFFD, as Go's encoding/json writes it
   }
 }
 
@@ -190,7 +191,15 @@ std::string go_printf(const std::string& f, const std::vector<json>& args) {
       ++j;
     }
     size_t width = 0;
-    while (j < f.size() && std::isdigit(static_cast<unsigned char>(f[j]))) width = width * 10 + (f[j++] - '0');
+    bool bad_width = false;  // Go's fmt refuses widths over 10^6 the same way
+    for (; j < f.size() && std::isdigit(static_cast<unsigned char>(f[j])); ++j) {
+      if (bad_width) continue;
+      width = width * 10 + (f[j] - '0');
+      if (width > 1000000) {
+        bad_width = true;
+        width = 0;
+      }
+    }
     if (j >= f.size()) break;
     char verb = f[j];
     i = j;
@@ -198,8 +207,9 @@ std::string go_printf(const std::string& f, const std::vector<json>& args) {
       out += '%';
       continue;
     }
+    if (bad_width) out += "%!(BADWIDTH)";  // then the value, unpadded, as Go goes on
     std::string s = next < args.size() ? show(args[next++]) : "%!" + std::string(1, verb) + "(MISSING)";
-    if (verb == 'q') s = json(s).dump();
+    if (verb == 'q') s = json_text(json(s));
     if (s.size() < width) s = left ? s + std::string(width - s.size(), ' ') : std::string(width - s.size(), ' ') + s;
     out += s;
   }
@@ -327,7 +337,7 @@ class Evaluator {
     };
     if (f == "json") {
       TRY(need(1));
-      return json(a[0].dump());
+      return json(json_text(a[0]));
     }
     if (f == "join") {
       TRY(need(2));

@@ -83,6 +83,16 @@ TEST(GoTemplate, ErrorsAreOneLine) {
       << r.error().what();
 }
 
+TEST(GoTemplate, BadBytesAndHugeWidthsAreTextNotAnAbort) {
+  // Invalid UTF-8 (a literal in the format, or a value) is written as U+FFFD, as Go's encoding/json does;
+  // it aborted kiln (found by fuzz_format).
+  EXPECT_EQ(render("{{json \"a\xff\"}}", kImage), "\"a\xef\xbf\xbd\"");
+  EXPECT_EQ(render("{{printf \"%q\" \"\xfe\"}}", kImage), "\"\xef\xbf\xbd\"");
+  EXPECT_EQ(render("{{json .}}", json{{"k", "\xc3"}}), "{\"k\":\"\xef\xbf\xbd\"}");
+  // A width over 10^6 is refused in the text, as Go's fmt refuses it, rather than making a string that large.
+  EXPECT_EQ(render("{{printf \"%99999999999999999999s|%3s\" .Tag .Tag}}", kImage), "%!(BADWIDTH)1|  1");
+}
+
 TEST(GoTemplate, Table) {
   std::ostringstream out;
   json titles = {{"ID", "IMAGE ID"}, {"Repository", "REPOSITORY"}};
