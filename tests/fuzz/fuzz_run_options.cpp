@@ -1,10 +1,12 @@
 // Fuzz target: what kiln run and exec read from their flags and files: -v, --mount, --tmpfs, --ulimit, sizes,
-// --add-host, --dns, --dns-search, -p, signals, -u against an image's passwd/group, --env-file, the flag split.
+// --add-host, --dns, --dns-search, -p, --log-opt, signals, -u against an image's passwd/group, --env-file, the
+// flag split.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "cli/command.h"
+#include "runtime/log_writer.h"
 #include "runtime/options.h"
 #include "runtime/process_config.h"
 #include "runtime/publish.h"
@@ -26,6 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto ports = runtime::parse_publish(v)) (void)runtime::ports_text(*ports);
   (void)runtime::signal_from_name(v);
   (void)runtime::parse_env_file(v, "env");
+  (void)runtime::parse_log_opts({v});
   size_t nl = v.find('\n');
   std::string spec = v.substr(0, nl), files = nl == std::string::npos ? "" : v.substr(nl + 1);
   (void)runtime::resolve_user(spec, files, files);
