@@ -66,6 +66,15 @@ std::string v2_mount() {
   return "";
 }
 
+/// The v2 cgroup that holds the containers' kiln-<id> cgroups, given kiln's own (own_dir). cgroup v2 lets a
+/// cgroup hand controllers to its children only while it holds no process itself, and kiln's own cgroup holds
+/// kiln (and, from a login, the user's shell): below it no --memory could ever apply. So root keeps them below
+/// the hierarchy's root, as docker keeps /docker, which is kiln's own cgroup whenever kiln runs in a cgroup
+/// namespace or at the root. A rootless kiln can only use the subtree delegated to it.
+std::string v2_containers_parent(const std::string& v2, const std::string& own_dir) {
+  return (in_initial_user_namespace() ? v2 : own_dir) + "/" + kContainersCgroup;
+}
+
 }  // namespace
 
 Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) {
@@ -108,12 +117,7 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
                       "--memory, --pids-limit and --cpus need a delegated cgroup v2 subtree, and this user has none "
                       "(systemd delegates one: systemd-run --user --scope -p Delegate=yes kiln run ...)");
   }
-  // Where the containers' cgroups go. cgroup v2 lets a cgroup hand controllers to its children only while it
-  // holds no process itself, and kiln's own cgroup holds kiln (and, from a login, the user's shell): below it
-  // no --memory could ever apply. So root keeps them below the hierarchy's root, as docker keeps /docker, which
-  // is kiln's own cgroup whenever kiln runs in a cgroup namespace or at the root. A rootless kiln can only use
-  // the subtree delegated to it.
-  std::string parent = v2_dir.empty() ? "" : (in_initial_user_namespace() ? v2 : v2_dir) + "/" + kContainersCgroup;
+  std::string parent = v2_dir.empty() ? "" : v2_containers_parent(v2, v2_dir);
   if (!v2_dir.empty()) {
     std::string dir = parent + "/" + leaf;
     bool made = ::mkdir(dir.c_str(), 0755) == 0;
@@ -272,10 +276,10 @@ std::vector<std::string> kiln_parents() {
     std::string sub = p == "/" ? "" : p;
     if (ctrls.empty()) {
       if (v2.empty()) continue;
-      bool root = in_initial_user_namespace();
-      if (root) out.push_back(v2 + "/" + kContainersCgroup);                         // root's (Cgroup::create)
-      if (!root || !sub.empty()) out.push_back(v2 + sub + "/" + kContainersCgroup);  // rootless's, earlier kilns'
-      out.push_back(v2 + sub);  // where still earlier kilns made them
+      std::string now = v2_containers_parent(v2, v2 + sub), below_own = v2 + sub + "/" + kContainersCgroup;
+      out.push_back(now);
+      if (below_own != now) out.push_back(below_own);  // where earlier kilns made them
+      out.push_back(v2 + sub);                         // and still earlier ones
       continue;
     }
     std::istringstream in(ctrls);

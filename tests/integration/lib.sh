@@ -91,5 +91,8 @@ as_user() {
 # user_kiln USER ARGS...: kiln as USER (see rootless_user).
 user_kiln() { local u=$1; shift; as_user "$u" "$WORK/bin/kiln" "$@"; }
 
+# in_cgroup DIR CMD...: CMD (a command or a function) run from the cgroup v2 directory DIR.
+in_cgroup() { local dir=$1; shift; (echo $BASHPID > "$dir/cgroup.procs" && "$@"); }
+
 # userns_allowed USER: whether the host lets USER make a user namespace (rootless kiln needs one).
 userns_allowed() { as_user "$1" unshare -U true 2>/dev/null; }

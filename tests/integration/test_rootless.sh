@@ -128,14 +128,13 @@ if [ -e $v2/cgroup.controllers ]; then
   mkdir "$deleg"
   chown $ranged "$deleg" "$deleg/cgroup.procs" "$deleg/cgroup.subtree_control" "$deleg/cgroup.threads"
   on_exit "pkill -9 -u $ranged; sleep 0.5; rmdir '$deleg'/kiln/kiln-* '$deleg/kiln' '$deleg' 2>/dev/null"
-  in_deleg() { (echo $BASHPID > "$deleg/cgroup.procs" && "$@"); }
-  did=$(in_deleg user_kiln $ranged run -d --name rl-deleg localhost/same:1 /bin/sh -c 'while :; do sleep 0.2; done')
+  did=$(in_cgroup "$deleg" user_kiln $ranged run -d --name rl-deleg localhost/same:1 /bin/sh -c 'while :; do sleep 0.2; done')
   [ -d "$deleg/kiln/kiln-${did:0:16}" ] || fail "rootless container with a delegated cgroup: not below it: $(find $v2 -name "kiln-${did:0:16}")"
   [ -n "$(cat "$deleg/kiln/kiln-${did:0:16}/cgroup.procs")" ] || fail "the delegated container cgroup holds no process"
   user_kiln $ranged stop -t 1 rl-deleg >/dev/null
   # A hybrid host keeps memory in v1, which a user cannot write: one line says the subtree lacks it.
   grep -qw memory $v2/cgroup.controllers ||
-    expect_fail "the user's delegated cgroup does not offer the memory controller" in_deleg user_kiln $ranged run -m 32m localhost/same:1 true
+    expect_fail "the user's delegated cgroup does not offer the memory controller" in_cgroup "$deleg" user_kiln $ranged run -m 32m localhost/same:1 true
   [ ! -e "$deleg/kiln/kiln-${did:0:16}" ] || fail "the delegated container cgroup stayed after stop"
 fi
 pkill -9 -u $ranged -x kiln-userns || true  # no namespace to join: a new one is mapped

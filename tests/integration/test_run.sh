@@ -349,11 +349,10 @@ kiln stop -t 1 gc-live >/dev/null
 scope=$v2$own/scope-test-$$
 mkdir "$scope"
 on_exit "'$KILN' stop -t 0 from-scope >/dev/null 2>&1; rmdir '$scope' 2>/dev/null"
-in_scope() { (echo $BASHPID > "$scope/cgroup.procs" && exec "$@"); }
-sid=$(in_scope "$KILN" run -d --name from-scope "$img" /bin/sleep 30)
+sid=$(in_cgroup "$scope" "$KILN" run -d --name from-scope "$img" /bin/sleep 30)
 [ -d "$v2/kiln/kiln-${sid:0:16}" ] || fail "a container started from a busy cgroup is not below the root's kiln cgroup: $(find "$v2" -name "kiln-${sid:0:16}")"
 [ ! -e "$scope/kiln" ] || fail "a kiln cgroup was made in the busy cgroup kiln was started from"
-in_scope "$KILN" run --rm -m 32m --pids-limit 20 "$img" /bin/true || fail "limits from a busy cgroup"
+in_cgroup "$scope" "$KILN" run --rm -m 32m --pids-limit 20 "$img" /bin/true || fail "limits from a busy cgroup"
 kiln stop -t 1 from-scope >/dev/null
 for _ in $(seq 50); do rmdir "$scope" 2>/dev/null && break; sleep 0.1; done
 [ ! -e "$scope" ] || fail "a process of kiln's stayed in the cgroup it was started from: $(cat "$scope/cgroup.procs")"
