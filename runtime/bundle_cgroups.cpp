@@ -68,7 +68,8 @@ std::vector<Limit> limits_of(const BundleResources& r) {
   if (r.cpu_shares && *r.cpu_shares > 0)  // v2's weight from v1's shares, as runc converts it
     out.push_back({"cpu.weight", n(1 + ((std::max<int64_t>(*r.cpu_shares, 2) - 2) * 9999) / 262142), "cpu",
                    "cpu.shares", n(*r.cpu_shares)});
-  if (r.cpu_period && *r.cpu_period > 0 && !r.cpu_quota) out.push_back({"", "", "cpu", "cpu.cfs_period_us", n(*r.cpu_period)});
+  if (r.cpu_period && *r.cpu_period > 0 && !r.cpu_quota)
+    out.push_back({"", "", "cpu", "cpu.cfs_period_us", n(*r.cpu_period)});
   if (r.cpu_quota && *r.cpu_quota != 0) {
     int64_t period = r.cpu_period && *r.cpu_period > 0 ? *r.cpu_period : 100000;
     if (r.cpu_period && *r.cpu_period > 0) out.push_back({"", "", "cpu", "cpu.cfs_period_us", n(period)});
@@ -130,8 +131,12 @@ Status make_bundle_cgroups(const std::string& rel, const BundleResources& r, con
     made.push_back(dir);
     DevicePolicy policy = device_policy(devices);
     TRY(write_limit(dir, policy.default_allow ? "devices.allow" : "devices.deny", "a"));
-    for (const auto& e : policy.exceptions)
-      TRY(write_limit(dir, policy.default_allow ? "devices.deny" : "devices.allow", v1_device_line(e)));
+    if (!policy.exceptions.empty()) {  // one rule a write, on one open file
+      std::string file = policy.default_allow ? "devices.deny" : "devices.allow";
+      UniqueFd fd = TRY_CTX(open_fd(dir + "/" + file, O_WRONLY | O_CLOEXEC), "linux.resources");
+      for (const auto& e : policy.exceptions)
+        TRY_CTX(write_all(fd.get(), v1_device_line(e)), "linux.resources: " + file + "=" + v1_device_line(e));
+    }
   }
   return apply_bundle_resources(rel, r, made);
 }
@@ -139,7 +144,8 @@ Status make_bundle_cgroups(const std::string& rel, const BundleResources& r, con
 Status apply_bundle_resources(const std::string& rel, const BundleResources& r, std::vector<std::string>& dirs) {
   for (const auto& list : {r.cpuset_cpus, r.cpuset_mems})
     if (list && list->find_first_not_of("0123456789,-") != std::string::npos)
-      return make_error(ErrorCode::invalid_argument, "linux.resources.cpu: \"" + *list + "\" is not a list such as 0-2,4");
+      return make_error(ErrorCode::invalid_argument,
+                        "linux.resources.cpu: \"" + *list + "\" is not a list such as 0-2,4");
   std::string v2_dir = !dirs.empty() && is_v2_dir(dirs[0]) ? dirs[0] : "";
   for (const auto& l : limits_of(r)) {
     if (!v2_dir.empty() && !l.v2_file.empty() && path_exists(v2_dir + "/" + l.v2_file)) {
@@ -189,16 +195,17 @@ bool bundle_cgroup_frozen(const std::vector<std::string>& dirs) {
 
 Status freeze_bundle_cgroup(const std::vector<std::string>& dirs, bool frozen) {
   if (dirs.empty() || !is_v2_dir(dirs[0]) || !path_exists(dirs[0] + "/cgroup.freeze"))
-    return make_error(ErrorCode::unsupported, "pause and resume need cgroup v2's freezer (cgroup.freeze), which this "
-                                              "container's cgroup lacks");
+    return make_error(ErrorCode::unsupported,
+                      "pause and resume need cgroup v2's freezer (cgroup.freeze), which this "
+                      "container's cgroup lacks");
   TRY(write_limit(dirs[0], "cgroup.freeze", frozen ? "1" : "0"));
   // The kernel freezes asynchronously: cgroup.events says when every process has stopped.
   for (int i = 0; i < 1000; ++i) {
     if (bundle_cgroup_frozen(dirs) == frozen) return {};
     ::usleep(1000);
   }
-  return make_error(ErrorCode::generic, std::string("the cgroup ") + dirs[0] + " did not " +
-                                            (frozen ? "freeze" : "thaw") + " within 1s");
+  return make_error(ErrorCode::generic,
+                    std::string("the cgroup ") + dirs[0] + " did not " + (frozen ? "freeze" : "thaw") + " within 1s");
 }
 
 }  // namespace kiln::runtime

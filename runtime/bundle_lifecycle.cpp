@@ -29,6 +29,7 @@
 #include "runtime/bundle_process.h"
 #include "runtime/bundle_rootfs.h"
 #include "runtime/bundle_state.h"
+#include "runtime/clone_vm.h"
 #include "runtime/devices.h"
 #include "runtime/launcher.h"
 #include "runtime/seccomp.h"
@@ -45,15 +46,14 @@ namespace {
                                     int error_fd, int console_fd) {
   char go;
   if (::read(sync_fd, &go, 1) != 1) ::_exit(125);  // create gave up
-  for (const auto& n : c.namespaces) {  // after the move into the cgroup, so that is its root
+  for (const auto& n : c.namespaces) {             // after the move into the cgroup, so that is its root
     if (n.flag != CLONE_NEWCGROUP) continue;
     if (n.path.empty()) {
       if (::unshare(CLONE_NEWCGROUP) < 0) child_fail(error_fd, 125, "new cgroup namespace", errno);
       continue;
     }
     int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::setns(fd, CLONE_NEWCGROUP) < 0)
-      child_fail(error_fd, 125, "join cgroup namespace " + n.path, errno);
+    if (fd < 0 || ::setns(fd, CLONE_NEWCGROUP) < 0) child_fail(error_fd, 125, "join cgroup namespace " + n.path, errno);
     ::close(fd);
   }
   // Once the mounts are made, before pivot_root: create runs the prestart and createRuntime hooks out there,
@@ -79,30 +79,55 @@ namespace {
   launch(plan, error_fd);
 }
 
-/// A: joins the namespaces the config names by path, makes the new ones, forks B (the container's process,
-/// pid 1 of a new pid namespace) and reports B's host pid. Never returns.
-[[noreturn]] void namespace_parent(const BundleConfig& c, const HookState& hs, const LaunchPlan& plan, int sync_fd,
-                                   int error_fd, int console_fd) {
-  int unshare_flags = 0;
-  bool new_user = false;
-  struct Join {
-    int fd, flag;
-    std::string path;
-  };
+/// A namespace the config names by path, opened for setns.
+struct Join {
+  int fd, flag;
+  std::string path;
+};
+
+/// Opens the namespaces given by path (the cgroup namespace aside: B joins it once in its cgroup); a failure
+/// ends this process (A or B) with its report.
+std::vector<Join> open_joins(const BundleConfig& c, int error_fd) {
   std::vector<Join> joins;
   for (const auto& n : c.namespaces) {
-    if (n.flag == CLONE_NEWCGROUP) continue;  // B, once in its cgroup
-    if (n.path.empty()) {
-      if (n.flag == CLONE_NEWUSER)
-        new_user = true;
-      else
-        unshare_flags |= n.flag;
-      continue;
-    }
+    if (n.flag == CLONE_NEWCGROUP || n.path.empty()) continue;
     int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) child_fail(error_fd, 125, "open namespace " + n.path, errno);
     joins.push_back(Join{fd, n.flag, n.path});
   }
+  return joins;
+}
+
+/// The new namespaces to make, but the user namespace (made first, on its own) and the cgroup namespace (B's).
+unsigned long new_namespace_flags(const BundleConfig& c) {
+  unsigned long flags = 0;
+  for (const auto& n : c.namespaces)
+    if (n.path.empty() && n.flag != CLONE_NEWUSER && n.flag != CLONE_NEWCGROUP)
+      flags |= static_cast<unsigned long>(n.flag);
+  return flags;
+}
+
+/// Whether create can clone B straight into its namespaces and cgroup, with no A between: not with a user
+/// namespace (its maps are written from out here once it exists, before the others are made), a time namespace
+/// (its clocks are set before any process is in it), or a pid or mount namespace given by path (a setns that
+/// changes only later children, or this process's view of every path). The other namespaces given by path B
+/// joins itself, first thing.
+bool one_clone_will_do(const BundleConfig& c) {
+  for (const auto& n : c.namespaces) {
+    if (n.flag == CLONE_NEWUSER || n.flag == CLONE_NEWTIME) return false;
+    if (!n.path.empty() && (n.flag == CLONE_NEWPID || n.flag == CLONE_NEWNS)) return false;
+  }
+  return c.time_offsets.empty();
+}
+
+/// A: joins the namespaces the config names by path, makes the new ones, forks B (the container's process,
+/// pid 1 of a new pid namespace) and reports B's host pid. Never returns.
+[[noreturn]] void namespace_parent(const BundleConfig& c, const HookState& hs, const LaunchPlan& plan, int sync_fd,
+                                   int error_fd, int console_fd) {
+  bool new_user = false;
+  for (const auto& n : c.namespaces)
+    if (n.flag == CLONE_NEWUSER && n.path.empty()) new_user = true;
+  std::vector<Join> joins = open_joins(c, error_fd);
   // The namespaces given by path first (a user namespace before the rest, the mount namespace last, as runc
   // joins them), then the new ones: a new user namespace first, so that it owns the others.
   auto join = [&](bool want_user, bool want_mount) {
@@ -122,7 +147,7 @@ namespace {
     if (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0)
       child_fail(error_fd, 125, "become root of the user namespace (is 0 in uidMappings and gidMappings?)", errno);
   }
-  if (::unshare(unshare_flags) < 0) child_fail(error_fd, 125, "make namespaces", errno);
+  if (::unshare(static_cast<int>(new_namespace_flags(c))) < 0) child_fail(error_fd, 125, "make namespaces", errno);
   if (!c.time_offsets.empty()) {  // the new time namespace is the children's: its clocks are set before B exists
     std::string text;
     for (const auto& t : c.time_offsets)
@@ -144,11 +169,13 @@ struct CreateCleanup {
   std::string state_dir;
   std::vector<std::string> cgroups;
   pid_t pid = 0;
+  bool our_child = false;  ///< cloned by create itself (else A's, which init reaps)
   bool done = false;
   ~CreateCleanup() {
     if (done) return;
     if (pid > 0) ::kill(pid, SIGKILL);
-    if (pid > 0)
+    if (pid > 0 && our_child) ::waitpid(pid, nullptr, 0);
+    if (pid > 0 && !our_child)
       for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) ::usleep(5000);
     remove_bundle_cgroups(cgroups);
     if (!state_dir.empty()) (void)remove_tree(state_dir);
@@ -181,13 +208,89 @@ Result<UniqueFd> open_process(const BundleState& st) {
 }
 
 /// The hooks of one kind recorded in the container's state, run with its state; a failure is a warning.
-void run_state_hooks(const BundleState& st, std::vector<Hook> BundleHooks::*kind, const char* name,
-                     const char* status, pid_t pid, const Warn& warn) {
+void run_state_hooks(const BundleState& st, std::vector<Hook> BundleHooks::*kind, const char* name, const char* status,
+                     pid_t pid, const Warn& warn) {
   if (st.hooks_json.empty()) return;
   auto hooks = parse_bundle_hooks(st.hooks_json, "container " + st.id + " state");
   if (!hooks) return warn(hooks.error().what());
-  if (auto ran = run_hooks((*hooks).*kind, name, hook_state_json({st.id, st.bundle, st.annotations}, status, pid)); !ran)
+  if (auto ran = run_hooks((*hooks).*kind, name, hook_state_json({st.id, st.bundle, st.annotations}, status, pid));
+      !ran)
     warn("container " + st.id + ": " + ran.error().what());
+}
+
+/// The pipes between create and the container's process: sync (a socketpair both ways: pid, "go", the hooks'
+/// turns), err (its failure report; EOF means exec), ready (a byte once it waits for start).
+struct Channels {
+  UniqueFd sync_p, sync_c, err_r, err_w, ready_r, ready_w;
+  Status open() {
+    int sync[2], err[2], ready[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0) return sys_error("socketpair");
+    sync_p.reset(sync[0]);
+    sync_c.reset(sync[1]);
+    if (::pipe2(err, O_CLOEXEC) < 0) return sys_error("pipe");
+    err_r.reset(err[0]);
+    err_w.reset(err[1]);
+    if (::pipe2(ready, O_CLOEXEC) < 0) return sys_error("pipe");
+    ready_r.reset(ready[0]);
+    ready_w.reset(ready[1]);
+    return {};
+  }
+  /// In create, once the container's process has its copies.
+  void close_child_ends() {
+    sync_c.reset();
+    err_w.reset();
+    ready_w.reset();
+  }
+  /// The container's report of why it failed, else fallback.
+  Error failure(const std::string& id, const std::string& fallback) {
+    ChildFailure f{};
+    if (read_exact(err_r.get(), &f, sizeof f))
+      return make_error(ErrorCode::generic, "create " + id + ": " + std::string(f.message));
+    return make_error(ErrorCode::generic, "create " + id + ": " + fallback);
+  }
+};
+
+/// B through A (namespace_parent): A is forked, makes the namespaces (a user namespace's maps written from
+/// here), forks B and exits. Returns B's host pid.
+Result<pid_t> fork_through_namespace_parent(const std::string& id, const BundleConfig& c, const HookState& hs,
+                                            const LaunchPlan& plan, Channels& ch, int console_fd) {
+  pid_t a = ::fork();
+  if (a < 0) return sys_error("fork");
+  if (a == 0) namespace_parent(c, hs, plan, ch.sync_c.get(), ch.err_w.get(), console_fd);
+  ch.close_child_ends();
+  bool new_user = false;
+  for (const auto& n : c.namespaces)
+    if (n.flag == CLONE_NEWUSER && n.path.empty()) new_user = true;
+  if (new_user) {  // A made its user namespace: its maps are written from out here
+    char u = 0;
+    if (!read_exact(ch.sync_p.get(), &u, 1) || u != 'u') {
+      ::waitpid(a, nullptr, 0);
+      return ch.failure(id, "the namespace process ended");
+    }
+    auto map_text = [](const std::vector<IdMapping>& ms) {
+      std::string t;
+      for (const auto& m : ms)
+        t += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
+      return t;
+    };
+    for (auto [file, ms] : {std::pair{"uid_map", &c.uid_mappings}, std::pair{"gid_map", &c.gid_mappings}}) {
+      std::string path = "/proc/" + std::to_string(a) + "/" + file;
+      auto fd = open_fd(path, O_WRONLY | O_CLOEXEC);
+      if (!fd || !write_all(fd->get(), map_text(*ms))) {
+        ::kill(a, SIGKILL);
+        ::waitpid(a, nullptr, 0);
+        return make_error(ErrorCode::invalid_argument, std::string("linux.") +
+                                                           (file[0] == 'u' ? "uidMappings" : "gidMappings") +
+                                                           ": the kernel refused the mapping");
+      }
+    }
+    if (::write(ch.sync_p.get(), "m", 1) != 1) return sys_error("create " + id);
+  }
+  int32_t pid = 0;
+  bool got_pid = read_exact(ch.sync_p.get(), &pid, sizeof pid);
+  ::waitpid(a, nullptr, 0);
+  if (!got_pid || pid <= 0) return ch.failure(id, "the namespace process ended before the container's process started");
+  return static_cast<pid_t>(pid);
 }
 
 }  // namespace
@@ -227,73 +330,43 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
   UniqueFd console;
   if (c.terminal) console = TRY(connect_console(o.console_socket));
   UniqueFd fifo_fd = TRY(open_fd(fifo, O_RDWR | O_CLOEXEC));  // read-write: never an EOF before `start` writes
-  int sync[2], err[2], ready[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0) return sys_error("socketpair");
-  UniqueFd sync_p(sync[0]), sync_c(sync[1]);
-  if (::pipe2(err, O_CLOEXEC) < 0) return sys_error("pipe");
-  UniqueFd err_r(err[0]), err_w(err[1]);
-  if (::pipe2(ready, O_CLOEXEC) < 0) return sys_error("pipe");
-  UniqueFd ready_r(ready[0]), ready_w(ready[1]);
+  Channels ch;
+  TRY(ch.open());
 
   LaunchPlan plan = bundle_launch_plan(c, seccomp ? &*seccomp : nullptr, o.preserve_fds);
   plan.start_fifo_fd = fifo_fd.get();
-  plan.ready_fd = ready_w.get();
+  plan.ready_fd = ch.ready_w.get();
   HookState hs{o.id, c.bundle, c.annotations};
   if (!c.hooks.start_container.empty())  // in the container's process, which has its own copy of c
     plan.after_start = [&c, &hs] {
       return run_hooks(c.hooks.start_container, "startContainer", hook_state_json(hs, "created", ::getpid()));
     };
 
+  auto child_error = [&](const std::string& fallback) { return ch.failure(o.id, fallback); };
   if (o.subreaper) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-  pid_t a = ::fork();
-  if (a < 0) return sys_error("fork");
-  if (a == 0) namespace_parent(c, hs, plan, sync_c.get(), err_w.get(), console.get());
-  sync_c.reset();
-  err_w.reset();
-  ready_w.reset();
-  bool new_user = false;
-  for (const auto& n : c.namespaces)
-    if (n.flag == CLONE_NEWUSER && n.path.empty()) new_user = true;
-  if (new_user) {  // A made its user namespace: its maps are written from out here
-    char u = 0;
-    if (!read_exact(sync_p.get(), &u, 1) || u != 'u') {
-      ::waitpid(a, nullptr, 0);
-      ChildFailure f{};
-      std::string msg = read_exact(err_r.get(), &f, sizeof f) ? std::string(f.message) : "the namespace process ended";
-      return make_error(ErrorCode::generic, "create " + o.id + ": " + msg);
+  // B, the container's process: cloned straight into its namespaces and its v2 cgroup where one clone will do,
+  // else forked by A (namespace_parent) after the namespaces that need it.
+  bool in_v2 = false;
+  pid_t pid = 0;
+  if (one_clone_will_do(c)) {
+    UniqueFd v2;  // the v2 cgroup comes first in undo.cgroups when there is one
+    if (!undo.cgroups.empty() && path_exists(undo.cgroups[0] + "/cgroup.controllers"))
+      v2 = TRY(open_fd(undo.cgroups[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    pid = clone_into_cgroup(new_namespace_flags(c), v2.get(), &in_v2);
+    if (pid < 0) return sys_error("create " + o.id + ": clone the container's process");
+    if (pid == 0) {
+      for (const auto& j : open_joins(c, ch.err_w.get()))
+        if (::setns(j.fd, j.flag) < 0) child_fail(ch.err_w.get(), 125, "join namespace " + j.path, errno);
+      container_process(c, hs, plan, ch.sync_c.get(), ch.err_w.get(), console.get());
     }
-    auto map_text = [](const std::vector<IdMapping>& ms) {
-      std::string t;
-      for (const auto& m : ms)
-        t += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
-      return t;
-    };
-    for (auto [file, ms] : {std::pair{"uid_map", &c.uid_mappings}, std::pair{"gid_map", &c.gid_mappings}}) {
-      std::string path = "/proc/" + std::to_string(a) + "/" + file;
-      auto fd = open_fd(path, O_WRONLY | O_CLOEXEC);
-      if (!fd || !write_all(fd->get(), map_text(*ms))) {
-        ::kill(a, SIGKILL);
-        ::waitpid(a, nullptr, 0);
-        return make_error(ErrorCode::invalid_argument,
-                          std::string("linux.") + (file[0] == 'u' ? "uidMappings" : "gidMappings") +
-                              ": the kernel refused the mapping");
-      }
-    }
-    if (::write(sync_p.get(), "m", 1) != 1) return sys_error("create " + o.id);
+    ch.close_child_ends();
+    undo.our_child = true;
+  } else {
+    pid = TRY(fork_through_namespace_parent(o.id, c, hs, plan, ch, console.get()));
   }
-  int32_t pid = 0;
-  bool got_pid = read_exact(sync_p.get(), &pid, sizeof pid);
-  int status = 0;
-  ::waitpid(a, &status, 0);
-  auto child_error = [&](const std::string& fallback) -> Error {
-    ChildFailure f{};
-    if (read_exact(err_r.get(), &f, sizeof f))
-      return make_error(ErrorCode::generic, "create " + o.id + ": " + std::string(f.message));
-    return make_error(ErrorCode::generic, "create " + o.id + ": " + fallback);
-  };
-  if (!got_pid || pid <= 0) return child_error("the namespace process ended before the container's process started");
   undo.pid = pid;
-  for (const auto& cg : undo.cgroups) {
+  for (size_t i = in_v2 ? 1 : 0; i < undo.cgroups.size(); ++i) {
+    const auto& cg = undo.cgroups[i];
     UniqueFd procs = TRY(open_fd(cg + "/cgroup.procs", O_WRONLY | O_CLOEXEC));
     TRY_CTX(write_all(procs.get(), std::to_string(pid)), "join cgroup " + cg);
   }
@@ -311,16 +384,17 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
   if (!start) return child_error("the container's process ended while being made");
   st.pid_start = *start;
   TRY(save_bundle_state(o.root, st));
-  if (::write(sync_p.get(), "g", 1) != 1) return child_error("the container's process ended while being made");
+  if (::write(ch.sync_p.get(), "g", 1) != 1) return child_error("the container's process ended while being made");
   if (c.hooks.runs_at_create()) {  // the container's mounts are made, pivot_root waits for these
     char h = 0;
-    if (!read_exact(sync_p.get(), &h, 1) || h != 'h') return child_error("the container's process ended while being made");
+    if (!read_exact(ch.sync_p.get(), &h, 1) || h != 'h')
+      return child_error("the container's process ended while being made");
     std::string state = hook_state_json(hs, "created", pid);
     TRY_CTX(run_hooks(c.hooks.prestart, "prestart", state), "create " + o.id);
     TRY_CTX(run_hooks(c.hooks.create_runtime, "createRuntime", state), "create " + o.id);
-    if (::write(sync_p.get(), "r", 1) != 1) return child_error("the container's process ended while being made");
+    if (::write(ch.sync_p.get(), "r", 1) != 1) return child_error("the container's process ended while being made");
   }
-  if (wait_byte(ready_r.get(), 60000) != 1) return child_error("the container's process ended while being made");
+  if (wait_byte(ch.ready_r.get(), 60000) != 1) return child_error("the container's process ended while being made");
   if (!o.pid_file.empty()) TRY_CTX(cas::write_file_atomic(o.pid_file, std::to_string(pid), false), "--pid-file");
   undo.done = true;
   return static_cast<pid_t>(pid);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstdint>
 
@@ -86,5 +87,21 @@ pid_t clone_vm(struct clone_args, int (*)(void*), void*) {
 }
 
 #endif
+
+pid_t clone_into_cgroup(unsigned long flags, int cgroup_fd, bool* into_cgroup) {
+  *into_cgroup = false;
+  if (cgroup_fd >= 0) {
+    struct clone_args args {};
+    args.flags = flags | CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = static_cast<uint64_t>(cgroup_fd);
+    long r = ::syscall(SYS_clone3, &args, sizeof args);
+    if (r >= 0) {
+      *into_cgroup = true;
+      return static_cast<pid_t>(r);
+    }
+  }
+  return static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+}
 
 }  // namespace kiln::runtime

@@ -21,4 +21,11 @@ bool can_clone_vm();
 /// shared.
 pid_t clone_vm(struct clone_args args, int (*fn)(void*), void* arg);
 
+/// fork(2)'s semantics with namespace flags (CLONE_NEW*): the child is born in the v2 cgroup cgroup_fd names
+/// (clone3 with CLONE_INTO_CGROUP: no cgroup.procs write, no wait for the RCU grace period it costs); where
+/// clone3 is refused (an older kernel, a seccomp profile older than clone3) or cgroup_fd is -1, plain clone,
+/// and *into_cgroup says which. Returns 0 in the child, the child's pid in the parent, -1 with errno. A raw
+/// clone: no thread but the caller's may be running.
+pid_t clone_into_cgroup(unsigned long flags, int cgroup_fd, bool* into_cgroup);
+
 }  // namespace kiln::runtime

@@ -133,20 +133,6 @@ RunOutcome failure(int code, Error e) {
 /// Read the child's report: EOF means exec succeeded.
 bool read_failure(int fd, ChildFailure& f) { return read_exact(fd, &f, sizeof f); }
 
-/// clone3 with CLONE_INTO_CGROUP: the child is born in its v2 cgroup, sparing the cgroup.procs write and
-/// the RCU grace period it waits for. -1 (errno set) when the kernel or the host cannot (no v2, old kernel).
-pid_t clone_into_cgroup(unsigned long flags, int cgroup_fd) {
-  if (cgroup_fd < 0) {
-    errno = EOPNOTSUPP;
-    return -1;
-  }
-  struct clone_args args {};
-  args.flags = flags | CLONE_INTO_CGROUP;
-  args.exit_signal = SIGCHLD;
-  args.cgroup = static_cast<uint64_t>(cgroup_fd);
-  return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
-}
-
 /// -t: the pty is made inside the container's own devpts (so ttyname works there); its master comes back
 /// to kiln over this socketpair.
 struct Pty {
@@ -404,9 +390,7 @@ RunOutcome run_container(const ContainerSpec& spec, const std::function<void(pid
   bool forked = child < 0;
   if (forked) {
     if (spec.ahead) spec.ahead->wait();  // a raw clone, so no other thread may run
-    child = clone_into_cgroup(flags, cg->v2_fd());
-    in_v2 = child >= 0;
-    if (!in_v2) child = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+    child = clone_into_cgroup(flags, cg->v2_fd(), &in_v2);
     if (child < 0) return failure(kExitRuntime, sys_error("clone the container process"));
     if (child == 0) run_child(args);
   }

@@ -16,9 +16,9 @@ kiln save localhost/rt:1 -o "$WORK/img.tar"
 mkdir -p "$WORK/layout" && tar -xf "$WORK/img.tar" -C "$WORK/layout"
 umoci unpack --image "$WORK/layout:1" "$WORK/bundle" >/dev/null 2>&1 || fail "umoci unpack of a kiln image"
 bundle=$WORK/bundle
-# set_config PYTHON: edit the bundle's config.json (c is the document).
+# set_config PYTHON [ARG...]: edit the bundle's config.json (c is the document, the ARGs sys.argv[3:]).
 set_config() {
-  python3 - "$bundle/config.json" "$1" <<'PY'
+  python3 - "$bundle/config.json" "$@" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 exec(sys.argv[2])
@@ -216,6 +216,37 @@ set_config 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n
 expect_fail "linux.timeOffsets: needs a new time namespace" rt create -b "$bundle" tn3
 cp "$WORK/good.json" "$bundle/config.json"
 
+# --- how the container's process is made. With no user or time namespace and no pid or mount namespace to
+# join, create clones it straight into its namespaces and its v2 cgroup, and it joins the others given by path
+# itself (a pod's network and uts namespaces); otherwise a namespace process forks it (a pid namespace by path).
+# Where clone3 is refused it is a plain clone and a cgroup.procs write. Each way it is in its cgroups.
+cgroup_lines() { grep -E '^0::|devices' "/proc/$1/cgroup" | sed 's/^[0-9]*:[a-z,]*://' | sort -u; }
+set_config 'c["process"]["args"] = ["sleep", "60"]'
+rt run -d -b "$bundle" ns1 >/dev/null 2>&1 || fail "run -d ns1"
+pod=$(rt state ns1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+assert_eq "$(cgroup_lines "$pod")" "/kiln-runtime/ns1" "a cloned container is in its cgroups (v2 and devices)"
+set_config 'c["process"]["args"] = ["sh", "-c", "for n in net uts pid; do readlink /proc/self/ns/$n; done"]
+c.pop("hostname", None)
+for n in c["linux"]["namespaces"]:
+    if n["type"] in ("network", "uts"): n["path"] = "/proc/%s/ns/%s" % (sys.argv[3], "net" if n["type"] == "network" else n["type"])' "$pod"
+out=$(rt run -b "$bundle" ns2 2>&1) || fail "joining net and uts by path: $out"
+assert_eq "$(echo "$out" | head -2 | tr '\n' ' ')" "$(readlink /proc/$pod/ns/net /proc/$pod/ns/uts | tr '\n' ' ')" "joined the pod's network and uts namespaces"
+[ "$(echo "$out" | tail -1)" != "$(readlink /proc/$pod/ns/pid)" ] || fail "ns2 joined a pid namespace it was not given"
+set_config 'for n in c["linux"]["namespaces"]:
+    if n["type"] == "pid": n["path"] = "/proc/%s/ns/pid" % sys.argv[3]' "$pod"
+out=$(rt run -b "$bundle" ns3 2>&1) || fail "joining the pid namespace by path: $out"
+assert_eq "$(echo "$out" | tail -1)" "$(readlink /proc/$pod/ns/pid)" "joined the pod's pid namespace"
+rt delete -f ns1
+cp "$WORK/good.json" "$bundle/config.json"
+cc -O2 -o "$WORK/without_clone3" "$(dirname "$0")/fixtures/without_clone3.c" || fail "cc without_clone3.c"
+"$WORK/without_clone3" --check || fail "the clone3 filter does not hold"
+set_config 'c["process"]["args"] = ["sleep", "60"]'
+(cd "$bundle" && "$WORK/without_clone3" "$RT" --root "$root" create --pid-file "$WORK/ns4.pid" ns4) || fail "create without clone3"
+assert_eq "$(cgroup_lines "$(cat "$WORK/ns4.pid")")" "/kiln-runtime/ns4" "without clone3: in its cgroups"
+rt start ns4 && assert_eq "$(state_of ns4)" running "without clone3: running"
+rt delete -f ns4
+cp "$WORK/good.json" "$bundle/config.json"
+
 # --- bad input: one line, non-zero, nothing left.
 expect_fail "nowhere does not exist" rt create -b "$WORK/nowhere" b1
 mkdir -p "$WORK/empty" && expect_fail "config.json" rt create -b "$WORK/empty" b1
@@ -254,6 +285,6 @@ expect_fail "--systemd-cgroup is not supported" rt --systemd-cgroup state x
 # Nothing left: no state, no mounts, no cgroups of ours.
 [ -z "$(ls -A "$root" 2>/dev/null)" ] || fail "states left: $(ls "$root")"
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left behind"
-left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2|h[1-6]|d[1-4]|tn[1-3])$' || true)
+left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2|h[1-6]|d[1-4]|tn[1-3]|ns[1-4])$' || true)
 [ -z "$left" ] || fail "cgroups left: $left"
 rt features | python3 -c 'import json,sys; f=json.load(sys.stdin); assert "pid" in f["linux"]["namespaces"]' || fail "features"
