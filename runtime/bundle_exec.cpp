@@ -30,9 +30,14 @@ namespace {
 /// needs), opened while its pid 1 is known alive.
 Result<std::vector<std::pair<UniqueFd, int>>> container_namespaces(pid_t pid, const std::string& id) {
   std::vector<std::pair<UniqueFd, int>> out;
-  for (auto [name, flag] : std::initializer_list<std::pair<const char*, int>>{
-           {"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
-           {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME}, {"mnt", CLONE_NEWNS}}) {
+  for (auto [name, flag] : std::initializer_list<std::pair<const char*, int>>{{"user", CLONE_NEWUSER},
+                                                                              {"ipc", CLONE_NEWIPC},
+                                                                              {"uts", CLONE_NEWUTS},
+                                                                              {"net", CLONE_NEWNET},
+                                                                              {"pid", CLONE_NEWPID},
+                                                                              {"cgroup", CLONE_NEWCGROUP},
+                                                                              {"time", CLONE_NEWTIME},
+                                                                              {"mnt", CLONE_NEWNS}}) {
     std::string theirs = "/proc/" + std::to_string(pid) + "/ns/" + name;
     struct stat a, b;
     if (::stat(theirs.c_str(), &a) < 0)
@@ -79,9 +84,10 @@ Result<int> bundle_exec(const ExecOptions& o) {
   BundleConfig c = TRY(exec_config(o, st));
   if (c.terminal && o.console_socket.empty())
     return make_error(ErrorCode::invalid_argument, "exec with a terminal needs --console-socket");
-  auto seccomp = TRY(bundle_seccomp(c, st.bundle + "/config.json"));
+  auto seccomp = TRY(bundle_seccomp(c, st.bundle + "/config.json", bundle_seccomp_cache_dir(o.root)));
   auto ns = TRY(container_namespaces(st.pid, o.id));
-  if (!bundle_process_alive(st)) return make_error(ErrorCode::not_found, "container \"" + o.id + "\": container not running");
+  if (!bundle_process_alive(st))
+    return make_error(ErrorCode::not_found, "container \"" + o.id + "\": container not running");
   UniqueFd console;
   if (c.terminal) console = TRY(connect_console(o.console_socket));
   int sync[2], err[2];
@@ -117,12 +123,14 @@ Result<int> bundle_exec(const ExecOptions& o) {
   ::waitpid(a, nullptr, 0);
   auto failed = [&]() -> Error {
     ChildFailure f{};
-    if (read_exact(err_r.get(), &f, sizeof f)) return make_error(ErrorCode::generic, "exec in " + o.id + ": " + f.message);
+    if (read_exact(err_r.get(), &f, sizeof f))
+      return make_error(ErrorCode::generic, "exec in " + o.id + ": " + f.message);
     return make_error(ErrorCode::generic, "exec in " + o.id + ": the process ended before it ran");
   };
   if (!got || pid <= 0) return failed();
   for (const auto& cg : st.cgroups)
-    if (auto procs = open_fd(cg + "/cgroup.procs", O_WRONLY | O_CLOEXEC)) (void)write_all(procs->get(), std::to_string(pid));
+    if (auto procs = open_fd(cg + "/cgroup.procs", O_WRONLY | O_CLOEXEC))
+      (void)write_all(procs->get(), std::to_string(pid));
   if (::write(sync_p.get(), "g", 1) != 1) return failed();
   ChildFailure f{};
   if (read_exact(err_r.get(), &f, sizeof f)) {  // the pipe closes at exec: a message means it never ran

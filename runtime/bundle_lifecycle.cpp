@@ -324,7 +324,7 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
   std::string fifo = exec_fifo_path(o.root, o.id);
   if (::mkfifo(fifo.c_str(), 0600) < 0) return sys_error("create " + fifo);
   // Everything that can fail on a bad bundle fails here, before any process exists.
-  auto seccomp = TRY(bundle_seccomp(c, o.bundle + "/config.json"));
+  auto seccomp = TRY(bundle_seccomp(c, o.bundle + "/config.json", bundle_seccomp_cache_dir(o.root)));
   std::string cgroup_rel = TRY(bundle_cgroup_path(c.cgroups_path, o.id));
   TRY(make_bundle_cgroups(cgroup_rel, c.resources, c.effective_device_rules(), undo.cgroups));
   UniqueFd console;

@@ -10,8 +10,10 @@
 
 namespace kiln::runtime {
 
-/// linux.seccomp compiled; nothing when the config has none. where names the config in errors.
-Result<std::optional<SeccompProgram>> bundle_seccomp(const BundleConfig& c, const std::string& where);
+/// linux.seccomp compiled (or read back from cache_dir, bundle_seccomp_cache_dir, where the same profile and
+/// capabilities were compiled before); nothing when the config has none. where names the config in errors.
+Result<std::optional<SeccompProgram>> bundle_seccomp(const BundleConfig& c, const std::string& where,
+                                                     const std::string& cache_dir);
 /// What launch applies for the config's process; seccomp must outlive the plan.
 LaunchPlan bundle_launch_plan(const BundleConfig& c, const SeccompProgram* seccomp, int preserve_fds);
 /// In the child: process.rlimits (child_fail on error_fd when one is refused).

@@ -16,7 +16,7 @@ namespace kiln::runtime {
 struct BundleState {
   std::string id, bundle, rootfs, created;  ///< created: RFC 3339
   pid_t pid = 0;
-  uint64_t pid_start = 0;  ///< the process's start time, so a reused pid is never taken for it
+  uint64_t pid_start = 0;            ///< the process's start time, so a reused pid is never taken for it
   std::vector<std::string> cgroups;  ///< the cgroup directories kiln-runtime made (v2 first, where there is one)
   std::string cgroup_path;           ///< their path below each hierarchy's root (for update's new controllers)
   std::map<std::string, std::string> annotations;
@@ -29,6 +29,9 @@ Status check_container_id(const std::string& id);
 std::string bundle_state_dir(const std::string& root, const std::string& id);
 /// The exec fifo a created container waits on until `start`.
 std::string exec_fifo_path(const std::string& root, const std::string& id);
+/// Compiled seccomp programs of the containers under root (engines start many with the same profile); a
+/// container's id never starts with '.', so this is no container's.
+inline std::string bundle_seccomp_cache_dir(const std::string& root) { return root + "/.seccomp"; }
 
 Status save_bundle_state(const std::string& root, const BundleState& st);
 /// "container \"ID\" does not exist" when there is no such container (runc's words, which engines match).

@@ -36,28 +36,34 @@ std::optional<SeccompProgram> read_cached(const std::string& path) {
 
 }  // namespace
 
-Result<SeccompProgram> seccomp_program(const std::string& profile, CapSet caps, const std::string& cache_dir) {
-  if (profile == "unconfined") return SeccompProgram();
-  std::string text;
-  if (!profile.empty()) text = TRY(read_file(profile));
+Result<SeccompProgram> cached_seccomp(const std::string& cache_dir, const std::string& key,
+                                      const std::function<Result<SeccompProgram>()>& compile) {
   const std::string& build = build_id_hex();
-  if (cache_dir.empty() || build.empty()) return TRY(build_filter(profile, text, caps)).compile();
+  if (cache_dir.empty() || build.empty()) return compile();
   // libseccomp asks the kernel which actions it supports while compiling, so the kernel is part of the key.
   struct utsname u {};
   ::uname(&u);
-  char capshex[17];
-  std::snprintf(capshex, sizeof capshex, "%016llx", static_cast<unsigned long long>(caps));
-  std::string key = "kiln seccomp\n" + build + "\n" + u.release + " " + u.version + " " + u.machine + "\n" + capshex +
-                    "\n" + (profile.empty() ? "default" : "json") + "\n" + text;
-  std::string path = cache_dir + "/" + build + "-" + cas::sha256_of(key).hex();
+  std::string full = "kiln seccomp\n" + build + "\n" + u.release + " " + u.version + " " + u.machine + "\n" + key;
+  std::string path = cache_dir + "/" + build + "-" + cas::sha256_of(full).hex();
   if (auto cached = read_cached(path)) return std::move(*cached);
-  SeccompProgram p = TRY(TRY(build_filter(profile, text, caps)).compile());
-  // Best effort: a store that cannot be written only costs the next run the compile again.
+  SeccompProgram p = TRY(compile());
+  // Best effort: a cache that cannot be written only costs the next start the compile again.
   if (!p.empty() && make_dirs(cache_dir, 0700).ok()) {
     std::string_view bytes(reinterpret_cast<const char*>(p.insns.data()), p.insns.size() * sizeof(struct sock_filter));
     (void)cas::write_file_atomic(path, bytes, false);
   }
   return p;
+}
+
+Result<SeccompProgram> seccomp_program(const std::string& profile, CapSet caps, const std::string& cache_dir) {
+  if (profile == "unconfined") return SeccompProgram();
+  std::string text;
+  if (!profile.empty()) text = TRY(read_file(profile));
+  char capshex[17];
+  std::snprintf(capshex, sizeof capshex, "%016llx", static_cast<unsigned long long>(caps));
+  std::string key = std::string(capshex) + "\n" + (profile.empty() ? "default" : "json") + "\n" + text;
+  return cached_seccomp(cache_dir, key,
+                        [&]() -> Result<SeccompProgram> { return TRY(build_filter(profile, text, caps)).compile(); });
 }
 
 void prune_seccomp_cache(const std::string& cache_dir) {

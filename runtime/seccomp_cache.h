@@ -2,6 +2,7 @@
 // a container's start on kiln's side, and its result depends only on kiln, the kernel, the caps and the profile.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "common/error.h"
@@ -15,6 +16,12 @@ namespace kiln::runtime {
 /// the profile's text) is read back instead of compiled; a missing, foreign or malformed entry is compiled
 /// again and replaced. "" compiles every time.
 Result<SeccompProgram> seccomp_program(const std::string& profile, CapSet caps, const std::string& cache_dir);
+
+/// The program cached in cache_dir under key (kiln's build ID and the running kernel are added to it), else
+/// compile()'s, kept there for the next time; "" cache_dir: compile() alone. The rest of the key is the
+/// caller's: everything else the program depends on (caps, the profile's text).
+Result<SeccompProgram> cached_seccomp(const std::string& cache_dir, const std::string& key,
+                                      const std::function<Result<SeccompProgram>()>& compile);
 
 /// Where a store keeps them: <root>/kiln/cache/seccomp.
 inline std::string seccomp_cache_dir(const std::string& store_root) { return store_root + "/kiln/cache/seccomp"; }

@@ -247,6 +247,17 @@ rt start ns4 && assert_eq "$(state_of ns4)" running "without clone3: running"
 rt delete -f ns4
 cp "$WORK/good.json" "$bundle/config.json"
 
+# --- linux.seccomp: compiled once into the --root's cache (.seccomp, no container's id starts with '.'), then
+# read back for the next container with the same profile and capabilities; applied either way.
+set_config 'c["process"]["args"] = ["sh", "-c", "cd /proc 2>/dev/null && echo moved || echo refused"]'
+assert_eq "$(rt run -b "$bundle" sc0 2>&1)" moved "chdir without a profile"
+set_config 'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["chdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+for i in 1 2; do
+  assert_eq "$(rt run -b "$bundle" sc$i 2>&1)" refused "seccomp (run $i) refuses chdir"
+done
+assert_eq "$(ls "$root/.seccomp" | wc -l)" 1 "one cached program for one profile"
+cp "$WORK/good.json" "$bundle/config.json"
+
 # --- bad input: one line, non-zero, nothing left.
 expect_fail "nowhere does not exist" rt create -b "$WORK/nowhere" b1
 mkdir -p "$WORK/empty" && expect_fail "config.json" rt create -b "$WORK/empty" b1
@@ -283,8 +294,8 @@ python3 -c 'import json,sys; l=json.loads(open(sys.argv[1]).read().splitlines()[
 expect_fail "--systemd-cgroup is not supported" rt --systemd-cgroup state x
 
 # Nothing left: no state, no mounts, no cgroups of ours.
-[ -z "$(ls -A "$root" 2>/dev/null)" ] || fail "states left: $(ls "$root")"
+[ -z "$(ls -A "$root" 2>/dev/null | grep -v '^\.seccomp$')" ] || fail "states left: $(ls "$root")"
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left behind"
-left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2|h[1-6]|d[1-4]|tn[1-3]|ns[1-4])$' || true)
+left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2|h[1-6]|d[1-4]|tn[1-3]|ns[1-4]|sc[0-2])$' || true)
 [ -z "$left" ] || fail "cgroups left: $left"
 rt features | python3 -c 'import json,sys; f=json.load(sys.stdin); assert "pid" in f["linux"]["namespaces"]' || fail "features"

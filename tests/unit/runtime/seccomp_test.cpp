@@ -17,6 +17,8 @@
 #include <fstream>
 
 #include "common/build_id.h"
+#include "runtime/bundle_config.h"
+#include "runtime/bundle_process.h"
 #include "runtime/seccomp_cache.h"
 #include "runtime/seccomp_default.h"
 #include "runtime/signals.h"
@@ -234,6 +236,53 @@ TEST(Signals, Names) {
   EXPECT_EQ(signal_from_name("2"), 2);
   EXPECT_EQ(signal_from_name("SIGNOPE"), -1);
   EXPECT_EQ(signal_from_name("999"), -1);
+}
+
+// kiln-runtime: an engine starts many containers with the same linux.seccomp, so the program is compiled once
+// per profile and capabilities, in the --root's cache; a miss also drops the entries of other builds.
+TEST_F(CacheDir, BundleProfilesAreCompiledOncePerProfileAndCaps) {
+  std::string bundle = std::filesystem::path(dir).parent_path().string();
+  std::filesystem::create_directories(bundle + "/rootfs");
+  auto config = [&](const std::string& caps, const std::string& errno_ret) {
+    std::string text = R"({"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["true"], "cwd": "/",
+        "capabilities": {"bounding": [)" +
+                       caps + R"(]}}, "linux": {"namespaces": [{"type": "mount"}], "seccomp": {
+        "defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["unshare"], "action": "SCMP_ACT_ERRNO",
+        "errnoRet": )" +
+                       errno_ret + "}]}}}";
+    auto c = parse_bundle_config(text, bundle);
+    if (!c.ok()) ADD_FAILURE() << c.error().what();
+    return c.ok() ? *c : BundleConfig{};
+  };
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/0123abcd-deadbeef") << "x";  // another build's
+  auto first = bundle_seccomp(config("\"CAP_KILL\"", "13"), "config.json", dir);
+  ASSERT_TRUE(first.ok()) << first.error().what();
+  ASSERT_TRUE(first->has_value());
+  EXPECT_EQ(in_child(**first, [] { return unshare(CLONE_NEWUTS) < 0 && errno == 13 ? 0 : 1; }), 0);
+  auto files = entries();
+  ASSERT_EQ(files.size(), 1u) << "the other build's entry is dropped, this one kept";
+  EXPECT_EQ(files[0].filename().string().rfind(build_id_hex() + "-", 0), 0u);
+  SeccompProgram planted;  // read back, not compiled: only the cache can supply this one
+  planted.insns = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+  {
+    std::ofstream out(files[0], std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(planted.insns.data()), sizeof(struct sock_filter));
+  }
+  auto again = bundle_seccomp(config("\"CAP_KILL\"", "13"), "config.json", dir);
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_TRUE(same(**again, planted));
+  // Another profile, or other capabilities, is another entry.
+  ASSERT_TRUE(bundle_seccomp(config("\"CAP_KILL\"", "22"), "config.json", dir).ok());
+  ASSERT_TRUE(bundle_seccomp(config("\"CAP_CHOWN\"", "13"), "config.json", dir).ok());
+  EXPECT_EQ(entries().size(), 3u);
+  // A profile that does not compile is an error, and nothing is kept for it.
+  auto bad = parse_bundle_config(R"({"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["true"],
+      "cwd": "/"}, "linux": {"namespaces": [{"type": "mount"}], "seccomp": {"defaultAction": "SCMP_ACT_NOPE"}}})",
+                                 bundle);
+  ASSERT_TRUE(bad.ok()) << bad.error().what();  // the action is checked where the profile is compiled
+  EXPECT_FALSE(bundle_seccomp(*bad, "config.json", dir).ok());
+  EXPECT_EQ(entries().size(), 3u);
 }
 
 }  // namespace
