@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fd.h"
+#include "common/identity.h"
 #include "common/json.h"
 #include "runtime/bundle_config.h"
 #include "runtime/bundle_exec.h"
@@ -27,8 +28,21 @@ namespace {
 using namespace kiln;
 using namespace kiln::runtime;
 
+/// The state directory when --root is not given, chosen as runc chooses its own: $XDG_RUNTIME_DIR/kiln-runtime
+/// for a user who is not root, and for root of a user namespace whose $USER is not root (podman rootless runs
+/// its runtime so); /run/kiln-runtime for the real root.
+std::string default_root() {
+  const char* xdg = ::getenv("XDG_RUNTIME_DIR");
+  if (!xdg || !*xdg) return "/run/kiln-runtime";
+  std::string per_user = std::string(xdg) + "/kiln-runtime";
+  if (::geteuid() != 0) return per_user;
+  if (in_initial_user_namespace()) return "/run/kiln-runtime";
+  const char* user = ::getenv("USER");
+  return !user || std::string(user) != "root" ? per_user : "/run/kiln-runtime";
+}
+
 struct Globals {
-  std::string root = "/run/kiln-runtime";
+  std::string root = default_root();
   std::string log, log_format = "text";
   bool debug = false, systemd_cgroup = false;
 };
@@ -50,21 +64,57 @@ void log_line(const Globals& g, const std::string& level, const std::string& msg
 
 std::string features_json() {
   nlohmann::json mount_options = nlohmann::json::array();
-  for (const char* o : {"ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync", "async", "dirsync",
-                        "remount", "mand", "nomand", "atime", "noatime", "diratime", "nodiratime", "relatime",
-                        "norelatime", "strictatime", "nostrictatime", "bind", "rbind", "private", "rprivate",
-                        "shared", "rshared", "slave", "rslave", "unbindable", "runbindable"})
+  for (const char* o : {"ro",         "rw",         "nosuid",      "suid",          "nodev",    "dev",
+                        "noexec",     "exec",       "sync",        "async",         "dirsync",  "remount",
+                        "mand",       "nomand",     "atime",       "noatime",       "diratime", "nodiratime",
+                        "relatime",   "norelatime", "strictatime", "nostrictatime", "bind",     "rbind",
+                        "private",    "rprivate",   "shared",      "rshared",       "slave",    "rslave",
+                        "unbindable", "runbindable"})
     mount_options.push_back(o);
   nlohmann::json caps = nlohmann::json::array();
   for (int i = 0; i <= last_cap(); ++i) {
     // names by number, as the kernel orders them
-    static const char* names[] = {"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
-                                  "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST",
-                                  "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO",
-                                  "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
-                                  "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE",
-                                  "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
-                                  "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"};
+    static const char* names[] = {"CHOWN",
+                                  "DAC_OVERRIDE",
+                                  "DAC_READ_SEARCH",
+                                  "FOWNER",
+                                  "FSETID",
+                                  "KILL",
+                                  "SETGID",
+                                  "SETUID",
+                                  "SETPCAP",
+                                  "LINUX_IMMUTABLE",
+                                  "NET_BIND_SERVICE",
+                                  "NET_BROADCAST",
+                                  "NET_ADMIN",
+                                  "NET_RAW",
+                                  "IPC_LOCK",
+                                  "IPC_OWNER",
+                                  "SYS_MODULE",
+                                  "SYS_RAWIO",
+                                  "SYS_CHROOT",
+                                  "SYS_PTRACE",
+                                  "SYS_PACCT",
+                                  "SYS_ADMIN",
+                                  "SYS_BOOT",
+                                  "SYS_NICE",
+                                  "SYS_RESOURCE",
+                                  "SYS_TIME",
+                                  "SYS_TTY_CONFIG",
+                                  "MKNOD",
+                                  "LEASE",
+                                  "AUDIT_WRITE",
+                                  "AUDIT_CONTROL",
+                                  "SETFCAP",
+                                  "MAC_OVERRIDE",
+                                  "MAC_ADMIN",
+                                  "SYSLOG",
+                                  "WAKE_ALARM",
+                                  "BLOCK_SUSPEND",
+                                  "AUDIT_READ",
+                                  "PERFMON",
+                                  "BPF",
+                                  "CHECKPOINT_RESTORE"};
     if (i < static_cast<int>(sizeof names / sizeof names[0])) caps.push_back(std::string("CAP_") + names[i]);
   }
   nlohmann::json j = {
@@ -91,7 +141,8 @@ int main(int argc, char** argv) {
   CLI::App app{"kiln-runtime: kiln's OCI runtime, with runc's command line", "kiln-runtime"};
   app.require_subcommand(1);
   app.set_version_flag("-v,--version", std::string("runc version 1.1.0-kiln\nkiln-runtime 0.1.0\nspec: 1.0.2"));
-  app.add_option("--root", g.root, "state directory (default /run/kiln-runtime)");
+  app.add_option("--root", g.root,
+                 "state directory (default /run/kiln-runtime; $XDG_RUNTIME_DIR/kiln-runtime rootless)");
   app.add_option("--log", g.log, "append errors to this file");
   app.add_option("--log-format", g.log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--debug", g.debug, "more log lines");
@@ -109,13 +160,20 @@ int main(int argc, char** argv) {
     c->add_option("-b,--bundle", co.bundle, "the bundle directory (default: .)");
     c->add_option("--pid-file", co.pid_file, "write the container's pid here");
     c->add_option("--console-socket", co.console_socket, "unix socket that receives the terminal's master");
-    c->add_option("--preserve-fds", co.preserve_fds, "pass fds 3..3+N-1 to the container")->check(CLI::Range(0, 1 << 20));
+    c->add_option("--preserve-fds", co.preserve_fds, "pass fds 3..3+N-1 to the container")
+        ->check(CLI::Range(0, 1 << 20));
     static bool accepted = false;
     c->add_flag("--no-pivot,--no-new-keyring", accepted, "accepted; kiln-runtime always pivots and keeps the keyring");
   };
   auto* create = app.add_subcommand("create", "create a container that waits for start");
   add_create_flags(create);
-  create->callback([&] { action = [&]() -> Status { co.root = g.root; TRY(bundle_create(co)); return {}; }; });
+  create->callback([&] {
+    action = [&]() -> Status {
+      co.root = g.root;
+      TRY(bundle_create(co));
+      return {};
+    };
+  });
 
   bool detach = false;
   auto* run = app.add_subcommand("run", "create and start a container (and wait for it unless --detach)");
@@ -176,7 +234,12 @@ int main(int argc, char** argv) {
   });
 
   auto* features = app.add_subcommand("features", "what this runtime implements (runtime-spec features.md)");
-  features->callback([&] { action = [&]() -> Status { std::cout << features_json(); return {}; }; });
+  features->callback([&] {
+    action = [&]() -> Status {
+      std::cout << features_json();
+      return {};
+    };
+  });
 
   std::string spec_bundle = ".";
   auto* spec = app.add_subcommand("spec", "write a default config.json into the bundle directory");
@@ -191,7 +254,8 @@ int main(int argc, char** argv) {
   });
 
   ExecOptions eo;
-  auto* exec = app.add_subcommand("exec", "run another process in a running container: ID COMMAND... or --process FILE");
+  auto* exec =
+      app.add_subcommand("exec", "run another process in a running container: ID COMMAND... or --process FILE");
   exec->add_option("-p,--process", eo.process_file, "a runtime-spec process object (JSON)");
   exec->add_flag("-d,--detach", eo.detach, "return once the process runs");
   exec->add_flag("-t,--tty", eo.tty, "a terminal (sent to --console-socket)");

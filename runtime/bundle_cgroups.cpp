@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/fd.h"
+#include "common/identity.h"
 #include "common/number.h"
 #include "runtime/devices.h"
 
@@ -116,8 +117,10 @@ Result<std::string> bundle_cgroup_path(const std::string& cgroups_path, const st
   return rel;
 }
 
-Status make_bundle_cgroups(const std::string& rel, const BundleResources& r, const std::vector<DeviceRule>& devices,
-                           std::vector<std::string>& made) {
+namespace {
+
+Status make_cgroups_with_rules(const std::string& rel, const BundleResources& r, const std::vector<DeviceRule>& devices,
+                               std::vector<std::string>& made) {
   std::string v2 = v2_root();
   if (!v2.empty()) {
     std::string dir = TRY(make_cgroup_dir(v2, rel, true));
@@ -139,6 +142,26 @@ Status make_bundle_cgroups(const std::string& rel, const BundleResources& r, con
     }
   }
   return apply_bundle_resources(rel, r, made);
+}
+
+}  // namespace
+
+Status make_bundle_cgroups(const std::string& rel, const BundleResources& r, const std::vector<DeviceRule>& devices,
+                           std::vector<std::string>& made) {
+  Status st = make_cgroups_with_rules(rel, r, devices, made);
+  int e = st ? 0 : st.error().sys_errno;
+  if (st || (e != EACCES && e != EPERM && e != EROFS) || in_initial_user_namespace()) return st;
+  // Root of a user namespace that may write no cgroup (podman rootless runs its runtime so, where no cgroup is
+  // delegated): as runc, the container goes without one unless limits were asked for. Its devices are then
+  // the user namespace's: it can make no device node and opens only those bound in for it.
+  remove_bundle_cgroups(made);
+  made.clear();
+  if (!limits_of(r).empty())
+    return make_error(ErrorCode::unsupported,
+                      "linux.resources: limits need a cgroup this user namespace can write (a delegated cgroup v2 "
+                      "subtree): " +
+                          std::string(st.error().what()));
+  return {};
 }
 
 Status apply_bundle_resources(const std::string& rel, const BundleResources& r, std::vector<std::string>& dirs) {

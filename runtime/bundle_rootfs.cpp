@@ -14,22 +14,38 @@
 #include <map>
 
 #include "common/fd.h"
+#include "common/identity.h"
 
 namespace kiln::runtime {
 
 MountOptions parse_mount_options(const std::vector<std::string>& options) {
   static const std::map<std::string, std::pair<unsigned long, bool>> flags = {
-      {"ro", {MS_RDONLY, true}},          {"rw", {MS_RDONLY, false}},       {"nosuid", {MS_NOSUID, true}},
-      {"suid", {MS_NOSUID, false}},       {"nodev", {MS_NODEV, true}},      {"dev", {MS_NODEV, false}},
-      {"noexec", {MS_NOEXEC, true}},      {"exec", {MS_NOEXEC, false}},     {"sync", {MS_SYNCHRONOUS, true}},
-      {"async", {MS_SYNCHRONOUS, false}}, {"dirsync", {MS_DIRSYNC, true}},  {"remount", {MS_REMOUNT, true}},
-      {"mand", {MS_MANDLOCK, true}},      {"nomand", {MS_MANDLOCK, false}}, {"atime", {MS_NOATIME, false}},
-      {"noatime", {MS_NOATIME, true}},    {"diratime", {MS_NODIRATIME, false}}, {"nodiratime", {MS_NODIRATIME, true}},
-      {"relatime", {MS_RELATIME, true}},  {"norelatime", {MS_RELATIME, false}}, {"strictatime", {MS_STRICTATIME, true}},
+      {"ro", {MS_RDONLY, true}},
+      {"rw", {MS_RDONLY, false}},
+      {"nosuid", {MS_NOSUID, true}},
+      {"suid", {MS_NOSUID, false}},
+      {"nodev", {MS_NODEV, true}},
+      {"dev", {MS_NODEV, false}},
+      {"noexec", {MS_NOEXEC, true}},
+      {"exec", {MS_NOEXEC, false}},
+      {"sync", {MS_SYNCHRONOUS, true}},
+      {"async", {MS_SYNCHRONOUS, false}},
+      {"dirsync", {MS_DIRSYNC, true}},
+      {"remount", {MS_REMOUNT, true}},
+      {"mand", {MS_MANDLOCK, true}},
+      {"nomand", {MS_MANDLOCK, false}},
+      {"atime", {MS_NOATIME, false}},
+      {"noatime", {MS_NOATIME, true}},
+      {"diratime", {MS_NODIRATIME, false}},
+      {"nodiratime", {MS_NODIRATIME, true}},
+      {"relatime", {MS_RELATIME, true}},
+      {"norelatime", {MS_RELATIME, false}},
+      {"strictatime", {MS_STRICTATIME, true}},
       {"nostrictatime", {MS_STRICTATIME, false}}};
   static const std::map<std::string, unsigned long> propagation = {
-      {"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC}, {"shared", MS_SHARED},
-      {"rshared", MS_SHARED | MS_REC}, {"slave", MS_SLAVE}, {"rslave", MS_SLAVE | MS_REC},
+      {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+      {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+      {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
       {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC}};
   MountOptions m;
   for (const auto& o : options) {
@@ -145,9 +161,10 @@ Status mount_one(int rootfd, const BundleConfig& c, const BundleMount& m) {
   std::string at = proc_fd_path(target.get());
   auto fail = [&](const std::string& what) { return sys_error("mount " + m.type + " on " + m.destination + what); };
   if (bind) {
-    if (::mount(source.c_str(), at.c_str(), nullptr, MS_BIND | (o.recursive ? MS_REC : 0), nullptr) < 0) return fail("");
+    if (::mount(source.c_str(), at.c_str(), nullptr, MS_BIND | (o.recursive ? MS_REC : 0), nullptr) < 0)
+      return fail("");
     unsigned long extra = o.flags & ~(MS_REMOUNT);
-    if (extra) {  // a bind takes its flags only when remounted
+    if (extra) {                                               // a bind takes its flags only when remounted
       target = TRY(open_target(rootfd, m.destination, file));  // the new mount, not the one under it
       at = proc_fd_path(target.get());
       if (::mount(nullptr, at.c_str(), nullptr, MS_BIND | MS_REMOUNT | extra, nullptr) < 0) return fail(" (flags)");
@@ -158,14 +175,16 @@ Status mount_one(int rootfd, const BundleConfig& c, const BundleMount& m) {
       if (::mount("/sys/fs/cgroup", at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) return fail("");
       target = TRY(open_target(rootfd, m.destination, false));
       at = proc_fd_path(target.get());
-      (void)::mount(nullptr, at.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+      (void)::mount(nullptr, at.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                    nullptr);
     }
   } else if (m.type == "sysfs" && !c.has_namespace(CLONE_NEWNET)) {
     // sysfs belongs to a network namespace: in the host's, bind the host's, read-only.
     if (::mount("/sys", at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) return fail("");
     target = TRY(open_target(rootfd, m.destination, false));
     at = proc_fd_path(target.get());
-    (void)::mount(nullptr, at.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+    (void)::mount(nullptr, at.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  nullptr);
   } else {
     const char* data = o.data.empty() ? nullptr : o.data.c_str();
     UniqueFd under;  // tmpcopyup: the directory the tmpfs covers, still reachable through this fd
@@ -186,7 +205,8 @@ Status mount_one(int rootfd, const BundleConfig& c, const BundleMount& m) {
   }
   if (o.propagation) {
     target = TRY(open_target(rootfd, m.destination, file));
-    if (::mount(nullptr, proc_fd_path(target.get()).c_str(), nullptr, o.propagation, nullptr) < 0) return fail(" (propagation)");
+    if (::mount(nullptr, proc_fd_path(target.get()).c_str(), nullptr, o.propagation, nullptr) < 0)
+      return fail(" (propagation)");
   }
   return {};
 }
@@ -198,11 +218,15 @@ Status make_devices(int rootfd, const BundleConfig& c) {
     if (m.destination == "/dev" && m.type != "bind") own_dev = true;
   std::vector<BundleDevice> devs;
   if (own_dev)
-    for (auto [name, major, minor] : std::initializer_list<std::tuple<const char*, int, int>>{
-             {"/dev/null", 1, 3}, {"/dev/zero", 1, 5}, {"/dev/full", 1, 7}, {"/dev/random", 1, 8},
-             {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}})
+    for (auto [name, major, minor] : std::initializer_list<std::tuple<const char*, int, int>>{{"/dev/null", 1, 3},
+                                                                                              {"/dev/zero", 1, 5},
+                                                                                              {"/dev/full", 1, 7},
+                                                                                              {"/dev/random", 1, 8},
+                                                                                              {"/dev/urandom", 1, 9},
+                                                                                              {"/dev/tty", 5, 0}})
       devs.push_back(BundleDevice{name, 'c', static_cast<uint32_t>(major), static_cast<uint32_t>(minor), 0666, 0, 0});
   devs.insert(devs.end(), c.devices.begin(), c.devices.end());
+  bool in_user_namespace = c.has_namespace(CLONE_NEWUSER) || !in_initial_user_namespace();
   for (const auto& d : devs) {
     auto slash = d.path.rfind('/');
     (void)TRY(open_target(rootfd, d.path.substr(0, slash), false));  // the directory exists
@@ -210,7 +234,9 @@ Status make_devices(int rootfd, const BundleConfig& c) {
     UniqueFd dirfd(openat2_in(rootfd, d.path.substr(1, slash == 0 ? 0 : slash - 1), O_DIRECTORY | O_RDONLY));
     if (dirfd.get() < 0) return sys_error("device " + d.path);
     mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
-    if (c.has_namespace(CLONE_NEWUSER)) {  // no mknod in a user namespace: the host's node, bound on a file
+    // No mknod in a user namespace (the config's own, or the one the runtime runs in, as under podman
+    // rootless): the host's node, bound on a file.
+    if (in_user_namespace) {
       int f = ::openat(dirfd.get(), name.c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
       if (f < 0) return sys_error("create device " + d.path);
       ::close(f);
@@ -228,9 +254,13 @@ Status make_devices(int rootfd, const BundleConfig& c) {
   if (own_dev) {
     UniqueFd dev(openat2_in(rootfd, "dev", O_DIRECTORY | O_RDONLY));
     if (dev.get() >= 0)
-      for (auto [name, target] : std::initializer_list<std::pair<const char*, const char*>>{
-               {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
-               {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"}, {"core", "/proc/kcore"}})
+      for (auto [name, target] :
+           std::initializer_list<std::pair<const char*, const char*>>{{"fd", "/proc/self/fd"},
+                                                                      {"stdin", "/proc/self/fd/0"},
+                                                                      {"stdout", "/proc/self/fd/1"},
+                                                                      {"stderr", "/proc/self/fd/2"},
+                                                                      {"ptmx", "pts/ptmx"},
+                                                                      {"core", "/proc/kcore"}})
         if (::symlinkat(target, dev.get(), name) < 0 && errno != EEXIST) return sys_error(std::string("/dev/") + name);
   }
   return {};
@@ -294,12 +324,14 @@ Status setup_bundle_rootfs(const BundleConfig& c, const std::function<Status()>&
   if (!c.rootfs_propagation.empty()) {
     auto o = parse_mount_options({c.rootfs_propagation});
     if (!o.propagation)
-      return make_error(ErrorCode::invalid_argument, "linux.rootfsPropagation \"" + c.rootfs_propagation + "\" is unknown");
+      return make_error(ErrorCode::invalid_argument,
+                        "linux.rootfsPropagation \"" + c.rootfs_propagation + "\" is unknown");
     prop = o.propagation | MS_REC;
   }
   // Nothing done in here reaches the host's mounts, and the root is a mount of its own (pivot_root needs it).
   if (::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) return sys_error("make / a slave mount");
-  if (::mount(c.root.c_str(), c.root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) return sys_error("bind " + c.root);
+  if (::mount(c.root.c_str(), c.root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+    return sys_error("bind " + c.root);
   {
     UniqueFd rootfd = TRY(open_fd(c.root, O_PATH | O_DIRECTORY | O_CLOEXEC));
     for (const auto& m : c.mounts) TRY(mount_one(rootfd.get(), c, m));

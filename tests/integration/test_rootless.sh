@@ -162,5 +162,29 @@ printf 'FROM localhost/base:1\nCOPY --chown=1000:50 a.txt /a\nRUN true\n' > "$ct
 chmod a+r "$ctx/Buildfile.single"
 expect_fail "is owned by 1000:50, which this rootless kiln cannot map" user_kiln $single build -q -f "$ctx/Buildfile.single" "$ctx"
 
+# --- kiln-runtime as root of a user namespace an ordinary user made, as podman rootless runs its runtime: the
+# state goes to $XDG_RUNTIME_DIR/kiln-runtime; with no cgroup it may write, the container has none (limits are
+# refused in one line); /dev's nodes are the host's, bound (no mknod in a user namespace).
+cp "$(dirname "$KILN")/kiln-runtime" "$WORK/bin/kiln-runtime" && chmod 755 "$WORK/bin/kiln-runtime"
+rtb=$WORK/rt-bundle && make_busybox_rootfs "$rtb/rootfs" && (cd "$rtb" && "$WORK/bin/kiln-runtime" spec)
+python3 - "$rtb/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"].update(terminal=False, args=["sh", "-c", "echo x > /dev/null && echo devnull-ok; touch /x 2>/dev/null || echo root-ro; id -u"])
+json.dump(c, open(sys.argv[1], "w"))
+PY
+chown -R $single "$rtb"  # the user's own files, as an engine's rootless storage holds them
+xdg=$WORK/xdg-$(id -u $single) && mkdir -p "$xdg" && chown $single "$xdg" && chmod 700 "$xdg"
+in_userns() { as_user $single env XDG_RUNTIME_DIR="$xdg" unshare --user --map-root-user --mount "$@"; }
+out=$(cd "$rtb" && in_userns "$WORK/bin/kiln-runtime" run rl1 2>&1) || fail "kiln-runtime in a user namespace: $out"
+assert_eq "$(echo $out)" "devnull-ok root-ro 0" "kiln-runtime in a user namespace"
+out=$(cd "$rtb" && in_userns sh -c "'$WORK/bin/kiln-runtime' run -d rl2 >/dev/null && ls '$xdg/kiln-runtime' && '$WORK/bin/kiln-runtime' delete -f rl2" 2>&1) ||
+  fail "kiln-runtime run -d in a user namespace: $out"
+echo "$out" | grep -qx rl2 || fail "the state is not in \$XDG_RUNTIME_DIR/kiln-runtime: $out"
+[ -z "$(ls -A "$xdg/kiln-runtime")" ] || fail "state left after delete: $(ls "$xdg/kiln-runtime")"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["linux"]["resources"]={"memory": {"limit": 33554432}}; json.dump(c, open(sys.argv[1], "w"))' "$rtb/config.json"
+(cd "$rtb" && expect_fail "linux.resources: limits need a cgroup this user namespace can write" in_userns "$WORK/bin/kiln-runtime" run rl3)
+[ -z "$(ls -A "$xdg/kiln-runtime")" ] || fail "state left after a refused create: $(ls "$xdg/kiln-runtime")"
+
 # Nothing of root's was touched: the root store is still clean.
 assert_fsck_clean
