@@ -66,13 +66,36 @@ std::string v2_mount() {
   return "";
 }
 
+/// The leaf enable_for_children moves a cgroup's own processes into.
+constexpr const char* kProcsLeaf = "kiln-procs";
+
+/// The cgroup below which the containers' cgroups go: the hierarchy's root for root; a rootless kiln's delegated
+/// cgroup (its own, or the parent of its own when kiln runs in the kiln-procs leaf an earlier kiln made there).
+std::string v2_containers_base(const std::string& v2, const std::string& own_dir) {
+  if (in_initial_user_namespace()) return v2;
+  std::string leaf = std::string("/") + kProcsLeaf;
+  if (own_dir.size() > leaf.size() && own_dir.ends_with(leaf)) return own_dir.substr(0, own_dir.size() - leaf.size());
+  return own_dir;
+}
+
+/// Whether dir hands controller to its children already.
+bool enabled_for_children(const std::string& dir, const std::string& controller) {
+  auto text = read_file(dir + "/cgroup.subtree_control", 4096);
+  if (!text) return false;
+  std::istringstream in(*text);
+  std::string c;
+  while (in >> c)
+    if (c == controller) return true;
+  return false;
+}
+
 /// The v2 cgroup that holds the containers' kiln-<id> cgroups, given kiln's own (own_dir). cgroup v2 lets a
 /// cgroup hand controllers to its children only while it holds no process itself, and kiln's own cgroup holds
 /// kiln (and, from a login, the user's shell): below it no --memory could ever apply. So root keeps them below
 /// the hierarchy's root, as docker keeps /docker, which is kiln's own cgroup whenever kiln runs in a cgroup
 /// namespace or at the root. A rootless kiln can only use the subtree delegated to it.
 std::string v2_containers_parent(const std::string& v2, const std::string& own_dir) {
-  return (in_initial_user_namespace() ? v2 : own_dir) + "/" + kContainersCgroup;
+  return v2_containers_base(v2, own_dir) + "/" + kContainersCgroup;
 }
 
 }  // namespace
@@ -117,7 +140,8 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
                       "--memory, --pids-limit and --cpus need a delegated cgroup v2 subtree, and this user has none "
                       "(systemd delegates one: systemd-run --user --scope -p Delegate=yes kiln run ...)");
   }
-  std::string parent = v2_dir.empty() ? "" : v2_containers_parent(v2, v2_dir);
+  std::string base = v2_dir.empty() ? "" : v2_containers_base(v2, v2_dir);
+  std::string parent = v2_dir.empty() ? "" : base + "/" + kContainersCgroup;
   if (!v2_dir.empty()) {
     std::string dir = parent + "/" + leaf;
     bool made = ::mkdir(dir.c_str(), 0755) == 0;
@@ -137,6 +161,14 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
   }
   // The parent hands its children the controllers it has itself (cgroup.controllers) once they are enabled
   // in its cgroup.subtree_control.
+  // Controllers go down the tree one level at a time: base hands them to kiln/, kiln/ to the container's.
+  if (!parent.empty() && limits) {
+    auto at_base = v2_controllers(base);
+    for (const auto& [ctrl, wanted] : {std::pair<const char*, bool>{"memory", spec.memory_bytes > 0},
+                                       {"pids", spec.pids_limit > 0},
+                                       {"cpu", spec.cpus > 0}})
+      if (wanted && at_base.count(ctrl) && !enabled_for_children(base, ctrl)) (void)enable_for_children(base, ctrl);
+  }
   auto offered = parent.empty() || !limits ? std::set<std::string>{} : v2_controllers(parent);
   for (const auto& [ctrl, wanted] : {std::pair<const char*, bool>{"memory", spec.memory_bytes > 0},
                                      {"pids", spec.pids_limit > 0},
@@ -202,6 +234,22 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
     if (!st) return fail(st.error());
   }
   return cg;
+}
+
+Status enable_for_children(const std::string& dir, const std::string& controller) {
+  std::string file = dir + "/cgroup.subtree_control", line = "+" + controller;
+  Status st = write_value(file, line);
+  if (st || st.error().sys_errno != EBUSY) return st;
+  std::string leaf = dir + "/" + kProcsLeaf;
+  if (::mkdir(leaf.c_str(), 0755) < 0 && errno != EEXIST) return sys_error("create cgroup " + leaf);
+  for (int round = 0; round < 3; ++round) {  // again for a process forked while they moved
+    auto procs = read_file(dir + "/cgroup.procs");
+    if (!procs || procs->empty()) break;
+    std::istringstream in(*procs);
+    pid_t pid = 0;
+    while (in >> pid) (void)write_value(leaf + "/cgroup.procs", std::to_string(pid));  // one gone meanwhile
+  }
+  return write_value(file, line);
 }
 
 uint64_t Cgroup::oom_kills() const {

@@ -49,4 +49,10 @@ class Cgroup {
   UniqueFd m_v2_parent_fd;  ///< "kiln", the v2 parent of every container cgroup, holding the device filter
 };
 
+/// Hand controller to dir's children (+controller in its cgroup.subtree_control). cgroup v2 refuses that while
+/// dir holds processes of its own (EBUSY; its root excepted): a user's delegated cgroup holds kiln, and the
+/// shell that started it. They are moved first into dir/kiln-procs, a leaf beside the containers' cgroups, as
+/// docker-in-docker moves its own into /init; a kiln started there later takes dir for its delegated cgroup.
+Status enable_for_children(const std::string& dir, const std::string& controller);
+
 }  // namespace kiln::runtime
