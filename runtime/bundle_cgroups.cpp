@@ -150,10 +150,10 @@ Status make_bundle_cgroups(const std::string& rel, const BundleResources& r, con
                            std::vector<std::string>& made) {
   Status st = make_cgroups_with_rules(rel, r, devices, made);
   int e = st ? 0 : st.error().sys_errno;
-  if (st || (e != EACCES && e != EPERM && e != EROFS) || in_initial_user_namespace()) return st;
-  // Root of a user namespace that may write no cgroup (podman rootless runs its runtime so, where no cgroup is
-  // delegated): as runc, the container goes without one unless limits were asked for. Its devices are then
-  // the user namespace's: it can make no device node and opens only those bound in for it.
+  if (st || (e != EACCES && e != EPERM && e != EROFS) || (::geteuid() == 0 && in_initial_user_namespace())) return st;
+  // An ordinary user, or root of a user namespace (podman rootless runs its runtime so), that may write no
+  // cgroup (none is delegated): as runc, the container goes without one unless limits were asked for. Its
+  // devices are then a user namespace's: it can make no device node and opens only those bound in for it.
   remove_bundle_cgroups(made);
   made.clear();
   if (!limits_of(r).empty())

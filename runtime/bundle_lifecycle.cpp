@@ -26,6 +26,7 @@
 #include "runtime/bundle_cgroups.h"
 #include "runtime/bundle_config.h"
 #include "runtime/bundle_hooks.h"
+#include "runtime/bundle_idmap.h"
 #include "runtime/bundle_process.h"
 #include "runtime/bundle_rootfs.h"
 #include "runtime/bundle_state.h"
@@ -267,22 +268,10 @@ Result<pid_t> fork_through_namespace_parent(const std::string& id, const BundleC
       ::waitpid(a, nullptr, 0);
       return ch.failure(id, "the namespace process ended");
     }
-    auto map_text = [](const std::vector<IdMapping>& ms) {
-      std::string t;
-      for (const auto& m : ms)
-        t += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
-      return t;
-    };
-    for (auto [file, ms] : {std::pair{"uid_map", &c.uid_mappings}, std::pair{"gid_map", &c.gid_mappings}}) {
-      std::string path = "/proc/" + std::to_string(a) + "/" + file;
-      auto fd = open_fd(path, O_WRONLY | O_CLOEXEC);
-      if (!fd || !write_all(fd->get(), map_text(*ms))) {
-        ::kill(a, SIGKILL);
-        ::waitpid(a, nullptr, 0);
-        return make_error(ErrorCode::invalid_argument, std::string("linux.") +
-                                                           (file[0] == 'u' ? "uidMappings" : "gidMappings") +
-                                                           ": the kernel refused the mapping");
-      }
+    if (auto mapped = map_bundle_user_namespace(a, c.uid_mappings, c.gid_mappings); !mapped) {
+      ::kill(a, SIGKILL);
+      ::waitpid(a, nullptr, 0);
+      return std::move(mapped).error();
     }
     if (::write(ch.sync_p.get(), "m", 1) != 1) return sys_error("create " + id);
   }

@@ -186,5 +186,39 @@ python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["linux"]["resourc
 (cd "$rtb" && expect_fail "linux.resources: limits need a cgroup this user namespace can write" in_userns "$WORK/bin/kiln-runtime" run rl3)
 [ -z "$(ls -A "$xdg/kiln-runtime")" ] || fail "state left after a refused create: $(ls "$xdg/kiln-runtime")"
 
+# --- kiln-runtime run by an ordinary user itself, with a user namespace in the config (runc's rootless mode):
+# its own ids alone are mapped by kiln-runtime (setgroups denied first); other ranges go through newuidmap and
+# newgidmap, which hold them to /etc/subuid and /etc/subgid; a range not the user's is one line.
+python3 - "$rtb/config.json" "$(id -u $single)" "$(id -g $single)" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["linux"].pop("resources", None)
+c["linux"]["namespaces"].append({"type": "user"})
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": int(sys.argv[2]), "size": 1}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": int(sys.argv[3]), "size": 1}]
+c["process"]["args"] = ["sh", "-c", "id -u; cat /proc/self/uid_map | wc -l"]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+out=$(cd "$rtb" && as_user $single env XDG_RUNTIME_DIR="$xdg" "$WORK/bin/kiln-runtime" run rl4 2>&1) || fail "rootless kiln-runtime, own ids: $out"
+assert_eq "$(echo $out)" "0 1" "an ordinary user's kiln-runtime maps its own ids"
+rrb=$WORK/rt-bundle-ranged && cp -a "$rtb" "$rrb" && chown -R $ranged "$rrb"
+rxdg=$WORK/xdg-$uid && mkdir -p "$rxdg" && chown $ranged "$rxdg" && chmod 700 "$rxdg"
+sub=$(grep "^$ranged:" /etc/subuid | cut -d: -f2)
+python3 - "$rrb/config.json" "$uid" "$(id -g $ranged)" "$sub" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+own_u, own_g, sub = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": own_u, "size": 1}, {"containerID": 1, "hostID": sub, "size": 65536}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": own_g, "size": 1}, {"containerID": 1, "hostID": sub, "size": 65536}]
+json.dump(c, open(sys.argv[1], "w"))
+c["linux"]["uidMappings"][1]["hostID"] = sub + 65536  # not the user's
+json.dump(c, open(sys.argv[1] + ".foreign", "w"))
+PY
+out=$(cd "$rrb" && as_user $ranged env XDG_RUNTIME_DIR="$rxdg" "$WORK/bin/kiln-runtime" run rl5 2>&1) || fail "rootless kiln-runtime, subuid range: $out"
+assert_eq "$(echo $out)" "0 2" "an ordinary user's kiln-runtime maps its subuid range through newuidmap"
+cp "$rrb/config.json.foreign" "$rrb/config.json"
+(cd "$rrb" && expect_fail "linux.uidMappings: newuidmap refused the mapping" as_user $ranged env XDG_RUNTIME_DIR="$rxdg" "$WORK/bin/kiln-runtime" run rl6)
+[ -z "$(ls -A "$rxdg/kiln-runtime" "$xdg/kiln-runtime" 2>/dev/null | grep -v -e '^$' -e ':$')" ] || fail "rootless kiln-runtime left state"
+
 # Nothing of root's was touched: the root store is still clean.
 assert_fsck_clean
