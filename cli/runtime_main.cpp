@@ -73,49 +73,7 @@ std::string features_json() {
     mount_options.push_back(o);
   nlohmann::json caps = nlohmann::json::array();
   for (int i = 0; i <= last_cap(); ++i) {
-    // names by number, as the kernel orders them
-    static const char* names[] = {"CHOWN",
-                                  "DAC_OVERRIDE",
-                                  "DAC_READ_SEARCH",
-                                  "FOWNER",
-                                  "FSETID",
-                                  "KILL",
-                                  "SETGID",
-                                  "SETUID",
-                                  "SETPCAP",
-                                  "LINUX_IMMUTABLE",
-                                  "NET_BIND_SERVICE",
-                                  "NET_BROADCAST",
-                                  "NET_ADMIN",
-                                  "NET_RAW",
-                                  "IPC_LOCK",
-                                  "IPC_OWNER",
-                                  "SYS_MODULE",
-                                  "SYS_RAWIO",
-                                  "SYS_CHROOT",
-                                  "SYS_PTRACE",
-                                  "SYS_PACCT",
-                                  "SYS_ADMIN",
-                                  "SYS_BOOT",
-                                  "SYS_NICE",
-                                  "SYS_RESOURCE",
-                                  "SYS_TIME",
-                                  "SYS_TTY_CONFIG",
-                                  "MKNOD",
-                                  "LEASE",
-                                  "AUDIT_WRITE",
-                                  "AUDIT_CONTROL",
-                                  "SETFCAP",
-                                  "MAC_OVERRIDE",
-                                  "MAC_ADMIN",
-                                  "SYSLOG",
-                                  "WAKE_ALARM",
-                                  "BLOCK_SUSPEND",
-                                  "AUDIT_READ",
-                                  "PERFMON",
-                                  "BPF",
-                                  "CHECKPOINT_RESTORE"};
-    if (i < static_cast<int>(sizeof names / sizeof names[0])) caps.push_back(std::string("CAP_") + names[i]);
+    if (auto name = cap_name(i); !name.empty()) caps.push_back(name);
   }
   nlohmann::json j = {
       {"ociVersionMin", "1.0.0"},

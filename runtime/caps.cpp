@@ -69,6 +69,8 @@ int last_cap() {
   return cached;
 }
 
+std::string cap_name(int cap) { return cap >= 0 && cap < kKnown ? std::string("CAP_") + kNames[cap] : ""; }
+
 int cap_from_name(const std::string& name) {
   std::string n;
   for (char c : name) n += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -19,6 +19,8 @@ CapSet default_caps();
 Result<CapSet> compute_caps(const std::vector<std::string>& add, const std::vector<std::string>& drop);
 /// "CAP_CHOWN" → 0; -1 if unknown.
 int cap_from_name(const std::string& name);
+/// 0 → "CAP_CHOWN"; "" for a number kiln has no name for.
+std::string cap_name(int cap);
 /// Highest capability number the kernel knows.
 int last_cap();
 
