@@ -11,18 +11,12 @@
 #include "common/fd.h"
 #include "common/identity.h"
 #include "common/number.h"
+#include "runtime/cgroups.h"
 #include "runtime/devices.h"
 
 namespace kiln::runtime {
 
 namespace {
-
-/// Where cgroup v2 is mounted: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid); "" for none.
-std::string v2_root() {
-  for (const char* d : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"})
-    if (path_exists(std::string(d) + "/cgroup.controllers")) return d;
-  return "";
-}
 
 bool is_v2_dir(const std::string& dir) { return path_exists(dir + "/cgroup.controllers"); }
 
@@ -121,7 +115,7 @@ namespace {
 
 Status make_cgroups_with_rules(const std::string& rel, const BundleResources& r, const std::vector<DeviceRule>& devices,
                                std::vector<std::string>& made) {
-  std::string v2 = v2_root();
+  std::string v2 = cgroup_v2_mount();
   if (!v2.empty()) {
     std::string dir = TRY(make_cgroup_dir(v2, rel, true));
     made.push_back(dir);

@@ -3,8 +3,6 @@
 
 #include <sys/resource.h>
 
-#include <cstdio>
-
 #include "runtime/seccomp_cache.h"
 
 namespace kiln::runtime {
@@ -12,15 +10,12 @@ namespace kiln::runtime {
 Result<std::optional<SeccompProgram>> bundle_seccomp(const BundleConfig& c, const std::string& where,
                                                      const std::string& cache_dir) {
   if (c.seccomp_json.empty()) return std::optional<SeccompProgram>{};
-  char capshex[17];
-  std::snprintf(capshex, sizeof capshex, "%016llx", static_cast<unsigned long long>(c.caps.bounding));
-  auto program =
-      TRY(cached_seccomp(cache_dir, std::string(capshex) + "\noci\n" + c.seccomp_json, [&]() -> Result<SeccompProgram> {
-        prune_seccomp_cache(cache_dir);  // a miss: drop other builds' entries
-        auto filter =
-            TRY_CTX(seccomp_from_json(c.seccomp_json, where + " linux.seccomp", c.caps.bounding), "linux.seccomp");
-        return filter.compile();
-      }));
+  auto program = TRY(cached_seccomp(cache_dir, c.caps.bounding, "oci", c.seccomp_json, [&]() -> Result<SeccompProgram> {
+    prune_seccomp_cache(cache_dir);  // a miss: drop other builds' entries
+    auto filter =
+        TRY_CTX(seccomp_from_json(c.seccomp_json, where + " linux.seccomp", c.caps.bounding), "linux.seccomp");
+    return filter.compile();
+  }));
   return std::optional<SeccompProgram>{std::move(program)};
 }
 

@@ -42,10 +42,11 @@ std::vector<std::pair<std::string, std::string>> cgroups_of(const std::string& p
 
 bool is_v2_root(const std::string& dir) { return path_exists(dir + "/cgroup.controllers"); }
 
-/// The controllers a v2 directory offers (cgroup.controllers), read once.
-std::set<std::string> v2_controllers(const std::string& dir) {
+/// The controllers a v2 file lists: cgroup.controllers (what a cgroup has), cgroup.subtree_control (what it
+/// hands its children).
+std::set<std::string> controllers_in(const std::string& file) {
   std::set<std::string> out;
-  auto text = read_file(dir + "/cgroup.controllers");
+  auto text = read_file(file);
   if (!text) return out;
   std::istringstream in(*text);
   std::string c;
@@ -59,13 +60,6 @@ Status write_value(const std::string& file, const std::string& value) {
   return {};
 }
 
-/// Where the v2 hierarchy is mounted: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid).
-std::string v2_mount() {
-  if (is_v2_root(kBase)) return kBase;
-  if (is_v2_root(std::string(kBase) + "/unified")) return std::string(kBase) + "/unified";
-  return "";
-}
-
 /// The leaf enable_for_children moves a cgroup's own processes into.
 constexpr const char* kProcsLeaf = "kiln-procs";
 
@@ -76,17 +70,6 @@ std::string v2_containers_base(const std::string& v2, const std::string& own_dir
   std::string leaf = std::string("/") + kProcsLeaf;
   if (own_dir.size() > leaf.size() && own_dir.ends_with(leaf)) return own_dir.substr(0, own_dir.size() - leaf.size());
   return own_dir;
-}
-
-/// Whether dir hands controller to its children already.
-bool enabled_for_children(const std::string& dir, const std::string& controller) {
-  auto text = read_file(dir + "/cgroup.subtree_control", 4096);
-  if (!text) return false;
-  std::istringstream in(*text);
-  std::string c;
-  while (in >> c)
-    if (c == controller) return true;
-  return false;
 }
 
 /// The v2 cgroup that holds the containers' kiln-<id> cgroups, given kiln's own (own_dir). cgroup v2 lets a
@@ -113,7 +96,7 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
     }
     return "/";
   };
-  std::string v2 = v2_mount();
+  std::string v2 = cgroup_v2_mount();
   std::string v2_path;
   for (const auto& [ctrls, p] : own)
     if (ctrls.empty()) v2_path = p;
@@ -163,13 +146,14 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
   // in its cgroup.subtree_control.
   // Controllers go down the tree one level at a time: base hands them to kiln/, kiln/ to the container's.
   if (!parent.empty() && limits) {
-    auto at_base = v2_controllers(base);
+    auto at_base = controllers_in(base + "/cgroup.controllers");
+    auto handed = controllers_in(base + "/cgroup.subtree_control");
     for (const auto& [ctrl, wanted] : {std::pair<const char*, bool>{"memory", spec.memory_bytes > 0},
                                        {"pids", spec.pids_limit > 0},
                                        {"cpu", spec.cpus > 0}})
-      if (wanted && at_base.count(ctrl) && !enabled_for_children(base, ctrl)) (void)enable_for_children(base, ctrl);
+      if (wanted && at_base.count(ctrl) && !handed.count(ctrl)) (void)enable_for_children(base, ctrl);
   }
-  auto offered = parent.empty() || !limits ? std::set<std::string>{} : v2_controllers(parent);
+  auto offered = parent.empty() || !limits ? std::set<std::string>{} : controllers_in(parent + "/cgroup.controllers");
   for (const auto& [ctrl, wanted] : {std::pair<const char*, bool>{"memory", spec.memory_bytes > 0},
                                      {"pids", spec.pids_limit > 0},
                                      {"cpu", spec.cpus > 0}})
@@ -234,6 +218,12 @@ Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) 
     if (!st) return fail(st.error());
   }
   return cg;
+}
+
+std::string cgroup_v2_mount() {
+  if (is_v2_root(kBase)) return kBase;
+  if (is_v2_root(std::string(kBase) + "/unified")) return std::string(kBase) + "/unified";
+  return "";
 }
 
 Status enable_for_children(const std::string& dir, const std::string& controller) {
@@ -319,7 +309,7 @@ namespace {
 /// process's own cgroup) and this process's own cgroup in the v1 hierarchies of the controllers it may use.
 std::vector<std::string> kiln_parents() {
   std::vector<std::string> out;
-  std::string v2 = v2_mount();
+  std::string v2 = cgroup_v2_mount();
   for (const auto& [ctrls, p] : cgroups_of("self")) {
     std::string sub = p == "/" ? "" : p;
     if (ctrls.empty()) {
@@ -366,7 +356,7 @@ size_t Cgroup::remove_orphans(const std::vector<std::string>& live_ids) {
 
 std::vector<std::string> Cgroup::dirs_of(pid_t pid) {
   std::vector<std::string> out;
-  std::string v2 = v2_mount();
+  std::string v2 = cgroup_v2_mount();
   for (const auto& [ctrls, path] : cgroups_of(std::to_string(pid))) {
     if (path.find("/kiln-") == std::string::npos) continue;
     if (ctrls.empty()) {

@@ -49,6 +49,10 @@ class Cgroup {
   UniqueFd m_v2_parent_fd;  ///< "kiln", the v2 parent of every container cgroup, holding the device filter
 };
 
+/// Where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid); ""
+/// for a host without one.
+std::string cgroup_v2_mount();
+
 /// Hand controller to dir's children (+controller in its cgroup.subtree_control). cgroup v2 refuses that while
 /// dir holds processes of its own (EBUSY; its root excepted): a user's delegated cgroup holds kiln, and the
 /// shell that started it. They are moved first into dir/kiln-procs, a leaf beside the containers' cgroups, as

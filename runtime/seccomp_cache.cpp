@@ -36,14 +36,17 @@ std::optional<SeccompProgram> read_cached(const std::string& path) {
 
 }  // namespace
 
-Result<SeccompProgram> cached_seccomp(const std::string& cache_dir, const std::string& key,
-                                      const std::function<Result<SeccompProgram>()>& compile) {
+Result<SeccompProgram> cached_seccomp(const std::string& cache_dir, CapSet caps, const std::string& kind,
+                                      const std::string& text, const std::function<Result<SeccompProgram>()>& compile) {
   const std::string& build = build_id_hex();
   if (cache_dir.empty() || build.empty()) return compile();
   // libseccomp asks the kernel which actions it supports while compiling, so the kernel is part of the key.
   struct utsname u {};
   ::uname(&u);
-  std::string full = "kiln seccomp\n" + build + "\n" + u.release + " " + u.version + " " + u.machine + "\n" + key;
+  char capshex[17];
+  std::snprintf(capshex, sizeof capshex, "%016llx", static_cast<unsigned long long>(caps));
+  std::string full = "kiln seccomp\n" + build + "\n" + u.release + " " + u.version + " " + u.machine + "\n" + capshex +
+                     "\n" + kind + "\n" + text;
   std::string path = cache_dir + "/" + build + "-" + cas::sha256_of(full).hex();
   if (auto cached = read_cached(path)) return std::move(*cached);
   SeccompProgram p = TRY(compile());
@@ -59,10 +62,7 @@ Result<SeccompProgram> seccomp_program(const std::string& profile, CapSet caps, 
   if (profile == "unconfined") return SeccompProgram();
   std::string text;
   if (!profile.empty()) text = TRY(read_file(profile));
-  char capshex[17];
-  std::snprintf(capshex, sizeof capshex, "%016llx", static_cast<unsigned long long>(caps));
-  std::string key = std::string(capshex) + "\n" + (profile.empty() ? "default" : "json") + "\n" + text;
-  return cached_seccomp(cache_dir, key,
+  return cached_seccomp(cache_dir, caps, profile.empty() ? "default" : "json", text,
                         [&]() -> Result<SeccompProgram> { return TRY(build_filter(profile, text, caps)).compile(); });
 }
 

@@ -17,11 +17,11 @@ namespace kiln::runtime {
 /// again and replaced. "" compiles every time.
 Result<SeccompProgram> seccomp_program(const std::string& profile, CapSet caps, const std::string& cache_dir);
 
-/// The program cached in cache_dir under key (kiln's build ID and the running kernel are added to it), else
-/// compile()'s, kept there for the next time; "" cache_dir: compile() alone. The rest of the key is the
-/// caller's: everything else the program depends on (caps, the profile's text).
-Result<SeccompProgram> cached_seccomp(const std::string& cache_dir, const std::string& key,
-                                      const std::function<Result<SeccompProgram>()>& compile);
+/// The program cached in cache_dir for this profile (kind: "default", "json", "oci"; its text) and caps, with
+/// kiln's build ID and the running kernel in the key, else compile()'s, kept there for the next time; ""
+/// cache_dir: compile() alone.
+Result<SeccompProgram> cached_seccomp(const std::string& cache_dir, CapSet caps, const std::string& kind,
+                                      const std::string& text, const std::function<Result<SeccompProgram>()>& compile);
 
 /// Where a store keeps them: <root>/kiln/cache/seccomp.
 inline std::string seccomp_cache_dir(const std::string& store_root) { return store_root + "/kiln/cache/seccomp"; }

@@ -17,12 +17,6 @@
 namespace kiln::runtime {
 namespace {
 
-std::string v2_root() {
-  for (const char* d : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"})
-    if (path_exists(std::string(d) + "/cgroup.controllers")) return d;
-  return "";
-}
-
 std::string first_word(const std::string& file) {
   auto text = read_file(file, 4096);
   std::istringstream in(text ? *text : "");
@@ -46,7 +40,7 @@ struct TestCgroup : ::testing::Test {
   bool enabled_at_root = false;
   pid_t child = -1;
   void SetUp() override {
-    root = v2_root();
+    root = cgroup_v2_mount();
     if (::geteuid() != 0 || root.empty()) GTEST_SKIP() << "needs root and cgroup v2";
     ctrl = first_word(root + "/cgroup.controllers");
     if (ctrl.empty()) GTEST_SKIP() << "the v2 root offers no controller";
