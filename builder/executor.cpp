@@ -229,6 +229,7 @@ class Build {
       work.push_back([this, i, &first_step]() -> Result<size_t> {
         b.tmp += "/stage-" + std::to_string(i);  // its own: temp names are made from line numbers
         if (::mkdir(b.tmp.c_str(), 0700) < 0) return sys_error("create " + b.tmp);
+        b.store.keep_temp_in(b.tmp);  // stopped half way (SIGTERM when another stage fails), it leaves them here
         b.step = first_step.at(i);
         m_cached = 0;
         auto built = build_stage(b.stages[i]);

@@ -18,8 +18,8 @@ Result<std::string> LayerTrees::ensure(const Digest& diff_id,
                                        const std::function<Result<TreeInfo>(const std::string&)>& fill) {
   if (has(diff_id)) return root(diff_id);
   TRY(make_dirs(m_base, 0700));
-  std::string tmpl = m_tmp + "/tree-XXXXXX";
-  if (!::mkdtemp(tmpl.data())) return sys_error("create temp dir in " + m_tmp);
+  std::string tmpl = m_store->tmp_dir() + "/tree-XXXXXX";
+  if (!::mkdtemp(tmpl.data())) return sys_error("create temp dir in " + m_store->tmp_dir());
   auto cleanup = [&] { (void)remove_tree(tmpl); };
   std::string tree = tmpl + "/root";
   if (::mkdir(tree.c_str(), 0755) < 0) {
@@ -109,7 +109,7 @@ Result<TreeInfo> LayerTrees::measure(const std::string& root) {
 
 Status LayerTrees::remove(const Digest& diff_id) const {
   // Rename first so a half-removed tree is never mistaken for a complete one.
-  std::string doomed = m_tmp + "/doomed-" + diff_id.hex();
+  std::string doomed = m_store->tmp_dir() + "/doomed-" + diff_id.hex();
   if (::rename(dir(diff_id).c_str(), doomed.c_str()) < 0) {
     if (errno == ENOENT) return {};
     return sys_error("remove layer tree " + diff_id.str());

@@ -18,7 +18,7 @@ struct TreeInfo {
 /// The set of unpacked layer trees of a store.
 class LayerTrees {
  public:
-  explicit LayerTrees(const Store& store) : m_base(store.private_dir() + "/layers"), m_tmp(store.tmp_dir()) {}
+  explicit LayerTrees(const Store& store) : m_base(store.private_dir() + "/layers"), m_store(&store) {}
   /// The folder holding a tree: <base>/<hex> with root/ and info.json inside.
   std::string dir(const Digest& diff_id) const { return m_base + "/" + diff_id.hex(); }
   /// The tree itself, what overlay mounts as a lowerdir.
@@ -36,7 +36,7 @@ class LayerTrees {
 
  private:
   std::string m_base;
-  std::string m_tmp;
+  const Store* m_store;  ///< its tmp_dir() is read at each use: a build worker moves it
 };
 
 }  // namespace kiln::cas

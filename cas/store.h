@@ -32,7 +32,12 @@ class Store {
   std::string blobs_dir() const { return m_root + "/blobs/sha256"; }
   /// kiln's private folder (locks, temp, unpacked layers, caches): <root>/kiln.
   std::string private_dir() const { return m_root + "/kiln"; }
-  std::string tmp_dir() const { return m_root + "/kiln/tmp"; }
+  /// Where temp files and dirs are made before they are renamed into place: <root>/kiln/tmp, or the folder
+  /// set by keep_temp_in.
+  const std::string& tmp_dir() const { return m_tmp; }
+  /// Make this process's temp files in dir (on the store's filesystem) instead: a build worker's, so that one
+  /// killed half way leaves them in its build's temp dir, which the build removes.
+  void keep_temp_in(std::string dir) { m_tmp = std::move(dir); }
 
   bool has_blob(const Digest& d) const;
   /// A blob's bytes, verified against its digest.
@@ -61,10 +66,11 @@ class Store {
   Result<FileLock> gc_lock() const;
 
  private:
-  explicit Store(std::string root) : m_root(std::move(root)) {}
+  explicit Store(std::string root) : m_root(std::move(root)), m_tmp(m_root + "/kiln/tmp") {}
   Status init_layout();
   Status write_index(const std::vector<IndexEntry>& entries);
   std::string m_root;
+  std::string m_tmp;
 };
 
 /// Write bytes to path atomically: temp file in the same dir, fsync, rename, fsync the dir. Not durable
