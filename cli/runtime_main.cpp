@@ -83,7 +83,7 @@ std::string features_json() {
       {"linux",
        {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
         {"capabilities", caps},
-        {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}}},
+        {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", false}}},
         {"seccomp", {{"enabled", true}}},
         {"apparmor", {{"enabled", false}}},
         {"selinux", {{"enabled", false}}}}},
@@ -244,12 +244,15 @@ int main(int argc, char** argv) {
   resume->callback([&] { action = [&] { return bundle_resume(g.root, id); }; });
 
   // update: linux.resources from --resources (a file, or - for stdin), then runc's single-limit flags.
-  std::string resources_file, memory, cpuset_cpus, cpuset_mems;
-  std::optional<int64_t> pids_limit, cpu_quota, cpu_period, cpu_shares;
+  std::string resources_file, memory, memory_reservation, memory_swap, cpuset_cpus, cpuset_mems;
+  std::optional<int64_t> pids_limit, cpu_quota, cpu_period, cpu_shares, blkio_weight;
   auto* update = app.add_subcommand("update", "change a container's limits");
   update->add_option("id", id)->required();
   update->add_option("-r,--resources", resources_file, "a linux.resources JSON file, - for stdin");
   update->add_option("--memory", memory, "memory limit (bytes, or 64m, 1g)");
+  update->add_option("--memory-reservation", memory_reservation, "memory soft limit (bytes, or 64m, 1g)");
+  update->add_option("--memory-swap", memory_swap, "memory and swap together (bytes, or 64m, 1g; -1: unlimited)");
+  update->add_option("--blkio-weight", blkio_weight, "block I/O weight, 10 to 1000");
   update->add_option("--pids-limit", pids_limit, "maximum number of processes (-1: unlimited)");
   update->add_option("--cpu-quota", cpu_quota, "CPU CFS quota in microseconds (-1: unlimited)");
   update->add_option("--cpu-period", cpu_period, "CPU CFS period in microseconds");
@@ -268,7 +271,20 @@ int main(int argc, char** argv) {
         }
         r = TRY(parse_bundle_resources(text, resources_file == "-" ? "--resources (stdin)" : resources_file));
       }
-      if (!memory.empty()) r.memory_limit = memory == "-1" ? -1 : TRY_CTX(parse_bytes(memory), "--memory");
+      auto bytes = [](const std::string& v, const char* flag) -> Result<std::optional<int64_t>> {
+        if (v.empty()) return std::optional<int64_t>{};
+        if (v == "-1") return std::optional<int64_t>{-1};
+        return std::optional<int64_t>{static_cast<int64_t>(TRY_CTX(parse_bytes(v), flag))};
+      };
+      if (!memory.empty()) r.memory_limit = TRY(bytes(memory, "--memory"));
+      if (!memory_reservation.empty()) r.memory_reservation = TRY(bytes(memory_reservation, "--memory-reservation"));
+      if (!memory_swap.empty()) r.memory_swap = TRY(bytes(memory_swap, "--memory-swap"));
+      if (blkio_weight) {
+        if (*blkio_weight < 10 || *blkio_weight > 1000)
+          return make_error(ErrorCode::invalid_argument,
+                            "--blkio-weight: " + std::to_string(*blkio_weight) + " is not from 10 to 1000");
+        r.blkio_weight = *blkio_weight;
+      }
       if (pids_limit) r.pids_limit = *pids_limit;
       if (cpu_quota) r.cpu_quota = *cpu_quota;
       if (cpu_period) r.cpu_period = *cpu_period;

@@ -1,7 +1,8 @@
 // kiln-runtime's cgroups for a bundle's container: linux.cgroupsPath (else kiln-runtime/<id>) in the v2
 // hierarchy, holding the device allow list, and each limit of linux.resources in v2 where its controller is
-// there, else in the v1 hierarchy of that controller (hybrid hosts); `update` writes new limits the same way,
-// `pause` and `resume` use v2's cgroup.freeze.
+// there, else in the v1 hierarchy of that controller (hybrid hosts), linux.resources.unified in v2 alone; a limit
+// the host has no file for is refused, never dropped; `update` writes new limits the same way, `pause` and
+// `resume` use v2's cgroup.freeze.
 #pragma once
 
 #include <sys/types.h>
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -20,8 +22,22 @@ namespace kiln::runtime {
 /// "unlimited" where the spec allows it (memory, pids, cpu quota).
 struct BundleResources {
   std::optional<int64_t> memory_limit, pids_limit;
+  std::optional<int64_t> memory_reservation, memory_swap, memory_kernel_tcp;
+  std::optional<int64_t> memory_swappiness;  ///< 0-100
+  bool disable_oom_killer = false;
   std::optional<int64_t> cpu_quota, cpu_period, cpu_shares, cpu_rt_runtime, cpu_rt_period;
   std::optional<std::string> cpuset_cpus, cpuset_mems;
+  /// linux.resources.blockIO: a weight (10-1000) for all devices and per device, and throttles per device.
+  struct DeviceValue {
+    int64_t major = 0, minor = 0, value = 0;
+  };
+  std::optional<int64_t> blkio_weight, blkio_leaf_weight;
+  std::vector<DeviceValue> blkio_weight_device, blkio_leaf_weight_device, throttle_read_bps, throttle_write_bps,
+      throttle_read_iops, throttle_write_iops;
+  /// linux.resources.hugepageLimits: page size as the kernel names it ("2MB", "1GB") and its byte limit.
+  std::vector<std::pair<std::string, int64_t>> hugepage_limits;
+  /// linux.resources.unified: cgroup v2 files and their values, written last, as given.
+  std::vector<std::pair<std::string, std::string>> unified;
 };
 
 /// The relative cgroup path of a container ("" on refusal: a systemd slice names no cgroupfs path).

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
 #include "common/fd.h"
@@ -45,7 +47,59 @@ Result<std::string> string_of(const json& j, const char* key, const std::string&
   return j.at(key).get<std::string>();
 }
 
-/// linux.resources: memory, pids, cpu and cpuset limits; -1 means unlimited where the spec allows it.
+/// linux.resources.blockIO: weights (10-1000; absent or 0 is unset) for all devices and per device, and throttles.
+Status block_io_of(const json& b, BundleResources& out, const Where& w) {
+  if (!b.is_object()) return w("linux.resources.blockIO", "must be an object");
+  auto weight = [&](const json& o, const char* key, const std::string& field) -> Result<std::optional<int64_t>> {
+    if (!o.contains(key) || o.at(key).is_null()) return std::optional<int64_t>{};
+    int64_t v = json_int(o, key, std::nullopt, 0, 1000);
+    if (v != 0 && v < 10) return w(field, "must be from 10 to 1000");
+    return v == 0 ? std::optional<int64_t>{} : std::optional<int64_t>{v};
+  };
+  out.blkio_weight = TRY(weight(b, "weight", "linux.resources.blockIO.weight"));
+  out.blkio_leaf_weight = TRY(weight(b, "leafWeight", "linux.resources.blockIO.leafWeight"));
+  using List = std::vector<BundleResources::DeviceValue>;
+  auto devices = [&](const char* key,
+                     const std::function<Status(const json&, BundleResources::DeviceValue)>& add) -> Status {
+    std::string field = std::string("linux.resources.blockIO.") + key;
+    if (!b.contains(key) || b.at(key).is_null()) return {};
+    if (!b.at(key).is_array()) return w(field, "must be an array");
+    for (const auto& d : b.at(key)) {
+      if (!d.is_object()) return w(field, "each entry must be an object with major and minor");
+      BundleResources::DeviceValue dv;
+      dv.major = json_int(d, "major", std::nullopt, 0, UINT32_MAX);
+      dv.minor = json_int(d, "minor", std::nullopt, 0, UINT32_MAX);
+      TRY(add(d, dv));
+    }
+    return {};
+  };
+  auto weights = [&](const json& d, BundleResources::DeviceValue dv) -> Status {
+    std::string field = "linux.resources.blockIO.weightDevice";
+    for (auto [key, to] :
+         {std::pair{"weight", &out.blkio_weight_device}, std::pair{"leafWeight", &out.blkio_leaf_weight_device}})
+      if (auto v = TRY(weight(d, key, field + "." + key))) {
+        dv.value = *v;
+        to->push_back(dv);
+      }
+    return {};
+  };
+  auto rate = [&](List& to) {
+    return [&to](const json& d, BundleResources::DeviceValue dv) -> Status {
+      dv.value = json_int(d, "rate", std::nullopt, 0, INT64_MAX);
+      to.push_back(dv);
+      return {};
+    };
+  };
+  TRY(devices("weightDevice", weights));
+  TRY(devices("throttleReadBpsDevice", rate(out.throttle_read_bps)));
+  TRY(devices("throttleWriteBpsDevice", rate(out.throttle_write_bps)));
+  TRY(devices("throttleReadIOPSDevice", rate(out.throttle_read_iops)));
+  TRY(devices("throttleWriteIOPSDevice", rate(out.throttle_write_iops)));
+  return {};
+}
+
+/// linux.resources: memory, pids, cpu, cpuset, block I/O and huge page limits, and v2 files as given ("unified");
+/// -1 means unlimited where the spec allows it.
 Result<BundleResources> resources_of(const json& r, const Where& w) {
   BundleResources out;
   if (!r.is_object()) return w("linux.resources", "must be an object");
@@ -53,7 +107,26 @@ Result<BundleResources> resources_of(const json& r, const Where& w) {
     if (!o.contains(key) || o.at(key).is_null()) return std::nullopt;
     return json_int(o, key, std::nullopt, min, max);
   };
-  if (r.contains("memory") && r.at("memory").is_object()) out.memory_limit = num(r.at("memory"), "limit", -1, INT64_MAX);
+  if (r.contains("memory") && r.at("memory").is_object()) {
+    const json& m = r.at("memory");
+    out.memory_limit = num(m, "limit", -1, INT64_MAX);
+    out.memory_reservation = num(m, "reservation", -1, INT64_MAX);
+    out.memory_swap = num(m, "swap", -1, INT64_MAX);
+    out.memory_kernel_tcp = num(m, "kernelTCP", -1, INT64_MAX);
+    // "kernel" is left alone, as runc leaves it: kernel memory limits are gone from cgroup v2 and deprecated in v1.
+    if (m.contains("swappiness") && !m.at("swappiness").is_null()) {
+      // docker once sent -1 (as a uint64, 2^64-1) for "unset": taken so, as runc does
+      const json& v = m.at("swappiness");
+      bool unset = (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() == -1) ||
+                   (v.is_number_unsigned() && v.get<uint64_t>() == UINT64_MAX);
+      if (!unset) out.memory_swappiness = num(m, "swappiness", 0, 100);
+    }
+    if (m.contains("disableOOMKiller") && !m.at("disableOOMKiller").is_null()) {
+      if (!m.at("disableOOMKiller").is_boolean())
+        return w("linux.resources.memory.disableOOMKiller", "must be true or false");
+      out.disable_oom_killer = m.at("disableOOMKiller").get<bool>();
+    }
+  }
   if (r.contains("pids") && r.at("pids").is_object()) out.pids_limit = num(r.at("pids"), "limit", -1, INT64_MAX);
   if (r.contains("cpu") && r.at("cpu").is_object()) {
     const json& cpu = r.at("cpu");
@@ -69,6 +142,43 @@ Result<BundleResources> resources_of(const json& r, const Where& w) {
         return w("linux.resources.cpu", "\"" + **field + "\" is not a list such as 0-2,4");
     }
   }
+  if (r.contains("blockIO") && !r.at("blockIO").is_null()) TRY(block_io_of(r.at("blockIO"), out, w));
+  if (r.contains("hugepageLimits") && !r.at("hugepageLimits").is_null()) {
+    if (!r.at("hugepageLimits").is_array()) return w("linux.resources.hugepageLimits", "must be an array");
+    for (const auto& h : r.at("hugepageLimits")) {
+      if (!h.is_object()) return w("linux.resources.hugepageLimits", "each entry must be an object");
+      std::string size = TRY(string_of(h, "pageSize", "linux.resources.hugepageLimits.pageSize", w));
+      size_t digits = size.find_first_not_of("0123456789");
+      if (digits == 0 || digits == std::string::npos ||
+          (size.substr(digits) != "KB" && size.substr(digits) != "MB" && size.substr(digits) != "GB"))
+        return w("linux.resources.hugepageLimits.pageSize", "\"" + size + "\" is not a page size such as 2MB or 1GB");
+      out.hugepage_limits.emplace_back(size, json_int(h, "limit", std::nullopt, 0, INT64_MAX));
+    }
+  }
+  if (r.contains("unified") && !r.at("unified").is_null()) {
+    if (!r.at("unified").is_object()) return w("linux.resources.unified", "must be an object of strings");
+    for (const auto& [key, value] : r.at("unified").items()) {
+      // a file of the container's own cgroup directory, named controller.setting; never one that moves processes
+      // or hands controllers on, which are the runtime's
+      if (key.find('/') != std::string::npos || key.find('.') == std::string::npos || key[0] == '.' ||
+          key == "cgroup.procs" || key == "cgroup.threads" || key == "cgroup.subtree_control" || key == "cgroup.type")
+        return w("linux.resources.unified", "\"" + key + "\" is not a setting of the container's cgroup");
+      if (!value.is_string()) return w("linux.resources.unified." + key, "must be a string");
+      out.unified.emplace_back(key, value.get<std::string>());
+    }
+  }
+  // Asked for, never applied: refused rather than ignored.
+  if (r.contains("network") && r.at("network").is_object()) {
+    const json& n = r.at("network");
+    bool priorities = n.contains("priorities") && n.at("priorities").is_array() && !n.at("priorities").empty();
+    if ((n.contains("classID") && !n.at("classID").is_null()) || priorities)
+      return make_error(ErrorCode::unsupported, w.file +
+                                                    ": linux.resources.network (net_cls, net_prio) is not "
+                                                    "supported by kiln-runtime; remove it from the config");
+  }
+  if (r.contains("rdma") && r.at("rdma").is_object() && !r.at("rdma").empty())
+    return make_error(ErrorCode::unsupported,
+                      w.file + ": linux.resources.rdma is not supported by kiln-runtime; remove it from the config");
   return out;
 }
 

@@ -42,18 +42,6 @@ std::vector<std::pair<std::string, std::string>> cgroups_of(const std::string& p
 
 bool is_v2_root(const std::string& dir) { return path_exists(dir + "/cgroup.controllers"); }
 
-/// The controllers a v2 file lists: cgroup.controllers (what a cgroup has), cgroup.subtree_control (what it
-/// hands its children).
-std::set<std::string> controllers_in(const std::string& file) {
-  std::set<std::string> out;
-  auto text = read_file(file);
-  if (!text) return out;
-  std::istringstream in(*text);
-  std::string c;
-  while (in >> c) out.insert(c);
-  return out;
-}
-
 Status write_value(const std::string& file, const std::string& value) {
   UniqueFd fd = TRY(open_fd(file, O_WRONLY));
   if (auto st = write_all(fd.get(), value); !st) return std::move(st).error().context("cgroup " + file);
@@ -82,6 +70,16 @@ std::string v2_containers_parent(const std::string& v2, const std::string& own_d
 }
 
 }  // namespace
+
+std::set<std::string> controllers_in(const std::string& file) {
+  std::set<std::string> out;
+  auto text = read_file(file);
+  if (!text) return out;
+  std::istringstream in(*text);
+  std::string c;
+  while (in >> c) out.insert(c);
+  return out;
+}
 
 Result<Cgroup> Cgroup::create(const std::string& id, const ContainerSpec& spec) {
   Cgroup cg;

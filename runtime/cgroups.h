@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,9 @@ class Cgroup {
 /// Where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid); ""
 /// for a host without one.
 std::string cgroup_v2_mount();
+/// The controllers a v2 file lists: cgroup.controllers (what a cgroup has), cgroup.subtree_control (what it
+/// hands its children).
+std::set<std::string> controllers_in(const std::string& file);
 
 /// Hand controller to dir's children (+controller in its cgroup.subtree_control). cgroup v2 refuses that while
 /// dir holds processes of its own (EBUSY; its root excepted): a user's delegated cgroup holds kiln, and the

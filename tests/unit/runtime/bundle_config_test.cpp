@@ -158,6 +158,55 @@ TEST(BundleResources, ParsedAndChecked) {
   EXPECT_FALSE(parse_bundle_resources(R"({nope)", "f").ok());
 }
 
+// The rest of linux.resources: memory beyond its limit, block I/O, huge pages and v2 files are read; what
+// kiln-runtime cannot apply is refused, naming the field, never dropped.
+TEST(BundleResources, MemoryBlockIoHugePagesAndUnified) {
+  auto r = parse_bundle_resources(R"({"memory": {"limit": 100, "reservation": 50, "swap": 200, "swappiness": 10,
+      "disableOOMKiller": true, "kernel": 5},
+      "blockIO": {"weight": 500, "weightDevice": [{"major": 8, "minor": 0, "weight": 300}, {"major": 8, "minor": 16,
+      "leafWeight": 20}], "throttleReadBpsDevice": [{"major": 254, "minor": 0, "rate": 1048576}],
+      "throttleWriteIOPSDevice": [{"major": 254, "minor": 0, "rate": 0}]},
+      "hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}], "unified": {"memory.high": "1000", "io.weight": "default 50"}})",
+                                  "f");
+  ASSERT_TRUE(r.ok()) << r.error().what();
+  EXPECT_EQ(r->memory_reservation, 50);
+  EXPECT_EQ(r->memory_swap, 200);
+  EXPECT_EQ(r->memory_swappiness, 10);
+  EXPECT_TRUE(r->disable_oom_killer);
+  EXPECT_EQ(r->blkio_weight, 500);
+  ASSERT_EQ(r->blkio_weight_device.size(), 1u);
+  EXPECT_EQ(r->blkio_weight_device[0].value, 300);
+  ASSERT_EQ(r->blkio_leaf_weight_device.size(), 1u);
+  EXPECT_EQ(r->blkio_leaf_weight_device[0].minor, 16);
+  ASSERT_EQ(r->throttle_read_bps.size(), 1u);
+  EXPECT_EQ(r->throttle_read_bps[0].major, 254);
+  EXPECT_EQ(r->throttle_read_bps[0].value, 1048576);
+  EXPECT_EQ(r->throttle_write_iops.size(), 1u);
+  EXPECT_EQ(r->hugepage_limits, (std::vector<std::pair<std::string, int64_t>>{{"2MB", 4194304}}));
+  EXPECT_EQ(r->unified.size(), 2u);
+  // docker's old "unset" swappiness, -1 as a uint64
+  auto unset = parse_bundle_resources(R"({"memory": {"swappiness": 18446744073709551615}})", "f");
+  ASSERT_TRUE(unset.ok()) << unset.error().what();
+  EXPECT_FALSE(unset->memory_swappiness.has_value());
+
+  auto refused = [](const std::string& text, const std::string& words) {
+    auto bad = parse_bundle_resources(text, "f");
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_NE(bad.error().message.find(words), std::string::npos) << bad.error().message;
+  };
+  refused(R"({"memory": {"swappiness": 101}})", "swappiness");
+  refused(R"({"memory": {"disableOOMKiller": 1}})", "disableOOMKiller");
+  refused(R"({"blockIO": {"weight": 5}})", "blockIO.weight");
+  refused(R"({"blockIO": {"weightDevice": [{"major": 8, "minor": 0, "weight": 1}]}})", "weightDevice.weight");
+  refused(R"({"blockIO": {"throttleReadBpsDevice": [{"major": 8, "rate": 1}]}})", "minor");
+  refused(R"({"hugepageLimits": [{"pageSize": "2XB", "limit": 1}]})", "pageSize");
+  refused(R"({"unified": {"cgroup.procs": "1"}})", "cgroup.procs");
+  refused(R"({"unified": {"../memory.max": "1"}})", "../memory.max");
+  refused(R"({"unified": {"memory.max": 1}})", "must be a string");
+  refused(R"({"network": {"classID": 7}})", "linux.resources.network");
+  refused(R"({"rdma": {"mlx5_1": {"hcaHandles": 3}}})", "linux.resources.rdma");
+}
+
 TEST(BundleCgroups, PathStaysInTheHierarchy) {
   EXPECT_EQ(*bundle_cgroup_path("", "c1"), "kiln-runtime/c1");
   EXPECT_EQ(*bundle_cgroup_path("/a/b", "c1"), "a/b");
