@@ -331,9 +331,21 @@ else
   echo "note: this host's cgroups are not the hybrid layout this section expects; its checks were skipped"
 fi
 
+# --- A cgroup mount without a cgroup namespace shows the container's own cgroup (its cgroup.procs holds its one
+# process), not the host's tree with every other container's, and it is read-only.
+set_config 'c["process"]["args"] = ["sh", "-c", "ls /sys/fs/cgroup; cat /sys/fs/cgroup/cgroup.procs; touch /sys/fs/cgroup/x 2>/dev/null || echo cgroup-ro"]
+c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "cgroup"]
+c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/sys/fs/cgroup"] + [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}]'
+out=$(rt run -b "$bundle" cg1 2>&1) || fail "a cgroup mount without a cgroup namespace: $out"
+echo "$out" | grep -qx "kiln-runtime" && fail "the container sees the host's cgroup tree: $out"
+echo "$out" | grep -qx "cgroup.procs" || fail "no cgroup files in the cgroup mount: $out"
+echo "$out" | grep -qx "cgroup-ro" || fail "the cgroup mount is writable: $out"
+assert_eq "$(echo "$out" | grep -x '[0-9]*' | tr '\n' ' ')" "1 3 " "the container's own processes (sh, cat), from inside"
+cp "$WORK/good.json" "$bundle/config.json"
+
 # Nothing left: no state, no mounts, no cgroups of ours.
 [ -z "$(ls -A "$root" 2>/dev/null | grep -v '^\.seccomp$')" ] || fail "states left: $(ls "$root")"
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left behind"
-left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2|h[1-6]|d[1-4]|tn[1-3]|ns[1-4]|sc[0-2]|rs[12])$' || true)
+left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2|h[1-6]|d[1-4]|tn[1-3]|ns[1-4]|sc[0-2]|rs[12]|cg1)$' || true)
 [ -z "$left" ] || fail "cgroups left: $left"
 rt features | python3 -c 'import json,sys; f=json.load(sys.stdin); assert "pid" in f["linux"]["namespaces"]' || fail "features"
