@@ -171,7 +171,8 @@ Result<BundleResources> resources_of(const json& r, const Where& w) {
   if (r.contains("network") && r.at("network").is_object()) {
     const json& n = r.at("network");
     bool priorities = n.contains("priorities") && n.at("priorities").is_array() && !n.at("priorities").empty();
-    if ((n.contains("classID") && !n.at("classID").is_null()) || priorities)
+    bool class_id = n.contains("classID") && !n.at("classID").is_null() && n.at("classID") != 0;  // 0: no class
+    if (class_id || priorities)
       return make_error(ErrorCode::unsupported, w.file +
                                                     ": linux.resources.network (net_cls, net_prio) is not "
                                                     "supported by kiln-runtime; remove it from the config");

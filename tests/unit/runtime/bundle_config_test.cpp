@@ -204,6 +204,7 @@ TEST(BundleResources, MemoryBlockIoHugePagesAndUnified) {
   refused(R"({"unified": {"../memory.max": "1"}})", "../memory.max");
   refused(R"({"unified": {"memory.max": 1}})", "must be a string");
   refused(R"({"network": {"classID": 7}})", "linux.resources.network");
+  EXPECT_TRUE(parse_bundle_resources(R"({"network": {"classID": 0, "priorities": []}})", "f").ok());
   refused(R"({"rdma": {"mlx5_1": {"hcaHandles": 3}}})", "linux.resources.rdma");
 }
 
