@@ -70,7 +70,6 @@ struct BundleConfig {
   std::string seccomp_json;  ///< linux.seccomp as JSON text ("" for none)
   std::string rootfs_propagation;
   std::string cgroups_path;
-  std::string own_cgroup_v2;  ///< not read from config.json: the container's v2 cgroup directory, set by create
   BundleResources resources;
   struct TimeOffset {
     std::string clock;  ///< monotonic or boottime

@@ -316,7 +316,6 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
   auto seccomp = TRY(bundle_seccomp(c, o.bundle + "/config.json", bundle_seccomp_cache_dir(o.root)));
   std::string cgroup_rel = TRY(bundle_cgroup_path(c.cgroups_path, o.id));
   TRY(make_bundle_cgroups(cgroup_rel, c.resources, c.effective_device_rules(), undo.cgroups));
-  if (!undo.cgroups.empty() && path_exists(undo.cgroups[0] + "/cgroup.controllers")) c.own_cgroup_v2 = undo.cgroups[0];
   UniqueFd console;
   if (c.terminal) console = TRY(connect_console(o.console_socket));
   UniqueFd fifo_fd = TRY(open_fd(fifo, O_RDWR | O_CLOEXEC));  // read-write: never an EOF before `start` writes

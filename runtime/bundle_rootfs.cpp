@@ -15,6 +15,7 @@
 
 #include "common/fd.h"
 #include "common/identity.h"
+#include "runtime/bundle_cgroup_view.h"
 
 namespace kiln::runtime {
 
@@ -169,18 +170,14 @@ Status mount_one(int rootfd, const BundleConfig& c, const BundleMount& m) {
       at = proc_fd_path(target.get());
       if (::mount(nullptr, at.c_str(), nullptr, MS_BIND | MS_REMOUNT | extra, nullptr) < 0) return fail(" (flags)");
     }
-  } else if ((m.type == "cgroup" || m.type == "cgroup2") && !c.has_namespace(CLONE_NEWCGROUP) &&
-             !c.own_cgroup_v2.empty()) {
-    // Without a cgroup namespace a cgroup2 mount would show the host's whole tree: the container's own cgroup is
-    // bound there instead (as runc does), with the mount's flags and the host mount's nosuid, nodev and noexec
-    // (which a user namespace may not drop).
-    if (::mount(c.own_cgroup_v2.c_str(), at.c_str(), nullptr, MS_BIND, nullptr) < 0) return fail("");
-    target = TRY(open_target(rootfd, m.destination, false));
-    at = proc_fd_path(target.get());
-    unsigned long flags = (o.flags & ~MS_REMOUNT) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-    if (::mount(nullptr, at.c_str(), nullptr, MS_BIND | MS_REMOUNT | flags, nullptr) < 0) return fail(" (flags)");
+  } else if ((m.type == "cgroup" || m.type == "cgroup2") && !c.has_namespace(CLONE_NEWCGROUP)) {
+    // Without a cgroup namespace a cgroup2 mount would show the host's whole tree: the container's own cgroups
+    // are shown there instead, as runc lays them out (bundle_cgroup_view.h).
+    TRY_CTX(mount_own_cgroups(at, [&] { return open_target(rootfd, m.destination, false); }, o.flags),
+            "mount cgroup on " + m.destination);
   } else if (m.type == "cgroup" || m.type == "cgroup2") {
-    // The container's cgroup namespace view; where the kernel refuses it, the host's hierarchy, read-only.
+    // The container's cgroup namespace view (its cgroup is the root there); where the kernel refuses that mount,
+    // the host's hierarchy, read-only.
     if (::mount("cgroup2", at.c_str(), "cgroup2", o.flags, nullptr) < 0) {
       if (::mount("/sys/fs/cgroup", at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) return fail("");
       target = TRY(open_target(rootfd, m.destination, false));

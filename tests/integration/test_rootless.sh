@@ -170,14 +170,19 @@ rtb=$WORK/rt-bundle && make_busybox_rootfs "$rtb/rootfs" && (cd "$rtb" && "$WORK
 python3 - "$rtb/config.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
-c["process"].update(terminal=False, args=["sh", "-c", "echo x > /dev/null && echo devnull-ok; touch /x 2>/dev/null || echo root-ro; id -u"])
+c["process"].update(terminal=False, args=["sh", "-c", "echo x > /dev/null && echo devnull-ok; touch /x 2>/dev/null || echo root-ro; id -u; ls /sys/fs/cgroup /sys/fs/cgroup/unified 2>/dev/null | grep -q rl-marker || echo cgroups-own"])
+# podman's cgroup mount without a cgroup namespace (its choice on cgroup v1): the user's own cgroups there, not
+# the host's tree (where the test's marker cgroup is)
+c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "cgroup"]
+c["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]})
 json.dump(c, open(sys.argv[1], "w"))
 PY
 chown -R $single "$rtb"  # the user's own files, as an engine's rootless storage holds them
 xdg=$WORK/xdg-$(id -u $single) && mkdir -p "$xdg" && chown $single "$xdg" && chmod 700 "$xdg"
 in_userns() { as_user $single env XDG_RUNTIME_DIR="$xdg" unshare --user --map-root-user --mount "$@"; }
+marker=$(findmnt -n -o TARGET -t cgroup2 | head -1)/rl-marker-$$ && mkdir "$marker" && on_exit "rmdir '$marker'"
 out=$(cd "$rtb" && in_userns "$WORK/bin/kiln-runtime" run rl1 2>&1) || fail "kiln-runtime in a user namespace: $out"
-assert_eq "$(echo $out)" "devnull-ok root-ro 0" "kiln-runtime in a user namespace"
+assert_eq "$(echo $out)" "devnull-ok root-ro 0 cgroups-own" "kiln-runtime in a user namespace"
 out=$(cd "$rtb" && in_userns sh -c "'$WORK/bin/kiln-runtime' run -d rl2 >/dev/null && ls '$xdg/kiln-runtime' && '$WORK/bin/kiln-runtime' delete -f rl2" 2>&1) ||
   fail "kiln-runtime run -d in a user namespace: $out"
 echo "$out" | grep -qx rl2 || fail "the state is not in \$XDG_RUNTIME_DIR/kiln-runtime: $out"

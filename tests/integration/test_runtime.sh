@@ -331,16 +331,22 @@ else
   echo "note: this host's cgroups are not the hybrid layout this section expects; its checks were skipped"
 fi
 
-# --- A cgroup mount without a cgroup namespace shows the container's own cgroup (its cgroup.procs holds its one
-# process), not the host's tree with every other container's, and it is read-only.
-set_config 'c["process"]["args"] = ["sh", "-c", "ls /sys/fs/cgroup; cat /sys/fs/cgroup/cgroup.procs; touch /sys/fs/cgroup/x 2>/dev/null || echo cgroup-ro"]
+# --- A cgroup mount without a cgroup namespace shows the container's own cgroups, as runc lays them out, not the
+# host's tree with every other container's: its v2 cgroup (its cgroup.procs holds its processes alone), and
+# where the host has v1 hierarchies (this hybrid one) each under its name, so its memory limit is readable where
+# a JVM looks for it; all read-only.
+own=/sys/fs/cgroup
+[ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/unified ] && own=/sys/fs/cgroup/unified
+set_config 'c["process"]["args"] = ["sh", "-c", "ls %s; cat %s/cgroup.procs; cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null; touch /sys/fs/cgroup/x 2>/dev/null || echo cgroup-ro" % (sys.argv[3], sys.argv[3])]
 c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "cgroup"]
-c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/sys/fs/cgroup"] + [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}]'
+c["linux"].setdefault("resources", {})["memory"] = {"limit": 67108864}
+c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/sys/fs/cgroup"] + [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}]' "$own"
 out=$(rt run -b "$bundle" cg1 2>&1) || fail "a cgroup mount without a cgroup namespace: $out"
 echo "$out" | grep -qx "kiln-runtime" && fail "the container sees the host's cgroup tree: $out"
 echo "$out" | grep -qx "cgroup.procs" || fail "no cgroup files in the cgroup mount: $out"
 echo "$out" | grep -qx "cgroup-ro" || fail "the cgroup mount is writable: $out"
-assert_eq "$(echo "$out" | grep -x '[0-9]*' | tr '\n' ' ')" "1 3 " "the container's own processes (sh, cat), from inside"
+assert_eq "$(echo "$out" | grep -x '[0-9]' | tr '\n' ' ')" "1 3 " "the container's own processes (sh, cat), from inside"
+[ "$own" = /sys/fs/cgroup ] || echo "$out" | grep -qx 67108864 || fail "the v1 memory limit is not where a JVM reads it: $out"
 cp "$WORK/good.json" "$bundle/config.json"
 
 # Nothing left: no state, no mounts, no cgroups of ours.
