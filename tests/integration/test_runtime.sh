@@ -300,7 +300,7 @@ expect_fail "--systemd-cgroup is not supported" rt --systemd-cgroup state x
 v2=$(findmnt -n -o TARGET -t cgroup2 | head -1)
 if [ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] && [ -e /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device ] &&
    grep -qw hugetlb "$v2/cgroup.controllers" && [ -e "$v2/cgroup.subtree_control" ]; then
-  disk=$(for b in /sys/block/*; do case ${b##*/} in loop*|ram*|zram*) ;; *) cat "$b/dev"; break ;; esac; done)
+  disk=$(for b in /sys/block/*; do case ${b##*/} in loop*|ram*|zram*) ;; *) [ "$(cat "$b/size")" != 0 ] && cat "$b/dev" && break ;; esac; done)
   disk=${disk:-$(cat /sys/block/loop0/dev)}
   set_config 'c["process"]["args"] = ["sleep", "100"]; c["linux"]["resources"] = {"memory": {"limit": 67108864, "reservation": 33554432, "swap": 100663296, "swappiness": 10, "disableOOMKiller": True}, "blockIO": {"throttleReadBpsDevice": [{"major": int(sys.argv[3]), "minor": int(sys.argv[4]), "rate": 1048576}]}, "hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}], "unified": {"hugetlb.2MB.rsvd.max": "2097152"}}' "${disk%:*}" "${disk#*:}"
   rt create -b "$bundle" rs1 || fail "create with the rest of linux.resources"
