@@ -25,23 +25,8 @@ struct OwnDir {
   std::string name, dir;
 };
 
-/// Where this process is in each hierarchy, from /proc/self/cgroup: "memory", "cpu,cpuacct", "name=systemd", and
-/// "" for v2, each to its path.
-std::map<std::string, std::string> own_paths() {
-  std::map<std::string, std::string> where;
-  if (auto text = read_file("/proc/self/cgroup", 1u << 16)) {
-    std::istringstream in(*text);
-    for (std::string line; std::getline(in, line);) {
-      size_t a = line.find(':'), b = line.find(':', a + 1);
-      if (a == std::string::npos || b == std::string::npos) continue;
-      where[line.substr(a + 1, b - a - 1)] = line.substr(b + 1);
-    }
-  }
-  return where;
-}
-
 /// The v1 hierarchies mounted at /sys/fs/cgroup/<name>, each with the directory this process is in there:
-/// /proc/self/mountinfo says which controllers each mount holds, where (own_paths) the process is.
+/// /proc/self/mountinfo says which controllers each mount holds, where (/proc/self/cgroup) the process is.
 std::vector<OwnDir> own_v1_dirs(const std::map<std::string, std::string>& where) {
   std::vector<OwnDir> out;
   auto text = read_file("/proc/self/mountinfo", 1u << 20);
@@ -89,7 +74,8 @@ Status bind_below(int parent, const std::string& name, const std::string& dir, u
 
 Status mount_own_cgroups(const std::string& at, const std::function<Result<UniqueFd>()>& reopen, unsigned long flags) {
   flags = (flags & ~MS_REMOUNT) | MS_NOSUID | MS_NODEV | MS_NOEXEC;  // a user namespace may not drop these
-  auto where = own_paths();
+  std::map<std::string, std::string> where;
+  for (auto& [controllers, path] : cgroups_of("self")) where.emplace(std::move(controllers), std::move(path));
   std::string v2 = cgroup_v2_mount(), own_v2;  // "" at the v2 root: nothing of the host's there either
   if (!v2.empty() && where.count("") && where[""] != "/" && path_exists(v2 + where[""])) own_v2 = v2 + where[""];
   std::vector<OwnDir> v1 = own_v1_dirs(where);

@@ -25,20 +25,6 @@ constexpr const char* kBase = "/sys/fs/cgroup";
 /// In cgroup v2, the containers' cgroups live in this one below kiln's own, which holds the device filter.
 constexpr const char* kContainersCgroup = "kiln";
 
-/// A process's path in each hierarchy: controller list → path ("" key = v2).
-std::vector<std::pair<std::string, std::string>> cgroups_of(const std::string& proc) {
-  std::vector<std::pair<std::string, std::string>> out;
-  auto text = read_file("/proc/" + proc + "/cgroup");
-  if (!text) return out;
-  std::istringstream in(*text);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto a = line.find(':'), b = line.find(':', a + 1);
-    if (a == std::string::npos || b == std::string::npos) continue;
-    out.emplace_back(line.substr(a + 1, b - a - 1), line.substr(b + 1));
-  }
-  return out;
-}
 
 bool is_v2_root(const std::string& dir) { return path_exists(dir + "/cgroup.controllers"); }
 
@@ -70,6 +56,20 @@ std::string v2_containers_parent(const std::string& v2, const std::string& own_d
 }
 
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> cgroups_of(const std::string& proc) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto text = read_file("/proc/" + proc + "/cgroup");
+  if (!text) return out;
+  std::istringstream in(*text);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    out.emplace_back(line.substr(a + 1, b - a - 1), line.substr(b + 1));
+  }
+  return out;
+}
 
 std::set<std::string> controllers_in(const std::string& file) {
   std::set<std::string> out;

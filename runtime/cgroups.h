@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -56,6 +57,9 @@ std::string cgroup_v2_mount();
 /// The controllers a v2 file lists: cgroup.controllers (what a cgroup has), cgroup.subtree_control (what it
 /// hands its children).
 std::set<std::string> controllers_in(const std::string& file);
+/// A process's path in each hierarchy, from /proc/<proc>/cgroup ("self" for this one): controller list
+/// ("memory", "cpu,cpuacct", "name=systemd"; "" for v2) → path.
+std::vector<std::pair<std::string, std::string>> cgroups_of(const std::string& proc);
 
 /// Hand controller to dir's children (+controller in its cgroup.subtree_control). cgroup v2 refuses that while
 /// dir holds processes of its own (EBUSY; its root excepted): a user's delegated cgroup holds kiln, and the
