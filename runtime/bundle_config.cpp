@@ -425,8 +425,15 @@ Result<BundleConfig> parse_bundle_config(const std::string& text, const std::str
         c.mounts.push_back(bm);
       }
     if (j.contains("linux")) TRY(parse_linux(j.at("linux"), c, w));
-    if (!c.has_namespace(CLONE_NEWNS))
-      return w("linux.namespaces", "kiln-runtime needs a mount namespace (it does not mount in the host's)");
+    if (!c.has_namespace(CLONE_NEWNS)) {  // the host's mount namespace: only what changes nothing outside the root
+      auto needs_mnt = [&](const char* field) {
+        return w(field, "needs a mount namespace of the container's own (linux.namespaces type \"mount\")");
+      };
+      if (!c.masked_paths.empty()) return needs_mnt("linux.maskedPaths");
+      if (!c.readonly_paths.empty()) return needs_mnt("linux.readonlyPaths");
+      if (c.root_readonly) return needs_mnt("root.readonly");
+      if (!c.rootfs_propagation.empty()) return needs_mnt("linux.rootfsPropagation");
+    }
     bool new_time = false;
     for (const auto& n : c.namespaces) new_time = new_time || (n.flag == CLONE_NEWTIME && n.path.empty());
     if (!c.time_offsets.empty() && !new_time)

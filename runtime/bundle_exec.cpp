@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "cas/store.h"
 #include "common/fd.h"
 #include "common/number.h"
@@ -86,6 +88,11 @@ Result<int> bundle_exec(const ExecOptions& o) {
     return make_error(ErrorCode::invalid_argument, "exec with a terminal needs --console-socket");
   auto seccomp = TRY(bundle_seccomp(c, st.bundle + "/config.json", bundle_seccomp_cache_dir(o.root)));
   auto ns = TRY(container_namespaces(st.pid, o.id));
+  // A container in this mount namespace (none of its own) is chrooted into its root: so is what runs in it.
+  UniqueFd chroot_to;
+  if (std::none_of(ns.begin(), ns.end(), [](const auto& n) { return n.second == CLONE_NEWNS; }))
+    chroot_to = TRY_CTX(open_fd("/proc/" + std::to_string(st.pid) + "/root", O_PATH | O_DIRECTORY | O_CLOEXEC),
+                        "container \"" + o.id + "\"");
   if (!bundle_process_alive(st))
     return make_error(ErrorCode::not_found, "container \"" + o.id + "\": container not running");
   UniqueFd console;
@@ -102,6 +109,8 @@ Result<int> bundle_exec(const ExecOptions& o) {
     int efd = err_w.get();
     for (auto& [fd, flag] : ns)
       if (::setns(fd.get(), flag) < 0) child_fail(efd, 125, "join the container's namespaces", errno);
+    if (chroot_to.get() >= 0 && (::fchdir(chroot_to.get()) < 0 || ::chroot(".") < 0))
+      child_fail(efd, 125, "chroot into the container's root", errno);
     pid_t b = ::fork();  // setns(pid) takes effect for children
     if (b < 0) child_fail(efd, 125, "fork", errno);
     if (b == 0) {

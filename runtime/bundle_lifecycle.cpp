@@ -26,6 +26,7 @@
 #include "runtime/bundle_cgroups.h"
 #include "runtime/bundle_config.h"
 #include "runtime/bundle_hooks.h"
+#include "runtime/bundle_host_mounts.h"
 #include "runtime/bundle_idmap.h"
 #include "runtime/bundle_process.h"
 #include "runtime/bundle_rootfs.h"
@@ -172,12 +173,15 @@ struct CreateCleanup {
   pid_t pid = 0;
   bool our_child = false;  ///< cloned by create itself (else A's, which init reaps)
   bool done = false;
+  std::string host_root;          ///< set when the container mounts in the host's mount namespace, under this
+  std::vector<HostMount> before;  ///< what was mounted there before
   ~CreateCleanup() {
     if (done) return;
     if (pid > 0) ::kill(pid, SIGKILL);
     if (pid > 0 && our_child) ::waitpid(pid, nullptr, 0);
     if (pid > 0 && !our_child)
       for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) ::usleep(5000);
+    if (!host_root.empty()) (void)unmount_host_mounts(host_root, new_mounts(before, mounts_below(host_root)));
     remove_bundle_cgroups(cgroups);
     if (!state_dir.empty()) (void)remove_tree(state_dir);
   }
@@ -333,6 +337,10 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
 
   auto child_error = [&](const std::string& fallback) { return ch.failure(o.id, fallback); };
   if (o.subreaper) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  if (!c.has_namespace(CLONE_NEWNS)) {  // its mounts go into the host's table: known by what was there before
+    undo.host_root = c.root;
+    undo.before = mounts_below(c.root);
+  }
   // B, the container's process: cloned straight into its namespaces and its v2 cgroup where one clone will do,
   // else forked by A (namespace_parent) after the namespaces that need it.
   bool in_v2 = false;
@@ -384,6 +392,10 @@ Result<pid_t> bundle_create(const CreateOptions& o) {
     if (::write(ch.sync_p.get(), "r", 1) != 1) return child_error("the container's process ended while being made");
   }
   if (wait_byte(ch.ready_r.get(), 60000) != 1) return child_error("the container's process ended while being made");
+  if (!undo.host_root.empty()) {  // its mounts are made: recorded for delete
+    st.host_mounts = new_mounts(undo.before, mounts_below(c.root));
+    TRY(save_bundle_state(o.root, st));
+  }
   if (!o.pid_file.empty()) TRY_CTX(cas::write_file_atomic(o.pid_file, std::to_string(pid), false), "--pid-file");
   undo.done = true;
   return static_cast<pid_t>(pid);
@@ -433,6 +445,8 @@ Status bundle_delete(const std::string& root, const std::string& id, bool force,
       ::poll(&p, 1, 10000);
     }
   }
+  if (auto left = unmount_host_mounts(st.rootfs, st.host_mounts); !left)
+    warn("container " + id + ": " + left.error().what());
   remove_bundle_cgroups(st.cgroups);
   run_state_hooks(st, &BundleHooks::poststop, "poststop", "stopped", 0, warn);  // a failure is a warning
   TRY(remove_tree(bundle_state_dir(root, id)));

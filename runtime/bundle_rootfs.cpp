@@ -335,9 +335,13 @@ Status setup_bundle_rootfs(const BundleConfig& c, const std::function<Status()>&
                         "linux.rootfsPropagation \"" + c.rootfs_propagation + "\" is unknown");
     prop = o.propagation | MS_REC;
   }
-  // Nothing done in here reaches the host's mounts, and the root is a mount of its own (pivot_root needs it).
-  if (::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) return sys_error("make / a slave mount");
-  if (::mount(c.root.c_str(), c.root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+  // In a mount namespace of its own nothing done here reaches the host's mounts, and the root is a mount of its
+  // own (pivot_root needs it). In the host's (none in the config), the mounts land under the root, where create
+  // records them for delete, the host's propagation stays as it is, and the process is chrooted, as runc does.
+  bool own_mounts = c.has_namespace(CLONE_NEWNS);
+  if (own_mounts && ::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0)
+    return sys_error("make / a slave mount");
+  if (own_mounts && ::mount(c.root.c_str(), c.root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
     return sys_error("bind " + c.root);
   {
     UniqueFd rootfd = TRY(open_fd(c.root, O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -345,6 +349,10 @@ Status setup_bundle_rootfs(const BundleConfig& c, const std::function<Status()>&
     TRY(make_devices(rootfd.get(), c));
   }
   TRY(before_pivot());
+  if (!own_mounts) {
+    if (::chdir(c.root.c_str()) < 0 || ::chroot(".") < 0 || ::chdir("/") < 0) return sys_error("chroot " + c.root);
+    return after_pivot(c);  // masked and read-only paths, a read-only root and propagation were refused
+  }
   TRY(pivot_into(c.root));
   if (::mount(nullptr, "/", nullptr, prop, nullptr) < 0) return sys_error("set the root's propagation");
   return after_pivot(c);

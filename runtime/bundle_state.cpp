@@ -39,6 +39,7 @@ Status save_bundle_state(const std::string& root, const BundleState& st) {
                       {"annotations", st.annotations},
                       {"cgroup_path", st.cgroup_path}};
   if (!st.hooks_json.empty()) j["hooks"] = parse_json(st.hooks_json);
+  for (const auto& m : st.host_mounts) j["host_mounts"].push_back({{"id", m.id}, {"path", m.path}});
   return cas::write_file_atomic(bundle_state_dir(root, st.id) + "/state.json", json_text(j), false);
 }
 
@@ -59,6 +60,9 @@ Result<BundleState> load_bundle_state(const std::string& root, const std::string
     if (j.contains("annotations")) st.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
     st.cgroup_path = j.value("cgroup_path", "");
     if (j.contains("hooks")) st.hooks_json = json_text(j.at("hooks"));
+    if (j.contains("host_mounts"))
+      for (const auto& m : j.at("host_mounts"))
+        st.host_mounts.push_back(HostMount{m.at("id").get<uint64_t>(), m.at("path").get<std::string>()});
     if (st.id != id) return make_error(ErrorCode::corrupt, "container \"" + id + "\": its state names another id");
     return st;
   } catch (const nlohmann::json::exception& e) {

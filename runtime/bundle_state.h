@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "runtime/bundle_host_mounts.h"
 
 namespace kiln::runtime {
 
@@ -21,6 +22,8 @@ struct BundleState {
   std::string cgroup_path;           ///< their path below each hierarchy's root (for update's new controllers)
   std::map<std::string, std::string> annotations;
   std::string hooks_json;  ///< config.json's hooks, for poststart and poststop ("" for none)
+  /// Without a mount namespace of its own: the mounts create made in the host's, which delete takes down.
+  std::vector<HostMount> host_mounts;
 };
 
 /// Container IDs as runc takes them: letters, digits, `_ + - .`, not starting with a dot, at most 1024.

@@ -349,9 +349,39 @@ assert_eq "$(echo "$out" | grep -x '[0-9]' | tr '\n' ' ')" "1 3 " "the container
 [ "$own" = /sys/fs/cgroup ] || echo "$out" | grep -qx 67108864 || fail "the v1 memory limit is not where a JVM reads it: $out"
 cp "$WORK/good.json" "$bundle/config.json"
 
+# --- No mount namespace in the config: the host's, as the runtime spec says of a namespace not listed (runc
+# chroots there too). The config's mounts are made under the root in the host's mount table and delete takes them
+# down, found by mount ID where they are now: a container that renamed a directory above one and left a symlink
+# to a host path in its place does not steer the unmount there. exec runs inside the root. What would change the
+# host's mounts outside the root is refused.
+mkdir -p "$WORK/victim/b" && mount -t tmpfs victim "$WORK/victim/b"
+on_exit "umount -l '$WORK/victim/b' 2>/dev/null"
+set_config 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "mount"]
+for k in ("maskedPaths", "readonlyPaths"): c["linux"].pop(k, None)
+c["root"]["readonly"] = False
+c["mounts"].append({"destination": "/a/b", "type": "tmpfs", "source": "tmpfs"})
+c["process"]["args"] = ["sh", "-c", "mv /a /a2 && ln -s %s /a && touch /moved; sleep 100" % sys.argv[3]]' "$WORK/victim"
+(cd "$bundle" && rt create --pid-file "$WORK/pid" hm1) || fail "create without a mount namespace"
+assert_eq "$(readlink /proc/"$(cat "$WORK/pid")"/ns/mnt)" "$(readlink /proc/self/ns/mnt)" "the container's mount namespace"
+grep -q " $bundle/rootfs/a/b " /proc/self/mountinfo || fail "the config's mount is not in the host's table"
+rt start hm1
+for _ in $(seq 50); do [ -e "$bundle/rootfs/moved" ] && break; sleep 0.1; done
+[ -L "$bundle/rootfs/a" ] || fail "the container did not rename /a"
+assert_eq "$(rt exec hm1 sh -c 'ls /a2; test -e /etc/debian_version && echo host-root || echo own-root')" "b
+own-root" "exec without a mount namespace"
+out=$(rt delete -f hm1 2>&1) || fail "delete: $out"
+[ -z "$out" ] || fail "delete warned: $out"
+grep -q " $bundle/rootfs/" /proc/self/mountinfo && fail "mounts left under the root: $(grep " $bundle/rootfs/" /proc/self/mountinfo)"
+grep -q " $WORK/victim/b " /proc/self/mountinfo || fail "delete unmounted a host mount the container pointed at"
+umount "$WORK/victim/b"
+rm -rf "$bundle/rootfs/a" "$bundle/rootfs/a2" "$bundle/rootfs/moved"
+set_config 'c["linux"]["maskedPaths"] = ["/proc/kcore"]'
+expect_fail "linux.maskedPaths: needs a mount namespace" rt create -b "$bundle" hm2
+cp "$WORK/good.json" "$bundle/config.json"
+
 # Nothing left: no state, no mounts, no cgroups of ours.
 [ -z "$(ls -A "$root" 2>/dev/null | grep -v '^\.seccomp$')" ] || fail "states left: $(ls "$root")"
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left behind"
-left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2|h[1-6]|d[1-4]|tn[1-3]|ns[1-4]|sc[0-2]|rs[12]|cg1)$' || true)
+left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2|h[1-6]|d[1-4]|tn[1-3]|ns[1-4]|sc[0-2]|rs[12]|cg1|hm[12])$' || true)
 [ -z "$left" ] || fail "cgroups left: $left"
 rt features | python3 -c 'import json,sys; f=json.load(sys.stdin); assert "pid" in f["linux"]["namespaces"]' || fail "features"

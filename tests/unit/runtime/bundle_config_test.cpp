@@ -68,7 +68,23 @@ TEST(BundleConfig, RefusesBadBundlesWithTheField) {
             std::string::npos);
   EXPECT_NE(err(with(R"({"args": ["x"]})", R"({"namespaces": [{"type": "mount"}]})")).find("uts namespace"),
             std::string::npos);
-  EXPECT_NE(err(with(R"({"args": ["x"]})", R"({"namespaces": [{"type": "uts"}]})")).find("needs a mount namespace"),
+  // No mount namespace is the host's (the spec: one not listed is inherited); what would change the host's mounts
+  // outside the container's root is refused.
+  const std::string host_mnt = R"({"namespaces": [{"type": "uts"}])";
+  auto writable = [](std::string text) {
+    return text.replace(text.find(R"("readonly": true)"), 16, R"("readonly": false)");
+  };
+  EXPECT_EQ(err(writable(with(R"({"args": ["x"]})", host_mnt + "}"))), "");
+  EXPECT_NE(err(with(R"({"args": ["x"]})", host_mnt + "}")).find("root.readonly: needs a mount namespace"),
+            std::string::npos);
+  EXPECT_NE(err(writable(with(R"({"args": ["x"]})", host_mnt + R"(, "maskedPaths": ["/proc/kcore"]})")))
+                .find("linux.maskedPaths: needs a mount namespace"),
+            std::string::npos);
+  EXPECT_NE(err(writable(with(R"({"args": ["x"]})", host_mnt + R"(, "readonlyPaths": ["/proc/sys"]})")))
+                .find("linux.readonlyPaths: needs a mount namespace"),
+            std::string::npos);
+  EXPECT_NE(err(writable(with(R"({"args": ["x"]})", host_mnt + R"(, "rootfsPropagation": "shared"})")))
+                .find("linux.rootfsPropagation: needs a mount namespace"),
             std::string::npos);
   EXPECT_NE(err(R"({"ociVersion": "0.9", "process": {"args": ["x"]}, "root": {"path": "rootfs"}})").find("1.x"),
             std::string::npos);
