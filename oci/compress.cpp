@@ -16,6 +16,29 @@
 
 namespace kiln::oci {
 
+/// deflate takes as long to find that a block does not compress as to compress text, so already compressed
+/// bytes cost as much CPU as text for nothing (bench/PERFORMANCE.md). The samples are deflate's whole window, so a
+/// repeat it could use shows; the first one alone decides for a block that compresses. The answer depends only on the
+/// bytes (layers stay reproducible); at worst a mixed block is stored a little larger than it could be.
+bool deflate_gains_nothing(const unsigned char* data, size_t len) {
+  constexpr size_t kSample = 32u << 10;
+  if (len < 4 * kSample) return false;
+  z_stream z{};
+  if (deflateInit2(&z, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) return false;
+  std::vector<unsigned char> out(deflateBound(&z, kSample) + 16);
+  bool gains = false;
+  for (size_t i = 0; i < 5 && !gains; ++i) {
+    deflateReset(&z);
+    z.next_in = const_cast<unsigned char*>(data + (len - kSample) * i / 4);
+    z.avail_in = kSample;
+    z.next_out = out.data();
+    z.avail_out = static_cast<uInt>(out.size());
+    gains = deflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out * 100 < kSample * 99;
+  }
+  deflateEnd(&z);
+  return !gains;
+}
+
 namespace {
 
 constexpr size_t kChunk = 1 << 17;
@@ -32,10 +55,10 @@ class PlainCompressor final : public Compressor {
 
 /// gzip in independent blocks compressed on several threads, as pigz does: each 1 MiB block is raw deflate
 /// primed with the previous block's last 32 KiB (so the ratio stays that of one stream) and ends on a byte
-/// boundary (Z_SYNC_FLUSH), the last one with the final block; the crc32s are combined in order. The bytes
-/// depend only on the input (fixed block size and level), never on the thread count, so layers stay
-/// reproducible; any gzip reader takes them. One zlib stream compresses ~35 MB/s here, which was the
-/// bottleneck of a cold build (bench/build).
+/// boundary (Z_SYNC_FLUSH), the last one with the final block; the crc32s are combined in order. A block deflate
+/// cannot shrink is stored (deflate_gains_nothing). The bytes depend only on the input (fixed block size and
+/// level), never on the thread count, so layers stay reproducible; any gzip reader takes them. One zlib stream
+/// was the bottleneck of a cold build (bench/PERFORMANCE.md).
 class GzipCompressor final : public Compressor {
  public:
   static constexpr size_t kBlock = 1u << 20;
@@ -86,7 +109,8 @@ class GzipCompressor final : public Compressor {
   static void compress_block(Job& job) {
     job.crc = crc32(0L, job.in.data(), static_cast<uInt>(job.in.size()));
     z_stream z{};
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) return;
+    int level = deflate_gains_nothing(job.in.data(), job.in.size()) ? Z_NO_COMPRESSION : Z_DEFAULT_COMPRESSION;
+    if (deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) return;
     if (!job.dict.empty()) deflateSetDictionary(&z, job.dict.data(), static_cast<uInt>(job.dict.size()));
     job.out.resize(deflateBound(&z, job.in.size()) + 16);
     z.next_in = job.in.data();

@@ -36,4 +36,9 @@ class Decompressor {
 /// Guess a stream's compression from its first bytes (gzip 1f 8b, zstd 28 b5 2f fd).
 media::Compression sniff_compression(const unsigned char* head, size_t len);
 
+/// Whether deflate would gain under 1% on a gzip layer's block (already compressed bytes: media, archives,
+/// random), which is then stored as is: level 1 on five 32 KiB samples spread over it gains nothing. Blocks
+/// under 128 KiB are always compressed.
+bool deflate_gains_nothing(const unsigned char* data, size_t len);
+
 }  // namespace kiln::oci

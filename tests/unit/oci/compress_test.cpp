@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <random>
 #include "tests/unit/support/compressed.h"
 
 namespace kiln::oci {
@@ -107,6 +108,46 @@ TEST(Compress, EmptyInputIsAValidGzip) {
   auto back = decompress(media::Compression::gzip, z);
   ASSERT_TRUE(back.ok()) << back.error().what();
   EXPECT_EQ(*back, "");
+}
+
+}  // namespace
+}  // namespace kiln::oci
+
+namespace kiln::oci {
+namespace {
+
+std::string random_bytes(size_t n, unsigned seed) {
+  std::mt19937 g(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(g());
+  return s;
+}
+
+const unsigned char* bytes(const std::string& s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+TEST(Compress, BlocksThatDeflateCannotShrinkAreStored) {
+  std::string random = random_bytes(1u << 20, 1);
+  EXPECT_TRUE(deflate_gains_nothing(bytes(random), random.size()));
+  std::string text = large_sample().substr(0, 1u << 20);
+  EXPECT_FALSE(deflate_gains_nothing(bytes(text), text.size()));
+  // A repeat within deflate's window is something it can use, even though every byte looks random.
+  std::string period = random_bytes(16u << 10, 2), repeated;
+  while (repeated.size() < (1u << 20)) repeated += period;
+  EXPECT_FALSE(deflate_gains_nothing(bytes(repeated), repeated.size()));
+  // Text anywhere a sample falls (here the block's end) keeps the block compressed.
+  std::string mixed = random.substr(0, (1u << 20) - (64u << 10)) + text.substr(0, 64u << 10);
+  EXPECT_FALSE(deflate_gains_nothing(bytes(mixed), mixed.size()));
+  // Small blocks (the last of a layer) are always compressed.
+  EXPECT_FALSE(deflate_gains_nothing(bytes(random), 100u << 10));
+}
+
+TEST(Compress, StoredBlocksAreStillOneDeterministicGzip) {
+  // Random bytes, then text: stored blocks and deflated ones in one stream.
+  std::string in = random_bytes(3u << 20, 3) + large_sample();
+  std::string z = test::compressed(media::Compression::gzip, in);
+  EXPECT_EQ(z, test::compressed(media::Compression::gzip, in));
+  EXPECT_EQ(*decompress(media::Compression::gzip, z), in);
+  EXPECT_LT(z.size(), (3u << 20) + large_sample().size() / 3);
 }
 
 }  // namespace
