@@ -305,6 +305,10 @@ Status after_pivot(const BundleConfig& c) {
     if (::stat(p.c_str(), &st) < 0) continue;  // nothing there to hide
     int r = S_ISDIR(st.st_mode) ? ::mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, "size=0")
                                 : ::mount("/dev/null", p.c_str(), nullptr, MS_BIND, nullptr);
+    if (r < 0 && errno == ENOENT && !S_ISDIR(st.st_mode))  // what is missing is the node it is masked with
+      return make_error(ErrorCode::invalid_argument, "linux.maskedPaths: " + p +
+                                                         " is masked with the container's /dev/null, which it "
+                                                         "lacks: mount /dev (tmpfs) or give the root a /dev/null");
     if (r < 0) return sys_error("mask " + p);
   }
   for (const auto& p : c.readonly_paths) {

@@ -282,6 +282,10 @@ set_config 'c["process"]["terminal"] = True'
 touch "$WORK/not-a-socket"
 expect_fail "--console-socket" rt create -b "$bundle" --console-socket "$WORK/not-a-socket" b2
 cp "$WORK/good.json" "$bundle/config.json"
+# A masked path with no /dev/null in the container to mask it with names what is missing.
+set_config 'c["mounts"] = [m for m in c["mounts"] if not m["destination"].startswith("/dev")]; c["linux"]["maskedPaths"] = ["/proc/uptime"]'
+expect_fail "lacks: mount /dev (tmpfs) or give the root a /dev/null" rt create -b "$bundle" b3
+cp "$WORK/good.json" "$bundle/config.json"
 # A mount whose destination is a symlink leading out of the root lands inside the root.
 ln -s ../../../../../../../../tmp/kiln-runtime-escape-$$ "$bundle/rootfs/evil"
 set_config 'c["mounts"].append({"destination": "/evil/sub", "type": "tmpfs", "source": "tmpfs"}); c["process"]["args"] = ["true"]'
@@ -382,6 +386,6 @@ cp "$WORK/good.json" "$bundle/config.json"
 # Nothing left: no state, no mounts, no cgroups of ours.
 [ -z "$(ls -A "$root" 2>/dev/null | grep -v '^\.seccomp$')" ] || fail "states left: $(ls "$root")"
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left behind"
-left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b1|b2|h[1-6]|d[1-4]|tn[1-3]|ns[1-4]|sc[0-2]|rs[12]|cg1|hm[12])$' || true)
+left=$(find /sys/fs/cgroup -path '*kiln-runtime/*' -type d 2>/dev/null | grep -E '/(c1|c2|r1|r2|t1|m1|dup|b[1-3]|h[1-6]|d[1-4]|tn[1-3]|ns[1-4]|sc[0-2]|rs[12]|cg1|hm[12])$' || true)
 [ -z "$left" ] || fail "cgroups left: $left"
 rt features | python3 -c 'import json,sys; f=json.load(sys.stdin); assert "pid" in f["linux"]["namespaces"]' || fail "features"
