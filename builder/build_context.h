@@ -38,7 +38,7 @@ struct BuildContext {
       : store(s),
         images(s),
         cache(s),
-        stat(StatCache::path_for(s.private_dir() + "/cache/stat", o.context_dir)),
+        stat(StatCache::path_for(s.private_dir() + "/cache/stat", o.context_dir), s.tmp_dir()),
         opts(o),
         out(os) {}
 

@@ -50,7 +50,8 @@ Status BuildCache::put(const std::string& key, const CacheRecord& rec) const {
                   {"size", rec.layer->blob.size},
                   {"diff_id", rec.layer->diff_id.str()},
                   {"media_type", rec.layer->media_type}};
-  return cas::write_file_atomic(m_dir + "/" + key + ".json", json_text(j));
+  // The temp file in the store's temp dir: a build worker stopped half way leaves nothing in the cache.
+  return cas::write_file_atomic(m_dir + "/" + key + ".json", json_text(j), true, m_store.tmp_dir());
 }
 
 Result<std::vector<cas::IndexEntry>> BuildCache::gc_roots() const {

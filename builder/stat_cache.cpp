@@ -80,7 +80,7 @@ Status StatCache::save() {
   std::string dir = m_path.substr(0, m_path.rfind('/'));
   TRY(make_dirs(dir, 0700));
   (void)::unlink((dir + "/../context-stat").c_str());  // the one file every context shared, before kiln 2026-12-06
-  return cas::write_file_atomic(m_path, out);
+  return cas::write_file_atomic(m_path, out, true, m_temp_dir);
 }
 
 Result<cas::Digest> StatCache::digest(const std::string& path, const struct stat& st) {

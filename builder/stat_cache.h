@@ -20,7 +20,9 @@ namespace kiln::builder {
 /// table and no allocation per file. Anything out of order is found through an index made at its first use.
 class StatCache {
  public:
-  explicit StatCache(std::string path) : m_path(std::move(path)) {}
+  /// temp_dir: where save makes its temp file (the store's, which gc sweeps), "" for beside the file.
+  explicit StatCache(std::string path, std::string temp_dir = {})
+      : m_path(std::move(path)), m_temp_dir(std::move(temp_dir)) {}
   /// The cache file of one context directory in dir: each context has its own, so a build reads only the
   /// entries of its own context (a store that built from many contexts no longer loads them all each time).
   static std::string path_for(const std::string& dir, const std::string& context_dir);
@@ -43,7 +45,7 @@ class StatCache {
   Entry* find_loaded(std::string_view path);
   /// Keep what this build hashed: e's path and hex then point into this cache's own storage.
   void remember(const std::string& path, Entry e, const cas::Digest& d);
-  std::string m_path;
+  std::string m_path, m_temp_dir;
   std::string m_text;                                    // the loaded file; loaded entries point into it
   std::vector<Entry> m_loaded;                           // in file order
   std::vector<bool> m_used;                              // per loaded entry: asked for by this build (or replaced)

@@ -17,10 +17,10 @@ constexpr const char* kRefAnnotation = "org.opencontainers.image.ref.name";
 constexpr const char* kLayoutFile = "{\"imageLayoutVersion\":\"1.0.0\"}";
 }  // namespace
 
-Status write_file_atomic(const std::string& path, std::string_view bytes, bool durable) {
+Status write_file_atomic(const std::string& path, std::string_view bytes, bool durable, const std::string& temp_dir) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  std::string tmpl = path + ".tmp-XXXXXX";
+  std::string tmpl = temp_dir.empty() ? path + ".tmp-XXXXXX" : temp_dir + "/file-XXXXXX";
   int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
   if (fd < 0) return sys_error("create temp file for " + path);
   UniqueFd owned(fd);

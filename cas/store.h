@@ -74,7 +74,10 @@ class Store {
 };
 
 /// Write bytes to path atomically: temp file in the same dir, fsync, rename, fsync the dir. Not durable
-/// (no fsyncs) is for state that dies with the machine anyway, like a running container's.
-Status write_file_atomic(const std::string& path, std::string_view bytes, bool durable = true);
+/// (no fsyncs) is for state that dies with the machine anyway, like a running container's. With temp_dir (on
+/// path's filesystem) the temp file is made there instead: a store's tmp_dir, which gc sweeps and a build
+/// removes, so a writer killed half way leaves nothing beside the file.
+Status write_file_atomic(const std::string& path, std::string_view bytes, bool durable = true,
+                         const std::string& temp_dir = {});
 
 }  // namespace kiln::cas

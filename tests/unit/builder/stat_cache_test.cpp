@@ -54,6 +54,22 @@ TEST(StatCache, UnchangedFilesAreNotReadAgain) {
   EXPECT_EQ(f.saved_paths(), f.paths);
 }
 
+TEST(StatCache, SavesThroughTheTempDirItIsGiven) {
+  Files f;
+  ASSERT_TRUE(make_dirs(f.dir / "tmp").ok());
+  struct stat st;
+  ASSERT_EQ(::lstat(f.paths[0].c_str(), &st), 0);
+  StatCache c(f.cache, f.dir / "tmp");
+  ASSERT_TRUE(c.digest(f.paths[0], st).ok());
+  ASSERT_TRUE(c.save().ok());
+  EXPECT_EQ(f.saved_paths(), std::vector<std::string>{f.paths[0]});
+  EXPECT_TRUE(list_dir(f.dir / "tmp")->empty());
+  StatCache gone(f.cache, f.dir / "gone");  // a temp dir that is not there: the save fails, nothing beside the file
+  ASSERT_TRUE(gone.digest(f.paths[1], st).ok());
+  EXPECT_FALSE(gone.save().ok());
+  EXPECT_EQ(list_dir(f.dir / "cache/stat")->size(), 1u);
+}
+
 TEST(StatCache, AChangedFileIsHashedAgain) {
   Files f;
   f.ask(f.paths);

@@ -105,3 +105,22 @@ TEST(Store, MalformedIndexIsAClearError) {
 
 }  // namespace
 }  // namespace kiln::cas
+
+namespace kiln::cas {
+namespace {
+
+TEST(Store, AtomicWriteMakesItsTempFileWhereItIsTold) {
+  test::TempDir t;
+  ASSERT_TRUE(make_dirs(t / "tmp").ok());
+  ASSERT_TRUE(make_dirs(t / "cache").ok());
+  ASSERT_TRUE(write_file_atomic(t / "cache/a.json", "{}", true, t / "tmp").ok());
+  EXPECT_EQ(*read_file(t / "cache/a.json"), "{}");
+  EXPECT_TRUE(list_dir(t / "tmp")->empty());
+  EXPECT_EQ(list_dir(t / "cache")->size(), 1u);
+  // Told a temp dir that is not there, it fails and writes nothing: it did not fall back to beside the file.
+  EXPECT_FALSE(write_file_atomic(t / "cache/b.json", "{}", true, t / "gone").ok());
+  EXPECT_EQ(list_dir(t / "cache")->size(), 1u);
+}
+
+}  // namespace
+}  // namespace kiln::cas
