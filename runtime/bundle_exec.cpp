@@ -11,8 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-
 #include "cas/store.h"
 #include "common/fd.h"
 #include "common/number.h"
@@ -88,9 +86,9 @@ Result<int> bundle_exec(const ExecOptions& o) {
     return make_error(ErrorCode::invalid_argument, "exec with a terminal needs --console-socket");
   auto seccomp = TRY(bundle_seccomp(c, st.bundle + "/config.json", bundle_seccomp_cache_dir(o.root)));
   auto ns = TRY(container_namespaces(st.pid, o.id));
-  // A container in this mount namespace (none of its own) is chrooted into its root: so is what runs in it.
+  // A container without a mount namespace of its own is chrooted into its root: so is what runs in it.
   UniqueFd chroot_to;
-  if (std::none_of(ns.begin(), ns.end(), [](const auto& n) { return n.second == CLONE_NEWNS; }))
+  if (!c.has_namespace(CLONE_NEWNS))
     chroot_to = TRY_CTX(open_fd("/proc/" + std::to_string(st.pid) + "/root", O_PATH | O_DIRECTORY | O_CLOEXEC),
                         "container \"" + o.id + "\"");
   if (!bundle_process_alive(st))

@@ -91,8 +91,8 @@ Status unmount_host_mounts(const std::string& root, const std::vector<HostMount>
       left += (left.empty() ? "" : ", ") + here->path;
   }
   if (!left.empty())
-    return make_error(ErrorCode::generic,
-                      "left mounted (another mount covers them): " + left + "; unmount them by hand (umount -l)");
+    return make_error(ErrorCode::generic, "left mounted (not reachable from the root to unmount): " + left +
+                                              "; unmount them by hand (umount -l)");
   return {};
 }
 

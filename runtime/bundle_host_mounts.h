@@ -1,8 +1,8 @@
 // A container whose config has no mount namespace shares the host's (the runtime spec: a namespace not listed is
 // inherited), so its config's mounts are made in the host's mount table, under its root. create records them by
 // mount ID once the container's process has made them; delete (or a create that failed) takes them down, each
-// only while its path still leads to the mount recorded, so a container that moved things in its root cannot
-// point the unmount elsewhere.
+// found by its ID and reached from the root without following a symlink, so a container that moved things in its
+// root cannot point the unmount elsewhere.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +26,7 @@ std::vector<HostMount> mounts_below(const std::string& root);
 std::vector<HostMount> new_mounts(const std::vector<HostMount>& before, const std::vector<HostMount>& after);
 /// Detaches the mounts, last first, each found by its ID where it is now (the container may have renamed a
 /// directory above it) and reached from root with no symlink followed. One that is gone already is skipped; one
-/// that path does not reach (another mount over it) is left and named in the error.
+/// that cannot be reached so (another mount over it) is left and named in the error.
 Status unmount_host_mounts(const std::string& root, const std::vector<HostMount>& mounts);
 
 }  // namespace kiln::runtime
