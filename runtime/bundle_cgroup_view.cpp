@@ -12,6 +12,7 @@
 
 #include "common/fd.h"
 #include "runtime/cgroups.h"
+#include "runtime/mountinfo.h"
 
 namespace kiln::runtime {
 
@@ -29,23 +30,14 @@ struct OwnDir {
 /// /proc/self/mountinfo says which controllers each mount holds, where (/proc/self/cgroup) the process is.
 std::vector<OwnDir> own_v1_dirs(const std::map<std::string, std::string>& where) {
   std::vector<OwnDir> out;
-  auto text = read_file("/proc/self/mountinfo", 1u << 20);
-  if (!text) return out;
-  std::istringstream in(*text);
-  for (std::string line; std::getline(in, line);) {
-    // "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [TAGS...] - TYPE SOURCE SUPER"
-    size_t dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    std::istringstream head(line.substr(0, dash)), tail(line.substr(dash + 3));
-    std::string id, parent, dev, root, point, type, source, super;
-    head >> id >> parent >> dev >> root >> point;
-    tail >> type >> source >> super;
-    std::string prefix = std::string(kCgroupRoot) + "/";
-    if (type != "cgroup" || point.rfind(prefix, 0) != 0 || point.find('/', prefix.size()) != std::string::npos)
+  std::string prefix = std::string(kCgroupRoot) + "/";
+  for (const auto& m : own_mountinfo()) {
+    const std::string& point = m.point;
+    if (m.type != "cgroup" || point.rfind(prefix, 0) != 0 || point.find('/', prefix.size()) != std::string::npos)
       continue;
     // the controllers, in /proc/self/cgroup's spelling: the super options but rw, ro, xattr and the like
     std::string controllers;
-    std::istringstream opts(super);
+    std::istringstream opts(m.super_options);
     for (std::string o; std::getline(opts, o, ',');)
       if (o != "rw" && o != "ro" && o != "xattr" && o != "noprefix" && o != "clone_children" &&
           o.rfind("release_agent=", 0) != 0 && o.rfind("cpuset_v2_mode", 0) != 0)

@@ -7,29 +7,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <sstream>
 
 #include "common/fd.h"
-#include "common/number.h"
+#include "runtime/mountinfo.h"
 
 namespace kiln::runtime {
 
 namespace {
-
-/// mountinfo writes a space, tab, newline or backslash in a path as \ and three octal digits.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' &&
-        s[i + 3] >= '0' && s[i + 3] <= '7') {
-      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
 
 /// The mount an fd is on, from /proc/self/fdinfo (glibc's struct statx has no stx_mnt_id).
 uint64_t mount_id_of(int fd) {
@@ -45,27 +29,20 @@ bool below(const std::string& path, const std::string& root) {
                           (root == "/" || path[root.size()] == '/'));
 }
 
-}  // namespace
-
-std::vector<HostMount> mounts_below(const std::string& mountinfo, const std::string& root) {
+std::vector<HostMount> lines_below(std::vector<MountLine> lines, const std::string& root) {
   std::vector<HostMount> out;
-  std::istringstream in(mountinfo);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, dev, fsroot, point;
-    if (!(f >> id >> parent >> dev >> fsroot >> point)) continue;
-    auto n = parse_uint(id, UINT64_MAX);
-    std::string path = unescape(point);
-    if (n && below(path, root)) out.push_back(HostMount{*n, path});
-  }
+  for (auto& m : lines)
+    if (below(m.point, root)) out.push_back(HostMount{m.id, std::move(m.point)});
   return out;
 }
 
-std::vector<HostMount> mounts_below(const std::string& root) {
-  auto text = read_file("/proc/self/mountinfo", 64u << 20);
-  return text ? mounts_below(*text, root) : std::vector<HostMount>{};
+}  // namespace
+
+std::vector<HostMount> mounts_below(const std::string& mountinfo, const std::string& root) {
+  return lines_below(parse_mountinfo(mountinfo), root);
 }
+
+std::vector<HostMount> mounts_below(const std::string& root) { return lines_below(own_mountinfo(), root); }
 
 std::vector<HostMount> new_mounts(const std::vector<HostMount>& before, const std::vector<HostMount>& after) {
   std::vector<HostMount> out;

@@ -343,10 +343,11 @@ Status setup_bundle_rootfs(const BundleConfig& c, const std::function<Status()>&
   // own (pivot_root needs it). In the host's (none in the config), the mounts land under the root, where create
   // records them for delete, the host's propagation stays as it is, and the process is chrooted, as runc does.
   bool own_mounts = c.has_namespace(CLONE_NEWNS);
-  if (own_mounts && ::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0)
-    return sys_error("make / a slave mount");
-  if (own_mounts && ::mount(c.root.c_str(), c.root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
-    return sys_error("bind " + c.root);
+  if (own_mounts) {
+    if (::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) return sys_error("make / a slave mount");
+    if (::mount(c.root.c_str(), c.root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+      return sys_error("bind " + c.root);
+  }
   {
     UniqueFd rootfd = TRY(open_fd(c.root, O_PATH | O_DIRECTORY | O_CLOEXEC));
     for (const auto& m : c.mounts) TRY(mount_one(rootfd.get(), c, m));
