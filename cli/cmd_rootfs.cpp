@@ -1,4 +1,4 @@
-// kiln unpack (flattened root filesystem into a directory), kiln export (as one tarball).
+// kiln unpack (flattened root filesystem into a directory, or an OCI runtime bundle), kiln export (as one tarball).
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -6,12 +6,24 @@
 
 #include "cli/command.h"
 #include "oci/tar_writer.h"
+#include "runtime/image_bundle.h"
 
 namespace kiln::cli {
 
 namespace {
 
-Status unpack_cmd(Context& ctx, const std::string& name, const std::string& dir) {
+/// The flattened root in dir, or with bundle an OCI runtime bundle: dir/rootfs and dir/config.json.
+Status unpack_into(oci::ImageStore& images, const oci::Image& img, const std::string& dir, bool bundle) {
+  if (!bundle) return images.flatten(img, dir);
+  std::string rootfs = dir + "/rootfs";
+  if (::mkdir(rootfs.c_str(), 0755) < 0) return sys_error("mkdir " + rootfs);
+  TRY(images.flatten(img, rootfs));
+  std::string config = TRY(runtime::image_bundle_config_for(img.config, rootfs));
+  UniqueFd fd = TRY(open_fd(dir + "/config.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  return write_all(fd.get(), config);
+}
+
+Status unpack_cmd(Context& ctx, const std::string& name, const std::string& dir, bool bundle) {
   auto store = TRY(ctx.store());
   oci::ImageStore images(store);
   auto img = TRY(images.resolve(name));
@@ -20,7 +32,7 @@ Status unpack_cmd(Context& ctx, const std::string& name, const std::string& dir)
       return make_error(ErrorCode::conflict, dir + " already exists: kiln unpack needs a new directory");
     return sys_error("mkdir " + dir);
   }
-  auto st = images.flatten(img, dir);
+  auto st = unpack_into(images, img, dir, bundle);
   if (!st) {
     (void)remove_tree(dir);  // nothing half-extracted is left behind
     return std::move(st).error().context("unpacking " + name);
@@ -59,9 +71,14 @@ Status export_cmd(Context& ctx, const std::string& name, const std::string& outp
 void register_rootfs_commands(CLI::App& app, Context& ctx) {
   auto* unpack = app.add_subcommand("unpack", "Write an image's flattened root filesystem into a new directory");
   auto name = std::make_shared<std::string>(), dir = std::make_shared<std::string>();
+  auto bundle = std::make_shared<bool>(false);
   unpack->add_option("IMAGE", *name, "image reference or ID")->required();
   unpack->add_option("DIR", *dir, "directory to create")->required();
-  unpack->callback([&ctx, name, dir] { ctx.action = [&ctx, name, dir] { return unpack_cmd(ctx, *name, *dir); }; });
+  unpack->add_flag("--bundle", *bundle,
+                   "an OCI runtime bundle: DIR/rootfs and DIR/config.json (for kiln-runtime, runc)");
+  unpack->callback([&ctx, name, dir, bundle] {
+    ctx.action = [&ctx, name, dir, bundle] { return unpack_cmd(ctx, *name, *dir, *bundle); };
+  });
 
   auto* exp = app.add_subcommand("export", "Write an image's flattened root filesystem as one tarball");
   auto ename = std::make_shared<std::string>(), out = std::make_shared<std::string>();
