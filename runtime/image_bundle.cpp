@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fd.h"
+#include "common/json.h"
 
 #include "runtime/bundle_config.h"
 #include "runtime/caps.h"
@@ -91,7 +92,7 @@ Result<std::string> image_bundle_config(const oci::ImageConfig& image, const std
   put("exposedPorts", ports);
   for (const auto& [k, v] : rc.labels) a[k] = v;  // the image's own labels win
   if (!a.empty()) j["annotations"] = a;
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";  // a passwd home or a label that is not UTF-8: U+FFFD, not a throw
 }
 
 Result<std::string> image_bundle_config_for(const oci::ImageConfig& image, const std::string& rootfs) {

@@ -82,5 +82,17 @@ TEST(ImageBundle, NothingToRunOrAnUnknownUserIsAnError) {
   EXPECT_EQ(json::parse(*n)["process"]["user"], json({{"uid", 4321}, {"gid", 50}}));
 }
 
+TEST(ImageBundle, BytesThatAreNotUtf8AreReplacedNotThrown) {
+  oci::ImageConfig c;
+  c.config.cmd = std::vector<std::string>{"run\xff"};
+  c.config.labels = {{"k", "v\xfe"}};
+  auto r = image_bundle_config(c, "root:x:0:0::/ho\xffme:/bin/sh\n", "");
+  ASSERT_TRUE(r.ok());
+  json j = json::parse(*r);
+  EXPECT_EQ(j["process"]["args"][0], "run\xef\xbf\xbd");
+  EXPECT_EQ(j["process"]["env"].back(), "HOME=/ho\xef\xbf\xbdme");
+  EXPECT_EQ(j["annotations"]["k"], "v\xef\xbf\xbd");
+}
+
 }  // namespace
 }  // namespace kiln::runtime
