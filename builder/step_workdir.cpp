@@ -18,8 +18,9 @@ Result<PreparedStep> prepare_workdir(BuildContext& b, StageState& st, const Inst
   p.canon = "WORKDIR " + dir;
   p.created_by = "WORKDIR " + dir;
   if (dir == "/") return p;  // the one WORKDIR BuildKit makes no layer for
-  std::string rel = dir.substr(1);
-  while (!rel.empty() && rel.back() == '/') rel.pop_back();
+  // What it makes is the cleaned path (BuildKit's mkdir joins it to "/"): /a/b/../c makes /a/c, never an "a/b/.."
+  // entry, which no extractor takes.
+  std::string rel = runtime::clean_path(dir).substr(1);
   auto v = b.view(st);
   if (!rel.empty()) rel = TRY(v.resolve(rel, true));  // through the image's symlinks: /link/new makes /target/new
   auto existing = rel.empty() ? std::optional<struct stat>() : TRY(v.lookup(rel));

@@ -381,6 +381,8 @@ Result<std::string> prepare_rootfs(const std::string& scratch, const ContainerSp
   if (::syscall(SYS_pivot_root, ".", ".") < 0) return sys_error("pivot_root");
   if (::umount2(".", MNT_DETACH) < 0) return sys_error("detach the host root");
   if (::chdir("/") < 0) return sys_error("chdir /");
+  // A writable root (a build's RUN): the working directory made as runc makes it, from the path as written.
+  if (!spec.upperdir.empty() && !spec.cwd.empty()) TRY(make_workdir_as_written(spec.cwd));
   return empty;
 }
 

@@ -112,4 +112,33 @@ Result<bool> make_missing_workdir(int rootfd, int scratchfd, const std::string& 
   return true;
 }
 
+Status make_workdir_as_written(const std::string& cwd) {
+  // The prefixes that end an element, longest first: "/a/b/../c", "/a/b/..", "/a/b", "/a" (trailing slashes off).
+  std::vector<std::string> prefixes;
+  size_t end = cwd.size();
+  for (;;) {
+    while (end > 0 && cwd[end - 1] == '/') --end;
+    if (end == 0) break;
+    prefixes.push_back(cwd.substr(0, end));
+    while (end > 0 && cwd[end - 1] != '/') --end;
+  }
+  // From the longest back to the first that resolves to a directory, then each one after it made in turn.
+  size_t have = 0;
+  struct stat st;
+  for (size_t i = 0; i < prefixes.size(); ++i)
+    if (::stat(prefixes[i].c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode))
+        return make_error(ErrorCode::invalid_argument,
+                          "working directory " + cwd + ": " + prefixes[i] + " is not a directory");
+      have = prefixes.size() - i;
+      break;
+    }
+  for (size_t i = prefixes.size() - have; i-- > 0;) {
+    const std::string& p = prefixes[i];
+    if (::mkdir(p.c_str(), 0755) < 0 && !(::lstat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)))
+      return sys_error("make the working directory " + cwd + " (" + p + ")");
+  }
+  return {};
+}
+
 }  // namespace kiln::runtime

@@ -17,4 +17,9 @@ std::string clean_path(const std::string& path);
 /// changes to its layers). False when cwd is there, or unreachable for a reason chdir then reports.
 Result<bool> make_missing_workdir(int rootfd, int scratchfd, const std::string& cwd);
 
+/// In the child after pivot_root, over a writable root (a build's RUN): cwd made as runc makes it there, with
+/// Go's os.MkdirAll on the path as written: every prefix that does not resolve is made, root-owned, 0755, so
+/// WORKDIR /a/b/../c leaves /a/b as well, as BuildKit's RUN does. A part that exists as a file is an error.
+Status make_workdir_as_written(const std::string& cwd);
+
 }  // namespace kiln::runtime
