@@ -1,6 +1,7 @@
 // The instructions that change only the image config: ENV, ARG, LABEL, MAINTAINER, EXPOSE, VOLUME, USER,
 // STOPSIGNAL, CMD, ENTRYPOINT, SHELL, ONBUILD, HEALTHCHECK.
 #include <algorithm>
+#include <cctype>
 
 #include <nlohmann/json.hpp>
 
@@ -94,7 +95,8 @@ Result<MetadataStep> apply_metadata(const Step& step, StageState& st, const Vars
     for (auto p : *ports) {
       std::string proto = "tcp";
       if (auto slash = p.find('/'); slash != std::string::npos) {
-        proto = p.substr(slash + 1);
+        proto = p.substr(slash + 1);  // 80/TCP is 80/tcp, as docker's port parser writes it
+        for (auto& c : proto) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         p = p.substr(0, slash);
       }
       // A range (8000-8002) is every port in it, as docker lists them.

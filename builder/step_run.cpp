@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
@@ -188,6 +191,22 @@ Result<std::optional<oci::StoredLayer>> run_and_diff(BuildContext& b, const Stag
   return layer;
 }
 
+/// The proxy variables --build-arg gives every RUN, declared by an ARG or not, as BuildKit does: HTTP_PROXY,
+/// HTTPS_PROXY, FTP_PROXY, NO_PROXY and ALL_PROXY, named in any case, each set in both spellings.
+void add_proxy_env(std::vector<std::string>& env, const std::map<std::string, std::string>& build_args) {
+  for (const char* name : {"http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy"})
+    for (const auto& [k, v] : build_args) {
+      if (k.size() != std::strlen(name) || !std::equal(k.begin(), k.end(), name, [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) == b;
+          }))
+        continue;
+      std::string upper = name;
+      for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      runtime::set_env(env, upper, v);
+      runtime::set_env(env, name, v);
+    }
+}
+
 }  // namespace
 
 Result<PreparedStep> prepare_run(BuildContext& b, StageState& st, const Instruction& ins, const RunCmd& cmd) {
@@ -233,6 +252,8 @@ Result<PreparedStep> prepare_run(BuildContext& b, StageState& st, const Instruct
   p.created_by = run_history(shown, st.declared_args, r.env);
   p.canon = "RUN " + json_array(r.argv) + "\nenv " + json_array(r.env) + "\nuser " + r.user + "\ncwd " + r.cwd +
             "\nnetwork " + r.network + "\n" + mount_key;
+  // After the cache key and the history, as BuildKit keeps the proxies out of both.
+  add_proxy_env(r.env, b.opts.build_args);
   p.make_layer = [&b, st, ins, r]() { return run_and_diff(b, st, ins, r); };
   return p;
 }

@@ -85,6 +85,15 @@ grep -q 'COPY docs/ /docs/  [0-9.]*s$' "$WORK/build3.err" || fail "changed file'
 grep -q 'COPY --chown=app:apps --chmod=750 src/main.txt bin/main  CACHED' "$WORK/build3.err" || fail "an unrelated step was rebuilt"
 grep -q 'COPY src /build/src  CACHED' "$WORK/build3.err" || fail "builder stage step was rebuilt"
 
+# The proxy build args reach every RUN (BuildKit's), declared or not, and stay out of the cache key: another proxy
+# rebuilds nothing, as with BuildKit (whose cache ignores them as well).
+mkdir -p "$WORK/proxy"
+printf 'FROM localhost/base:1\nRUN echo "$HTTP_PROXY $https_proxy" > /p\n' > "$WORK/proxy/Buildfile"
+kiln build -q -t localhost/proxy:1 --build-arg HTTP_PROXY=http://p:1 --build-arg HTTPS_PROXY=http://s:2 "$WORK/proxy" >/dev/null
+assert_eq "$(kiln run localhost/proxy:1 cat /p)" "http://p:1 http://s:2" "proxy build args in RUN"
+kiln build -t localhost/proxy:2 --build-arg HTTP_PROXY=http://other:3 "$WORK/proxy" 2> "$WORK/proxy.err" >/dev/null
+grep -q 'RUN echo .*CACHED$' "$WORK/proxy.err" || fail "another proxy rebuilt the RUN: $(cat "$WORK/proxy.err")"
+
 # Reproducible: same Buildfile and context elsewhere, another store, another time → same manifest digest.
 cp -a "$ctx" "$WORK/ctx-copy"
 SOURCE_DATE_EPOCH=1700000000 kiln build -t localhost/repro:1 "$ctx" >/dev/null 2>&1
