@@ -24,6 +24,14 @@ namespace kiln::oci {
 
 namespace {
 
+/// archive_write_header, true once the entry is written. A warning is a written entry too: a name that is not
+/// ASCII has no form in kiln's C locale, and libarchive then writes its bytes as they are (pax hdrcharset=BINARY),
+/// which is what the layer must hold.
+bool header_written(struct archive* a, struct archive_entry* e) {
+  int r = archive_write_header(a, e);
+  return r == ARCHIVE_OK || r == ARCHIVE_WARN;
+}
+
 struct WriteCtx {
   const Sink* out;
   Error error;
@@ -125,7 +133,7 @@ struct Walker {
     TRY(header(wh, z, e.get()));
     archive_entry_set_filetype(e.get(), AE_IFREG);
     archive_entry_set_size(e.get(), 0);
-    if (archive_write_header(a, e.get()) != ARCHIVE_OK) return archive_error(wh);
+    if (!header_written(a, e.get())) return archive_error(wh);
     return {};
   }
 
@@ -148,7 +156,7 @@ struct Walker {
           archive_entry_set_filetype(e.get(), AE_IFREG);
           archive_entry_set_hardlink(e.get(), it->second.c_str());
           archive_entry_set_size(e.get(), 0);
-          if (archive_write_header(a, e.get()) != ARCHIVE_OK) return archive_error(path);
+          if (!header_written(a, e.get())) return archive_error(path);
           return {};
         }
         links.emplace(key, path);
@@ -174,7 +182,7 @@ struct Walker {
       return {};  // sockets are not carried in layers, as docker does
     }
     if (S_ISDIR(st.st_mode) && opts.overlay_upper && is_opaque(fd.get())) {
-      if (archive_write_header(a, e.get()) != ARCHIVE_OK) return archive_error(path);
+      if (!header_written(a, e.get())) return archive_error(path);
       struct stat z = st;
       z.st_uid = z.st_gid = 0;
       std::unique_ptr<archive_entry, void (*)(archive_entry*)> o(archive_entry_new(), archive_entry_free);
@@ -182,10 +190,10 @@ struct Walker {
       archive_entry_set_filetype(o.get(), AE_IFREG);
       archive_entry_set_perm(o.get(), 0);
       archive_entry_set_size(o.get(), 0);
-      if (archive_write_header(a, o.get()) != ARCHIVE_OK) return archive_error(path);
+      if (!header_written(a, o.get())) return archive_error(path);
       return children(fd.get(), path + "/");
     }
-    if (archive_write_header(a, e.get()) != ARCHIVE_OK) return archive_error(path);
+    if (!header_written(a, e.get())) return archive_error(path);
     if (S_ISREG(st.st_mode)) {
       int64_t left = st.st_size;
       while (left > 0) {
@@ -270,7 +278,7 @@ Status TarStream::add_dir(const std::string& archive_path, const DirMeta& meta) 
   int64_t mtime = meta.mtime;
   if (m->opts.clamp_mtime && mtime > *m->opts.clamp_mtime) mtime = *m->opts.clamp_mtime;
   archive_entry_set_mtime(e.get(), mtime, 0);
-  if (archive_write_header(m->a.get(), e.get()) != ARCHIVE_OK) {
+  if (!header_written(m->a.get(), e.get())) {
     if (m->ctx.failed) return m->ctx.error;
     return make_error(ErrorCode::generic, "writing tar entry " + p + ": " + archive_error_text(m->a.get()));
   }

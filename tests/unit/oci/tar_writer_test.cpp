@@ -67,6 +67,24 @@ TEST(TarWriter, RoundTripKeepsLinksOwnersXattrs) {
   EXPECT_EQ(readlink((dst / "sym").c_str(), t, sizeof t), 6);
 }
 
+TEST(TarWriter, NamesThatAreNotAsciiRoundTripAsTheirBytes) {
+  // UTF-8 names (and one that is not UTF-8) are written as they are: in kiln's C locale libarchive refused them.
+  test::TempDir src, dst, work;
+  test::write_text(src / "caf\xc3\xa9/\xc3\xbc.txt", "u");
+  test::write_text(src / "bad\xff", "b");
+  ::symlink("caf\xc3\xa9/\xc3\xbc.txt", (src / "l\xc3\xafnk").c_str());
+  std::string bytes = tar_of(src.path());
+  EXPECT_NE(bytes.find("path=caf\xc3\xa9/\xc3\xbc.txt\n"), std::string::npos);  // a pax path record, raw UTF-8
+  test::write_text(work / "t.tar", bytes);
+  UniqueFd fd = *open_fd(work / "t.tar", O_RDONLY);
+  ASSERT_TRUE(extract_tar(fd.get(), dst.path(), ExtractOptions{}).ok());
+  EXPECT_EQ(*read_file(dst / "caf\xc3\xa9/\xc3\xbc.txt"), "u");
+  EXPECT_EQ(*read_file(dst / "bad\xff"), "b");
+  char t[32] = {};
+  EXPECT_EQ(readlink((dst / "l\xc3\xafnk").c_str(), t, sizeof t), 12);
+  EXPECT_STREQ(t, "caf\xc3\xa9/\xc3\xbc.txt");
+}
+
 TEST(TarWriter, ClampsMtimes) {
   test::TempDir src, dst, work;
   test::write_text(src / "f", "x");
