@@ -123,13 +123,32 @@ Status leave_mountpoints(const std::string& upper, ImageView& v, const runtime::
   }
   for (const auto& d : dirs) {
     std::string at;
+    // The image's directories on the way, not in the upper: made there (with the image's attributes) only when a
+    // missing mountpoint goes below them, as /root for /root/.cache/pip.
+    std::vector<std::pair<std::string, struct stat>> above;
     for (size_t i = 0; i <= d.size(); ++i) {
       if (i < d.size() && d[i] != '/') continue;
       at = d.substr(0, i);
       if (at.empty()) continue;
       struct stat up;
-      if (::lstat((upper + "/" + at).c_str(), &up) == 0) continue;  // made, changed or deleted by the step
-      if (TRY(v.lookup(at))) continue;                                 // the image has it
+      if (::lstat((upper + "/" + at).c_str(), &up) == 0) {  // made, changed or deleted by the step
+        above.clear();
+        continue;
+      }
+      if (auto img = TRY(v.lookup(at))) {   // the image has it
+        if (!S_ISDIR(img->st_mode)) break;  // a file or a link there: no mountpoint of the image's to leave below
+        above.emplace_back(at, *img);
+        continue;
+      }
+      for (const auto& [p, st] : above) {
+        std::string path = upper + "/" + p;
+        if (::mkdir(path.c_str(), 0755) < 0) return sys_error("make the directory /" + p + " of a mountpoint");
+        (void)!::lchown(path.c_str(), st.st_uid, st.st_gid);
+        ::chmod(path.c_str(), st.st_mode & 07777);
+        struct timespec t[2] = {st.st_atim, st.st_mtim};
+        ::utimensat(AT_FDCWD, path.c_str(), t, AT_SYMLINK_NOFOLLOW);
+      }
+      above.clear();
       if (::mkdir((upper + "/" + at).c_str(), 0755) < 0) return sys_error("make the mountpoint /" + at);
       ::chmod((upper + "/" + at).c_str(), 0755);
     }

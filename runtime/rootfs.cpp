@@ -283,6 +283,9 @@ Status check_mount_sources(const ContainerSpec& spec) {
 
 namespace {
 
+/// The generated /etc files a build's RUN gets bound over its writable root.
+constexpr const char* kBuildEtcBinds[] = {"hosts", "resolv.conf"};
+
 /// In the child's own mount namespace: a small tmpfs over dir (kiln's containers directory, hidden from this
 /// namespace alone) holds the top layer (mountpoints for /proc, /dev, /sys, /tmp, /etc/hosts…, volume
 /// targets), the generated /etc files and the rootfs mountpoint.
@@ -309,12 +312,13 @@ Result<UniqueFd> make_scratch(const std::string& dir, const ContainerSpec& spec)
     TRY(touch(top + m.target, is_dir));
   }
   // A read-only root gets the generated files right in the top layer, where they shadow the image's (no
-  // mounts to make or tear down); a RUN step's writable root gets them bind-mounted read-only, so a step that
-  // writes them fails instead of baking them into its layer.
+  // mounts to make or tear down); a RUN step's writable root gets hosts and resolv.conf bind-mounted read-only,
+  // so a step that writes them fails instead of baking them into its layer, and its /etc/hostname is the
+  // image's own, which the step may write into its layer: all three as BuildKit's RUN has them.
   std::string etc = spec.upperdir.empty() ? "top/etc/" : "etc/";
   if (!spec.upperdir.empty()) {
     if (::mkdirat(sd, "etc", 0755) < 0) return sys_error("mkdir " + dir + "/etc");
-    for (const char* f : {"hosts", "hostname", "resolv.conf"}) TRY(touch(top + "/etc/" + f, false));
+    for (const char* f : kBuildEtcBinds) TRY(touch(top + "/etc/" + f, false));
   }
   std::string hosts =
       "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + spec.hostname + "\n";
@@ -326,7 +330,7 @@ Result<UniqueFd> make_scratch(const std::string& dir, const ContainerSpec& spec)
     return write_all(fd, text);
   };
   TRY(write("hosts", hosts));
-  TRY(write("hostname", spec.hostname + "\n"));
+  if (spec.upperdir.empty()) TRY(write("hostname", spec.hostname + "\n"));
   TRY(write("resolv.conf", resolv_conf(spec)));
   return scratch;
 }
@@ -356,8 +360,7 @@ Result<std::string> prepare_rootfs(const std::string& scratch, const ContainerSp
   TRY(setup_dev(scratchfd.get(), scratch));
   scratchfd.reset();
   if (!spec.upperdir.empty())
-    for (const char* f : {"hosts", "hostname", "resolv.conf"})
-      TRY(bind_at(r, scratch + "/etc/" + f, std::string("/etc/") + f, true, false));
+    for (const char* f : kBuildEtcBinds) TRY(bind_at(r, scratch + "/etc/" + f, std::string("/etc/") + f, true, false));
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     const auto& m = spec.mounts[i];
     if (m.type == MountSpec::Type::tmpfs) {
