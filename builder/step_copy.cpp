@@ -6,10 +6,10 @@
 #include "builder/add_source.h"
 #include "builder/copy.h"
 #include "builder/history.h"
+#include "builder/owner.h"
 #include "builder/steps.h"
 #include "common/fd.h"
 #include "common/number.h"
-#include "runtime/user.h"
 
 namespace kiln::builder {
 
@@ -17,21 +17,14 @@ namespace {
 
 bool is_url(const std::string& s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }
 
-/// --chown=user:group resolved through the image's own /etc/passwd and /etc/group.
+/// --chown=user:group resolved through the image's own /etc/passwd and /etc/group, as BuildKit resolves it.
 Status resolve_chown(BuildContext& b, const StageState& st, const std::string& spec, oci::EntryOverrides& ov,
                      const Instruction& ins) {
   auto v = b.view(st);
-  auto passwd = TRY(v.read("etc/passwd"));
-  auto group = TRY(v.read("etc/group"));
-  auto u = runtime::resolve_user(spec, passwd.value_or(""), group.value_or(""));
-  if (!u) return std::move(u).error().context(b.where(ins) + ": --chown=" + spec);
-  ov.uid = u->uid;
-  ov.gid = spec.find(':') == std::string::npos && !passwd ? u->uid : u->gid;
-  if (spec.find(':') == std::string::npos) {
-    // docker: --chown=user without a group uses the user's primary group (or the same number).
-    bool numeric = spec.find_first_not_of("0123456789") == std::string::npos;
-    if (numeric && u->gid == 0 && u->uid != 0) ov.gid = u->uid;
-  }
+  auto owner = step_owner(v, spec);
+  if (!owner) return std::move(owner).error().context(b.where(ins) + ": --chown=" + spec);
+  ov.uid = owner->uid;
+  ov.gid = owner->gid;
   return {};
 }
 

@@ -2,8 +2,8 @@
 // the image lacks them; an empty layer when it has them (but for WORKDIR /), as BuildKit's.
 #include <sys/stat.h>
 
+#include "builder/owner.h"
 #include "builder/steps.h"
-#include "runtime/user.h"
 #include "runtime/workdir.h"
 
 namespace kiln::builder {
@@ -34,12 +34,10 @@ Result<PreparedStep> prepare_workdir(BuildContext& b, StageState& st, const Inst
   // The directories it makes belong to the current USER, as BuildKit's mkdir makes them.
   std::optional<uint32_t> uid, gid;
   if (!st.config.config.user.empty()) {
-    auto passwd = TRY(v.read("etc/passwd"));
-    auto group = TRY(v.read("etc/group"));
-    auto u = runtime::resolve_user(st.config.config.user, passwd.value_or(""), group.value_or(""));
-    if (!u) return std::move(u).error().context(b.where(ins) + ": WORKDIR " + dir + " as USER");
-    uid = u->uid;
-    gid = u->gid;
+    auto owner = step_owner(v, st.config.config.user);
+    if (!owner) return std::move(owner).error().context(b.where(ins) + ": WORKDIR " + dir + " as USER");
+    uid = owner->uid;
+    gid = owner->gid;
   }
   p.make_layer = [&b, st, rel, uid, gid]() -> Result<std::optional<oci::StoredLayer>> {
     auto v = b.view(st);
