@@ -74,7 +74,7 @@ namespace {
     if (fd < 0 || ::write(fd, v.data(), v.size()) < 0) child_fail(error_fd, 125, "oom_score_adj", errno);
     ::close(fd);
   }
-  if (c.umask) ::umask(*c.umask);
+  ::umask(c.umask.value_or(022));  // runc's default when the config names none, not the caller's
   if (c.personality && ::personality(*c.personality) < 0) child_fail(error_fd, 125, "linux.personality", errno);
   if (c.terminal)
     if (int e = make_container_tty(console_fd)) child_fail(error_fd, 125, "make the container's terminal", e);

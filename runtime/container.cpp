@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -206,6 +207,9 @@ struct CpuSplit {
   const ContainerSpec& spec = *a.spec;
   int efd = a.err_w;
   if (a.cpus) ::sched_setaffinity(0, sizeof *a.cpus, a.cpus);
+  // runc's default umask (docker's and BuildKit's containers have it), not the caller's: what a RUN makes, and
+  // so the image's digest, must not depend on the umask of whoever runs kiln. (Its own fs_struct: kiln's stays.)
+  ::umask(022);
   ::close(a.go_w);
   // Die with kiln. (getppid() is 0 in the new pid namespace; if kiln is already gone the go socket reads EOF.)
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
