@@ -90,6 +90,18 @@ std::vector<std::string> run_argv(const Instruction& ins, const std::vector<std:
   return argv;
 }
 
+namespace {
+
+/// Gives the directory at path the owner, mode and times of the image's directory st.
+void take_attributes(const std::string& path, const struct stat& st) {
+  (void)!::lchown(path.c_str(), st.st_uid, st.st_gid);
+  ::chmod(path.c_str(), st.st_mode & 07777);
+  struct timespec t[2] = {st.st_atim, st.st_mtim};
+  ::utimensat(AT_FDCWD, path.c_str(), t, AT_SYMLINK_NOFOLLOW);
+}
+
+}  // namespace
+
 Status fix_copied_up_dirs(const std::string& upper, ImageView& v, const runtime::ContainerSpec& spec) {
   std::vector<std::string> dirs = {"etc", "tmp", "proc", "sys", "dev"};
   for (const auto& m : spec.mounts) {
@@ -103,10 +115,7 @@ Status fix_copied_up_dirs(const std::string& upper, ImageView& v, const runtime:
     if (::lstat(p.c_str(), &up) < 0 || !S_ISDIR(up.st_mode)) continue;
     auto img = TRY(v.lookup(d));
     if (!img || !S_ISDIR(img->st_mode)) continue;
-    (void)!::lchown(p.c_str(), img->st_uid, img->st_gid);
-    ::chmod(p.c_str(), img->st_mode & 07777);
-    struct timespec t[2] = {img->st_atim, img->st_mtim};
-    ::utimensat(AT_FDCWD, p.c_str(), t, AT_SYMLINK_NOFOLLOW);
+    take_attributes(p, *img);
   }
   return {};
 }
@@ -143,10 +152,7 @@ Status leave_mountpoints(const std::string& upper, ImageView& v, const runtime::
       for (const auto& [p, st] : above) {
         std::string path = upper + "/" + p;
         if (::mkdir(path.c_str(), 0755) < 0) return sys_error("make the directory /" + p + " of a mountpoint");
-        (void)!::lchown(path.c_str(), st.st_uid, st.st_gid);
-        ::chmod(path.c_str(), st.st_mode & 07777);
-        struct timespec t[2] = {st.st_atim, st.st_mtim};
-        ::utimensat(AT_FDCWD, path.c_str(), t, AT_SYMLINK_NOFOLLOW);
+        take_attributes(path, st);
       }
       above.clear();
       if (::mkdir((upper + "/" + at).c_str(), 0755) < 0) return sys_error("make the mountpoint /" + at);

@@ -194,17 +194,16 @@ Result<std::optional<oci::StoredLayer>> run_and_diff(BuildContext& b, const Stag
 /// The proxy variables --build-arg gives every RUN, declared by an ARG or not, as BuildKit does: HTTP_PROXY,
 /// HTTPS_PROXY, FTP_PROXY, NO_PROXY and ALL_PROXY, named in any case, each set in both spellings.
 void add_proxy_env(std::vector<std::string>& env, const std::map<std::string, std::string>& build_args) {
+  auto cased = [](std::string s, int (*to)(int)) {
+    for (auto& c : s) c = static_cast<char>(to(static_cast<unsigned char>(c)));
+    return s;
+  };
   for (const char* name : {"http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy"})
-    for (const auto& [k, v] : build_args) {
-      if (k.size() != std::strlen(name) || !std::equal(k.begin(), k.end(), name, [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == b;
-          }))
-        continue;
-      std::string upper = name;
-      for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      runtime::set_env(env, upper, v);
-      runtime::set_env(env, name, v);
-    }
+    for (const auto& [k, v] : build_args)
+      if (cased(k, ::tolower) == name) {
+        runtime::set_env(env, cased(name, ::toupper), v);
+        runtime::set_env(env, name, v);
+      }
 }
 
 }  // namespace

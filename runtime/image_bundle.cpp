@@ -12,6 +12,7 @@
 
 #include "runtime/bundle_config.h"
 #include "runtime/caps.h"
+#include "runtime/process_config.h"
 #include "runtime/user.h"
 
 namespace kiln::runtime {
@@ -19,14 +20,6 @@ namespace kiln::runtime {
 namespace {
 
 using json = nlohmann::json;
-
-constexpr const char* kDefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-bool has_var(const std::vector<std::string>& env, const std::string& name) {
-  for (const auto& e : env)
-    if (e.compare(0, name.size() + 1, name + "=") == 0) return true;
-  return false;
-}
 
 json cap_names(CapSet set) {
   json out = json::array();
@@ -67,8 +60,8 @@ Result<std::string> image_bundle_config(const oci::ImageConfig& image, const std
   p["args"] = args;
   p["cwd"] = rc.working_dir.empty() ? "/" : rc.working_dir;
   std::vector<std::string> env = rc.env;
-  if (!has_var(env, "PATH")) env.insert(env.begin(), kDefaultPath);
-  if (!has_var(env, "HOME")) env.push_back("HOME=" + user->home);
+  if (!get_env(env, "PATH")) env.insert(env.begin(), std::string("PATH=") + kDefaultPath);
+  if (!get_env(env, "HOME")) env.push_back("HOME=" + user->home);
   p["env"] = env;
   p["user"] = {{"uid", user->uid}, {"gid", user->gid}};
   if (!user->groups.empty()) p["user"]["additionalGids"] = user->groups;

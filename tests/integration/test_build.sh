@@ -95,9 +95,10 @@ kiln build -t localhost/proxy:2 --build-arg HTTP_PROXY=http://other:3 "$WORK/pro
 grep -q 'RUN echo .*CACHED$' "$WORK/proxy.err" || fail "another proxy rebuilt the RUN: $(cat "$WORK/proxy.err")"
 
 # The caller's umask does not reach a RUN (runc's 022, as BuildKit's): the same digest under umask 077.
-printf 'FROM localhost/base:1\nRUN mkdir /made && touch /made/f\n' > "$WORK/proxy/Buildfile"
-kiln build -q -t localhost/umask:022 "$WORK/proxy" >/dev/null
-(umask 077 && kiln build -q --no-cache -t localhost/umask:077 "$WORK/proxy" >/dev/null)
+mkdir -p "$WORK/umask"
+printf 'FROM localhost/base:1\nRUN mkdir /made && touch /made/f\n' > "$WORK/umask/Buildfile"
+kiln build -q -t localhost/umask:022 "$WORK/umask" >/dev/null
+(umask 077 && kiln build -q --no-cache -t localhost/umask:077 "$WORK/umask" >/dev/null)
 digest_of() { kiln inspect "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Digest"])'; }
 assert_eq "$(kiln run localhost/umask:077 ls -ld /made | cut -c1-10)" "drwxr-xr-x" "a dir a RUN made under umask 077"
 assert_eq "$(digest_of localhost/umask:077)" "$(digest_of localhost/umask:022)" "digest under umask 077"
