@@ -5,7 +5,6 @@
 #include "cas/gc.h"
 #include "cli/command.h"
 #include "oci/blob_locations.h"
-#include "runtime/cgroups.h"
 #include "runtime/seccomp_cache.h"
 #include "runtime/state.h"
 
@@ -24,7 +23,7 @@ Status gc(Context& ctx, bool drop_cache) {
   oci::forget_missing_locations(store);
   runtime::prune_seccomp_cache(runtime::seccomp_cache_dir(store.root()));
   // Containers' cgroups that lost their state (a kiln killed at the wrong moment, or an older kiln).
-  size_t cgroups = runtime::Cgroup::remove_orphans(runtime::live_container_ids());
+  size_t cgroups = runtime::remove_orphan_cgroups();
   std::cout << "Removed " << rep.blobs << " blobs (" << human_size(rep.blob_bytes) << "), " << rep.trees
             << " unpacked layers (" << human_size(rep.tree_bytes) << "), " << rep.temp_files << " leftover temp files, "
             << cgroups << " leftover cgroups\n";

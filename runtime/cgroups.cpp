@@ -280,7 +280,8 @@ void kill_members(const std::string& dir) {
 }
 
 /// rmdir a container's cgroup while the kernel finishes reaping its last processes (up to 2 s); kill_first
-/// for a container whose supervisor died, whose processes are dying but may not be gone yet.
+/// for a container that is over, whose processes are dying but may not be gone yet, or that left one outside
+/// its pid namespace in the cgroup (an exec's).
 bool remove_dir_waiting(const std::string& dir, bool kill_first) {
   for (int i = 0; i < 400; ++i) {
     if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
@@ -294,7 +295,8 @@ bool remove_dir_waiting(const std::string& dir, bool kill_first) {
 }  // namespace
 
 void Cgroup::destroy() {
-  for (auto it = m_dirs.rbegin(); it != m_dirs.rend(); ++it) remove_dir_waiting(*it, false);
+  // The container is over: whatever is still in its cgroup is killed rather than left to keep the cgroup.
+  for (auto it = m_dirs.rbegin(); it != m_dirs.rend(); ++it) remove_dir_waiting(*it, true);
   m_dirs.clear();
   m_v2_dir.clear();
   m_v2_fd.reset();

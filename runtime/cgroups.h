@@ -32,7 +32,7 @@ class Cgroup {
   Status join(pid_t pid, bool skip_v2 = false) const;
   /// How many processes the kernel killed for the memory limit (memory.events in v2, memory.oom_control in v1).
   uint64_t oom_kills() const;
-  /// Remove the directories (retrying while the kernel finishes reaping).
+  /// Remove the directories, killing what is still in them (retrying while the kernel finishes reaping).
   void destroy();
   const std::vector<std::string>& dirs() const { return m_dirs; }
   /// Remove leftovers named kiln-<id> for a container whose supervisor died (kill -9 of kiln): what is still

@@ -246,13 +246,17 @@ Result<std::vector<ContainerState>> list_containers() {
   return out;
 }
 
-std::vector<std::string> live_container_ids() {
-  std::vector<std::string> out;
+size_t remove_orphan_cgroups() {
+  // Under the registry lock no container is born between the listing and the removal: a starting one's
+  // cgroup, made after its state file, would be empty, and rmdir would take it.
+  auto registry = lock_registry();
+  if (registry) sweep_dead();
+  std::vector<std::string> live;
   std::string base = containers_dir();
   for (const auto& entry : entries(base))
     if (entry[0] != '.' && entry.ends_with(".json") && alive(base + "/" + entry))
-      out.push_back(entry.substr(0, entry.size() - 5));
-  return out;
+      live.push_back(entry.substr(0, entry.size() - 5));
+  return Cgroup::remove_orphans(live);
 }
 
 Result<ContainerState> find_container(const std::string& key) {

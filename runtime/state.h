@@ -60,8 +60,9 @@ class StateFile {
 
 /// Live containers; removes the leftovers (state file, cgroups, name) of any whose supervisor is gone.
 Result<std::vector<ContainerState>> list_containers();
-/// The IDs of containers whose supervisor lives, including one still starting (its state not yet written).
-std::vector<std::string> live_container_ids();
+/// Removes the kiln-ID cgroups no live container owns (a kiln killed at the wrong moment, an older kiln's) and
+/// the leftovers of dead containers; returns how many cgroup directories went.
+size_t remove_orphan_cgroups();
 /// Find a live container by name, full ID or ID prefix.
 Result<ContainerState> find_container(const std::string& name_or_id);
 

@@ -16,6 +16,8 @@ sh_in() { kiln run "$@"; }
 
 mounts_before=$(grep -c . /proc/self/mountinfo)
 cgroups_before=$(find /sys/fs/cgroup -maxdepth 4 -name 'kiln-*' 2>/dev/null | wc -l)
+container_cgroups() { find /sys/fs/cgroup -maxdepth 6 -name 'kiln-????????????????' 2>/dev/null | sort; }
+container_cgroups > "$WORK/cgroups.before"
 
 # Read-only root: writes to /, /etc, /usr fail with EROFS; a --tmpfs is writable.
 out=$(sh_in --tmpfs /scratch "$img" /bin/sh -c '
@@ -329,6 +331,10 @@ out=$(kiln run -v /bin/busybox:/bin/busybox:ro localhost/many:1 /bin/busybox sh 
 echo "$out" | grep -qx 300 || fail "300-layer image: $out"
 echo "$out" | grep -qx "layer 299" || fail "300-layer image top layer: $out"
 
+# Every container above is over, and took its cgroups with it.
+left=$(container_cgroups | comm -13 "$WORK/cgroups.before" - | tr '\n' ' ')
+[ -z "$left" ] || fail "cgroups left by the containers above: $left"
+kiln gc >/dev/null  # what others left before this test began, so the count below is this test's
 # kiln gc removes a container cgroup no state records (a kiln killed at the wrong moment), never a live one's.
 v2=/sys/fs/cgroup; [ -e $v2/cgroup.controllers ] || v2=/sys/fs/cgroup/unified
 own=$(grep '^0::' /proc/self/cgroup | cut -d: -f3); [ "$own" = / ] && own=

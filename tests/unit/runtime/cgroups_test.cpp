@@ -101,5 +101,35 @@ TEST_F(TestCgroup, AControllerTheCgroupLacksIsAnError) {
   EXPECT_FALSE(path_exists(dir + "/kiln-procs"));
 }
 
+// A container that is over takes its cgroups with it, even when a process outside its pid namespace (an exec's
+// middle process) is still in them: destroy kills it rather than leave the cgroup behind.
+TEST(CgroupDestroy, KillsWhatIsLeftInIt) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  ContainerSpec spec;
+  spec.id = "c9e0d1e5c9e0d1e5" + std::string(48, '0');
+  spec.pids_limit = 16;
+  auto cg = Cgroup::create(spec.id, spec);
+  ASSERT_TRUE(cg.ok()) << cg.error().what();
+  std::vector<std::string> dirs = cg->dirs();
+  if (dirs.empty()) GTEST_SKIP() << "no pids controller here";
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  ASSERT_TRUE(cg->join(child).ok());
+  cg->destroy();
+  int status = 0;
+  pid_t reaped = ::waitpid(child, &status, WNOHANG);
+  if (reaped == 0) {  // still alive: the test's own cleanup
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    for (const auto& d : dirs) ::rmdir(d.c_str());
+  }
+  ASSERT_EQ(reaped, child) << "the process left in the cgroup was not killed";
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  for (const auto& d : dirs) EXPECT_FALSE(path_exists(d)) << d;
+}
+
 }  // namespace
 }  // namespace kiln::runtime
