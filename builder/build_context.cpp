@@ -41,6 +41,13 @@ oci::DirMeta BuildContext::parent_meta(ImageView& v, const std::string& path, st
   return m;
 }
 
+Result<const StageState*> BuildContext::built_stage(size_t idx, const std::string& from, const Instruction& ins) const {
+  auto it = done.find(idx);
+  if (it == done.end())
+    return make_error(ErrorCode::generic, where(ins) + ": --from=" + from + ": that stage has not been built");
+  return &it->second;
+}
+
 Result<std::string> BuildContext::source_root(const std::string& from, const Instruction& ins) {
   auto idx = find_stage(stages, from, stages.size());  // plan_stages refused --from cycles
   std::string key = idx ? "stage-" + std::to_string(*idx) : "image-" + from;
@@ -49,9 +56,9 @@ Result<std::string> BuildContext::source_root(const std::string& from, const Ins
   TRY(make_dirs(dir));
   oci::Image img;
   if (idx) {
-    const StageState& other = done.at(*idx);
-    img.manifest.layers = other.layers;
-    img.config = other.config;
+    const StageState* other = TRY(built_stage(*idx, from, ins));
+    img.manifest.layers = other->layers;
+    img.config = other->config;
   } else {
     auto found = images.resolve(from);
     if (!found)

@@ -77,6 +77,8 @@ struct BuildContext {
                                   std::optional<uint32_t> gid = std::nullopt);
   /// The root filesystem of an earlier stage or another image (--from), flattened once per build.
   Result<std::string> source_root(const std::string& from, const Instruction& ins);
+  /// The finished stage a --from names (the plan builds it first; an error, never an abort, if it did not).
+  Result<const StageState*> built_stage(size_t idx, const std::string& from, const Instruction& ins) const;
 };
 
 }  // namespace kiln::builder

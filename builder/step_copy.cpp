@@ -160,9 +160,9 @@ Result<PreparedStep> prepare_copy(BuildContext& b, StageState& st, const Instruc
   if (!heredoc_root.empty()) {
     req.src_root = heredoc_root;
   } else if (cmd.from) {
-    from = TRY_CTX(expand_word(*cmd.from, vars, b.bf.escape), b.where(ins));
+    from = *cmd.from;  // as written: BuildKit expands no variable in --from (the stage plan reads it so too)
     if (auto idx = find_stage(b.stages, *from, b.stages.size())) {
-      from_key = "stage " + b.done.at(*idx).key;
+      from_key = "stage " + TRY(b.built_stage(*idx, *from, ins))->key;
     } else {
       auto img = b.images.resolve(*from);
       if (!img)

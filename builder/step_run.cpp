@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cstring>
 #include <ctime>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -58,7 +59,7 @@ Status bind_source(BuildContext& b, const Instruction& ins, const RunMount& m, r
   if (!m.from.empty()) {
     root = TRY(b.source_root(m.from, ins));
     auto idx = find_stage(b.stages, m.from, b.stages.size());
-    mount_key += " from " + (idx ? b.done.at(*idx).key : m.from);
+    mount_key += " from " + (idx ? TRY(b.built_stage(*idx, m.from, ins))->key : m.from);
   } else {
     root = b.opts.context_dir;
   }
@@ -193,6 +194,22 @@ Result<std::optional<oci::StoredLayer>> run_and_diff(BuildContext& b, const Stag
 
 /// The proxy variables --build-arg gives every RUN, declared by an ARG or not, as BuildKit does: HTTP_PROXY,
 /// HTTPS_PROXY, FTP_PROXY, NO_PROXY and ALL_PROXY, named in any case, each set in both spellings.
+/// A --mount's options with each value expanded but from= (BuildKit expands none there: the stage plan reads
+/// it as written).
+Result<std::string> expand_mount_spec(const std::string& spec, const Vars& vars, const BuildContext& b,
+                                      const Instruction& ins) {
+  std::string out, kv;
+  std::stringstream in(spec);
+  while (std::getline(in, kv, ',')) {
+    if (!out.empty()) out += ',';
+    if (kv.compare(0, 5, "from=") == 0)
+      out += kv;
+    else
+      out += TRY_CTX(expand_word(kv, vars, b.bf.escape), b.where(ins));
+  }
+  return out;
+}
+
 void add_proxy_env(std::vector<std::string>& env, const std::map<std::string, std::string>& build_args) {
   auto cased = [](std::string s, int (*to)(int)) {
     for (auto& c : s) c = static_cast<char>(to(static_cast<unsigned char>(c)));
@@ -222,7 +239,7 @@ Result<PreparedStep> prepare_run(BuildContext& b, StageState& st, const Instruct
   if (!runtime::get_env(r.env, "PATH")) runtime::set_env(r.env, "PATH", runtime::kDefaultPath);
   std::string mount_key;
   for (const auto& mv : cmd.mounts) {
-    RunMount m = TRY(parse_run_mount(TRY_CTX(expand_word(mv, st.vars(), b.bf.escape), b.where(ins)), b.where(ins)));
+    RunMount m = TRY(parse_run_mount(TRY(expand_mount_spec(mv, st.vars(), b, ins)), b.where(ins)));
     if (!m.target.empty() && m.target[0] != '/') m.target = BuildContext::absolute(st, m.target);
     TRY_CTX(runtime::check_target(m.target), b.where(ins) + ": RUN --mount");
     if (auto ms = TRY(run_mount(b, ins, m, mount_key, r.locks))) r.mounts.push_back(std::move(*ms));

@@ -87,6 +87,13 @@ for _ in $(seq 1 50); do pgrep -f "sleep 60" >/dev/null || break; sleep 0.1; don
 pgrep -f "sleep 60" >/dev/null && fail "the stopped stage's RUN is still running"
 expect_fail "no such image" kiln inspect localhost/fail:1
 
+# --from is read as written (BuildKit expands no variable there): a $VAR naming a stage is one clear error, not
+# a stage built out of plan order (which aborted kiln once). The same for RUN --mount from=.
+printf '%s\nARG SRC=base\nFROM base\nARG SRC\nCOPY --from=$SRC /bin/busybox /b\n' "$base" > "$ctx/Buildfile.fromvar"
+expect_fail 'Buildfile.fromvar:7: --from=$SRC is neither' kiln build -q -f "$ctx/Buildfile.fromvar" "$ctx"
+printf '%s\nARG SRC=base\nFROM base\nARG SRC\nRUN --mount=from=$SRC,target=/m true\n' "$base" > "$ctx/Buildfile.fromvar"
+expect_fail 'Buildfile.fromvar:7: --from=$SRC is neither' kiln build -q -f "$ctx/Buildfile.fromvar" "$ctx"
+
 # Ctrl-C (SIGINT to kiln alone) while two stages run: every worker and its RUN ends; exit 130.
 cat > "$ctx/Buildfile.hang" <<BF
 $base
