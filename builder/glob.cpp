@@ -32,7 +32,7 @@ Result<Glob> Glob::compile(const std::string& pat) {
     } else if (c == '[') {
       Token t{Kind::char_class};
       size_t j = i + 1;
-      if (j < pat.size() && (pat[j] == '!' || pat[j] == '^')) {
+      if (j < pat.size() && pat[j] == '^') {  // '!' is a member, as in Go's filepath.Match and regexp
         t.negate = true;
         ++j;
       }

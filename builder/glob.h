@@ -1,6 +1,7 @@
-// Globs as Docker's builder reads them (COPY sources, ignore files): *, ?, [a-z], [!x] / [^x], \ escapes, and
-// ** for any number of directories. Matched by simulating the pattern's automaton: time is linear in the
-// path for a given pattern, whatever the pattern (no backtracking, so `**/**/**/x` costs what `x` costs).
+// Globs as Docker's builder reads them (COPY sources, ignore files): *, ?, [a-z], [^x] (a '!' there is a
+// member, not a negation, as in Go's matchers), \ escapes, and ** for any number of directories. Matched by
+// simulating the pattern's automaton: time is linear in the path for a given pattern, whatever the pattern (no
+// backtracking, so `**/**/**/x` costs what `x` costs).
 #pragma once
 
 #include <string>
@@ -21,8 +22,9 @@ class Glob {
  private:
   enum class Kind { literal, any_char, char_class, star, any_depth, dirs };  // dirs is "**/"
   struct Token {
+    Token(Kind k, char c = 0) : kind(k), ch(c) {}
     Kind kind;
-    char ch = 0;
+    char ch;
     bool negate = false;
     std::vector<std::pair<unsigned char, unsigned char>> ranges;  ///< for char_class
   };
