@@ -326,7 +326,14 @@ int main(int argc, char** argv) {
   if (debug) kiln::log::set_level(kiln::log::Level::debug);
   if (ctx.root.empty()) ctx.root = kiln::cas::Store::default_root();
   if (!ctx.action) return 0;
-  auto st = ctx.action();
+  kiln::Status st;
+  try {  // a bug's exception unwinds (temp dirs, mounts and leases are released) and ends as one line
+    st = ctx.action();
+  } catch (const std::exception& e) {
+    st = kiln::make_error(kiln::ErrorCode::generic,
+                          std::string("internal error (") + e.what() +
+                              "): a bug in kiln; please report it with the command that caused it");
+  }
   std::cout.flush();
   if (!st) {
     std::cerr << "kiln: " << st.error().what() << "\n";

@@ -323,7 +323,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!action) return 0;
-  auto st = action();
+  Status st;
+  try {  // a bug's exception unwinds (mounts and state are released) and ends as one error line
+    st = action();
+  } catch (const std::exception& e) {
+    st = make_error(ErrorCode::generic,
+                    std::string("internal error (") + e.what() +
+                        "): a bug in kiln-runtime; please report it with the command that caused it");
+  }
   std::cout.flush();
   if (!st) {
     std::cerr << "kiln-runtime: " << st.error().what() << "\n";
