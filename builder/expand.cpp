@@ -223,7 +223,7 @@ Result<std::vector<ArgDecl>> parse_arg_decls(const std::string& text, const Vars
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> parse_key_values(const std::string& text, const Vars& vars,
-                                                                          char escape, bool allow_legacy) {
+                                                                          char escape) {
   std::vector<std::pair<std::string, std::string>> out;
   // Split into raw words first (keeping quotes), so "k=v w" stays one value only when quoted.
   std::vector<std::string> raw;
@@ -262,11 +262,13 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_key_values(const 
   if (!cur.empty()) raw.push_back(cur);
   if (raw.empty()) return out;
   if (raw[0].find('=') == std::string::npos) {
-    if (!allow_legacy) return make_error(ErrorCode::invalid_argument, "expected KEY=VALUE in: " + text);
-    // Legacy "ENV key value with spaces".
+    // Legacy "ENV key value with spaces" (LABEL too): the rest of the line is the one value, and there must be one.
     std::string key = raw[0];
+    if (raw.size() < 2)
+      return make_error(ErrorCode::invalid_argument,
+                        "\"" + key + "\" has no value: write KEY=VALUE (or the old form KEY VALUE)");
     auto sp = text.find_first_of(" \t", text.find(key) + key.size());
-    std::string rest = sp == std::string::npos ? "" : text.substr(text.find_first_not_of(" \t", sp));
+    std::string rest = text.substr(text.find_first_not_of(" \t", sp));  // raw[1] is there: not npos
     out.emplace_back(key, TRY(expand_word(rest, vars, escape)));
     return out;
   }

@@ -27,6 +27,6 @@ struct ArgDecl {
 Result<std::vector<ArgDecl>> parse_arg_decls(const std::string& text, const Vars& vars, char escape);
 
 Result<std::vector<std::pair<std::string, std::string>>> parse_key_values(const std::string& text, const Vars& vars,
-                                                                          char escape = '\\', bool allow_legacy = true);
+                                                                          char escape = '\\');
 
 }  // namespace kiln::builder

@@ -69,7 +69,7 @@ Result<MetadataStep> apply_metadata(const Step& step, StageState& st, const Vars
     return MetadataStep{"ARG " + canon, "ARG" + shown};
   }
   if (k == "LABEL") {
-    auto kvs = parse_key_values(ins.args, vars, escape, false);
+    auto kvs = parse_key_values(ins.args, vars, escape);
     if (!kvs) return ctx(std::move(kvs).error());
     std::string canon, shown = "LABEL";
     for (const auto& [key, value] : *kvs) {

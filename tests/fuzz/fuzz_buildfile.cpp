@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   for (const auto& ins : bf->instructions) {
     (void)kiln::builder::expand_words(ins.args, args, bf->escape);
-    (void)kiln::builder::parse_key_values(ins.args, args, bf->escape, true);
+    (void)kiln::builder::parse_key_values(ins.args, args, bf->escape);
   }
   return 0;
 }

@@ -51,7 +51,8 @@ TEST(Expand, KeyValues) {
   ASSERT_EQ(legacy.size(), 1u);
   EXPECT_EQ(legacy[0].second, "some value here");
   EXPECT_FALSE(parse_key_values("=x", vars).ok());
-  EXPECT_FALSE(parse_key_values("novalue", vars, '\\', false).ok());
+  EXPECT_FALSE(parse_key_values("novalue", vars).ok()) << "BuildKit: ENV/LABEL must have two arguments";
+  EXPECT_FALSE(parse_key_values("novalue   ", vars).ok());
 }
 
 TEST(Expand, NestingAndSizeAreBounded) {

@@ -1,0 +1,3 @@
+echo data > target
+ln -s target link
+ln -s /nowhere dangling
