@@ -192,8 +192,6 @@ Result<std::optional<oci::StoredLayer>> run_and_diff(BuildContext& b, const Stag
   return layer;
 }
 
-/// The proxy variables --build-arg gives every RUN, declared by an ARG or not, as BuildKit does: HTTP_PROXY,
-/// HTTPS_PROXY, FTP_PROXY, NO_PROXY and ALL_PROXY, named in any case, each set in both spellings.
 /// A --mount's options with each value expanded but from= (BuildKit expands none there: the stage plan reads
 /// it as written).
 Result<std::string> expand_mount_spec(const std::string& spec, const Vars& vars, const BuildContext& b,
@@ -210,6 +208,8 @@ Result<std::string> expand_mount_spec(const std::string& spec, const Vars& vars,
   return out;
 }
 
+/// The proxy variables --build-arg gives every RUN, declared by an ARG or not, as BuildKit does: HTTP_PROXY,
+/// HTTPS_PROXY, FTP_PROXY, NO_PROXY and ALL_PROXY, named in any case, each set in both spellings.
 void add_proxy_env(std::vector<std::string>& env, const std::map<std::string, std::string>& build_args) {
   auto cased = [](std::string s, int (*to)(int)) {
     for (auto& c : s) c = static_cast<char>(to(static_cast<unsigned char>(c)));
