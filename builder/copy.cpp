@@ -124,6 +124,7 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
   plan.overrides = req.overrides;
   if (!req.keep_owners && !plan.overrides.uid) plan.overrides.uid = 0;
   if (!req.keep_owners && !plan.overrides.gid) plan.overrides.gid = 0;
+  if (!req.keep_owners) plan.overrides.drop_xattrs = true;  // the context's files: see EntryOverrides
   plan.parent_uid = req.parent_uid ? req.parent_uid : plan.overrides.uid;
   plan.parent_gid = req.parent_gid ? req.parent_gid : plan.overrides.gid;
   plan.whiteouts = req.whiteouts;

@@ -159,9 +159,9 @@ class Build {
     if (!s.platform.empty() && s.platform != "linux/amd64")
       return make_error(ErrorCode::unsupported,
                         b.where(*s.from) + ": --platform=" + s.platform + " is not supported (only linux/amd64)");
-    // "layers 2": since RUN, COPY, ADD and WORKDIR keep a layer that changed nothing, a cache record of an
-    // older kiln (which has no layer there) is not taken.
-    st.key = cas::sha256_of(st.key + "\nlayers 2\nplatform linux/amd64\ncompression " +
+    // "layers N": a cache record of an older kiln, whose layers are made otherwise, is not taken (2: RUN,
+    // COPY, ADD and WORKDIR keep a layer that changed nothing; 3: only security.capability among xattrs).
+    st.key = cas::sha256_of(st.key + "\nlayers 3\nplatform linux/amd64\ncompression " +
                             oci::media::oci_layer_type(b.opts.compression) +
                             (b.opts.timestamp ? "\ntimestamp " + std::to_string(*b.opts.timestamp) : ""))
                  .hex();

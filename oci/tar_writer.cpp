@@ -82,21 +82,15 @@ struct Walker {
     return names;
   }
 
-  void add_xattrs(struct archive_entry* e, int fd, const std::string& procpath, bool is_link) {
-    if (is_link) return;  // user xattrs are not allowed on symlinks; security ones are rare there
-    char names[8192];
-    ssize_t n = fd >= 0 ? ::flistxattr(fd, names, sizeof names) : ::listxattr(procpath.c_str(), names, sizeof names);
-    if (n <= 0) return;
-    std::vector<std::string> list;
-    for (ssize_t i = 0; i < n; i += static_cast<ssize_t>(std::strlen(names + i)) + 1) list.emplace_back(names + i);
-    std::sort(list.begin(), list.end());
-    for (const auto& name : list) {
-      if (is_overlay_xattr(name)) continue;  // overlay bookkeeping, not content
-      char val[65536];
-      ssize_t vn = fd >= 0 ? ::fgetxattr(fd, name.c_str(), val, sizeof val)
-                           : ::getxattr(procpath.c_str(), name.c_str(), val, sizeof val);
-      if (vn >= 0) archive_entry_xattr_add_entry(e, name.c_str(), val, static_cast<size_t>(vn));
-    }
+  // Of the xattrs only security.capability goes into a layer, as in the layers BuildKit and docker write
+  // (containerd's and docker's tar writers record that one alone): user.*, trusted.* and security labels
+  // of the build host are not content.
+  void add_xattrs(struct archive_entry* e, int fd) {
+    if (ov.drop_xattrs) return;
+    static const char kCapability[] = "security.capability";
+    char val[256];
+    ssize_t n = ::fgetxattr(fd, kCapability, val, sizeof val);
+    if (n > 0) archive_entry_xattr_add_entry(e, kCapability, val, static_cast<size_t>(n));
   }
 
   bool is_whiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); }
@@ -147,7 +141,7 @@ struct Walker {
     if (S_ISDIR(st.st_mode)) {
       fd = TRY(openat_fd(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
       archive_entry_set_filetype(e.get(), AE_IFDIR);
-      add_xattrs(e.get(), fd.get(), "", false);
+      add_xattrs(e.get(), fd.get());
     } else if (S_ISREG(st.st_mode)) {
       auto key = std::make_pair(st.st_dev, st.st_ino);
       if (st.st_nlink > 1) {
@@ -164,7 +158,7 @@ struct Walker {
       fd = TRY(openat_fd(parent, name, O_RDONLY | O_NOFOLLOW));
       archive_entry_set_filetype(e.get(), AE_IFREG);
       archive_entry_set_size(e.get(), st.st_size);
-      add_xattrs(e.get(), fd.get(), "", false);
+      add_xattrs(e.get(), fd.get());
     } else if (S_ISLNK(st.st_mode)) {
       std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
       ssize_t n = ::readlinkat(parent, name.c_str(), target.data(), target.size());

@@ -1,4 +1,5 @@
-// Deterministic PAX tar of a directory tree (sorted, no atime/ctime, owners/modes/xattrs/links/devices kept).
+// Deterministic PAX tar of a directory tree (sorted, no atime/ctime; owners, modes, links, devices and file
+// capabilities kept).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,9 @@ struct TarOptions {
 struct EntryOverrides {
   std::optional<uint32_t> uid, gid;
   std::optional<uint32_t> mode;  ///< permission bits
+  /// Leave out even security.capability (files from the build context: BuildKit's receiver chowns each file
+  /// after setting its xattrs, and the chown drops the capability).
+  bool drop_xattrs = false;
 };
 
 /// Metadata of a directory entry made up by the writer (parents of a COPY destination).

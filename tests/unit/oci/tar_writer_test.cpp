@@ -67,6 +67,33 @@ TEST(TarWriter, RoundTripKeepsLinksOwnersXattrs) {
   EXPECT_EQ(readlink((dst / "sym").c_str(), t, sizeof t), 6);
 }
 
+// BuildKit's layers carry security.capability and no other xattr; files from the context carry none.
+TEST(TarWriter, KeepsTheFileCapabilityAloneAndNoneWhenAsked) {
+  test::TempDir src, work;
+  test::write_text(src / "f", "ff");
+  ::setxattr((src / "f").c_str(), "security.capability",
+             "\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20, 0);
+  if (::setxattr((src / "f").c_str(), "user.kiln", "v", 1, 0) < 0) GTEST_SKIP() << "no user xattrs here";
+  for (bool drop : {false, true}) {
+    std::string out;
+    TarStream tar(TarOptions{}, [&](const void* d, size_t n) -> Status {
+      out.append(static_cast<const char*>(d), n);
+      return {};
+    });
+    EntryOverrides ov;
+    ov.drop_xattrs = drop;
+    ASSERT_TRUE(tar.add(src / "f", "f", ov).ok());
+    ASSERT_TRUE(tar.close().ok());
+    test::TempDir dst;
+    test::write_text(work / "t.tar", out);
+    UniqueFd fd = *open_fd(work / "t.tar", O_RDONLY);
+    ASSERT_TRUE(extract_tar(fd.get(), dst.path(), ExtractOptions{}).ok());
+    char v[32];
+    EXPECT_EQ(getxattr((dst / "f").c_str(), "user.kiln", v, sizeof v), -1) << "drop=" << drop;
+    EXPECT_EQ(getxattr((dst / "f").c_str(), "security.capability", v, sizeof v), drop ? -1 : 20) << "drop=" << drop;
+  }
+}
+
 TEST(TarWriter, NamesThatAreNotAsciiRoundTripAsTheirBytes) {
   // UTF-8 names (and one that is not UTF-8) are written as they are: in kiln's C locale libarchive refused them.
   test::TempDir src, dst, work;
