@@ -27,6 +27,7 @@ struct BuildOptions {
   oci::media::Compression compression = oci::media::Compression::gzip;
   std::string network = "host";                ///< RUN's network: host (default, so apt-get works) or none
   std::map<std::string, std::string> secrets;  ///< --secret id=…,src=…: id → host file
+  std::map<std::string, std::string> ssh_agents;  ///< --ssh id[=socket]: id → an ssh agent's socket
   std::string pull = "missing";                ///< FROM images: pull when missing, always, or never
   int jobs = 0;                                ///< stages built at once (--jobs); 0: as many as kiln's CPUs
 };

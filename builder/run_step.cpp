@@ -11,7 +11,7 @@
 
 namespace kiln::builder {
 
-Result<RunMount> parse_run_mount(const std::string& spec, const std::string& where) {
+Result<RunMount> parse_run_mount(const std::string& spec, const std::string& where, size_t ssh_index) {
   RunMount m;
   std::stringstream in(spec);
   std::string kv;
@@ -52,9 +52,15 @@ Result<RunMount> parse_run_mount(const std::string& spec, const std::string& whe
     else
       return make_error(ErrorCode::invalid_argument, where + ": RUN --mount: unknown option " + k);
   }
-  if (m.type != "bind" && m.type != "cache" && m.type != "tmpfs" && m.type != "secret")
+  if (m.type != "bind" && m.type != "cache" && m.type != "tmpfs" && m.type != "secret" && m.type != "ssh")
     return make_error(ErrorCode::invalid_argument,
-                      where + ": RUN --mount: type must be bind, cache, tmpfs or secret, not " + m.type);
+                      where + ": RUN --mount: type must be bind, cache, tmpfs, secret or ssh, not " + m.type);
+  if (m.type == "ssh") {
+    if (!m.source.empty())
+      return make_error(ErrorCode::invalid_argument, where + ": RUN --mount=type=ssh takes no source");
+    if (m.id.empty()) m.id = "default";
+    if (m.target.empty()) m.target = "/run/buildkit/ssh_agent." + std::to_string(ssh_index);
+  }
   if (m.type == "secret") {
     if (m.id.empty()) m.id = m.target.empty() ? "" : m.target.substr(m.target.rfind('/') + 1);
     if (m.id.empty()) return make_error(ErrorCode::invalid_argument, where + ": RUN --mount=type=secret needs an id");
@@ -64,7 +70,7 @@ Result<RunMount> parse_run_mount(const std::string& spec, const std::string& whe
   if (m.type == "cache" && m.id.empty()) m.id = m.target;
   if (m.sharing != "shared" && m.sharing != "private" && m.sharing != "locked")
     return make_error(ErrorCode::invalid_argument, where + ": RUN --mount: sharing must be shared, private or locked");
-  m.readonly = m.type == "bind" ? !rw : m.type == "secret";
+  m.readonly = m.type == "bind" ? !rw : m.type == "secret" || m.type == "ssh";
   return m;
 }
 

@@ -1,5 +1,5 @@
 // RUN: the command in a container whose root is the stage's layers plus a fresh upperdir; the upperdir's
-// changes become the step's layer. RUN --mount (cache, bind, tmpfs, secret) and --network.
+// changes become the step's layer. RUN --mount (cache, bind, tmpfs, secret, ssh) and --network.
 #pragma once
 
 #include <map>
@@ -16,7 +16,7 @@ namespace kiln::builder {
 
 /// A parsed `RUN --mount=…` flag.
 struct RunMount {
-  std::string type = "bind";  ///< bind, cache, tmpfs, secret
+  std::string type = "bind";  ///< bind, cache, tmpfs, secret, ssh
   std::string target, source, from, id;
   bool readonly = true;  ///< bind: read-only unless rw
   std::string sharing = "shared";
@@ -25,8 +25,9 @@ struct RunMount {
   bool required = false;
 };
 
-/// Parse one --mount value, as BuildKit users write it.
-Result<RunMount> parse_run_mount(const std::string& spec, const std::string& where);
+/// Parse one --mount value, as BuildKit users write it. An ssh mount without a target gets BuildKit's
+/// /run/buildkit/ssh_agent.N, N counting the step's ssh mounts before it.
+Result<RunMount> parse_run_mount(const std::string& spec, const std::string& where, size_t ssh_index = 0);
 
 /// The argv of a RUN: exec form as is; shell form through the shell; heredocs as scripts (a shebang honoured
 /// by writing the script to script_path and running it).

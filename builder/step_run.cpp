@@ -1,5 +1,5 @@
 // RUN: the command in a container over the stage's layers with a fresh upperdir, whose changes become the
-// step's layer; its --mount values (cache, bind, tmpfs, secret) and --network.
+// step's layer; its --mount values (cache, bind, tmpfs, secret, ssh) and --network.
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -107,6 +107,18 @@ Result<std::optional<runtime::MountSpec>> run_mount(BuildContext& b, const Instr
     ms.source = it->second;
     ms.readonly = true;
     mount_key += " secret " + m.id;  // the id, never the content
+  } else if (m.type == "ssh") {
+    auto it = b.opts.ssh_agents.find(m.id);
+    if (it == b.opts.ssh_agents.end()) {
+      if (m.required)
+        return make_error(ErrorCode::not_found,
+                          b.where(ins) + ": ssh agent " + m.id + " was not given (kiln build --ssh " +
+                              (m.id == "default" ? std::string("default") : m.id + "=SOCKET") + ")");
+      return std::optional<runtime::MountSpec>{};
+    }
+    ms.source = it->second;  // the agent's socket itself: connecting to it is not a write the read-only bind stops
+    ms.readonly = true;
+    mount_key += " ssh " + m.id;
   } else if (m.type == "cache") {
     std::string identity;
     ms.source = TRY(cache_dir(b, m, identity));
@@ -238,10 +250,14 @@ Result<PreparedStep> prepare_run(BuildContext& b, StageState& st, const Instruct
     if (!runtime::get_env(r.env, k) || st.args_over_env.count(k)) runtime::set_env(r.env, k, v);
   if (!runtime::get_env(r.env, "PATH")) runtime::set_env(r.env, "PATH", runtime::kDefaultPath);
   std::string mount_key;
+  size_t ssh_mounts = 0;
   for (const auto& mv : cmd.mounts) {
-    RunMount m = TRY(parse_run_mount(TRY(expand_mount_spec(mv, st.vars(), b, ins)), b.where(ins)));
+    RunMount m = TRY(parse_run_mount(TRY(expand_mount_spec(mv, st.vars(), b, ins)), b.where(ins), ssh_mounts));
     if (!m.target.empty() && m.target[0] != '/') m.target = BuildContext::absolute(st, m.target);
     TRY_CTX(runtime::check_target(m.target), b.where(ins) + ": RUN --mount");
+    // BuildKit points SSH_AUTH_SOCK at the first ssh mount, given or not, unless the stage sets it.
+    if (m.type == "ssh" && ssh_mounts++ == 0 && !runtime::get_env(r.env, "SSH_AUTH_SOCK"))
+      runtime::set_env(r.env, "SSH_AUTH_SOCK", m.target);
     if (auto ms = TRY(run_mount(b, ins, m, mount_key, r.locks))) r.mounts.push_back(std::move(*ms));
   }
   if (!script.empty() && r.argv.size() == 1 && r.argv[0] == script_in_ctr) {

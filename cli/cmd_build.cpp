@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -17,10 +18,34 @@ struct BuildFlags {
   std::string context = ".";
   std::string file, target, iidfile, compression = "gzip", timestamp, network = "host", pull = "missing";
   int jobs = 0;
-  std::vector<std::string> tags, build_args, labels, secrets;
+  std::vector<std::string> tags, build_args, labels, secrets, ssh;
   std::string progress;  ///< auto, plain, tty, quiet; "" for $BUILDKIT_PROGRESS, else auto
   bool no_cache = false, quiet = false;
 };
+
+/// --ssh ID[=SOCKET]: the ssh agent RUN --mount=type=ssh,id=ID reaches; without a socket, $SSH_AUTH_SOCK's.
+Status add_ssh_agent(const std::string& arg, std::map<std::string, std::string>& agents) {
+  auto eq = arg.find('=');
+  std::string id = arg.substr(0, eq);
+  std::string sock = eq == std::string::npos ? "" : arg.substr(eq + 1);
+  if (id.empty()) return make_error(ErrorCode::invalid_argument, "invalid --ssh \"" + arg + "\": use ID[=SOCKET]");
+  if (eq == std::string::npos) {
+    const char* env = ::getenv("SSH_AUTH_SOCK");
+    if (!env || !*env)
+      return make_error(ErrorCode::invalid_argument,
+                        "--ssh " + id + ": SSH_AUTH_SOCK is not set; start an agent or give --ssh " + id + "=SOCKET");
+    sock = env;
+  }
+  char real[PATH_MAX];
+  struct stat st;
+  if (!::realpath(sock.c_str(), real) || ::stat(real, &st) < 0) return sys_error("--ssh " + id + ": " + sock);
+  if (!S_ISSOCK(st.st_mode))
+    return make_error(ErrorCode::unsupported, "--ssh " + id + ": " + sock +
+                                                  " is not an agent's socket (kiln forwards an ssh agent; key files "
+                                                  "are not supported yet: ssh-add them to an agent)");
+  agents[id] = real;
+  return {};
+}
 
 Result<std::pair<std::string, std::string>> key_value(const std::string& kv, const char* flag) {
   auto eq = kv.find('=');
@@ -99,6 +124,7 @@ Status build_cmd(Context& ctx, const BuildFlags& f) {
     if (!::realpath(src.c_str(), real)) return sys_error("--secret " + id + ": " + src);
     o.secrets[id] = real;
   }
+  for (const auto& a : f.ssh) TRY(add_ssh_agent(a, o.ssh_agents));
   if (!oci::media::parse_compression(f.compression, o.compression))
     return make_error(ErrorCode::invalid_argument,
                       "unknown --compression \"" + f.compression + "\": use gzip, zstd or none");
@@ -142,6 +168,8 @@ void register_build_command(CLI::App& app, Context& ctx) {
       ->check(CLI::PositiveNumber);
   b->add_option("--pull", f->pull, "pull FROM images: missing (default), always, never");
   b->add_option("--secret", f->secrets, "id=ID,src=FILE: a file RUN --mount=type=secret can read")
+      ->allow_extra_args(false);
+  b->add_option("--ssh", f->ssh, "ID[=SOCKET]: an ssh agent RUN --mount=type=ssh can use (default: $SSH_AUTH_SOCK)")
       ->allow_extra_args(false);
   b->callback([&ctx, f] { ctx.action = [&ctx, f] { return build_cmd(ctx, *f); }; });
 }

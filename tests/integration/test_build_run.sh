@@ -132,6 +132,32 @@ printf 'FROM localhost/runs:1\nRUN mknod /lc c 10 237 && (exec 3</lc) 2>/dev/nul
 kiln build -q -t localhost/dev:1 -f "$ctx/Buildfile.dev" "$ctx" >/dev/null
 assert_eq "$(kiln run localhost/dev:1 cat /dev-check)" "refused" "a device outside the allow list opened in a RUN step"
 
+# RUN --mount=type=ssh reaches the agent given with --ssh (kiln binds its socket); SSH_AUTH_SOCK names it.
+# Without --ssh the step runs without it, unless the mount is required.
+cc -O2 -static -o "$ctx/agent_ask" "$(dirname "$0")/fixtures/agent_ask.c" || fail "cc agent_ask.c"
+ssh-keygen -q -t ed25519 -N '' -f "$WORK/agent_key"
+ssh-agent -D -a "$WORK/agent.sock" > /dev/null 2>&1 &
+agent_pid=$!
+on_exit "kill $agent_pid 2>/dev/null"
+for _ in $(seq 50); do [ -S "$WORK/agent.sock" ] && break; sleep 0.1; done
+SSH_AUTH_SOCK=$WORK/agent.sock ssh-add -q "$WORK/agent_key" 2>/dev/null || fail "ssh-add"
+printf 'FROM localhost/runs:1\nCOPY agent_ask /agent_ask\nRUN --mount=type=ssh /agent_ask > /agent-keys; echo "$SSH_AUTH_SOCK" > /agent-sock\n' > "$ctx/Buildfile.ssh"
+kiln build -q --no-cache -t localhost/ssh:1 --ssh default="$WORK/agent.sock" -f "$ctx/Buildfile.ssh" "$ctx" > /dev/null \
+  || fail "build with --ssh"
+assert_eq "$(kiln run localhost/ssh:1 cat /agent-keys /agent-sock)" "$(printf 'keys: 1\n/run/buildkit/ssh_agent.0')" \
+  "the agent as the RUN step saw it"
+SSH_AUTH_SOCK=$WORK/agent.sock kiln build -q --no-cache -t localhost/ssh:2 --ssh default -f "$ctx/Buildfile.ssh" "$ctx" \
+  > /dev/null || fail "build with --ssh default from SSH_AUTH_SOCK"
+assert_eq "$(kiln run localhost/ssh:2 cat /agent-keys)" "keys: 1" "--ssh default takes SSH_AUTH_SOCK"
+kill "$agent_pid"; wait "$agent_pid" 2>/dev/null || true
+kiln build -q --no-cache -t localhost/ssh:3 -f "$ctx/Buildfile.ssh" "$ctx" > /dev/null || fail "an optional ssh mount with no --ssh"
+assert_eq "$(kiln run localhost/ssh:3 cat /agent-sock)" "/run/buildkit/ssh_agent.0" "SSH_AUTH_SOCK without an agent"
+printf 'FROM localhost/runs:1\nRUN --mount=type=ssh,id=deploy,required true\n' > "$ctx/Buildfile.sshreq"
+expect_fail "Buildfile.sshreq:2: ssh agent deploy was not given (kiln build --ssh deploy=SOCKET)" \
+  kiln build -f "$ctx/Buildfile.sshreq" "$ctx"
+expect_fail "is not an agent's socket" kiln build --ssh default="$WORK/agent_key" -f "$ctx/Buildfile.ssh" "$ctx"
+(unset SSH_AUTH_SOCK; expect_fail "SSH_AUTH_SOCK is not set" kiln build --ssh default -f "$ctx/Buildfile.ssh" "$ctx")
+
 # A secret id or cache id cannot reach the host.
 printf 'FROM localhost/runs:1\nRUN --mount=type=bind,source=../../../../etc,target=/x ls /x\n' > "$ctx/Buildfile.escape"
 expect_fail "outside the build context" kiln build -f "$ctx/Buildfile.escape" "$ctx"
