@@ -27,7 +27,9 @@ namespace {
 
 constexpr uint64_t kBeneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 
-/// Split an entry path into components; refuses "..". Leading "/" and "./" are dropped, as tar does.
+/// Split an entry path into components. Leading "/" and "./" are dropped, as tar does; ".." takes back the
+/// component before it, lexically, as docker's and containerd's extractors clean names ("a/../b" is "b"), and
+/// one that would climb out of the root is refused.
 Result<std::vector<std::string>> split_path(const std::string& path) {
   std::vector<std::string> comps;
   size_t i = 0;
@@ -35,7 +37,12 @@ Result<std::vector<std::string>> split_path(const std::string& path) {
     size_t j = path.find('/', i);
     if (j == std::string::npos) j = path.size();
     std::string c = path.substr(i, j - i);
-    if (c == "..") return make_error(ErrorCode::unsafe, "path contains \"..\"");
+    if (c == "..") {
+      if (comps.empty()) return make_error(ErrorCode::unsafe, "path contains \"..\" that climbs out of the root");
+      comps.pop_back();
+      i = j + 1;
+      continue;
+    }
     if (!c.empty() && c != ".") comps.push_back(std::move(c));
     i = j + 1;
   }
@@ -66,7 +73,7 @@ class Extractor {
     if (!raw) return make_error(ErrorCode::corrupt, "an entry has no readable path");
     m_name = raw;
     auto comps_r = split_path(m_name);
-    if (!comps_r) return unsafe("path contains \"..\"");
+    if (!comps_r) return unsafe("path contains \"..\" that climbs out of the root");
     std::vector<std::string> comps = std::move(comps_r).value();
     if (comps.empty()) return root_metadata(e);
     std::string base = comps.back();
@@ -276,7 +283,7 @@ class Extractor {
 
   Status make_hardlink(int parent, const std::string& base, const std::string& target) {
     auto comps_r = split_path(target);
-    if (!comps_r) return unsafe("hardlink target \"" + target + "\" contains \"..\"");
+    if (!comps_r) return unsafe("hardlink target \"" + target + "\" contains \"..\" that climbs out of the root");
     auto comps = std::move(comps_r).value();
     if (comps.empty()) return unsafe("hardlink target is the root");
     std::string tbase = comps.back();

@@ -10,14 +10,20 @@ namespace kiln::oci {
 
 namespace {
 
-/// Components without "" and "."; false when one is "..".
+/// Components without "" and "."; ".." takes back the one before it, as Go's filepath.Clean does for docker's
+/// and containerd's extractors (lexically: no symlink is followed); false when one would climb out of the root.
 bool components(const std::string& path, std::vector<std::string>& out) {
   size_t i = 0;
   while (i <= path.size()) {
     size_t j = path.find('/', i);
     if (j == std::string::npos) j = path.size();
     std::string c = path.substr(i, j - i);
-    if (c == "..") return false;
+    if (c == "..") {
+      if (out.empty()) return false;
+      out.pop_back();
+      i = j + 1;
+      continue;
+    }
     if (!c.empty() && c != ".") out.push_back(std::move(c));
     i = j + 1;
   }
@@ -81,7 +87,7 @@ Status TarPathCheck::check(struct archive_entry* e) {
   if (!raw) return make_error(ErrorCode::corrupt, "an entry has no readable path");
   std::string name = raw;
   std::vector<std::string> comps;
-  if (!components(name, comps)) return unsafe(name, "its path contains \"..\"");
+  if (!components(name, comps)) return unsafe(name, "its path contains \"..\" that climbs out of the root");
   const char* hardlink = archive_entry_hardlink(e);
   if (comps.empty()) {
     if (hardlink || archive_entry_filetype(e) != AE_IFDIR) return unsafe(name, "the root of a layer must be a directory");
@@ -92,7 +98,8 @@ Status TarPathCheck::check(struct archive_entry* e) {
   TRY(resolve(comps, name));
   if (hardlink) {
     std::vector<std::string> target;
-    if (!components(hardlink, target)) return unsafe(name, "its hard link target contains \"..\"");
+    if (!components(hardlink, target))
+      return unsafe(name, "its hard link target contains \"..\" that climbs out of the root");
     if (target.empty()) return unsafe(name, "its hard link target is the root");
     target.pop_back();
     TRY(resolve(target, name));

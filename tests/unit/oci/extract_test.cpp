@@ -114,6 +114,23 @@ TEST(Extract, RelativeSymlinkParentInsideRootIsFollowed) {
   EXPECT_TRUE(path_exists(t / "usr/lib/x"));
 }
 
+// docker and containerd clean entry names lexically before extracting ("sub/../up" is "up", "/abs" is "abs"),
+// and so does kiln: a name that stays inside the root is taken, not refused.
+TEST(Extract, DotDotThatStaysInsideIsCleaned) {
+  test::TempDir t;
+  ASSERT_TRUE(extract({{TarEntry::file, "sub/../up.txt", "u"},
+                       {TarEntry::file, "/abs.txt", "a"},
+                       {TarEntry::file, "d/e/../f", "f"},
+                       {TarEntry::hardlink, "h", "d/x/../f"}},
+                      t.path())
+                  .ok());
+  EXPECT_EQ(*read_file(t / "up.txt"), "u");
+  EXPECT_EQ(*read_file(t / "abs.txt"), "a");
+  EXPECT_EQ(*read_file(t / "d/f"), "f");
+  EXPECT_EQ(*read_file(t / "h"), "f");
+  EXPECT_FALSE(path_exists(t / "sub"));
+}
+
 struct Attack {
   const char* name;
   std::vector<TarEntry> entries;
@@ -140,6 +157,13 @@ TEST(Extract, RefusesEveryEscapeAndNamesTheEntry) {
       {"hardlink-through-symlink",
        {{TarEntry::symlink, "evil", out}, {TarEntry::hardlink, "link", "evil/secret"}},
        "link"},
+      {"dotdot-cleaned-through-symlink",
+       {{TarEntry::symlink, "evil", out + "/dir"}, {TarEntry::file, "evil/sub/../pwned", "x"}},
+       "evil/sub/../pwned"},
+      {"dotdot-past-symlink",
+       {{TarEntry::symlink, "evil", out}, {TarEntry::file, "evil/../../dir/pwned", "x"}},
+       "evil/../../dir/pwned"},
+      {"hardlink-dotdot-inner", {{TarEntry::file, "f", "x"}, {TarEntry::hardlink, "link", "f/../../secret"}}, "link"},
       {"whiteout-through-symlink",
        {{TarEntry::symlink, "evil", out}, {TarEntry::file, "evil/.wh.secret", ""}},
        "evil/.wh.secret"},
