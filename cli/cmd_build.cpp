@@ -9,6 +9,7 @@
 
 #include "builder/executor.h"
 #include "cli/command.h"
+#include "cli/stdin_context.h"
 
 namespace kiln::cli {
 
@@ -62,13 +63,35 @@ Result<std::pair<std::string, std::string>> key_value(const std::string& kv, con
 
 Status build_cmd(Context& ctx, const BuildFlags& f) {
   builder::BuildOptions o;
-  char real[PATH_MAX];
-  if (!::realpath(f.context.c_str(), real)) return sys_error("build context " + f.context);
-  o.context_dir = real;
-  if (f.file == "-")  // as docker: the Buildfile from stdin, the context from the directory
-    o.buildfile_text = TRY_CTX(read_fd(0, 4u << 20), "read the Buildfile from stdin (-f -)");
-  else
-    o.buildfile = f.file;
+  std::optional<StdinContext> from_stdin;
+  if (f.context == "-") {  // as docker: a tarball of the context, or a Buildfile with no context
+    if (f.file == "-") return make_error(ErrorCode::invalid_argument, "kiln build -: -f - cannot read stdin as well");
+    from_stdin.emplace(TRY(StdinContext::read(TRY(ctx.store()))));
+    o.context_dir = from_stdin->dir();
+    if (from_stdin->buildfile_text()) {
+      if (!f.file.empty())
+        return make_error(
+            ErrorCode::invalid_argument,
+            "kiln build -: stdin holds a Buildfile, not a context tarball, so -f " + f.file + " names nothing");
+      o.buildfile_text = *from_stdin->buildfile_text();
+    } else {  // docker: -f names a file of the tarball
+      auto found = builder::find_buildfile(o.context_dir, f.file.empty() ? "" : o.context_dir + "/" + f.file);
+      if (!found)
+        return make_error(ErrorCode::not_found,
+                          "kiln build -: the context tarball on stdin has " +
+                              (f.file.empty() ? "no Buildfile, Containerfile or Dockerfile" : "no " + f.file) +
+                              " (use -f PATH in the tarball)");
+      o.buildfile = *found;
+    }
+  } else {
+    char real[PATH_MAX];
+    if (!::realpath(f.context.c_str(), real)) return sys_error("build context " + f.context);
+    o.context_dir = real;
+    if (f.file == "-")  // as docker: the Buildfile from stdin, the context from the directory
+      o.buildfile_text = TRY_CTX(read_fd(0, 4u << 20), "read the Buildfile from stdin (-f -)");
+    else
+      o.buildfile = f.file;
+  }
   o.tags = f.tags;
   o.target = f.target;
   o.no_cache = f.no_cache;
@@ -147,7 +170,9 @@ Status build_cmd(Context& ctx, const BuildFlags& f) {
 void register_build_command(CLI::App& app, Context& ctx) {
   auto f = std::make_shared<BuildFlags>();
   auto* b = app.add_subcommand("build", "Build an image from a Buildfile (Dockerfile syntax)");
-  b->add_option("CONTEXT", f->context, "build context directory (default .)");
+  b->add_option("CONTEXT", f->context,
+                "build context directory (default .); - reads a context tarball (plain, gzip, zstd) or a Buildfile "
+                "alone from stdin");
   b->add_option("-t,--tag", f->tags, "name the image (repeatable)")->allow_extra_args(false);
   b->add_option("-f,--file", f->file,
                 "Buildfile, - for stdin (default: Buildfile, Containerfile or Dockerfile in the context)");

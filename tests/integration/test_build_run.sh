@@ -92,6 +92,31 @@ expect_fail "no such image" kiln inspect localhost/hang:1
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left after Ctrl-C"
 assert_eq "$(ls "$KILN_ROOT/kiln/tmp" | wc -l)" 0 "temp dirs left after Ctrl-C"
 
+# kiln build - reads the context from stdin, as docker: a tarball (plain, gzip, zstd; -f names a file in it) or a
+# Buildfile alone with an empty context. The same context gives the same image whichever way it came.
+sctx=$WORK/stdin-ctx
+mkdir -p "$sctx/sub"
+echo payload > "$sctx/sub/data"
+printf 'FROM localhost/runs:1\nCOPY sub/data /data-from-tar\n' > "$sctx/sub/Other"
+cp "$sctx/sub/Other" "$sctx/Dockerfile"
+touch -d @1700000000 "$sctx/sub/data" "$sctx/sub" "$sctx"
+plain=$(tar -C "$sctx" -cf - . | kiln build -q -) || fail "build - of a tarball"
+assert_eq "$(tar -C "$sctx" -czf - . | kiln build -q -)" "$plain" "build - of a gzip tarball"
+assert_eq "$(tar -C "$sctx" -cf - . | zstd -q | kiln build -q -)" "$plain" "build - of a zstd tarball"
+assert_eq "$(tar -C "$sctx" -cf - sub | kiln build -q -f sub/Other -)" "$plain" "build -f PATH - names a file of the tarball"
+assert_eq "$(kiln run "$plain" cat /data-from-tar)" "payload" "the tarball's file in the image"
+printf 'FROM localhost/runs:1\nLABEL from=stdin\n' | kiln build -q -t localhost/stdin:0 - > /dev/null \
+  || fail "build - of a Buildfile"
+assert_eq "$(kiln inspect -f '{{.Config.Labels.from}}' localhost/stdin:0)" "stdin" "a Buildfile alone on stdin"
+expect_fail "<stdin>:2: COPY sub/data: not found in the build context" \
+  kiln build - < "$sctx/Dockerfile"
+expect_fail "the context tarball on stdin has no Buildfile, Containerfile or Dockerfile" \
+  sh -c "tar -C '$sctx' -cf - sub | '$KILN' build -"
+expect_fail "is bzip2 or xz compressed" sh -c "tar -C '$sctx' -cjf - . | '$KILN' build -"
+expect_fail "refusing entry" sh -c "printf 'FROM scratch\\n' > '$WORK/Dockerfile' && tar -C '$WORK' -cf - Dockerfile \
+  --transform 's,^,../../,' | '$KILN' build -"
+assert_eq "$(ls "$KILN_ROOT/kiln/tmp" | wc -l)" 0 "temp dirs left by build -"
+
 # -f - reads the Buildfile from stdin, the context still the directory's; a --build-arg no ARG declares is
 # warned about (proxy variables are not); a bad -t is refused before any step runs.
 printf 'FROM localhost/runs:1\nARG USED\nRUN echo "used=$USED" > /used\n' |
