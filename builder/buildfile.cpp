@@ -116,13 +116,15 @@ Result<Buildfile> parse_buildfile(const std::string& text, const std::string& pa
     for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (key.empty() || key.find(' ') != std::string::npos) break;
     std::string value = trim(body.substr(eq + 1));
+    // As BuildKit: a directive it does not know, or one with no value, is a comment and ends the directives.
+    if (value.empty() || (key != "syntax" && key != "escape" && key != "check")) break;
     if (seen.count(key)) return err(i + 1, 1, "parser directive \"" + key + "\" is given twice");
     seen.insert(key);
     if (key == "escape") {
       if (value != "\\" && value != "`") return err(i + 1, 1, "escape must be \\ or `, not \"" + value + "\"");
       bf.escape = value[0];
     }
-    // "syntax" and unknown directives are accepted and ignored.
+    // "syntax" and "check" are accepted and ignored.
   }
   while (i < lines.size()) {
     std::string t = trim(lines[i]);

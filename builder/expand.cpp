@@ -2,6 +2,7 @@
 #include "builder/expand.h"
 
 #include <cctype>
+#include <string_view>
 
 namespace kiln::builder {
 
@@ -114,13 +115,27 @@ class Lexer {
     return set ? it->second : "";
   }
 
+  /// Where the variable name starting at i ends, by BuildKit's rules: digits ($1, $12) or one special
+  /// parameter ($$, $@, $*, $#, $?, $-, $!) are a name of their own, which no ENV or ARG sets; else letters,
+  /// digits and '_'.
+  size_t name_end(size_t i) const {
+    if (i >= m_s.size()) return i;
+    if (std::isdigit(static_cast<unsigned char>(m_s[i]))) {
+      while (i < m_s.size() && std::isdigit(static_cast<unsigned char>(m_s[i]))) ++i;
+      return i;
+    }
+    if (std::string_view("@*#?-$!").find(m_s[i]) != std::string_view::npos) return i + 1;
+    while (i < m_s.size() && name_char(m_s[i])) ++i;
+    return i;
+  }
+
   /// At '$': $NAME, ${NAME}, ${NAME:-word}, ${NAME:+word}, ${NAME-word}, ${NAME+word}.
   Result<std::string> variable() {
     ++m_i;  // '$'
     if (m_i >= m_s.size()) return std::string("$");
     if (m_s[m_i] == '{') {
       size_t start = ++m_i;
-      while (m_i < m_s.size() && name_char(m_s[m_i])) ++m_i;
+      m_i = name_end(m_i);
       std::string name = m_s.substr(start, m_i - start);
       if (name.empty()) return make_error(ErrorCode::invalid_argument, "bad substitution in: " + m_s);
       if (m_i < m_s.size() && m_s[m_i] == '}') {
@@ -159,7 +174,7 @@ class Lexer {
       return present ? word[0] : std::string();
     }
     size_t start = m_i;
-    while (m_i < m_s.size() && name_char(m_s[m_i])) ++m_i;
+    m_i = name_end(m_i);
     if (m_i == start) return std::string("$");
     bool set;
     return lookup(m_s.substr(start, m_i - start), set);

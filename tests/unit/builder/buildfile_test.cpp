@@ -45,6 +45,18 @@ TEST(Buildfile, FlagsAndDirectives) {
   EXPECT_EQ(c.args, "a   b /c");
 }
 
+// As BuildKit: a directive it does not know (or with no value) is a comment, and no directive follows it.
+TEST(Buildfile, DirectivesEndAtOneBuildKitDoesNotKnow) {
+  for (const char* head : {"# foo=bar\n", "# escape=\n", "# syntax-x=1\n"}) {
+    auto bf = parse_buildfile(std::string(head) + "# escape=`\nFROM scratch\n", "B");
+    ASSERT_TRUE(bf.ok()) << head << bf.error().what();
+    EXPECT_EQ(bf->escape, '\\') << head;
+  }
+  auto bf = parse_buildfile("# check=skip=all\n# escape=`\nFROM scratch\n", "B");
+  ASSERT_TRUE(bf.ok()) << bf.error().what();
+  EXPECT_EQ(bf->escape, '`');
+}
+
 TEST(Buildfile, Heredocs) {
   auto bf = parse_buildfile(
       "FROM scratch\nRUN <<EOF\necho one\necho two\nEOF\nCOPY <<-\"END\" /f\n\tindented $X\n\tEND\nENV A=1\n", "B");

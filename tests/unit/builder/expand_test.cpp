@@ -25,6 +25,15 @@ TEST(Expand, Substitutions) {
       {"a$", "a$"},
       {"$NOPE", ""},
       {"pre${A}/post", "preapple/post"},
+      // BuildKit's names: digits alone, or one special parameter, none of them set.
+      {"$$", ""},
+      {"a$$b", "ab"},
+      {"$1x", "x"},
+      {"$12$A", "apple"},
+      {"$-dash", "dash"},
+      {"${$}", ""},
+      {"${1:-one}", "one"},
+      {"$A-b", "apple-b"},
   };
   for (const auto& [in, want] : cases) {
     auto r = expand_word(in, vars);
