@@ -176,7 +176,10 @@ Result<Buildfile> parse_buildfile(const std::string& text, const std::string& pa
     if (kJsonForms.count(ins.keyword) && !rest.empty() && rest[0] == '[') {
       try {
         auto j = parse_json(rest);
-        if (j.is_array() && std::all_of(j.begin(), j.end(), [](const nlohmann::json& e) { return e.is_string(); })) {
+        if (j.is_array() && !std::all_of(j.begin(), j.end(), [](const nlohmann::json& e) { return e.is_string(); }))
+          return err(start_line, 1,
+                     ins.keyword + ": a JSON array here must hold strings only (BuildKit refuses it too)");
+        if (j.is_array()) {
           ins.json = true;
           for (const auto& e : j) ins.json_args.push_back(e.get<std::string>());
         }

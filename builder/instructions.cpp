@@ -160,7 +160,11 @@ Result<Command> parse_healthcheck(const Instruction& ins, const std::string& whe
   if (cmd[0] == '[') {  // the exec form, when it is a JSON string array (else the text goes to the shell)
     try {
       nlohmann::json j = parse_json(cmd);
-      if (j.is_array() && std::all_of(j.begin(), j.end(), [](const auto& e) { return e.is_string(); })) {
+      if (j.is_array() && !std::all_of(j.begin(), j.end(), [](const auto& e) { return e.is_string(); }))
+        return make_error(
+            ErrorCode::invalid_argument,
+            where + ": HEALTHCHECK CMD: a JSON array here must hold strings only (BuildKit refuses it too)");
+      if (j.is_array()) {
         c.check.test = {"CMD"};
         for (const auto& e : j) c.check.test.push_back(e.template get<std::string>());
       }

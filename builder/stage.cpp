@@ -43,9 +43,19 @@ Result<std::vector<Stage>> plan_stages(const Buildfile& bf, const Vars& build_ar
       s.index = stages.size();
       s.from = &ins;
       auto words = TRY_CTX(expand_words(ins.args, global_args, bf.escape), where(bf, ins));
-      if (words.size() == 3 && lower(words[1]) == "as")
-        s.name = lower(words[2]);
-      else if (words.size() != 1)
+      if (words.size() == 3 && lower(words[1]) == "as") {
+        // BuildKit takes the name as written (no variable in it) and lowercased: a letter, then letters,
+        // digits, '-', '_' and '.'.
+        std::string args = ins.args.substr(0, ins.args.find_last_not_of(" \t\r") + 1);
+        std::string raw = args.substr(args.find_last_of(" \t") + 1);
+        s.name = lower(raw);
+        bool valid = !s.name.empty() && s.name[0] >= 'a' && s.name[0] <= 'z' &&
+                     s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") == std::string::npos;
+        if (!valid)
+          return make_error(ErrorCode::invalid_argument,
+                            where(bf, ins) + ": invalid stage name \"" + raw +
+                                "\": it must start with a letter and hold only letters, digits, '-', '_' and '.'");
+      } else if (words.size() != 1)
         return make_error(ErrorCode::invalid_argument,
                           where(bf, ins) + ": FROM expects IMAGE [AS NAME], found \"" + ins.args + "\"");
       s.base = words[0];

@@ -77,6 +77,7 @@ TEST(Buildfile, ErrorsNameFileLineColumn) {
       {"COPY a b\n", "Buildfile:1:1: the first instruction must be FROM"},
       {"FROM scratch\nCOPY <<EOF /x\nno end\n", "heredoc <<EOF is never closed"},
       {"FROM scratch\nENV\n", "ENV requires at least one argument"},
+      {"FROM scratch\nCMD [\"echo\", 1]\n", "Buildfile:2:1: CMD: a JSON array here must hold strings only"},
       {"", "has no instructions"},
       {"FROM scratch\nLABEL a=\xff\xfe\n", "not valid UTF-8"},
       {"# escape=x\nFROM scratch\n", "escape must be"},

@@ -29,6 +29,19 @@ TEST(Stages, OnlyWhatTheTargetNeeds) {
   EXPECT_EQ((*with_arg)[2].base, "img:2");
 }
 
+// BuildKit's stage names: as written (no variable), lowercased, a letter then letters, digits, '-', '_', '.'.
+TEST(Stages, NamesAreCheckedAsWritten) {
+  Vars g;
+  auto ok = plan_stages(parse("FROM scratch AS My-Build.stage_1\n"), {}, g);
+  ASSERT_TRUE(ok.ok()) << ok.error().what();
+  EXPECT_EQ((*ok)[0].name, "my-build.stage_1");
+  for (const char* bad : {"FROM scratch AS 1st\n", "ARG N=x\nFROM scratch AS ${N}\n", "FROM scratch AS a/b\n"}) {
+    auto r = plan_stages(parse(bad), {}, g);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().what().find("invalid stage name"), std::string::npos) << r.error().what();
+  }
+}
+
 TEST(Stages, CyclesAndDuplicates) {
   Vars g;
   // A --from naming a later stage is a dependency, as BuildKit takes it; the later stage is built first.
