@@ -128,6 +128,7 @@ Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(cons
   plan.parent_uid = req.parent_uid ? req.parent_uid : plan.overrides.uid;
   plan.parent_gid = req.parent_gid ? req.parent_gid : plan.overrides.gid;
   plan.whiteouts = req.whiteouts;
+  plan.what = req.what;
   std::vector<IgnoreRules> excludes;
   for (const auto& e : req.excludes) excludes.push_back(TRY(IgnoreRules::parse(e)));
   const IgnoreRules* ignore = req.ignore;
@@ -365,8 +366,31 @@ Result<cas::Digest> hash_plans(const std::vector<CopyPlan>& plans, StatCache& ca
   return h.finish();
 }
 
+namespace {
+
+/// BuildKit's copy merges a directory into one the image has, but refuses to put anything else there (fsutil:
+/// "cannot replace to directory … with file"). Only paths where the image has a directory are walked.
+Status check_no_dir_replaced(const std::string& host, const std::string& archive, const std::string& below,
+                             const std::function<bool(const std::string&)>& keep, const DirAt& dir_at,
+                             const std::string& what) {
+  if (!dir_at(archive)) return {};
+  struct stat st;
+  if (::lstat(host.c_str(), &st) < 0) return sys_error(what + ": stat " + host);
+  if (!S_ISDIR(st.st_mode))
+    return make_error(ErrorCode::invalid_argument, what + ": cannot replace the directory /" + archive +
+                                                       " of the image with a file (BuildKit refuses it too)");
+  for (const auto& n : TRY(list_dir(host))) {
+    std::string child = below.empty() ? n : below + "/" + n;
+    if (keep(child)) TRY(check_no_dir_replaced(host + "/" + n, archive + "/" + n, child, keep, dir_at, what));
+  }
+  return {};
+}
+
+}  // namespace
+
 Status write_plans(const std::vector<CopyPlan>& plans, oci::TarStream& tar,
-                   const std::function<oci::DirMeta(const CopyPlan&, const std::string&)>& parent_meta) {
+                   const std::function<oci::DirMeta(const CopyPlan&, const std::string&)>& parent_meta,
+                   const DirAt& dir_at) {
   std::set<std::string> written;
   for (const auto& plan : plans) {
     for (const auto& p : plan.parents)
@@ -381,16 +405,20 @@ Status write_plans(const std::vector<CopyPlan>& plans, oci::TarStream& tar,
         std::string rel = item_rel.empty() ? below : item_rel + "/" + below;
         return plan.keep(rel) && !plan.excluded(below);
       };
+      // An extracted archive replaces what is in its way, as docker's untar does; files and trees do not.
+      bool check = dir_at && !plan.whiteouts;
       switch (item.take) {
         case CopyItem::Take::contents:  // the destination directory itself was written as a parent
           for (const auto& n : TRY(list_dir(item.host))) {
             if (!keep(n)) continue;
             std::string archive = item.archive.empty() ? n : item.archive + "/" + n;
+            if (check) TRY(check_no_dir_replaced(item.host + "/" + n, archive, n, keep, dir_at, plan.what));
             TRY(tar.add(item.host + "/" + n, archive, plan.overrides,
                         [&, n](const std::string& below) { return keep(n + "/" + below); }));
           }
           break;
         case CopyItem::Take::entry:
+          if (check) TRY(check_no_dir_replaced(item.host, item.archive, "", keep, dir_at, plan.what));
           TRY(tar.add(item.host, item.archive, plan.overrides, keep));
           break;
         case CopyItem::Take::self:

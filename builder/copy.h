@@ -59,7 +59,11 @@ struct CopyPlan {
   oci::EntryOverrides overrides;
   std::optional<uint32_t> parent_uid, parent_gid;  ///< owner of `parents` (default: overrides')
   bool whiteouts = false;                          ///< see CopyRequest::whiteouts
+  std::string what = "COPY";                       ///< names the instruction in errors
 };
+
+/// Whether the image has a directory at a path (relative, no leading '/').
+using DirAt = std::function<bool(const std::string&)>;
 
 /// Decide what the step copies. dest_is_dir(path) says whether the base image has a directory there.
 Result<CopyPlan> plan_copy(const CopyRequest& req, const std::function<bool(const std::string&)>& dest_is_dir);
@@ -71,8 +75,10 @@ Result<cas::Digest> hash_plans(const std::vector<CopyPlan>& plans, StatCache& ca
 Result<std::vector<std::string>> source_matches(const std::string& root, const std::string& source);
 
 /// Write the plans of a step into the layer tar, in order (a directory above the destination once);
-/// parent_meta(plan, path) gives metadata for directories above the destination.
+/// parent_meta(plan, path) gives metadata for directories above the destination. With dir_at (where the image
+/// has a directory), a file or link bound for such a path is refused, as BuildKit does (an archive's are not).
 Status write_plans(const std::vector<CopyPlan>& plans, oci::TarStream& tar,
-                   const std::function<oci::DirMeta(const CopyPlan&, const std::string&)>& parent_meta);
+                   const std::function<oci::DirMeta(const CopyPlan&, const std::string&)>& parent_meta,
+                   const DirAt& dir_at = {});
 
 }  // namespace kiln::builder

@@ -195,12 +195,18 @@ Result<PreparedStep> prepare_copy(BuildContext& b, StageState& st, const Instruc
     auto s = v->lookup(p);
     return s && *s && S_ISDIR((*s)->st_mode);
   };
-  auto write = [&b, v](const std::vector<CopyPlan>& plans) -> Result<std::optional<oci::StoredLayer>> {
-    return b.write_layer([&](oci::TarStream& tar) {
-      return write_plans(plans, tar, [&](const CopyPlan& plan, const std::string& p) {
-        return BuildContext::parent_meta(*v, p, plan.parent_uid, plan.parent_gid);
-      });
+  auto write = [&b, v, dest_is_dir,
+                ins](const std::vector<CopyPlan>& plans) -> Result<std::optional<oci::StoredLayer>> {
+    auto layer = b.write_layer([&](oci::TarStream& tar) {
+      return write_plans(
+          plans, tar,
+          [&](const CopyPlan& plan, const std::string& p) {
+            return BuildContext::parent_meta(*v, p, plan.parent_uid, plan.parent_gid);
+          },
+          dest_is_dir);
     });
+    if (!layer) return std::move(layer).error().context(b.where(ins));
+    return layer;
   };
   PreparedStep p;
   p.created_by = copy_history(ins.keyword, cmd.parents, shown, dest_as_written);

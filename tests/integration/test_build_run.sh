@@ -92,6 +92,21 @@ expect_fail "no such image" kiln inspect localhost/hang:1
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left after Ctrl-C"
 assert_eq "$(ls "$KILN_ROOT/kiln/tmp" | wc -l)" 0 "temp dirs left after Ctrl-C"
 
+# COPY merges a directory into the image's, but a file where the image has a directory is refused, as BuildKit
+# does; an ADDed archive replaces it, as docker's untar does.
+mkdir -p "$ctx/rep/keep" "$ctx/merge/keep"
+rmdir "$ctx/rep/keep"; echo file > "$ctx/rep/keep"; echo merged > "$ctx/merge/keep/new"
+printf 'FROM localhost/runs:1\nCOPY rep/ /data/\n' > "$ctx/Buildfile.replace"
+expect_fail "Buildfile.replace:2: COPY: cannot replace the directory /data/keep of the image with a file" \
+  kiln build -f "$ctx/Buildfile.replace" "$ctx"
+printf 'FROM localhost/runs:1\nCOPY merge/ /data/\n' > "$ctx/Buildfile.merge"
+kiln build -q -t localhost/merge:1 -f "$ctx/Buildfile.merge" "$ctx" > /dev/null || fail "COPY merging into a directory"
+assert_eq "$(kiln run localhost/merge:1 cat /data/keep/a /data/keep/new)" "$(printf 'one\ntwo\nmerged')" "merged directory"
+tar -C "$ctx/rep" -cf "$ctx/rep.tar" keep
+printf 'FROM localhost/runs:1\nADD rep.tar /data/\n' > "$ctx/Buildfile.untar"
+kiln build -q -t localhost/untar:1 -f "$ctx/Buildfile.untar" "$ctx" > /dev/null || fail "ADD of an archive over a directory"
+assert_eq "$(kiln run localhost/untar:1 cat /data/keep)" "file" "an archive's file replaces the directory"
+
 # kiln build - reads the context from stdin, as docker: a tarball (plain, gzip, zstd; -f names a file in it) or a
 # Buildfile alone with an empty context. The same context gives the same image whichever way it came.
 sctx=$WORK/stdin-ctx

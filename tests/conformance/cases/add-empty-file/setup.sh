@@ -1,0 +1,2 @@
+: > empty
+python3 -c 'import tarfile; tarfile.open("empty.tar","w").close()'
