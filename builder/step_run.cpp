@@ -163,6 +163,7 @@ Result<std::optional<oci::StoredLayer>> run_and_diff(BuildContext& b, const Stag
   spec.cwd = r.cwd;
   spec.user = r.user;
   spec.hostname = "buildkitsandbox";  // what a RUN sees as its hostname under BuildKit
+  spec.no_new_privileges = false;     // as BuildKit's RUN: a setuid program (sudo, su) works for a USER
   spec.network = r.network == "none" ? runtime::Network::none : runtime::Network::host;
   spec.mounts = r.mounts;
   spec.kill_on_interrupt = true;  // Ctrl-C cancels the step (and the build), it is not the command's to ignore

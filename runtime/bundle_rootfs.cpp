@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <map>
 
 #include "common/fd.h"
@@ -268,7 +269,9 @@ Status make_devices(int rootfd, const BundleConfig& c) {
                                                                       {"stderr", "/proc/self/fd/2"},
                                                                       {"ptmx", "pts/ptmx"},
                                                                       {"core", "/proc/kcore"}})
-        if (::symlinkat(target, dev.get(), name) < 0 && errno != EEXIST) return sys_error(std::string("/dev/") + name);
+        if ((std::strcmp(name, "core") != 0 || ::access("/proc/kcore", F_OK) == 0) &&  // as runc: not dangling
+            ::symlinkat(target, dev.get(), name) < 0 && errno != EEXIST)
+          return sys_error(std::string("/dev/") + name);
   }
   return {};
 }

@@ -252,6 +252,7 @@ struct CpuSplit {
   // the device filter. launch waits for it as late as it can, then reads the seccomp program that follows.
   plan.gate_fd = a.go_r;
   plan.seccomp_from_gate = true;
+  plan.no_new_privs = spec.no_new_privileges;
   plan.supervisor_pidfd = a.supervisor_pidfd;
   launch(plan, efd);
 }

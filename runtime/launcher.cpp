@@ -156,7 +156,26 @@ void launch(const LaunchPlan& plan, int error_fd) {
     p.resolved = std::move(*r);
   }
   const ResolvedUser* user = &*p.resolved;
-  bool seccomp_early = !p.no_new_privs && p.seccomp && !p.seccomp_from_gate;
+  // kiln's "go" (after the cgroups and device filter), and the seccomp program behind it when it comes that way.
+  std::optional<SeccompProgram> sent;
+  bool gate_read = false;
+  auto read_gate = [&] {
+    gate_read = true;
+    if (p.gate_fd < 0) return;
+    char go;
+    int no_fd;
+    if (!receive_byte(p.gate_fd, &go, &no_fd)) ::_exit(125);
+    if (p.seccomp_from_gate) {
+      sent = SeccompProgram::receive(p.gate_fd);
+      if (!sent) ::_exit(125);  // kiln is gone
+      p.seccomp = &*sent;
+    }
+  };
+  // Without no_new_privs, loading seccomp needs CAP_SYS_ADMIN: the filter goes in first, before the user and
+  // capabilities change (as runc does), so kiln's own calls below pass through it (the default profile allows
+  // them). When the program comes behind kiln's "go", that is waited for first.
+  if (!p.no_new_privs && p.seccomp_from_gate) read_gate();
+  bool seccomp_early = !p.no_new_privs && p.seccomp;
   if (seccomp_early)
     if (int e = p.seccomp->install()) child_fail(error_fd, 125, "load seccomp filter", e);
   if (!get_env(p.env, "HOME")) set_env(p.env, "HOME", user->home);
@@ -203,17 +222,7 @@ void launch(const LaunchPlan& plan, int error_fd) {
     if (p.after_start)
       if (auto st = p.after_start(); !st) child_fail(error_fd, 125, st.error().what());
   }
-  std::optional<SeccompProgram> sent;
-  if (p.gate_fd >= 0) {
-    char go;
-    int no_fd;
-    if (!receive_byte(p.gate_fd, &go, &no_fd)) ::_exit(125);
-    if (p.seccomp_from_gate) {
-      sent = SeccompProgram::receive(p.gate_fd);
-      if (!sent) ::_exit(125);  // kiln is gone
-      p.seccomp = &*sent;
-    }
-  }
+  if (!gate_read) read_gate();
   // The death signal is armed again: if kiln died before that, nothing would ever kill this process.
   if (p.supervisor_pidfd >= 0 && supervisor_gone(p.supervisor_pidfd)) ::_exit(125);
   sigset_t none;

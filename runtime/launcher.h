@@ -45,8 +45,9 @@ struct LaunchPlan {
   int ready_fd = -1;
   /// kiln-runtime: what runs once `start` came, before the exec (the startContainer hooks); its error fails it.
   std::function<Status()> after_start;
-  /// docker's containers always set no_new_privs; an OCI config may ask not to. Without it, loading seccomp
-  /// needs CAP_SYS_ADMIN, so the filter goes in first, before the user and capabilities change (as runc does).
+  /// kiln run sets no_new_privs (docker only with --security-opt no-new-privileges); a RUN step and an OCI config
+  /// may not. Without it, loading seccomp needs CAP_SYS_ADMIN, so the filter goes in first, before the user and
+  /// capabilities change (as runc does).
   bool no_new_privs = true;
   /// fds 3 .. 3+preserve_fds-1 stay open across exec (kiln-runtime --preserve-fds).
   int preserve_fds = 0;

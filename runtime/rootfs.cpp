@@ -201,8 +201,11 @@ Status setup_dev(int scratchfd, const std::string& scratch) {
   const std::pair<const char*, const char*> links[] = {{"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
                                                        {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
                                                        {"ptmx", "pts/ptmx"},          {"core", "/proc/kcore"}};
+  // /dev/core only where the kernel has /proc/kcore, as runc makes it (else it would dangle).
+  bool kcore = ::access("/proc/kcore", F_OK) == 0;
   for (const auto& [name, target] : links)
-    if (::symlinkat(target, d, name) < 0) return sys_error(std::string("symlink /dev/") + name);
+    if ((kcore || std::strcmp(name, "core") != 0) && ::symlinkat(target, d, name) < 0)
+      return sys_error(std::string("symlink /dev/") + name);
   if (::mount((scratch + "/dev").c_str(), "dev", nullptr, MS_BIND, nullptr) < 0) return sys_error("bind /dev");
   if (bind_nodes)
     for (const auto& [name, dev] : devices)
@@ -320,8 +323,11 @@ Result<UniqueFd> make_scratch(const std::string& dir, const ContainerSpec& spec)
     if (::mkdirat(sd, "etc", 0755) < 0) return sys_error("mkdir " + dir + "/etc");
     for (const char* f : kBuildEtcBinds) TRY(touch(top + "/etc/" + f, false));
   }
+  // A RUN step's hosts file is BuildKit's, word for word (a step may copy it); a container's names its host.
   std::string hosts =
-      "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + spec.hostname + "\n";
+      spec.upperdir.empty()
+          ? "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + spec.hostname + "\n"
+          : "127.0.0.1\tlocalhost " + spec.hostname + "\n::1\tlocalhost ip6-localhost ip6-loopback\n";
   for (const auto& line : spec.extra_hosts) hosts += line + "\n";
   auto write = [&](const std::string& name, const std::string& text) -> Status {
     int fd = ::openat(sd, (etc + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);

@@ -58,6 +58,8 @@ struct ContainerSpec {
   std::vector<std::string> cap_add, cap_drop;
   std::string seccomp_profile;  ///< "" default, "unconfined", or a JSON file path
   std::string seccomp_cache;    ///< where compiled seccomp programs are kept (seccomp_cache_dir), "" for nowhere
+  /// kiln run sets no_new_privs; a RUN step does not, as BuildKit's do not (a setuid sudo works there).
+  bool no_new_privileges = true;
   std::vector<Rlimit> rlimits;
   int64_t memory_bytes = 0;  ///< 0: no limit
   int64_t pids_limit = 0;

@@ -132,6 +132,9 @@ echo "$out" | grep -q 'working directory "/bin/sh/x": Not a directory' || fail "
 # As docker parses it: "--" before the image ends run's flags; after the image it is the command itself.
 assert_eq "$(kiln run -e X=1 -- "$img" /bin/sh -c 'echo $X')" "1" "-- before the image"
 assert_eq "$(kiln run "$img" /bin/echo a -- b)" "a -- b" "-- among the command's arguments"
+# /dev has runc's links, /dev/core only where the kernel has /proc/kcore (never dangling).
+assert_eq "$(kiln run "$img" /bin/sh -c 'for l in fd stdin stdout stderr ptmx; do [ -L /dev/$l ] || echo "no /dev/$l"; done
+  [ -L /dev/core ] && [ ! -e /proc/kcore ] && echo "/dev/core dangles"; true')" "" "the links of /dev"
 rc=0; kiln run "$img" -- /bin/echo x 2>/dev/null || rc=$?; assert_eq $rc 127 "-- as the command (docker runs it)"
 # docker flags kiln lacks on purpose say what to do instead; --read-only is what kiln always is.
 rc=0; kiln run --expose 80 "$img" true 2> "$WORK/flag.err" || rc=$?; assert_eq $rc 125 "--expose"
