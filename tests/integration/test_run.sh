@@ -264,7 +264,7 @@ out=$(script -qec "$KILN exec -t probe-bg /bin/sh -c tty" /dev/null < /dev/null 
 echo "$out" | grep -q "^/dev/pts/" || fail "exec -t gives no terminal: $out"
 "$KILN" logs -f probe-bg > "$WORK/follow.out" 2>&1 &
 follower=$!
-sleep 0.5
+for _ in $(seq 1 100); do grep -q ready "$WORK/follow.out" && break; sleep 0.1; done  # attached
 kill -0 $follower 2>/dev/null || fail "logs -f returned while the container runs: $(cat "$WORK/follow.out")"
 kiln stop -t 1 probe-bg >/dev/null
 for _ in $(seq 1 50); do kill -0 $follower 2>/dev/null || break; sleep 0.1; done
@@ -277,6 +277,8 @@ kiln run -d --name probe-sig --stop-signal USR1 "$img" /bin/sh -c 'trap "echo go
 for _ in $(seq 1 50); do kiln logs probe-sig 2>/dev/null | grep -q up && break; sleep 0.1; done
 kiln logs -f probe-sig > "$WORK/sig.out" 2>&1 &
 follower=$!
+# The follower is attached once it has printed what was logged; stopped first, the container would be gone.
+for _ in $(seq 1 100); do grep -q up "$WORK/sig.out" && break; sleep 0.1; done
 kiln stop -t 5 probe-sig >/dev/null
 wait $follower || true
 grep -qx got-usr1 "$WORK/sig.out" || fail "--stop-signal USR1 not sent by stop: $(cat "$WORK/sig.out")"
