@@ -249,7 +249,8 @@ struct CpuSplit {
   plan.caps = a.caps;
   plan.init = spec.init;
   // Nothing of the command runs before kiln's second message: the process is then in its cgroups, behind
-  // the device filter. launch waits for it as late as it can, then reads the seccomp program that follows.
+  // the device filter. launch waits for it as late as it can, then reads the seccomp program that follows
+  // (a RUN step, without no_new_privs, waits first: its filter must go in while it still holds CAP_SYS_ADMIN).
   plan.gate_fd = a.go_r;
   plan.seccomp_from_gate = true;
   plan.no_new_privs = spec.no_new_privileges;
