@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/fd.h"
+#include "oci/compress.h"
 #include "oci/extract.h"
 
 namespace kiln::cli {
@@ -22,7 +23,7 @@ Kind kind_of(const unsigned char* b, size_t n) {
   auto starts = [&](std::initializer_list<unsigned char> magic) {
     return n >= magic.size() && std::memcmp(b, magic.begin(), magic.size()) == 0;
   };
-  if (starts({0x1f, 0x8b}) || starts({0x28, 0xb5, 0x2f, 0xfd})) return Kind::compressed_tar;
+  if (oci::sniff_compression(b, n) != oci::media::Compression::none) return Kind::compressed_tar;
   if (starts({'B', 'Z', 'h'}) || starts({0xfd, '7', 'z', 'X', 'Z', 0x00})) return Kind::unsupported_compression;
   if (n >= 262 && std::memcmp(b + 257, "ustar", 5) == 0) return Kind::tar;
   return Kind::text;
