@@ -35,6 +35,11 @@ expect_fail() {
 # free_port: a TCP port of 127.0.0.1 nobody listens on now
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
+# has_line [GREP OPTIONS] PATTERN: whether a line of stdin matches. Unlike `grep -q` it reads all of stdin: grep -q
+# leaves at the first match, and a writer that flushes line by line (tar -tv) then dies of SIGPIPE, which
+# pipefail turns into a failure now and then.
+has_line() { grep "$@" > /dev/null; }
+
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: '$1' != '$2'"; }
 
 # make_busybox_rootfs DIR: a minimal busybox root filesystem from the busybox-static package.

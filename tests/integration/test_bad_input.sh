@@ -116,7 +116,7 @@ done
 rc=0; kiln run --rm localhost/ok:1 $'\xff' >/dev/null 2>&1 || rc=$?; [ $rc -lt 128 ] || fail "non-UTF-8 command: exit $rc"
 mkdir -p "$WORK/u8" && printf 'FROM localhost/ok:1\nARG A\nLABEL l=$A\n' > "$WORK/u8/Buildfile"
 kiln build -q --build-arg A=$'\xff\xfe' --label $'k=\xff' -t localhost/u8:1 "$WORK/u8" >/dev/null || fail "non-UTF-8 build arg and label"
-kiln inspect localhost/u8:1 | grep -q '"l": "\\ufffd\\ufffd"\|"l": "��"' || fail "non-UTF-8 label not written as U+FFFD"
+kiln inspect localhost/u8:1 | has_line '"l": "\\ufffd\\ufffd"\|"l": "��"' || fail "non-UTF-8 label not written as U+FFFD"
 
 # A word that is no command: one line naming it, the nearest command when one is close, exit 2 (a usage error).
 for pair in "imgaes:images" "bild:build" "pul:pull" "xyzzy:"; do
@@ -138,13 +138,13 @@ for c in "images --digest:unknown flag --digest for kiln images; did you mean --
   assert_eq $rc 2 "exit code of kiln $args"
   assert_eq "$err" "kiln: $want" "kiln $args"
 done
-kiln version | grep -q "^kiln version " || fail "kiln version: $(kiln version)"
-kiln version | grep -q "OCI image spec" || fail "kiln version lacks the spec versions"
+kiln version | has_line "^kiln version " || fail "kiln version: $(kiln version)"
+kiln version | has_line "OCI image spec" || fail "kiln version lacks the spec versions"
 # Global flags after the command, as docker and podman take them; run's and exec's usage name the command.
 assert_eq "$(KILN_ROOT=/nonexistent kiln images --root "$KILN_ROOT" -q | sort | head -1)" "$(kiln images -q | sort | head -1)" "--root after the command"
 assert_eq "$(KILN_ROOT=/nonexistent kiln run --rm --root "$KILN_ROOT" localhost/ok:1 echo --root x)" "--root x" "--root before the image is kiln's, after it the command's"
-kiln run --help | grep -qF "Usage: kiln run [OPTIONS] IMAGE [COMMAND] [ARG...]" || fail "run --help usage: $(kiln run --help | head -2)"
-kiln exec --help | grep -qF "Usage: kiln exec [OPTIONS] CONTAINER COMMAND [ARG...]" || fail "exec --help usage"
+kiln run --help | has_line -F "Usage: kiln run [OPTIONS] IMAGE [COMMAND] [ARG...]" || fail "run --help usage: $(kiln run --help | head -2)"
+kiln exec --help | has_line -F "Usage: kiln exec [OPTIONS] CONTAINER COMMAND [ARG...]" || fail "exec --help usage"
 # kiln info: the store it reads, what it holds, the kernel features kiln relies on.
 kiln info > "$WORK/info.out" || fail "kiln info failed"
 grep -qF "Store:                $KILN_ROOT" "$WORK/info.out" || fail "info names another store: $(head -1 "$WORK/info.out")"

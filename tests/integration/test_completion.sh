@@ -9,7 +9,7 @@ tar -C "$WORK/rootfs" -cf "$WORK/rootfs.tar" .
 kiln import "$WORK/rootfs.tar" localhost/compl:1 >/dev/null
 
 # bash: the script loads, and completes commands, aliases, flags, flag values and image names.
-bash -c 'source <(kiln completion bash) && complete -p kiln' | grep -qx 'complete -F _kiln kiln' \
+bash -c 'source <(kiln completion bash) && complete -p kiln' | has_line -x 'complete -F _kiln kiln' \
   || fail "the bash completion does not register"
 source <("$KILN" completion bash)
 comp() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _kiln; echo "${COMPREPLY[*]}"; }

@@ -13,7 +13,7 @@ kiln images --format json > "$WORK/images.json"
 assert_eq "$(json_get "$WORK/images.json" 'len(j)')" 1 "image count"
 assert_eq "$(json_get "$WORK/images.json" 'j[0]["Repository"]+":"+j[0]["Tag"]')" "localhost/bb:1"
 assert_eq "$(json_get "$WORK/images.json" 'j[0]["Id"]')" "$id" "image ID"
-kiln images | grep -q "localhost/bb .* 1 .* ${id:7:12}" || fail "table listing lacks the image"
+kiln images | has_line "localhost/bb .* 1 .* ${id:7:12}" || fail "table listing lacks the image"
 
 # Compressed and stdin inputs give the same layer (diffID) as the plain tarball.
 gzip -c "$WORK/rootfs.tar" > "$WORK/rootfs.tar.gz"
@@ -24,7 +24,7 @@ kiln import - localhost/bb:stdin < "$WORK/rootfs.tar" >/dev/null
 for t in 1 gz zst stdin; do
   kiln inspect localhost/bb:$t > "$WORK/i.json"
   echo "$(json_get "$WORK/i.json" 'j[0]["Layers"][0]["DiffID"]')"
-done | sort -u | wc -l | grep -qx 1 || fail "diffIDs differ across input compressions"
+done | sort -u | wc -l | has_line -x 1 || fail "diffIDs differ across input compressions"
 kiln inspect localhost/bb:zst > "$WORK/i.json"
 assert_eq "$(json_get "$WORK/i.json" 'j[0]["Layers"][0]["MediaType"]')" "application/vnd.oci.image.layer.v1.tar+zstd"
 
@@ -46,11 +46,11 @@ hid=$(kiln build -q -t localhost/hist:1 "$WORK/hctx")
 kiln history localhost/hist:1 > "$WORK/h.out"
 assert_eq "$(head -1 "$WORK/h.out" | tr -s ' ')" "IMAGE CREATED CREATED BY SIZE COMMENT" "history header"
 assert_eq "$(sed 1d "$WORK/h.out" | wc -l)" 4 "history rows"
-sed -n 2p "$WORK/h.out" | grep -q "^${hid:7:12} .* RUN /bin/sh -c echo a-long-command-line-that…  *[0-9.]*[kKMG]*B  *buildkit.dockerfile.v0" \
+sed -n 2p "$WORK/h.out" | has_line "^${hid:7:12} .* RUN /bin/sh -c echo a-long-command-line-that…  *[0-9.]*[kKMG]*B  *buildkit.dockerfile.v0" \
   || fail "history's newest row: $(sed -n 2p "$WORK/h.out")"
-sed -n 3p "$WORK/h.out" | grep -q "^<missing> .* WORKDIR /bin  *0B" || fail "history's empty WORKDIR row: $(sed -n 3p "$WORK/h.out")"
-sed -n 4p "$WORK/h.out" | grep -q "^<missing> .* ENV A=1 .* 0B" || fail "history's ENV row: $(sed -n 4p "$WORK/h.out")"
-kiln history --no-trunc localhost/hist:1 | grep -q "^$hid .*beyond-forty-five-characters > /f" || fail "history --no-trunc"
+sed -n 3p "$WORK/h.out" | has_line "^<missing> .* WORKDIR /bin  *0B" || fail "history's empty WORKDIR row: $(sed -n 3p "$WORK/h.out")"
+sed -n 4p "$WORK/h.out" | has_line "^<missing> .* ENV A=1 .* 0B" || fail "history's ENV row: $(sed -n 4p "$WORK/h.out")"
+kiln history --no-trunc localhost/hist:1 | has_line "^$hid .*beyond-forty-five-characters > /f" || fail "history --no-trunc"
 assert_eq "$(kiln history -q localhost/hist:1 | tr '\n' ' ')" "${hid:7:12} <missing> <missing> <missing> " "history -q"
 kiln history --format json localhost/hist:1 > "$WORK/h.json"
 kiln inspect localhost/hist:1 > "$WORK/hi.json"
@@ -65,7 +65,7 @@ assert_eq "$(kiln inspect -f '{{index .Config.Env 1}} {{len .RootFS.Layers}}' lo
 assert_eq "$(kiln image ls)" "$(kiln images)" "image ls"
 assert_eq "$(kiln --root "$KILN_ROOT" image inspect localhost/bb:1)" "$(kiln inspect localhost/bb:1)" "image inspect"
 kiln image tag localhost/bb:1 localhost/alias:1
-kiln image rm localhost/alias:1 | grep -q "Untagged: localhost/alias:1" || fail "image rm"
+kiln image rm localhost/alias:1 | has_line "Untagged: localhost/alias:1" || fail "image rm"
 assert_eq "$(kiln image history -q localhost/bb:1)" "$(kiln history -q localhost/bb:1)" "image history"
 assert_eq "$(KILN_RUN_DIR=$WORK/run kiln container ls -q | wc -l)" 0 "container ls"
 rc=0; kiln image frob 2> "$WORK/alias.err" || rc=$?
@@ -99,7 +99,7 @@ assert_eq "$(json_get "$WORK/i.json" 'j[0]["Id"]')" "$id"
 kiln tag localhost/bb:1 example.com/team/bb:v2
 kiln inspect example.com/team/bb:v2 > "$WORK/i.json"
 assert_eq "$(json_get "$WORK/i.json" 'sorted(j[0]["RepoTags"])[0]')" "example.com/team/bb:v2"
-kiln rmi example.com/team/bb:v2 | grep -q "Untagged: example.com/team/bb:v2"
+kiln rmi example.com/team/bb:v2 | has_line "Untagged: example.com/team/bb:v2"
 expect_fail "no such image" kiln inspect example.com/team/bb:v2
 kiln inspect localhost/bb:1 >/dev/null
 
@@ -118,7 +118,7 @@ grep -qx "bin/busybox" "$WORK/export.list" || fail "export lacks bin/busybox"
 # rmi everything, gc reclaims all blobs and unpacked trees
 for t in 1 gz zst stdin; do kiln rmi localhost/bb:$t >/dev/null; done
 kiln rmi -f "${a:7:12}" >/dev/null
-kiln gc | grep -q "^Removed" || fail "gc printed no summary"
+kiln gc | has_line "^Removed" || fail "gc printed no summary"
 assert_eq "$(find "$KILN_ROOT/blobs/sha256" -type f | wc -l)" 0 "blobs left after rmi + gc"
 assert_eq "$(kiln images -q | wc -l)" 0 "images left"
 assert_fsck_clean

@@ -22,8 +22,8 @@ diff -r --no-dereference "$WORK/rootfs" "$WORK/bundle/rootfs" || fail "umoci's u
 skopeo copy -q "oci:$KILN_ROOT:localhost/interop:1" "oci-archive:$WORK/sk-oci.tar:v7"
 skopeo copy -q "oci:$KILN_ROOT:localhost/interop:1" "docker-archive:$WORK/sk-docker.tar:localhost/fromdocker:3"
 export KILN_ROOT=$WORK/store2
-kiln load -i "$WORK/sk-oci.tar" | grep -q "Loaded image: localhost/sk-oci:v7" || fail "oci-archive load"
-kiln load -i "$WORK/sk-docker.tar" | grep -q "Loaded image: localhost/fromdocker:3" || fail "docker-archive load"
+kiln load -i "$WORK/sk-oci.tar" | has_line "Loaded image: localhost/sk-oci:v7" || fail "oci-archive load"
+kiln load -i "$WORK/sk-docker.tar" | has_line "Loaded image: localhost/fromdocker:3" || fail "docker-archive load"
 kiln unpack localhost/fromdocker:3 "$WORK/fromdocker"
 diff -r --no-dereference "$WORK/rootfs" "$WORK/fromdocker" || fail "docker-archive image differs"
 kiln inspect localhost/sk-oci:v7 > "$WORK/i2.json"

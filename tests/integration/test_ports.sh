@@ -31,8 +31,8 @@ id2=$(kiln run -d --name web2 -p "127.0.0.1:$p2:80/tcp" localhost/web:1)
 for _ in $(seq 50); do [ "$(get "$p1")" = hello-from-kiln ] && [ "$(get "$p2")" = hello-from-kiln ] && break; sleep 0.1; done
 assert_eq "$(get "$p1")" hello-from-kiln "the first container through its published port"
 assert_eq "$(get "$p2")" hello-from-kiln "the second container through its published port"
-kiln ps | grep -q "127.0.0.1:$p1->80/tcp *web1" || fail "ps PORTS of web1: $(kiln ps)"
-kiln ps | grep -q "127.0.0.1:$p2->80/tcp *web2" || fail "ps PORTS of web2: $(kiln ps)"
+kiln ps | has_line "127.0.0.1:$p1->80/tcp *web1" || fail "ps PORTS of web1: $(kiln ps)"
+kiln ps | has_line "127.0.0.1:$p2->80/tcp *web2" || fail "ps PORTS of web2: $(kiln ps)"
 [ -n "$(pastas_of "$id1")" ] || fail "no pasta for web1"
 assert_eq "$(kiln ps --format '{{.Names}} {{.Ports}} {{.State}}' | sort | tr '\n' ' ')" \
   "web1 127.0.0.1:$p1->80/tcp running web2 127.0.0.1:$p2->80/tcp running " "ps --format"
@@ -86,7 +86,7 @@ taken=$(free_port)
 python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(30)' "$taken" &
 holder=$!
 on_exit "kill $holder"
-for _ in $(seq 100); do ss -Hltn "sport = :$taken" | grep -q . && break; sleep 0.05; done
+for _ in $(seq 100); do ss -Hltn "sport = :$taken" | has_line . && break; sleep 0.05; done
 expect_fail "host port 127.0.0.1:$taken/tcp is already in use" kiln run --rm -p "127.0.0.1:$taken:80" localhost/web:1 true
 # Without pasta: what to install, in one line.
 expect_fail "publishing ports needs pasta" env PATH=/nonexistent "$KILN" run --rm -p "127.0.0.1:$(free_port):80" localhost/web:1 true

@@ -299,7 +299,7 @@ mkdir -p "$WORK/certs"; cp "$WORK/ca.crt" "$WORK/certs/ca.crt"
 expect_fail "certificate" kiln push localhost/app:2 $S/app:2
 echo wrong | expect_fail "wrong username or password" kiln login --cert-dir "$WORK/certs" -u tester --password-stdin $S
 expect_fail "kiln login $S" kiln push --cert-dir "$WORK/certs" localhost/app:2 $S/app:2
-echo s3cret | kiln login --cert-dir "$WORK/certs" -u tester --password-stdin $S | grep -q "Login Succeeded" || fail "login"
+echo s3cret | kiln login --cert-dir "$WORK/certs" -u tester --password-stdin $S | has_line "Login Succeeded" || fail "login"
 kiln push -q --cert-dir "$WORK/certs" localhost/app:2 $S/app:2
 KILN_ROOT=$WORK/tls kiln pull -q --cert-dir "$WORK/certs" $S/app:2 >/dev/null
 assert_eq "$(KILN_ROOT=$WORK/tls digest_of $S/app:2)" "$want" "TLS + auth pull"
@@ -309,7 +309,7 @@ KILN_ROOT=$WORK/tls kiln pull -q --log-level debug --cert-dir "$WORK/certs" $S/a
 printf '[[registry]]\nlocation = "%s"\ninsecure = true\n' "$S" > "$WORK/insecure.conf"
 CONTAINERS_REGISTRIES_CONF=$WORK/insecure.conf KILN_ROOT=$WORK/tls-insecure kiln pull -q $S/app:2 >/dev/null \
   || fail "an insecure registry of registries.conf was refused"
-kiln logout $S | grep -q "Removed" || fail "logout"
+kiln logout $S | has_line "Removed" || fail "logout"
 expect_fail "kiln login $S" env KILN_ROOT=$WORK/tls2 "$KILN" pull --cert-dir "$WORK/certs" $S/app:2
 
 # 3. Bearer tokens: the registry's token mode with a test signing key; a small token server grants pull to
@@ -323,7 +323,7 @@ for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$tport/token" &&
 start_registry tokens "auth: {token: {realm: \"http://127.0.0.1:$tport/token\", service: kiln-registry, issuer: kiln-issuer, rootcertbundle: $WORK/token.crt}}"
 T=127.0.0.1:$REG_PORT
 expect_fail "access denied" kiln push localhost/app:2 $T/app:2
-echo s3cret | kiln login -u tester --password-stdin $T | grep -q "Login Succeeded" || fail "login against the token server"
+echo s3cret | kiln login -u tester --password-stdin $T | has_line "Login Succeeded" || fail "login against the token server"
 kiln push -q localhost/app:2 $T/app:2
 grep -q "^authed repository:app:pull,push" "$WORK/token.key.requests" || fail "push did not use an authenticated token"
 kiln logout $T >/dev/null
@@ -340,7 +340,7 @@ home=$(getent passwd kiln-rl-reg | cut -d: -f6)
 kiln save -o "$WORK/app2.tar" localhost/app:2; chmod a+r "$WORK/app2.tar"
 user_kiln kiln-rl-reg load -i "$WORK/app2.tar" >/dev/null
 expect_fail "access denied" user_kiln kiln-rl-reg push localhost/app:2 $T/rootless:2
-echo s3cret | user_kiln kiln-rl-reg login -u tester --password-stdin $T | grep -q "Login Succeeded" || fail "rootless login"
+echo s3cret | user_kiln kiln-rl-reg login -u tester --password-stdin $T | has_line "Login Succeeded" || fail "rootless login"
 [ "$(stat -c %U:%a "$home/.config/containers/auth.json")" = "kiln-rl-reg:600" ] || fail "rootless auth.json: $(ls -l "$home/.config/containers/auth.json")"
 user_kiln kiln-rl-reg push -q localhost/app:2 $T/rootless:2
 user_kiln kiln-rl-reg rmi localhost/app:2 >/dev/null

@@ -57,7 +57,7 @@ assert_eq "$(stat -c %i "$r/srv/hard")" "$(stat -c %i "$r/srv/a.txt")" "hard lin
 mkdir -m 777 "$WORK/out"
 user_kiln $ranged save -o "$WORK/out/same.tar" localhost/same:1
 user_kiln $ranged export -o "$WORK/out/rootfs.tar" localhost/same:1
-tar -tvf "$WORK/out/rootfs.tar" | grep -q "1000/50 .* srv/a.txt" || fail "export rootless: owners of the image"
+tar -tvf "$WORK/out/rootfs.tar" | has_line "1000/50 .* srv/a.txt" || fail "export rootless: owners of the image"
 user_kiln $ranged tag localhost/same:1 localhost/other:1
 user_kiln $ranged rmi localhost/other:1 >/dev/null
 user_kiln $ranged load -i "$WORK/out/same.tar" >/dev/null
@@ -68,9 +68,9 @@ user_kiln $ranged build -q -t localhost/same:1 "$ctx" > "$WORK/rl2.id"
 assert_eq "$(cat "$WORK/rl2.id")" "$(cat "$WORK/rl.id")" "rootless rebuild"
 
 # --- kiln info tells which kiln this is
-user_kiln $ranged info | grep -q "^Rootless: *yes, for uid $uid (ids 0 -> $uid (1), 1 -> [0-9]* (65535))" \
+user_kiln $ranged info | has_line "^Rootless: *yes, for uid $uid (ids 0 -> $uid (1), 1 -> [0-9]* (65535))" \
   || fail "rootless info: $(user_kiln $ranged info | grep Rootless)"
-kiln info | grep -q "^Rootless: *no$" || fail "root's info: $(kiln info | grep Rootless)"
+kiln info | has_line "^Rootless: *no$" || fail "root's info: $(kiln info | grep Rootless)"
 
 # --- run
 out=$(user_kiln $ranged run localhost/same:1)

@@ -234,7 +234,7 @@ cid=$(kiln run -d --name probe-bg "$img" /bin/sh -c 'echo ready; while :; do sle
 [[ ${#cid} -eq 64 ]] || fail "run -d printed '$cid'"
 sleep 0.4
 kiln ps > "$WORK/ps.out"; grep -q probe-bg "$WORK/ps.out" || fail "ps: $(cat "$WORK/ps.out")"
-kiln logs probe-bg | grep -qx ready || fail "logs"
+kiln logs probe-bg | has_line -x ready || fail "logs"
 rc=0; "$KILN" run --name probe-bg "$img" /bin/true 2> "$WORK/dup.err" || rc=$?
 assert_eq $rc 125 "exit code of a second container with a name in use"
 grep -q 'already in use' "$WORK/dup.err" || fail "name conflict: $(cat "$WORK/dup.err")"
@@ -274,7 +274,7 @@ grep -qx ready "$WORK/follow.out" || fail "logs -f: $(cat "$WORK/follow.out")"
 assert_eq "$(kiln ps -q | wc -l)" 0 "containers left after stop"
 # --stop-signal is what kiln stop sends; --stop-timeout how long it waits when not given -t.
 kiln run -d --name probe-sig --stop-signal USR1 "$img" /bin/sh -c 'trap "echo got-usr1; exit 3" USR1; echo up; while :; do sleep 0.1; done' >/dev/null
-for _ in $(seq 1 50); do kiln logs probe-sig 2>/dev/null | grep -q up && break; sleep 0.1; done
+for _ in $(seq 1 50); do kiln logs probe-sig 2>/dev/null | has_line up && break; sleep 0.1; done
 kiln logs -f probe-sig > "$WORK/sig.out" 2>&1 &
 follower=$!
 # The follower is attached once it has printed what was logged; stopped first, the container would be gone.

@@ -34,7 +34,7 @@ set_config 'c["process"]["terminal"] = False; c["process"]["args"] = ["sh", "-c"
 pid=$(cat "$WORK/pid")
 [ -d /proc/"$pid" ] || fail "no process $pid after create"
 assert_eq "$(state_of c1)" created "state after create"
-rt state c1 | grep -q "\"pid\": $pid" || fail "state lacks the pid"
+rt state c1 | has_line "\"pid\": $pid" || fail "state lacks the pid"
 [ ! -s "$WORK/c1.out" ] || fail "the process ran before start: $(cat "$WORK/c1.out")"
 rt start c1
 for _ in $(seq 50); do grep -q root-ro "$WORK/c1.out" && break; sleep 0.1; done
@@ -42,7 +42,7 @@ grep -q "started as 0:0 in /tmp" "$WORK/c1.out" || fail "process output: $(cat "
 grep -q "NoNewPrivs:.*1" "$WORK/c1.out" || fail "noNewPrivileges not applied"
 grep -q root-ro "$WORK/c1.out" || fail "root.readonly not applied"
 assert_eq "$(state_of c1)" running "state after start"
-rt ps -f json c1 | grep -q "$pid" || fail "ps lacks the container's pid"
+rt ps -f json c1 | has_line "$pid" || fail "ps lacks the container's pid"
 expect_fail "cannot start a container that is running" rt start c1
 # exec: in the container's namespaces (its pid 1 is the sleeping sh), its cgroup, its exit code; --process too.
 out=$(rt exec c1 sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo; exit 4') && fail "exec's exit code was 0"
@@ -51,7 +51,7 @@ echo '{"args": ["sh", "-c", "id -u; cat /proc/self/status | grep NoNewPrivs"], "
 out=$(rt exec --process "$WORK/proc.json" c1)
 assert_eq "$(echo "$out" | head -1)" 1000 "exec --process user"
 rt exec -d --pid-file "$WORK/epid" c1 sleep 30
-rt ps -f json c1 | grep -q "$(cat "$WORK/epid")" || fail "exec'd process not in the container's cgroup"
+rt ps -f json c1 | has_line "$(cat "$WORK/epid")" || fail "exec'd process not in the container's cgroup"
 expect_fail 'exec "/nope"' rt exec c1 /nope
 expect_fail "that is not stopped: running" rt delete c1
 # --- pause and resume (cgroup v2's freezer): the state says paused, the processes stop, exec is refused.

@@ -60,7 +60,7 @@ kiln build -q -f "$ctx/Dockerfile.num" -t localhost/ub:num "$ctx" >/dev/null
 kiln unpack --bundle localhost/ub:num "$WORK/bn"
 user_of() { json_get "$1/config.json" 'sorted(j["process"]["user"].items())'; }
 assert_eq "$(user_of "$WORK/bn")" "[('gid', 0), ('uid', 1234)]" "numeric user"
-json_get "$WORK/bn/config.json" 'j["process"]["env"]' | grep -q "'HOME=/'" || fail "no HOME for an unknown uid"
+json_get "$WORK/bn/config.json" 'j["process"]["env"]' | has_line "'HOME=/'" || fail "no HOME for an unknown uid"
 
 # /etc/passwd a link out of the image to the host's: resolved inside the rootfs (to itself, a loop: no passwd), so
 # a user only the host has is not found.
