@@ -19,6 +19,7 @@
 #include "runtime/bundle_config.h"
 #include "runtime/bundle_exec.h"
 #include "runtime/bundle_lifecycle.h"
+#include "runtime/bundle_list.h"
 #include "runtime/bundle_state.h"
 #include "runtime/options.h"
 #include "runtime/seccomp.h"
@@ -156,6 +157,24 @@ int main(int argc, char** argv) {
     action = [&]() -> Status {
       auto st = TRY(load_bundle_state(g.root, id));
       std::cout << bundle_state_json(g.root, st);
+      return {};
+    };
+  });
+
+  std::string list_format = "table";
+  bool list_quiet = false;
+  auto* list = app.add_subcommand("list", "the containers under the state directory");
+  list->add_option("-f,--format", list_format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  list->add_flag("-q,--quiet", list_quiet, "only the container IDs");
+  list->callback([&] {
+    action = [&]() -> Status {
+      auto all = TRY(list_bundles(g.root));
+      auto read = read_file("/etc/passwd", 16u << 20);
+      std::string passwd = read ? *read : "";  // without it, owners show as #UID
+      if (list_quiet)
+        for (const auto& l : all) std::cout << l.state.id << "\n";
+      else
+        std::cout << (list_format == "json" ? bundle_list_json(all, passwd) : bundle_list_table(all, passwd));
       return {};
     };
   });

@@ -44,6 +44,14 @@ grep -q root-ro "$WORK/c1.out" || fail "root.readonly not applied"
 assert_eq "$(state_of c1)" running "state after start"
 rt ps -f json c1 | has_line "$pid" || fail "ps lacks the container's pid"
 expect_fail "cannot start a container that is running" rt start c1
+# --- list: runc's table, its JSON (containerd's go-runc reads it) and -q.
+rt list > "$WORK/list.out"
+assert_eq "$(head -1 "$WORK/list.out" | tr -s ' ')" "ID PID STATUS BUNDLE CREATED OWNER" "list header"
+assert_eq "$(sed -n 2p "$WORK/list.out" | awk '{print $1, $2, $3, $4, $6}')" "c1 $pid running $bundle root" "list row"
+assert_eq "$(rt list -q)" "c1" "list -q"
+assert_eq "$(rt list -f json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(len(j), j[0]["id"], j[0]["pid"], j[0]["status"], j[0]["owner"])')" \
+  "1 c1 $pid running root" "list -f json"
+assert_eq "$("$RT" --root "$WORK/no-such-root" list -f json)" "null" "list of a root with no container"
 # exec: in the container's namespaces (its pid 1 is the sleeping sh), its cgroup, its exit code; --process too.
 out=$(rt exec c1 sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo; exit 4') && fail "exec's exit code was 0"
 echo "$out" | grep -q "sleep 100" || fail "exec is not in the container's pid namespace: $out"
