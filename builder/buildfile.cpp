@@ -43,38 +43,59 @@ bool is_utf8(const std::string& s) {
   return true;
 }
 
-/// Heredoc markers in an instruction's arguments: <<EOF, <<-EOF, <<"EOF", <<'EOF'.
+/// The shell words of a line as BuildKit's lexer splits them: white space outside quotes separates words. Raw,
+/// quotes and backslash escapes stay in the words as written; else quotes are taken away and escapes applied.
+std::vector<std::string> shell_words(const std::string& line, bool raw) {
+  std::vector<std::string> words;
+  std::string w;
+  bool in_word = false;
+  char quote = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (!quote && std::isspace(static_cast<unsigned char>(c))) {
+      if (in_word) words.push_back(std::move(w));
+      w.clear();
+      in_word = false;
+      continue;
+    }
+    in_word = true;
+    bool is_quote = (quote && c == quote) || (!quote && (c == '"' || c == '\''));
+    if (c == '\\' && quote != '\'' && i + 1 < line.size()) {
+      if (raw) w += c;
+      w += line[++i];
+      continue;
+    }
+    if (is_quote) quote = quote ? 0 : c;
+    if (raw || !is_quote) w += c;
+  }
+  if (in_word) words.push_back(std::move(w));
+  return words;
+}
+
+/// Heredoc markers in an instruction's arguments, found as BuildKit finds them: a whole shell word that is
+/// [digits]<<[-]NAME with no other '<' (so "a<<b" or 's/<<x/y/' are not one), NAME taken unquoted; a quote in
+/// it turns expansion off.
 std::vector<Heredoc> find_heredocs(const std::string& args) {
   std::vector<Heredoc> out;
-  size_t pos = 0;
-  while ((pos = args.find("<<", pos)) != std::string::npos) {
-    size_t i = pos + 2;
+  for (const auto& word : shell_words(args, true)) {
+    size_t i = word.find_first_not_of("0123456789");
+    if (i == std::string::npos || word.compare(i, 2, "<<") != 0) continue;
+    i += 2;
     Heredoc h;
-    if (i < args.size() && args[i] == '-') {
+    if (i < word.size() && word[i] == '-') {
       h.strip_tabs = true;
       ++i;
     }
-    char quote = 0;
-    if (i < args.size() && (args[i] == '"' || args[i] == '\'')) {
-      quote = args[i];
-      ++i;
-      h.expand = false;
-    }
-    // The delimiter is one shell word (robots.txt, END-OF-FILE): up to white space or a shell operator, or
-    // the closing quote.
-    size_t start = i;
-    auto in_word = [&](char c) {
-      if (quote) return c != quote;
-      return !std::isspace(static_cast<unsigned char>(c)) && std::string_view("<>|&;()\"'").find(c) == std::string_view::npos;
+    std::string rest = word.substr(i);
+    if (rest.empty() || rest.find('<') != std::string::npos) continue;
+    auto name = shell_words(rest, false);
+    if (name.size() != 1 || name[0].empty()) continue;
+    h.name = name[0];
+    auto quotes = [](const std::string& s) {
+      return std::count(s.begin(), s.end(), '"') + std::count(s.begin(), s.end(), '\'');
     };
-    while (i < args.size() && in_word(args[i])) ++i;
-    if (i == start || (quote && (i >= args.size() || args[i] != quote))) {
-      pos += 2;
-      continue;
-    }
-    h.name = args.substr(start, i - start);
+    h.expand = quotes(h.name) == quotes(rest);
     out.push_back(h);
-    pos = i;
   }
   return out;
 }

@@ -74,8 +74,14 @@ Result<RunMount> parse_run_mount(const std::string& spec, const std::string& whe
   return m;
 }
 
-std::vector<std::string> run_argv(const Instruction& ins, const std::vector<std::string>& shell, std::string& script,
-                                  const std::string& script_path) {
+std::string script_in_container(const std::string& heredoc_name) {
+  bool one_component = !heredoc_name.empty() && heredoc_name != "." && heredoc_name != ".." &&
+                       heredoc_name.find_first_of("/\0", 0, 2) == std::string::npos;
+  return "/dev/pipes/" + (one_component ? heredoc_name : std::string("script"));
+}
+
+std::vector<std::string> run_argv(const Instruction& ins, const std::vector<std::string>& shell, std::string& script) {
+  script.clear();
   if (ins.json) return ins.json_args;
   std::vector<std::string> argv = shell;
   std::string args = ins.args;
@@ -83,10 +89,15 @@ std::vector<std::string> run_argv(const Instruction& ins, const std::vector<std:
   args = a == std::string::npos ? "" : args.substr(a);
   if (!ins.heredocs.empty() && args.rfind("<<", 0) == 0 && args.find_first_of(" \t") == std::string::npos &&
       ins.heredocs.size() == 1) {
-    // RUN <<EOF: the heredoc is the script; a shebang picks its interpreter.
-    script = ins.heredocs[0].content;
-    if (script.rfind("#!", 0) == 0) return {script_path};
-    argv.push_back(script);
+    // RUN <<EOF: the heredoc is the shell's script; with a shebang, a file the shell runs (so the shebang picks
+    // the interpreter).
+    const Heredoc& h = ins.heredocs[0];
+    if (h.content.rfind("#!", 0) == 0) {
+      script = h.content;
+      argv.push_back(script_in_container(h.name));
+    } else {
+      argv.push_back(h.content);
+    }
     return argv;
   }
   // RUN cmd <<EOF: the shell reads the heredoc itself.

@@ -29,13 +29,14 @@ struct RunMount {
 /// /run/buildkit/ssh_agent.N, N counting the step's ssh mounts before it.
 Result<RunMount> parse_run_mount(const std::string& spec, const std::string& where, size_t ssh_index = 0);
 
-/// The argv of a RUN: exec form as is; shell form through the shell; heredocs as scripts (a shebang honoured
-/// by writing the script to script_path and running it).
-std::vector<std::string> run_argv(const Instruction& ins, const std::vector<std::string>& shell, std::string& script,
-                                  const std::string& script_path);
+/// The argv of a RUN: exec form as is; shell form through the shell. `RUN <<EOF` alone runs the heredoc as the
+/// shell's script; with a shebang, as BuildKit does, the shell is given script_in_container(EOF), the file the
+/// caller binds there with the text run_argv puts in *script (left empty when no file is needed).
+std::vector<std::string> run_argv(const Instruction& ins, const std::vector<std::string>& shell, std::string& script);
 
-/// Where RUN <<EOF with a shebang finds its script (a read-only bind of kiln's own).
-inline constexpr const char* kScriptInContainer = "/.kiln-run-script";
+/// Where `RUN <<NAME` with a shebang finds its script: BuildKit's /dev/pipes/NAME (a read-only bind, mode 0755),
+/// or /dev/pipes/script for a name that is not one path component.
+std::string script_in_container(const std::string& heredoc_name);
 
 /// Directories the runtime's top layer provides (/etc, /tmp, /run, mount parents…) carry that layer's metadata
 /// when a step copies them up: give them back the image's own before the upper becomes a layer.

@@ -138,6 +138,7 @@ struct RunPlan {
   std::string user, cwd, network, step_name;
   std::vector<runtime::MountSpec> mounts;
   std::vector<std::string> locks;
+  std::string script_target;  ///< where the heredoc script is bound (kiln's own mount), or ""
 };
 
 /// Run the planned container and turn its upperdir into the layer (an empty one if it changed nothing).
@@ -186,7 +187,7 @@ Result<std::optional<oci::StoredLayer>> run_and_diff(BuildContext& b, const Stag
                                               std::to_string(out.exit_code) +
                                               (tail.empty() ? "" : "; last output:\n" + tail));
   TRY(fix_copied_up_dirs(upper, v, spec));
-  TRY(leave_mountpoints(upper, v, spec, kScriptInContainer));
+  TRY(leave_mountpoints(upper, v, spec, r.script_target));
   auto entries = TRY(cas::LayerTrees::measure(upper));
   std::optional<oci::StoredLayer> layer;
   if (entries.entries > 0) {
@@ -243,8 +244,7 @@ Result<PreparedStep> prepare_run(BuildContext& b, StageState& st, const Instruct
   r.step_name = "step " + std::to_string(b.step) + "/" + std::to_string(b.total) + " RUN";
   r.network = !cmd.network || *cmd.network == "default" ? b.opts.network : *cmd.network;
   std::string script;
-  std::string script_in_ctr = kScriptInContainer;
-  r.argv = run_argv(ins, stage_shell(st), script, script_in_ctr);
+  r.argv = run_argv(ins, stage_shell(st), script);
   // ARG values are in the environment of RUN (ENV wins), but not in the image.
   r.env = st.config.config.env;
   for (const auto& [k, v] : st.args)
@@ -261,14 +261,15 @@ Result<PreparedStep> prepare_run(BuildContext& b, StageState& st, const Instruct
       runtime::set_env(r.env, "SSH_AUTH_SOCK", m.target);
     if (auto ms = TRY(run_mount(b, ins, m, mount_key, r.locks))) r.mounts.push_back(std::move(*ms));
   }
-  if (!script.empty() && r.argv.size() == 1 && r.argv[0] == script_in_ctr) {
+  if (!script.empty()) {
+    r.script_target = r.argv.back();
     std::string host_script = b.tmp + "/script-" + std::to_string(ins.line);
     UniqueFd fd = TRY(open_fd(host_script, O_WRONLY | O_CREAT | O_TRUNC, 0755));
     TRY(write_all(fd.get(), script));
     ::fchmod(fd.get(), 0755);
     runtime::MountSpec script_mount;
     script_mount.source = host_script;
-    script_mount.target = script_in_ctr;
+    script_mount.target = r.script_target;
     script_mount.readonly = true;
     r.mounts.push_back(script_mount);
     mount_key += "script " + cas::sha256_of(script).str() + "\n";
@@ -276,13 +277,8 @@ Result<PreparedStep> prepare_run(BuildContext& b, StageState& st, const Instruct
   r.user = st.config.config.user;
   r.cwd = st.config.config.working_dir.empty() ? "/" : st.config.config.working_dir;
   PreparedStep p;
-  // The history shows the command as the shell gets it (a heredoc script as its text).
-  std::vector<std::string> shown = r.argv;
-  if (!script.empty() && r.argv.size() == 1 && r.argv[0] == script_in_ctr) {
-    shown = stage_shell(st);
-    shown.push_back(script);
-  }
-  p.created_by = run_history(shown, st.declared_args, r.env);
+  // The history shows the command as the shell gets it (as BuildKit's: a script file by its path).
+  p.created_by = run_history(r.argv, st.declared_args, r.env);
   p.canon = "RUN " + json_array(r.argv) + "\nenv " + json_array(r.env) + "\nuser " + r.user + "\ncwd " + r.cwd +
             "\nnetwork " + r.network + "\n" + mount_key;
   // After the cache key and the history, as BuildKit keeps the proxies out of both.

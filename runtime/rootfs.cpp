@@ -197,7 +197,8 @@ Status setup_dev(int scratchfd, const std::string& scratch) {
   }
   ::umask(umask_was);
   for (const char* dir : {"pts", "shm", "mqueue"})
-    if (::mkdirat(d, dir, 0755) < 0) return sys_error(std::string("mkdir /dev/") + dir);
+    if (::mkdirat(d, dir, 0755) < 0 && errno != EEXIST)  // EEXIST: made for a mount below it
+      return sys_error(std::string("mkdir /dev/") + dir);
   const std::pair<const char*, const char*> links[] = {{"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
                                                        {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
                                                        {"ptmx", "pts/ptmx"},          {"core", "/proc/kcore"}};
@@ -312,7 +313,12 @@ Result<UniqueFd> make_scratch(const std::string& dir, const ContainerSpec& spec)
       if (::stat(m.source.c_str(), &st) < 0) return sys_error("bind source " + m.source);
       is_dir = S_ISDIR(st.st_mode);
     }
-    TRY(touch(top + m.target, is_dir));
+    // Under /dev the mountpoint goes into the dev directory that setup_dev binds there (and /dev/shm's into
+    // shm), where the bind will find it; elsewhere into the top layer.
+    std::string at = m.target.rfind("/dev/shm/", 0) == 0 ? dir + "/shm/" + m.target.substr(9)
+                     : m.target.rfind("/dev/", 0) == 0   ? dir + m.target
+                                                         : top + m.target;
+    TRY(touch(at, is_dir));
   }
   // A read-only root gets the generated files right in the top layer, where they shadow the image's (no
   // mounts to make or tear down); a RUN step's writable root gets hosts and resolv.conf bind-mounted read-only,

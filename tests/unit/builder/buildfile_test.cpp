@@ -71,6 +71,29 @@ TEST(Buildfile, Heredocs) {
   EXPECT_EQ(bf->instructions[3].keyword, "ENV");
 }
 
+TEST(Buildfile, HeredocIsAWholeShellWordAsBuildKitFindsIt) {
+  // Inside a word ("a<<b", a sed script) or inside quotes, << is the shell's, not a heredoc: the next line is
+  // the next instruction.
+  auto bf = parse_buildfile(
+      "FROM scratch\nRUN echo \"a<<b\" 's/<<x/y/' c<<d\nRUN cat <<E\"N\"D > /n; cat 3<<-X\n$HOME\nEND\n\tx\n\tX\n"
+      "RUN [\"sh\", \"-c\", \"cat <<EOF\"]\nENV A=1\n",
+      "B");
+  ASSERT_TRUE(bf.ok()) << bf.error().what();
+  ASSERT_EQ(bf->instructions.size(), 5u);
+  EXPECT_TRUE(bf->instructions[1].heredocs.empty());
+  const auto& hs = bf->instructions[2].heredocs;
+  ASSERT_EQ(hs.size(), 2u);
+  EXPECT_EQ(hs[0].name, "END");  // the name unquoted; a quote in it turns expansion off
+  EXPECT_FALSE(hs[0].expand);
+  EXPECT_EQ(hs[0].content, "$HOME\n");
+  EXPECT_EQ(hs[1].name, "X");  // a file descriptor before << is allowed
+  EXPECT_TRUE(hs[1].strip_tabs);
+  EXPECT_TRUE(hs[1].expand);
+  EXPECT_EQ(hs[1].content, "x\n");
+  EXPECT_TRUE(bf->instructions[3].heredocs.empty());  // exec form: no heredocs
+  EXPECT_EQ(bf->instructions[4].keyword, "ENV");
+}
+
 TEST(Buildfile, ErrorsNameFileLineColumn) {
   const std::pair<const char*, const char*> cases[] = {
       {"FROM scratch\n  FOO bar\n", "Buildfile:2:3: unknown instruction: FOO"},

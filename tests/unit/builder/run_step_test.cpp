@@ -1,0 +1,49 @@
+// Tests for builder/run_step: the argv of a RUN step, heredoc scripts as BuildKit runs them.
+#include "builder/run_step.h"
+
+#include <gtest/gtest.h>
+
+#include "builder/buildfile.h"
+
+namespace kiln::builder {
+namespace {
+
+Instruction run_of(const std::string& text) {
+  auto bf = parse_buildfile("FROM scratch\n" + text, "B");
+  EXPECT_TRUE(bf.ok()) << bf.error().what();
+  return bf->instructions.at(1);
+}
+
+const std::vector<std::string> kShell = {"/bin/sh", "-c"};
+
+TEST(RunArgv, HeredocAloneIsTheShellsScript) {
+  std::string script = "left over";
+  auto argv = run_argv(run_of("RUN <<-EOF\n\techo one\n\tEOF\n"), kShell, script);
+  EXPECT_EQ(argv, (std::vector<std::string>{"/bin/sh", "-c", "echo one\n"}));
+  EXPECT_EQ(script, "");  // no file to bind
+}
+
+TEST(RunArgv, ShebangHeredocIsAFileUnderDevPipesRunByTheShell) {
+  std::string script;
+  auto argv = run_argv(run_of("RUN <<tool.py\n#!/usr/bin/python3\nprint(1)\ntool.py\n"), kShell, script);
+  EXPECT_EQ(argv, (std::vector<std::string>{"/bin/sh", "-c", "/dev/pipes/tool.py"}));
+  EXPECT_EQ(script, "#!/usr/bin/python3\nprint(1)\n");
+}
+
+TEST(RunArgv, HeredocAfterACommandGoesBackToTheShell) {
+  std::string script;
+  auto argv = run_argv(run_of("RUN cat <<A > /f\none\nA\n"), kShell, script);
+  EXPECT_EQ(argv, (std::vector<std::string>{"/bin/sh", "-c", "cat <<A > /f\none\nA"}));
+  EXPECT_EQ(script, "");
+  EXPECT_EQ(run_argv(run_of("RUN [\"echo\", \"<<A\"]\n"), kShell, script), (std::vector<std::string>{"echo", "<<A"}));
+}
+
+TEST(RunArgv, ScriptPathIsOneComponentUnderDevPipes) {
+  EXPECT_EQ(script_in_container("EOF"), "/dev/pipes/EOF");
+  EXPECT_EQ(script_in_container("a/b"), "/dev/pipes/script");
+  EXPECT_EQ(script_in_container(".."), "/dev/pipes/script");
+  EXPECT_EQ(script_in_container(""), "/dev/pipes/script");
+}
+
+}  // namespace
+}  // namespace kiln::builder
