@@ -207,6 +207,10 @@ mkdir -p "$WORK/vol"; echo data > "$WORK/vol/file"
 out=$(sh_in -v "$WORK/vol:/data:ro" "$img" /bin/sh -c 'cat /data/file; echo x > /data/new 2>&1 || echo ro-ok')
 echo "$out" | grep -qx data || fail "volume content: $out"
 echo "$out" | grep -qx ro-ok || fail "ro volume writable: $out"
+# Under /dev (a file, a directory, and /dev/shm's own directory), as docker binds there.
+out=$(sh_in -v "$WORK/vol/file:/dev/vfile:ro" -v "$WORK/vol:/dev/vdir" -v "$WORK/vol/file:/dev/shm/f" "$img" \
+  /bin/sh -c 'cat /dev/vfile /dev/vdir/file /dev/shm/f; ls /dev/null >/dev/null && echo null-ok')
+assert_eq "$out" "$(printf 'data\ndata\ndata\nnull-ok')" "volumes under /dev"
 mkdir -p "$WORK/evil/bin" "$WORK/evil/etc"; cp /bin/busybox "$WORK/evil/bin/"; ln -s busybox "$WORK/evil/bin/sh"
 ln -s /proc/1/root/etc/shadow "$WORK/evil/etc/hosts"; ln -s / "$WORK/evil/tmp"; ln -s "$WORK/hostdir" "$WORK/evil/data"
 mkdir -p "$WORK/hostdir"
