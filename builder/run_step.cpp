@@ -49,6 +49,8 @@ Result<RunMount> parse_run_mount(const std::string& spec, const std::string& whe
       m.required = v.empty() || v == "true";
     else if (k == "size")
       continue;
+    else if (k == "env")
+      m.env = v;
     else
       return make_error(ErrorCode::invalid_argument, where + ": RUN --mount: unknown option " + k);
   }
@@ -61,12 +63,20 @@ Result<RunMount> parse_run_mount(const std::string& spec, const std::string& whe
     if (m.id.empty()) m.id = "default";
     if (m.target.empty()) m.target = "/run/buildkit/ssh_agent." + std::to_string(ssh_index);
   }
+  if (m.env && m.type != "secret")
+    return make_error(ErrorCode::invalid_argument, where + ": RUN --mount: env= is for type=secret only");
   if (m.type == "secret") {
+    // BuildKit's rules: source names the secret over id; else the target's last name; a file at the target or
+    // /run/secrets/ID unless the secret goes to an environment variable alone.
+    if (!m.source.empty()) m.id = m.source;
     if (m.id.empty()) m.id = m.target.empty() ? "" : m.target.substr(m.target.rfind('/') + 1);
     if (m.id.empty()) return make_error(ErrorCode::invalid_argument, where + ": RUN --mount=type=secret needs an id");
-    if (m.target.empty()) m.target = "/run/secrets/" + m.id;
+    if (m.env && m.env->empty())
+      return make_error(ErrorCode::invalid_argument, where + ": RUN --mount=type=secret: env= needs a variable name");
+    if (m.target.empty() && !m.env) m.target = "/run/secrets/" + m.id.substr(m.id.rfind('/') + 1);
   }
-  if (m.target.empty()) return make_error(ErrorCode::invalid_argument, where + ": RUN --mount needs a target");
+  if (m.target.empty() && !m.env)
+    return make_error(ErrorCode::invalid_argument, where + ": RUN --mount needs a target");
   if (m.type == "cache" && m.id.empty()) m.id = m.target;
   if (m.sharing != "shared" && m.sharing != "private" && m.sharing != "locked")
     return make_error(ErrorCode::invalid_argument, where + ": RUN --mount: sharing must be shared, private or locked");

@@ -23,6 +23,9 @@ struct RunMount {
   std::string mode;
   std::optional<uint32_t> uid, gid;
   bool required = false;
+  /// secret with env=NAME: the secret's text is the variable NAME of the step's process (and a file only where
+  /// a target is given too).
+  std::optional<std::string> env;
 };
 
 /// Parse one --mount value, as BuildKit users write it. An ssh mount without a target gets BuildKit's

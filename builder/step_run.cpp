@@ -132,6 +132,21 @@ Result<std::optional<runtime::MountSpec>> run_mount(BuildContext& b, const Instr
   return std::optional<runtime::MountSpec>{std::move(ms)};
 }
 
+/// RUN --mount=type=secret,env=NAME: the secret's file for NAME, or nothing for a secret that was not given and
+/// is not required. The key names the variable and the id, never the text.
+Status secret_env(BuildContext& b, const Instruction& ins, const RunMount& m, std::string& mount_key,
+                  std::vector<std::pair<std::string, std::string>>& out) {
+  auto it = b.opts.secrets.find(m.id);
+  if (it == b.opts.secrets.end()) {
+    if (!m.required) return {};
+    return make_error(ErrorCode::not_found, b.where(ins) + ": secret " + m.id +
+                                                " was not given (kiln build --secret id=" + m.id + ",src=FILE)");
+  }
+  out.emplace_back(*m.env, it->second);
+  mount_key += "secret-env " + *m.env + " " + m.id + "\n";
+  return {};
+}
+
 /// What make_layer needs of the planned step.
 struct RunPlan {
   std::vector<std::string> argv, env;
@@ -139,6 +154,9 @@ struct RunPlan {
   std::vector<runtime::MountSpec> mounts;
   std::vector<std::string> locks;
   std::string script_target;  ///< where the heredoc script is bound (kiln's own mount), or ""
+  /// RUN --mount=type=secret,env=NAME: NAME and the host file whose text it gets, read when the step runs and
+  /// kept out of the cache key and the history.
+  std::vector<std::pair<std::string, std::string>> secret_env;
 };
 
 /// Run the planned container and turn its upperdir into the layer (an empty one if it changed nothing).
@@ -161,6 +179,11 @@ Result<std::optional<oci::StoredLayer>> run_and_diff(BuildContext& b, const Stag
   spec.upperdir = upper;
   spec.args = r.argv;
   spec.env = r.env;
+  for (const auto& [name, file] : r.secret_env) {
+    auto text = read_file(file, 1u << 20);
+    if (!text) return make_error(ErrorCode::io, b.where(ins) + ": secret for $" + name + ": " + text.error().what());
+    runtime::set_env(spec.env, name, *text);
+  }
   spec.cwd = r.cwd;
   spec.user = r.user;
   spec.hostname = "buildkitsandbox";  // what a RUN sees as its hostname under BuildKit
@@ -254,6 +277,8 @@ Result<PreparedStep> prepare_run(BuildContext& b, StageState& st, const Instruct
   size_t ssh_mounts = 0;
   for (const auto& mv : cmd.mounts) {
     RunMount m = TRY(parse_run_mount(TRY(expand_mount_spec(mv, st.vars(), b, ins)), b.where(ins), ssh_mounts));
+    if (m.env) TRY(secret_env(b, ins, m, mount_key, r.secret_env));
+    if (m.target.empty()) continue;  // a secret for an environment variable alone
     if (!m.target.empty() && m.target[0] != '/') m.target = BuildContext::absolute(st, m.target);
     TRY_CTX(runtime::check_target(m.target), b.where(ins) + ": RUN --mount");
     // BuildKit points SSH_AUTH_SOCK at the first ssh mount, given or not, unless the stage sets it.

@@ -18,6 +18,8 @@ RUN echo two >> /data/keep/a && chmod 0600 /data/keep/a && rm /data/keep/gone \
  && rm -rf /data/replace && mkdir /data/replace && echo new > /data/replace/new
 RUN --mount=type=cache,target=/var/cache/kiln-test echo run >> /var/cache/kiln-test/count && wc -l < /var/cache/kiln-test/count
 RUN --mount=type=secret,id=token cat /run/secrets/token > /dev/null && echo "secret was readable"
+RUN --mount=type=secret,id=token,env=TOKEN case "$TOKEN" in s3cr3t-v*) echo "secret env was set";; esac \
+ && [ ! -e /run/secrets/token ]
 RUN true
 WORKDIR /data
 CMD ["cat", "/data/keep/a"]
@@ -26,6 +28,7 @@ BF
 kiln build -t localhost/runs:1 --secret id=token,src="$WORK/secret.txt" "$ctx" > "$WORK/b1.out" 2> "$WORK/b1.err" \
   || { cat "$WORK/b1.err"; fail "build failed"; }
 grep -q '| secret was readable' "$WORK/b1.err" || fail "secret step output missing: $(cat "$WORK/b1.err")"
+grep -q '| secret env was set' "$WORK/b1.err" || fail "secret env=: $(cat "$WORK/b1.err")"
 grep -q '| 1$' "$WORK/b1.err" || fail "cache mount count on the first build"
 umoci unpack --image "$KILN_ROOT:localhost/runs:1" "$WORK/bundle" >/dev/null
 r=$WORK/bundle/rootfs
@@ -92,6 +95,9 @@ expect_fail "no such image" kiln inspect localhost/hang:1
 assert_eq "$(grep -c . /proc/self/mountinfo)" "$mounts_before" "mounts left after Ctrl-C"
 assert_eq "$(ls "$KILN_ROOT/kiln/tmp" | wc -l)" 0 "temp dirs left after Ctrl-C"
 
+# A required secret for an environment variable that was not given: one line naming it.
+printf 'FROM localhost/runs:1\nRUN --mount=type=secret,id=absent,env=X,required echo never\n' > "$ctx/Buildfile.secretenv"
+expect_fail "Buildfile.secretenv:2: secret absent was not given" kiln build -f "$ctx/Buildfile.secretenv" "$ctx"
 # COPY merges a directory into the image's, but a file where the image has a directory is refused, as BuildKit
 # does; an ADDed archive replaces it, as docker's untar does.
 mkdir -p "$ctx/rep/keep" "$ctx/merge/keep"

@@ -45,5 +45,31 @@ TEST(RunArgv, ScriptPathIsOneComponentUnderDevPipes) {
   EXPECT_EQ(script_in_container(""), "/dev/pipes/script");
 }
 
+TEST(RunMountFlag, SecretTargetsAsBuildKitChoosesThem) {
+  auto m = parse_run_mount("type=secret,id=npm", "B:2");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->target, "/run/secrets/npm");
+  EXPECT_FALSE(m->env);
+  m = parse_run_mount("type=secret,id=npm,env=NPM_TOKEN", "B:2");  // the variable alone, no file
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->target, "");
+  EXPECT_EQ(m->env, "NPM_TOKEN");
+  m = parse_run_mount("type=secret,id=npm,env=T,target=/root/.npmrc", "B:2");  // both
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->target, "/root/.npmrc");
+  EXPECT_EQ(m->env, "T");
+  m = parse_run_mount("type=secret,id=x,source=real", "B:2");  // source names the secret
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->id, "real");
+  m = parse_run_mount("type=secret,target=/etc/app/key", "B:2");  // the id from the target
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->id, "key");
+  EXPECT_FALSE(parse_run_mount("type=secret,env=X", "B:2").ok());  // no id
+  EXPECT_FALSE(parse_run_mount("type=secret,id=a,env=", "B:2").ok());
+  auto bad = parse_run_mount("type=cache,target=/c,env=X", "B:2");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.error().what()).find("B:2: RUN --mount: env= is for type=secret only"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kiln::builder
