@@ -1,6 +1,8 @@
 // A small shell-word processor, the way Docker's builder treats instruction arguments.
 #include "builder/expand.h"
 
+#include "builder/shell_pattern.h"
+
 #include <cctype>
 #include <string_view>
 
@@ -15,8 +17,9 @@ constexpr size_t kMaxExpansion = 4u << 20;
 
 class Lexer {
  public:
-  Lexer(const std::string& s, const Vars& vars, char esc, int depth = 0)
-      : m_s(s), m_vars(vars), m_esc(esc), m_depth(depth) {}
+  /// raw: escapes stay in the word as written (a pattern of ${VAR#pat} keeps `\*` for the matcher).
+  Lexer(const std::string& s, const Vars& vars, char esc, int depth = 0, bool raw = false)
+      : m_s(s), m_vars(vars), m_esc(esc), m_depth(depth), m_raw(raw) {}
 
   /// Words of the text; split=false returns exactly one word (whitespace kept).
   Result<std::vector<std::string>> run(bool split) {
@@ -35,6 +38,7 @@ class Lexer {
       have = true;
       if (c == m_esc) {
         ++m_i;
+        if (m_raw) cur += c;
         if (m_i < m_s.size()) cur += m_s[m_i++];
         continue;
       }
@@ -58,6 +62,7 @@ class Lexer {
           }
           if (d == m_esc && m_i + 1 < m_s.size() &&
               (m_s[m_i + 1] == '"' || m_s[m_i + 1] == '$' || m_s[m_i + 1] == m_esc)) {
+            if (m_raw) cur += d;
             cur += m_s[m_i + 1];
             m_i += 2;
             continue;
@@ -129,61 +134,116 @@ class Lexer {
     return i;
   }
 
-  /// At '$': $NAME, ${NAME}, ${NAME:-word}, ${NAME:+word}, ${NAME-word}, ${NAME+word}.
+  /// At '$': $NAME, ${NAME}, and BuildKit's modifiers: ${NAME:-w} ${NAME-w} ${NAME:+w} ${NAME+w} ${NAME:?w}
+  /// ${NAME?w} ${NAME#pat} ${NAME##pat} ${NAME%pat} ${NAME%%pat} ${NAME/pat/repl} ${NAME//pat/repl}.
   Result<std::string> variable() {
     ++m_i;  // '$'
     if (m_i >= m_s.size()) return std::string("$");
-    if (m_s[m_i] == '{') {
-      size_t start = ++m_i;
+    if (m_s[m_i] != '{') {
+      size_t start = m_i;
       m_i = name_end(m_i);
-      std::string name = m_s.substr(start, m_i - start);
-      if (name.empty()) return make_error(ErrorCode::invalid_argument, "bad substitution in: " + m_s);
-      if (m_i < m_s.size() && m_s[m_i] == '}') {
-        ++m_i;
-        bool set;
-        return lookup(name, set);
-      }
-      bool colon = m_i < m_s.size() && m_s[m_i] == ':';
-      if (colon) ++m_i;
-      if (m_i >= m_s.size() || (m_s[m_i] != '-' && m_s[m_i] != '+'))
-        return make_error(ErrorCode::invalid_argument,
-                          "bad substitution ${" + name + "…} in: " + m_s + " (supported: :- and :+)");
-      char op = m_s[m_i++];
-      // The word runs to the matching '}', and is itself expanded.
-      int depth = 1;
-      size_t wstart = m_i;
-      while (m_i < m_s.size() && depth > 0) {
-        if (m_s[m_i] == '{')
-          ++depth;
-        else if (m_s[m_i] == '}')
-          --depth;
-        if (depth > 0) ++m_i;
-      }
-      if (depth != 0) return make_error(ErrorCode::invalid_argument, "missing '}' in: " + m_s);
-      std::string word_text = m_s.substr(wstart, m_i - wstart);
-      ++m_i;
+      if (m_i == start) return std::string("$");
       bool set;
-      std::string value = lookup(name, set);
-      bool present = colon ? !value.empty() : set;
-      if (m_depth + 1 >= kMaxNesting)
-        return make_error(ErrorCode::invalid_argument,
-                          "variable substitutions nested deeper than " + std::to_string(kMaxNesting));
-      Lexer sub(word_text, m_vars, m_esc, m_depth + 1);
-      auto word = TRY(sub.run(false));
-      if (op == '-') return present ? value : word[0];
-      return present ? word[0] : std::string();
+      return lookup(m_s.substr(start, m_i - start), set);
     }
-    size_t start = m_i;
+    size_t start = ++m_i;
     m_i = name_end(m_i);
-    if (m_i == start) return std::string("$");
+    std::string name = m_s.substr(start, m_i - start);
+    if (name.empty()) return make_error(ErrorCode::invalid_argument, "bad substitution in: " + m_s);
     bool set;
-    return lookup(m_s.substr(start, m_i - start), set);
+    std::string value = lookup(name, set);
+    if (m_i < m_s.size() && m_s[m_i] == '}') {
+      ++m_i;
+      return value;
+    }
+    std::string op;
+    if (m_i < m_s.size() && m_s[m_i] == ':') op = m_s.substr(m_i++, 1);
+    if (m_i < m_s.size()) op += m_s[m_i++];
+    bool colon = op.size() == 2;
+    char kind = op.empty() ? 0 : op.back();
+    bool known = std::string_view(colon ? "-+?" : "-+?#%/").find(kind) != std::string_view::npos && kind != 0;
+    if (!known)
+      return make_error(ErrorCode::invalid_argument, "unsupported modifier (" + op + ") in substitution ${" + name +
+                                                         "…} in: " + m_s +
+                                                         " (kiln and BuildKit take :- - :+ + :? ? # ## % %% / //)");
+    if (m_depth + 1 >= kMaxNesting)
+      return make_error(ErrorCode::invalid_argument,
+                        "variable substitutions nested deeper than " + std::to_string(kMaxNesting));
+    bool twice = (kind == '#' || kind == '%' || kind == '/') && m_i < m_s.size() && m_s[m_i] == kind;
+    if (twice) ++m_i;
+    std::string word_text = TRY(word_to_brace());
+    bool present = colon ? !value.empty() : set;
+    switch (kind) {
+      case '-':
+        return present ? value : TRY(expand_sub(word_text, false));
+      case '+':
+        return present ? TRY(expand_sub(word_text, false)) : std::string();
+      case '?': {
+        if (present) return value;
+        std::string msg = TRY(expand_sub(word_text, false));
+        if (msg.empty()) msg = set ? "is not allowed to be empty" : "is not allowed to be unset";
+        return make_error(ErrorCode::invalid_argument, name + ": " + msg);
+      }
+      case '#':
+        return trim_prefix(value, TRY(expand_sub(word_text, true)), twice);
+      case '%':
+        return trim_suffix(value, TRY(expand_sub(word_text, true)), twice);
+      default: {  // '/'
+        size_t slash = top_level(word_text, '/');
+        if (slash == std::string::npos)
+          return make_error(ErrorCode::invalid_argument, "syntax error: missing '/' in ${} in: " + m_s);
+        std::string pattern = TRY(expand_sub(word_text.substr(0, slash), true));
+        std::string repl = TRY(expand_sub(word_text.substr(slash + 1), true));
+        return replace_pattern(value, pattern, repl, twice);
+      }
+    }
+  }
+
+  /// The text from here to the '}' that closes the substitution (nested ${…} and escaped characters skipped),
+  /// with the position after it.
+  Result<std::string> word_to_brace() {
+    size_t end = top_level(m_s, '}', m_i);
+    if (end == std::string::npos) return make_error(ErrorCode::invalid_argument, "missing '}' in: " + m_s);
+    std::string w = m_s.substr(m_i, end - m_i);
+    m_i = end + 1;
+    return w;
+  }
+
+  /// The first `stop` in s from `from` outside nested braces and quotes and not escaped, or npos.
+  size_t top_level(const std::string& s, char stop, size_t from = 0) const {
+    int depth = 0;
+    char quote = 0;
+    for (size_t i = from; i < s.size(); ++i) {
+      char c = s[i];
+      if (c == m_esc && quote != '\'') {
+        ++i;
+      } else if (quote) {
+        if (c == quote) quote = 0;
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+      } else if (c == '{') {
+        ++depth;
+      } else if (c == stop && depth == 0) {
+        return i;
+      } else if (c == '}') {
+        --depth;
+      }
+    }
+    return std::string::npos;
+  }
+
+  /// A modifier's word, itself expanded (raw: escapes kept for a pattern).
+  Result<std::string> expand_sub(const std::string& text, bool raw) const {
+    Lexer sub(text, m_vars, m_esc, m_depth + 1, raw);
+    auto word = TRY(sub.run(false));
+    return word.empty() ? std::string() : word[0];
   }
 
   const std::string& m_s;
   const Vars& m_vars;
   char m_esc;
   int m_depth;
+  bool m_raw;
   size_t m_i = 0;
 };
 

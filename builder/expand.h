@@ -1,4 +1,5 @@
-// Variable expansion and word splitting where Docker expands: $VAR, ${VAR}, ${VAR:-w}, ${VAR:+w}, quotes, escapes.
+// Variable expansion and word splitting where Docker expands: $VAR, ${VAR}, the ${VAR…} modifiers BuildKit takes
+// (:- - :+ + :? ? # ## % %% / //), quotes, escapes.
 #pragma once
 
 #include <map>

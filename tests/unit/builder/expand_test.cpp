@@ -34,6 +34,19 @@ TEST(Expand, Substitutions) {
       {"${$}", ""},
       {"${1:-one}", "one"},
       {"$A-b", "apple-b"},
+      // BuildKit's pattern modifiers and ? (set: the value).
+      {"${A#a}", "pple"},
+      {"${A##*p}", "le"},
+      {"${A%p*}", "ap"},
+      {"${A%%p*}", "a"},
+      {"${A/p/P}", "aPple"},
+      {"${A//p/P}", "aPPle"},
+      {"${A#${SP% *}}", "apple"},
+      {"${A#\\\\}", "apple"},  // an escaped backslash: a literal one, not at the start
+      {"${A?x}", "apple"},
+      {"${EMPTY?x}", ""},
+      {"${NOPE#x}", ""},
+      {"${A/'p'/\"q\"}", "aqple"},
   };
   for (const auto& [in, want] : cases) {
     auto r = expand_word(in, vars);
@@ -41,7 +54,18 @@ TEST(Expand, Substitutions) {
     EXPECT_EQ(*r, want) << in;
   }
   EXPECT_FALSE(expand_word("${A", vars).ok());
-  EXPECT_FALSE(expand_word("${A?x}", vars).ok());
+  auto unset = expand_word("${NOPE?}", vars);
+  ASSERT_FALSE(unset.ok());
+  EXPECT_NE(std::string(unset.error().what()).find("NOPE: is not allowed to be unset"), std::string::npos);
+  auto empty = expand_word("${EMPTY:?say so}", vars);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(std::string(empty.error().what()).find("EMPTY: say so"), std::string::npos);
+  auto colon_hash = expand_word("${A:#x}", vars);
+  ASSERT_FALSE(colon_hash.ok());
+  EXPECT_NE(std::string(colon_hash.error().what()).find("unsupported modifier (:#)"), std::string::npos);
+  EXPECT_FALSE(expand_word("${A^}", vars).ok());
+  EXPECT_FALSE(expand_word("${A/p}", vars).ok());    // no second '/'
+  EXPECT_FALSE(expand_word("${A#\\q}", vars).ok());  // an escape the pattern does not know
   EXPECT_FALSE(expand_word("'open", vars).ok());
 }
 
