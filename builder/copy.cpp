@@ -310,7 +310,7 @@ struct Hasher {
       return sys_error("stat " + host);
     int64_t mtime = st.st_mtim.tv_sec;
     if (clamp && mtime > *clamp) mtime = *clamp;
-    uint32_t mode = plan.overrides.mode && !S_ISLNK(st.st_mode) ? *plan.overrides.mode : (st.st_mode & 07777);
+    uint32_t mode = plan.overrides.mode_of(st.st_mode);
     std::string owner = std::to_string(plan.overrides.uid.value_or(st.st_uid)) + ":" +
                         std::to_string(plan.overrides.gid.value_or(st.st_gid)) + "\t";
     std::string line = archive + "\t" + owner + std::to_string(st.st_mode & S_IFMT) + "\t" + std::to_string(mode) +

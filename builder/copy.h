@@ -20,6 +20,7 @@ struct CopyRequest {
   std::vector<std::string> sources;     ///< as written; may hold wildcards
   std::string dest;                     ///< absolute path in the image
   oci::EntryOverrides overrides;        ///< --chown (uid/gid, default 0:0) and --chmod
+  std::string mode_text;                ///< --chmod as written when symbolic (its part of the cache key)
   std::vector<std::string> excludes;    ///< --exclude patterns, matched below each source (BuildKit's rule)
   bool parents = false;                 ///< --parents: keep each source's path (after a `/./` pivot) under dest
   std::string what = "COPY";            ///< names the instruction in errors

@@ -101,10 +101,15 @@ Status apply_copy_flags(BuildContext& b, const StageState& st, const Instruction
   if (cmd.chmod) {
     std::string mode = TRY(expand_word(*cmd.chmod, vars, b.bf.escape));
     auto octal = parse_uint(mode, 07777, 8);
-    if (!octal)
-      return make_error(ErrorCode::invalid_argument,
-                        b.where(ins) + ": --chmod=" + mode + " must be an octal mode such as 755");
-    req.overrides.mode = static_cast<uint32_t>(*octal);
+    if (octal) {
+      req.overrides.mode = static_cast<uint32_t>(*octal);
+    } else if (!mode.empty() && std::isdigit(static_cast<unsigned char>(mode[0]))) {  // BuildKit's words for these
+      return make_error(ErrorCode::invalid_argument, b.where(ins) + ": invalid chmod parameter: '" + mode +
+                                                         "'. it should be octal string and between 0 and 07777");
+    } else {  // today's BuildKit takes chmod(1)'s symbolic form too
+      req.overrides.mode_change = TRY_CTX(SymbolicMode::parse(mode), b.where(ins) + ": --chmod");
+      req.mode_text = mode;
+    }
   }
   req.excludes = cmd.excludes;
   req.parents = cmd.parents;
@@ -115,6 +120,7 @@ std::string options_text(const CopyRequest& req) {
   auto opt = [](const std::optional<uint32_t>& v) { return v ? std::to_string(*v) : std::string("-"); };
   std::string t = "uid=" + opt(req.overrides.uid) + " gid=" + opt(req.overrides.gid) +
                   " mode=" + opt(req.overrides.mode) + " parents=" + opt(req.parent_uid) + ":" + opt(req.parent_gid);
+  if (req.overrides.mode_change) t += " chmod=" + req.mode_text;
   for (const auto& e : req.excludes) t += " exclude=" + e;
   return t;
 }

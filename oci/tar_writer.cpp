@@ -105,7 +105,7 @@ struct Walker {
     archive_entry_set_pathname(e, path.c_str());
     archive_entry_set_uid(e, ov.uid.value_or(st.st_uid));
     archive_entry_set_gid(e, ov.gid.value_or(st.st_gid));
-    archive_entry_set_perm(e, ov.mode && !S_ISLNK(st.st_mode) ? *ov.mode : st.st_mode & 07777);
+    archive_entry_set_perm(e, ov.mode_of(st.st_mode));
     int64_t mtime = st.st_mtim.tv_sec;
     long nsec = st.st_mtim.tv_nsec;
     if (opts.clamp_mtime && mtime >= *opts.clamp_mtime) {

@@ -2,12 +2,15 @@
 // capabilities kept).
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "common/symbolic_mode.h"
 #include "oci/compress.h"
 
 namespace kiln::oci {
@@ -24,10 +27,18 @@ struct TarOptions {
 /// Ownership and mode forced onto entries (COPY --chown/--chmod).
 struct EntryOverrides {
   std::optional<uint32_t> uid, gid;
-  std::optional<uint32_t> mode;  ///< permission bits
+  std::optional<uint32_t> mode;             ///< permission bits (--chmod=755)
+  std::optional<SymbolicMode> mode_change;  ///< --chmod=u+x: applied to each entry's own bits
   /// Leave out even security.capability (files from the build context: BuildKit's receiver chowns each file
   /// after setting its xattrs, and the chown drops the capability).
   bool drop_xattrs = false;
+
+  /// The permission bits an entry of this mode gets (a symlink keeps its own).
+  uint32_t mode_of(mode_t st_mode) const {
+    if (S_ISLNK(st_mode)) return st_mode & 07777;
+    if (mode) return *mode;
+    return mode_change ? mode_change->apply(st_mode) : st_mode & 07777;
+  }
 };
 
 /// Metadata of a directory entry made up by the writer (parents of a COPY destination).
