@@ -102,6 +102,10 @@ std::vector<Heredoc> find_heredocs(const std::string& args) {
 
 }  // namespace
 
+bool is_lone_heredoc(const std::string& args) {
+  return shell_words(args, true).size() == 1 && find_heredocs(args).size() == 1;
+}
+
 Result<Buildfile> parse_buildfile(const std::string& text, const std::string& path) {
   Buildfile bf;
   bf.path = path;

@@ -39,4 +39,8 @@ struct Buildfile {
 /// Parse Buildfile text. Errors name path:line:column, the instruction and what was expected.
 Result<Buildfile> parse_buildfile(const std::string& text, const std::string& path);
 
+/// Whether an instruction's arguments are one heredoc marker and nothing else (`<<EOF`, `<<-"my doc"`): for
+/// RUN, BuildKit then runs the heredoc as the script instead of handing the line to the shell.
+bool is_lone_heredoc(const std::string& args);
+
 }  // namespace kiln::builder

@@ -97,8 +97,7 @@ std::vector<std::string> run_argv(const Instruction& ins, const std::vector<std:
   std::string args = ins.args;
   size_t a = args.find_first_not_of(" \t");
   args = a == std::string::npos ? "" : args.substr(a);
-  if (!ins.heredocs.empty() && args.rfind("<<", 0) == 0 && args.find_first_of(" \t") == std::string::npos &&
-      ins.heredocs.size() == 1) {
+  if (ins.heredocs.size() == 1 && is_lone_heredoc(args)) {
     // RUN <<EOF: the heredoc is the shell's script; with a shebang, a file the shell runs (so the shebang picks
     // the interpreter).
     const Heredoc& h = ins.heredocs[0];

@@ -23,6 +23,15 @@ TEST(RunArgv, HeredocAloneIsTheShellsScript) {
   EXPECT_EQ(script, "");  // no file to bind
 }
 
+TEST(RunArgv, AQuotedNameWithASpaceIsStillALoneHeredoc) {
+  std::string script;
+  auto argv = run_argv(run_of("RUN <<\"my doc\" \necho hi\nmy doc\n"), kShell, script);
+  EXPECT_EQ(argv, (std::vector<std::string>{"/bin/sh", "-c", "echo hi\n"}));
+  EXPECT_FALSE(is_lone_heredoc("<<A cat"));
+  EXPECT_FALSE(is_lone_heredoc("<<A <<B"));
+  EXPECT_TRUE(is_lone_heredoc("3<<-'E O F'"));
+}
+
 TEST(RunArgv, ShebangHeredocIsAFileUnderDevPipesRunByTheShell) {
   std::string script;
   auto argv = run_argv(run_of("RUN <<tool.py\n#!/usr/bin/python3\nprint(1)\ntool.py\n"), kShell, script);
