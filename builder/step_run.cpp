@@ -87,6 +87,16 @@ Status bind_source(BuildContext& b, const Instruction& ins, const RunMount& m, r
   return {};
 }
 
+/// The host file of the secret a mount names (kiln build --secret), or nothing when it was not given and is not
+/// required.
+Result<std::optional<std::string>> secret_file(BuildContext& b, const Instruction& ins, const RunMount& m) {
+  auto it = b.opts.secrets.find(m.id);
+  if (it != b.opts.secrets.end()) return std::optional<std::string>{it->second};
+  if (!m.required) return std::optional<std::string>{};
+  return make_error(ErrorCode::not_found, b.where(ins) + ": secret " + m.id +
+                                              " was not given (kiln build --secret id=" + m.id + ",src=FILE)");
+}
+
 /// One RUN --mount as the runtime takes it, its part of the step's cache key, and the lock it needs;
 /// nothing for a secret that was not given and is not required.
 Result<std::optional<runtime::MountSpec>> run_mount(BuildContext& b, const Instruction& ins, const RunMount& m,
@@ -97,14 +107,9 @@ Result<std::optional<runtime::MountSpec>> run_mount(BuildContext& b, const Instr
   if (m.type == "tmpfs") {
     ms.type = runtime::MountSpec::Type::tmpfs;
   } else if (m.type == "secret") {
-    auto it = b.opts.secrets.find(m.id);
-    if (it == b.opts.secrets.end()) {
-      if (m.required)
-        return make_error(ErrorCode::not_found, b.where(ins) + ": secret " + m.id +
-                                                    " was not given (kiln build --secret id=" + m.id + ",src=FILE)");
-      return std::optional<runtime::MountSpec>{};
-    }
-    ms.source = it->second;
+    auto file = TRY(secret_file(b, ins, m));
+    if (!file) return std::optional<runtime::MountSpec>{};
+    ms.source = *file;
     ms.readonly = true;
     mount_key += " secret " + m.id;  // the id, never the content
   } else if (m.type == "ssh") {
@@ -136,13 +141,9 @@ Result<std::optional<runtime::MountSpec>> run_mount(BuildContext& b, const Instr
 /// is not required. The key names the variable and the id, never the text.
 Status secret_env(BuildContext& b, const Instruction& ins, const RunMount& m, std::string& mount_key,
                   std::vector<std::pair<std::string, std::string>>& out) {
-  auto it = b.opts.secrets.find(m.id);
-  if (it == b.opts.secrets.end()) {
-    if (!m.required) return {};
-    return make_error(ErrorCode::not_found, b.where(ins) + ": secret " + m.id +
-                                                " was not given (kiln build --secret id=" + m.id + ",src=FILE)");
-  }
-  out.emplace_back(*m.env, it->second);
+  auto file = TRY(secret_file(b, ins, m));
+  if (!file) return {};
+  out.emplace_back(*m.env, *file);
   mount_key += "secret-env " + *m.env + " " + m.id + "\n";
   return {};
 }

@@ -22,9 +22,6 @@ struct BundleListing {
 /// that is not a container (or is being deleted meanwhile) is left out, as runc leaves it out.
 Result<std::vector<BundleListing>> list_bundles(const std::string& root);
 
-/// The user name of uid in passwd (the text of an /etc/passwd), or "#UID" when it has none.
-std::string owner_name(uid_t uid, const std::string& passwd);
-
 /// runc's table: ID PID STATUS BUNDLE CREATED OWNER, each column but the last as wide as its widest cell plus
 /// three spaces and at least twelve. The pid of a stopped container is 0.
 std::string bundle_list_table(const std::vector<BundleListing>& list, const std::string& passwd);

@@ -80,13 +80,14 @@ std::string bundle_status(const std::string& root, const BundleState& st) {
   return bundle_cgroup_frozen(st.cgroups) ? "paused" : "running";
 }
 
+nlohmann::json bundle_state_object(const BundleState& st, const std::string& status) {
+  return {
+      {"ociVersion", "1.0.2"}, {"id", st.id},         {"status", status},      {"pid", bundle_shown_pid(st, status)},
+      {"bundle", st.bundle},   {"rootfs", st.rootfs}, {"created", st.created}, {"annotations", st.annotations}};
+}
+
 std::string bundle_state_json(const std::string& root, const BundleState& st) {
-  std::string status = bundle_status(root, st);
-  nlohmann::json j = {{"ociVersion", "1.0.2"}, {"id", st.id},
-                      {"status", status},      {"pid", status == "stopped" ? 0 : st.pid},
-                      {"bundle", st.bundle},   {"rootfs", st.rootfs},
-                      {"created", st.created}, {"annotations", st.annotations}};
-  return json_text(j, 2) + "\n";
+  return json_text(bundle_state_object(st, bundle_status(root, st)), 2) + "\n";
 }
 
 }  // namespace kiln::runtime

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "common/error.h"
 #include "runtime/bundle_host_mounts.h"
 
@@ -43,6 +45,13 @@ Result<BundleState> load_bundle_state(const std::string& root, const std::string
 bool bundle_process_alive(const BundleState& st);
 /// created, running, paused (runc's word for a frozen container) or stopped.
 std::string bundle_status(const std::string& root, const BundleState& st);
+/// The pid the spec's state shows: the process's, 0 once it has stopped.
+inline pid_t bundle_shown_pid(const BundleState& st, const std::string& status) {
+  return status == "stopped" ? 0 : st.pid;
+}
+/// The runtime spec's state object (ociVersion, id, status, pid, bundle, rootfs, created, annotations) for a
+/// status already read.
+nlohmann::json bundle_state_object(const BundleState& st, const std::string& status);
 /// The runtime spec's state JSON (ociVersion, id, status, pid, bundle, annotations).
 std::string bundle_state_json(const std::string& root, const BundleState& st);
 

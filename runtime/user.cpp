@@ -42,6 +42,14 @@ void each_line(const std::string& text, F&& f) {
 
 }  // namespace
 
+std::string owner_name(uid_t uid, const std::string& passwd) {
+  std::string name, id = std::to_string(uid);
+  each_line(passwd, [&](const std::vector<std::string>& f) {
+    if (name.empty() && f.size() > 2 && !f[0].empty() && f[2] == id) name = f[0];
+  });
+  return name.empty() ? "#" + id : name;
+}
+
 Result<ResolvedUser> resolve_user(const std::string& spec, const std::string& passwd, const std::string& group) {
   ResolvedUser u;
   std::string user = spec, grp;

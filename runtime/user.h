@@ -20,4 +20,7 @@ struct ResolvedUser {
 /// A numeric uid missing from passwd is allowed (gid 0), as docker does; an unknown name is an error.
 Result<ResolvedUser> resolve_user(const std::string& spec, const std::string& passwd, const std::string& group);
 
+/// The user name passwd (an /etc/passwd's text) gives uid, or "#UID" when it has none, as runc's list shows owners.
+std::string owner_name(uid_t uid, const std::string& passwd);
+
 }  // namespace kiln::runtime

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/user.h"
 #include "tests/unit/support/temp_dir.h"
 
 namespace kiln::runtime {
